@@ -1,0 +1,5 @@
+import sys
+
+from aecore.cli import main
+
+sys.exit(main())

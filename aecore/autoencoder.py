@@ -1,0 +1,108 @@
+"""The one object every family returns: the trainable model plus its encoder and decoder.
+
+Encode, decode and reconstruct call the models directly (`model(x, training=False)`), never
+`model.predict`, which costs ~50 ms of overhead per call and makes sliders feel sticky.
+"""
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from aecore.errors import ModelError
+
+BATCH = 512  # images per direct call: large enough to amortise overhead, small enough for memory
+
+
+@dataclass
+class Autoencoder:
+    family: str  # key in aecore.families.FAMILIES
+    model: keras.Model  # the trainable autoencoder (image -> image)
+    encoder: keras.Model  # image -> code (the VAE's encoder gives [z_mean, z_log_var])
+    decoder: keras.Model  # code -> image
+    options: dict  # the family options, as plain values
+    meta: dict = field(default_factory=dict)  # what the store keeps in meta.json
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(int(size) for size in self.encoder.input_shape[1:])
+
+    @property
+    def code_shape(self) -> tuple[int, ...]:
+        return tuple(int(size) for size in self.decoder.input_shape[1:])
+
+    @property
+    def latent_dim(self) -> int:
+        return int(np.prod(self.code_shape))
+
+    @property
+    def is_variational(self) -> bool:
+        return self.family == "vae"
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name", self.family)
+
+    def check_images(self, images) -> np.ndarray:
+        images = np.asarray(images, dtype="float32")
+        if images.ndim == 3:
+            images = images[None]
+        if images.shape[1:] != self.input_shape:
+            raise ModelError(
+                f"model {self.name!r} takes images of shape {self.input_shape}; got {images.shape[1:]}. "
+                "Pick a dataset with that image size, or train a model on this one."
+            )
+        return images
+
+    def encode_with_variance(self, images) -> tuple[np.ndarray, np.ndarray | None]:
+        """Codes (n, *code_shape) and, for the VAE, log-variances; None for the other families."""
+        images = self.check_images(images)
+        means, log_vars = [], []
+        for start in range(0, len(images), BATCH):
+            output = self.encoder(images[start : start + BATCH], training=False)
+            if self.is_variational:
+                means.append(keras.ops.convert_to_numpy(output[0]))
+                log_vars.append(keras.ops.convert_to_numpy(output[1]))
+            else:
+                means.append(keras.ops.convert_to_numpy(output))
+        empty = np.zeros((0,) + self.code_shape, dtype="float32")
+        codes = np.concatenate(means) if means else empty
+        return codes, (np.concatenate(log_vars) if log_vars else None)
+
+    def encode(self, images) -> np.ndarray:
+        """(n, *code_shape) codes; the VAE gives its posterior mean so pictures repeat."""
+        return self.encode_with_variance(images)[0]
+
+    def decode(self, codes) -> np.ndarray:
+        """(n, h, w, c) images from (n, *code_shape) codes (flat codes are reshaped)."""
+        codes = np.asarray(codes, dtype="float32").reshape((-1,) + self.code_shape)
+        outputs = [
+            keras.ops.convert_to_numpy(self.decoder(codes[start : start + BATCH], training=False))
+            for start in range(0, len(codes), BATCH)
+        ]
+        images = np.concatenate(outputs) if outputs else np.zeros((0,) + self.input_shape, "float32")
+        return np.clip(images, 0.0, 1.0)  # the linear family is unbounded; pictures are not
+
+    def reconstruct(self, images) -> np.ndarray:
+        """(n, h, w, c) reconstructions in [0, 1] through the clean path (no training noise)."""
+        images = self.check_images(images)
+        outputs = [
+            keras.ops.convert_to_numpy(self.model(images[start : start + BATCH], training=False))
+            for start in range(0, len(images), BATCH)
+        ]
+        return np.clip(np.concatenate(outputs), 0.0, 1.0) if outputs else np.zeros_like(images)
+
+    def count_params(self) -> int:
+        return int(self.model.count_params())
+
+
+def from_keras(model: keras.Model, family: str, options: dict, meta: dict) -> Autoencoder:
+    """Finds the encoder and decoder inside a loaded model (functional or the VAE subclass)."""
+    encoder = getattr(model, "encoder", None)
+    decoder = getattr(model, "decoder", None)
+    if encoder is None or decoder is None:
+        names = {layer.name: layer for layer in model.layers}
+        encoder, decoder = names.get("encoder"), names.get("decoder")
+    if not isinstance(encoder, keras.Model) or not isinstance(decoder, keras.Model):
+        raise ModelError("the model has no sub-models named 'encoder' and 'decoder', so it cannot be explored")
+    return Autoencoder(family=family, model=model, encoder=encoder, decoder=decoder, options=options, meta=meta)

@@ -1,0 +1,174 @@
+"""Keras graph pieces the family builders share: encoders, decoders, and their validation."""
+
+import math
+
+import keras
+import numpy as np
+from keras import layers
+
+from aecore import layers as custom_layers
+from aecore.errors import ModelError
+
+NOISE_KINDS = ("gaussian", "salt_and_pepper", "masking")
+
+
+def validate_shape(input_shape, latent_dim):
+    if len(input_shape) != 3 or input_shape[-1] not in (1, 3) or min(input_shape[:2]) < 4:
+        raise ModelError(
+            f"input shape must be (height, width, channels) with channels 1 or 3 and sides >= 4; got {input_shape}"
+        )
+    size = math.prod(input_shape)
+    if not 1 <= latent_dim <= size:
+        raise ModelError(
+            f"latent_dim must be between 1 and {size} (the number of input values of {input_shape}); got {latent_dim}"
+        )
+
+
+def _require(condition, message):
+    if not condition:
+        raise ModelError(message)
+
+
+def validate_options(family, options):
+    """Checks option values where the work starts, so a bad value never reaches Keras."""
+    values = vars(options)
+    for name in ("widths", "filters"):
+        if name in values:
+            sizes = values[name]
+            _require(len(sizes) > 0 and all(int(size) > 0 for size in sizes),
+                     f"{name} must be a non-empty list of positive integers; got {list(sizes)}")
+    for name in ("penalty", "l1_weight", "kl_weight", "hidden"):
+        if name in values:
+            _require(values[name] >= 0, f"{name} must be >= 0; got {values[name]}")
+    if "sparsity" in values:
+        _require(options.sparsity in ("l1", "kl"), f"sparsity must be 'l1' or 'kl'; got {options.sparsity!r}")
+        _require(0 < options.kl_target < 1, f"kl_target must be between 0 and 1; got {options.kl_target}")
+    if "code" in values:
+        _require(options.code in ("flat", "spatial"), f"code must be 'flat' or 'spatial'; got {options.code!r}")
+    if "noise" in values:
+        _require(options.noise in NOISE_KINDS, f"noise must be one of {', '.join(NOISE_KINDS)}; got {options.noise!r}")
+        _require(0 <= options.noise_level <= 1, f"noise_level must be between 0 and 1; got {options.noise_level}")
+    if "variant" in values:
+        _require(options.variant in ("conv", "dense"), f"variant must be 'conv' or 'dense'; got {options.variant!r}")
+        _require(options.hidden > 0, f"hidden must be > 0; got {options.hidden}")
+
+
+def dense_encoder(input_shape, latent_dim, widths, activation, regularizer=None):
+    inputs = keras.Input(shape=input_shape, name="image")
+    hidden = layers.Flatten()(inputs)  # (batch, h * w * c)
+    for width in widths:
+        hidden = layers.Dense(width, activation="relu")(hidden)
+    code = layers.Dense(latent_dim, activation=activation, activity_regularizer=regularizer, name="code")(hidden)
+    return keras.Model(inputs, code, name="encoder")
+
+
+def dense_decoder(input_shape, latent_dim, widths, output_activation="sigmoid"):
+    codes = keras.Input(shape=(latent_dim,), name="code")
+    hidden = codes
+    for width in widths:
+        hidden = layers.Dense(width, activation="relu")(hidden)
+    flat = layers.Dense(math.prod(input_shape), activation=output_activation)(hidden)
+    image = layers.Reshape(input_shape, name="reconstruction")(flat)  # (batch, h, w, c)
+    return keras.Model(codes, image, name="decoder")
+
+
+def contractive_encoder(input_shape, latent_dim, penalty):
+    inputs = keras.Input(shape=input_shape, name="image")
+    code = custom_layers.ContractiveDense(latent_dim, penalty=penalty, name="code")(layers.Flatten()(inputs))
+    return keras.Model(inputs, code, name="encoder")
+
+
+def sparsity_regularizer(options):
+    if options.sparsity == "kl":
+        return custom_layers.KLSparsity(target=options.kl_target, weight=options.kl_weight)
+    return keras.regularizers.L1(options.l1_weight)
+
+
+def noise_layer(kind, level, seed):
+    return custom_layers.ImageNoise(kind=kind, level=level, seed=seed, name="training_noise")
+
+
+def chain(encoder, decoder, before=None):
+    """The trainable autoencoder: image -> [training noise] -> encoder -> decoder."""
+    inputs = keras.Input(shape=encoder.input_shape[1:], name="image")
+    corrupted = before(inputs) if before is not None else inputs
+    return keras.Model(inputs, decoder(encoder(corrupted)), name="autoencoder")
+
+
+def _conv_stack(inputs, filters):
+    features = inputs
+    for count in filters:
+        features = layers.Conv2D(count, 3, activation="relu", padding="same")(features)
+        features = layers.MaxPooling2D(2, padding="same")(features)  # halves h and w, rounding up
+    return features  # (batch, ceil(h / 2^k), ceil(w / 2^k), filters[-1])
+
+
+def _deconv_stack(features, filters, input_shape):
+    # The write-up's order, conv then upsample: every hidden conv runs at the lower resolution,
+    # which makes the decoder ~2.5x cheaper than upsample-then-conv on 28x28 inputs.
+    for count in reversed(filters):
+        features = layers.Conv2D(count, 3, activation="relu", padding="same")(features)
+        features = layers.UpSampling2D(2)(features)
+    extra_rows = features.shape[1] - input_shape[0]  # pooling rounded up: crop back to the input size
+    extra_cols = features.shape[2] - input_shape[1]
+    if extra_rows or extra_cols:
+        features = layers.Cropping2D(((0, extra_rows), (0, extra_cols)))(features)
+    return layers.Conv2D(input_shape[-1], 3, activation="sigmoid", padding="same", name="reconstruction")(features)
+
+
+def conv_pair(input_shape, latent_dim, filters, code):
+    inputs = keras.Input(shape=input_shape, name="image")
+    features = _conv_stack(inputs, filters)
+    map_shape = tuple(features.shape[1:])  # e.g. (7, 7, 64) for 28x28 and two stages
+    if code == "flat":
+        code_tensor = layers.Dense(latent_dim, name="code")(layers.Flatten()(features))
+        codes = keras.Input(shape=(latent_dim,), name="code")
+        upsampled = layers.Reshape(map_shape)(layers.Dense(math.prod(map_shape), activation="relu")(codes))
+    else:
+        code_tensor = layers.Conv2D(latent_dim, 3, activation="relu", padding="same", name="code")(features)
+        codes = keras.Input(shape=map_shape[:2] + (latent_dim,), name="code")
+        upsampled = codes
+    encoder = keras.Model(inputs, code_tensor, name="encoder")
+    decoder = keras.Model(codes, _deconv_stack(upsampled, filters, input_shape), name="decoder")
+    return encoder, decoder
+
+
+def vae_pair(input_shape, latent_dim, options):
+    inputs = keras.Input(shape=input_shape, name="image")
+    features = _conv_stack(inputs, options.filters) if options.variant == "conv" else inputs
+    map_shape = tuple(features.shape[1:])
+    hidden = layers.Dense(options.hidden, activation="relu")(layers.Flatten()(features))
+    z_mean = layers.Dense(latent_dim, name="z_mean")(hidden)  # (batch, latent_dim)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(hidden)
+    encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+
+    codes = keras.Input(shape=(latent_dim,), name="code")
+    hidden = layers.Dense(options.hidden, activation="relu")(codes)
+    if options.variant == "conv":
+        grid = layers.Reshape(map_shape)(layers.Dense(math.prod(map_shape), activation="relu")(hidden))
+        image = _deconv_stack(grid, options.filters, input_shape)
+    else:
+        flat = layers.Dense(math.prod(input_shape), activation="sigmoid")(hidden)
+        image = layers.Reshape(input_shape, name="reconstruction")(flat)
+    return encoder, keras.Model(codes, image, name="decoder")
+
+
+def variational(encoder, decoder, kl_weight):
+    model = custom_layers.VariationalAutoencoder(encoder, decoder, kl_weight=kl_weight, name="autoencoder")
+    model(np.zeros((1,) + tuple(encoder.input_shape[1:]), dtype="float32"))  # builds the weights
+    return model
+
+
+def lstm_pair(input_shape, latent_dim, hidden_units):
+    height, width, channels = input_shape
+    inputs = keras.Input(shape=input_shape, name="image")
+    rows = layers.Reshape((height, width * channels))(inputs)  # (batch, time=h, features=w*c)
+    code = layers.LSTM(latent_dim, name="code")(rows)  # the last hidden state summarises the image
+    encoder = keras.Model(inputs, code, name="encoder")
+
+    codes = keras.Input(shape=(latent_dim,), name="code")
+    repeated = layers.RepeatVector(height)(codes)  # (batch, h, latent_dim)
+    sequence = layers.LSTM(hidden_units, return_sequences=True)(repeated)
+    pixels = layers.Dense(width * channels, activation="sigmoid")(sequence)  # (batch, h, w*c)
+    image = layers.Reshape(input_shape, name="reconstruction")(pixels)
+    return encoder, keras.Model(codes, image, name="decoder")

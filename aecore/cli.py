@@ -1,0 +1,248 @@
+"""`python -m aecore`: datasets, families, train, list, evaluate, denoise, export, import, rename, delete.
+
+Results go to stdout (the last line of `train` and `evaluate` is one JSON object); progress and
+errors go to stderr; an error is one line and a non-zero exit, never a traceback from inside Keras.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from aecore.errors import AecoreError
+
+
+def _family_option_flags() -> dict[str, type]:
+    """Every family option as one flag (--noise-level, --widths ...), with the type of its default."""
+    from aecore.families import FAMILIES
+
+    flags = {}
+    for family in FAMILIES.values():
+        for option in dataclasses.fields(family.options):
+            flags[option.name] = type(option.default)
+    return flags
+
+
+def _parse_option(kind: type, text: str):
+    if kind is tuple:
+        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    return kind(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aecore", description="Train, store and explore autoencoders.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", help="model store folder (default: $AECORE_STORE or ./models)")
+    commands.add_parser("datasets", help="the datasets and where each comes from")
+    commands.add_parser("families", help="the model families and their options")
+    train = commands.add_parser("train", parents=[store], help="train a model and save it in the store")
+    train.add_argument("--family", help="model family (default: conv, what we recommend to a newcomer)")
+    train.add_argument("--dataset", help="a dataset name or a path to .npz, an IDX folder, an image folder or .zip")
+    train.add_argument("--latent-dim", type=int)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--name")
+    train.add_argument("--max-train-images", type=int, help="train on the first N images only")
+    train.add_argument("--validation-split", type=float, default=0.1)
+    train.add_argument("--patience", type=int, default=3, help="early stopping patience in epochs (0 = off)")
+    train.add_argument("--strategy", default="auto", help="tf.distribute strategy: auto, default, mirrored, multiworker")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    for name, kind in _family_option_flags().items():
+        train.add_argument(f"--{name.replace('_', '-')}", dest=f"option_{name}", metavar=kind.__name__.upper(),
+                           help="family option (see `families`)" + (", comma-separated" if kind is tuple else ""))
+    commands.add_parser("list", parents=[store], help="the models in the store")
+    evaluate = commands.add_parser("evaluate", parents=[store], help="test metrics of a stored model")
+    evaluate.add_argument("name")
+    evaluate.add_argument("--dataset", help="default: the dataset the model was trained on")
+    denoise = commands.add_parser("denoise", parents=[store], help="add noise to an image and denoise it")
+    denoise.add_argument("name")
+    denoise.add_argument("image")
+    denoise.add_argument("--noise-level", type=float, default=0.5)
+    denoise.add_argument("--noise", default="gaussian", help="gaussian, salt_and_pepper or masking")
+    denoise.add_argument("--seed", type=int, default=0)
+    denoise.add_argument("--out", required=True, help="PNG file: clean | noisy | denoised side by side")
+    export = commands.add_parser("export", parents=[store], help="codes CSV and a TensorFlow Projector bundle")
+    export.add_argument("name")
+    export.add_argument("--dataset", help="default: the dataset the model was trained on")
+    export.add_argument("--limit", type=int, default=5000, help="number of test images")
+    export.add_argument("--out", required=True, help="folder to write codes.csv and projector.zip into")
+    importer = commands.add_parser("import", parents=[store], help="import a .keras file (inspected, then copied)")
+    importer.add_argument("file")
+    importer.add_argument("--name")
+    rename = commands.add_parser("rename", parents=[store], help="rename a stored model")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    delete = commands.add_parser("delete", parents=[store], help="delete a stored model")
+    delete.add_argument("name")
+    return parser
+
+
+def progress_printer(stream=sys.stderr, interval: float = 0.25):
+    last = [0.0]
+
+    def report(progress):
+        now = time.monotonic()
+        if progress.phase == "batch" and now - last[0] < interval:
+            return
+        last[0] = now
+        filled = int(progress.fraction * 30)
+        losses = " ".join(f"{key} {value:.4f}" for key, value in progress.logs.items() if "loss" in key)
+        eta = f"ETA {progress.eta:4.0f}s" if progress.eta is not None else ""
+        stream.write(f"\repoch {progress.epoch}/{progress.epochs} [{'#' * filled}{'.' * (30 - filled)}] "
+                     f"{progress.fraction:4.0%} {losses} {eta}\x1b[K")
+        if progress.phase == "epoch":
+            stream.write("\n")
+        stream.flush()
+
+    return report
+
+
+def command_datasets(arguments):
+    from aecore import data
+
+    default = data.default_dataset_name()
+    for info in data.list_datasets():
+        mark = "available" if info.available else "missing"
+        print(f"{info.name:14} {mark:9} {'(default) ' if info.name == default else ''}{info.description} <- {info.source}")
+
+
+def command_families(arguments):
+    from aecore.families import FAMILIES, RECOMMENDED_FAMILY
+
+    for family in FAMILIES.values():
+        options = ", ".join(f"--{field.name.replace('_', '-')}={field.default}" for field in dataclasses.fields(family.options))
+        star = " (recommended)" if family.name == RECOMMENDED_FAMILY else ""
+        print(f"{family.name:12} {family.summary}{star}\n{'':12} latent {family.latent_dim}, {family.epochs} epochs, "
+              f"batch {family.batch_size}, lr {family.learning_rate:g}{'; ' + options if options else ''}")
+
+
+def command_train(arguments):
+    from aecore import data, families, store, training
+
+    family = arguments.family or families.RECOMMENDED_FAMILY
+    families.get_family(family)
+    kinds = _family_option_flags()
+    options = {name: _parse_option(kinds[name], getattr(arguments, f"option_{name}"))
+               for name in kinds if getattr(arguments, f"option_{name}") is not None}
+    dataset = data.load_dataset(arguments.dataset or data.default_dataset_name(), seed=arguments.seed)
+    config = training.TrainConfig(
+        epochs=arguments.epochs, batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
+        seed=arguments.seed, validation_split=arguments.validation_split, patience=arguments.patience,
+        max_train_images=arguments.max_train_images, strategy=arguments.strategy)
+    report = None if arguments.quiet else progress_printer()
+    autoencoder = training.train(family, dataset, arguments.latent_dim, options, config, report)
+    entry = store.ModelStore(arguments.store).save(autoencoder, arguments.name)
+    meta = entry.meta
+    print(json.dumps({"name": entry.name, "family": family, "dataset": meta["dataset"], "latent_dim": meta["latent_dim"],
+                      "params": meta["params"], "train_seconds": meta["train_seconds"], "epochs_run": meta["epochs_run"],
+                      **meta["metrics"], "store": str(entry.path.parent)}))
+
+
+def command_list(arguments):
+    from aecore import store
+
+    entries, problems = store.ModelStore(arguments.store).scan()
+    if not entries and not problems:
+        print(f"no models in {store.store_root(arguments.store)}; train one with `python -m aecore train`")
+    for entry in entries:
+        meta = entry.meta
+        bce = meta.get("metrics", {}).get("test_bce")
+        print(f"{entry.name:32} {meta['family']:12} {str(meta.get('dataset')):16} latent {meta.get('latent_dim')}"
+              f"{f'  test BCE {bce:.4f}' if bce is not None else ''}  {meta.get('created', '')}")
+    for problem in problems:
+        print(f"skipped {problem.name}: {problem.reason}", file=sys.stderr)
+
+
+def _model_and_data(arguments):
+    from aecore import data, store
+
+    autoencoder = store.ModelStore(arguments.store).load(arguments.name)
+    name = arguments.dataset or autoencoder.meta.get("dataset")
+    if not name or name == "imported":
+        name = data.default_dataset_name()
+    return autoencoder, data.load_dataset(name)
+
+
+def command_evaluate(arguments):
+    from aecore import metrics
+
+    autoencoder, dataset = _model_and_data(arguments)
+    summary = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
+    print(json.dumps({"name": arguments.name, "family": autoencoder.family, "dataset": dataset.name,
+                      "latent_dim": autoencoder.latent_dim, "params": autoencoder.count_params(),
+                      **{f"test_{key}": value for key, value in summary.items()}}))
+
+
+def command_denoise(arguments):
+    import numpy as np
+
+    from aecore import images, metrics, noise, store
+
+    autoencoder = store.ModelStore(arguments.store).load(arguments.name)
+    converted = images.load_image_file(arguments.image, autoencoder.input_shape)
+    clean = converted.array[None]
+    noisy = noise.add_noise(clean, arguments.noise, arguments.noise_level, arguments.seed)
+    denoised = autoencoder.reconstruct(noisy)
+    Path(arguments.out).write_bytes(images.to_png_bytes(np.concatenate([clean[0], noisy[0], denoised[0]], axis=1)))
+    print(json.dumps({"out": arguments.out, "psnr_noisy": float(metrics.psnr(clean, noisy)[0]),
+                      "psnr_denoised": float(metrics.psnr(clean, denoised)[0]), "notes": converted.notes}))
+
+
+def command_export(arguments):
+    from aecore import projections
+
+    autoencoder, dataset = _model_and_data(arguments)
+    pictures = dataset.x_test[: arguments.limit]
+    labels = dataset.y_test[: arguments.limit] if dataset.y_test is not None else None
+    codes = autoencoder.encode(pictures)
+    folder = Path(arguments.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "codes.csv").write_text(projections.codes_csv(codes, labels, dataset.class_names))
+    (folder / "projector.zip").write_bytes(projections.projector_bundle(codes, pictures, labels, dataset.class_names))
+    print(json.dumps({"codes": str(folder / "codes.csv"), "projector": str(folder / "projector.zip"), "count": len(codes)}))
+
+
+def command_import(arguments):
+    from aecore import serialization, store
+
+    entry = serialization.import_model(arguments.file, store.ModelStore(arguments.store), arguments.name)
+    print(json.dumps({"name": entry.name, "family": entry.meta["family"], "input_shape": entry.meta["input_shape"]}))
+
+
+def command_rename(arguments):
+    from aecore import store
+
+    print(store.ModelStore(arguments.store).rename(arguments.name, arguments.new_name).name)
+
+
+def command_delete(arguments):
+    from aecore import store
+
+    store.ModelStore(arguments.store).delete(arguments.name)
+    print(f"deleted {arguments.name}")
+
+
+def main(argv=None) -> int:
+    arguments = build_parser().parse_args(argv)
+    handler = globals()[f"command_{arguments.command}"]
+    try:
+        handler(arguments)
+    except AecoreError as error:
+        print(f"\nerror: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ncancelled; nothing was saved", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001  a user should see one line, not a Keras traceback
+        if os.environ.get("AECORE_DEBUG"):
+            raise
+        print(f"\nerror: unexpected {type(error).__name__}: {str(error).strip()[:300]} (AECORE_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 1
+    return 0

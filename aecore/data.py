@@ -1,0 +1,295 @@
+"""The dataset catalogue: three named datasets and the user's own files, all as one `Dataset`.
+
+Every loader ends in `_from_arrays`, which checks and converts the arrays, so each source comes
+out the same way: images float32 in [0, 1] shaped (n, height, width, channels), labels int64.
+
+Importing this module is cheap: scikit-learn, Pillow and Keras are imported inside the loaders
+that need them, and Keras only when a download is really attempted.
+"""
+
+import importlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from aecore import arrays, errors, idx, imagefolder
+
+DATASET_NAMES = ("digits", "fashion_mnist", "mnist")
+OFFLINE_ENV = "AECORE_OFFLINE"  # "1" forbids downloads (tests and air-gapped machines set it)
+# Where Debian's dataset-fashion-mnist package puts the files; tests point this elsewhere.
+SYSTEM_FASHION_MNIST_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
+FASHION_MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+FASHION_MNIST_CLASS_NAMES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+DIGIT_CLASS_NAMES = [str(digit) for digit in range(10)]
+DIGITS_TEST_COUNT = 300  # of 1797 bundled 8x8 digits
+TEST_FRACTION = 1 / 6  # held out when the user's data has no test split (MNIST's 60k/10k ratio)
+KNOWN_FORMS = (
+    "a path to an .npz file, a folder of images or IDX files, or a .zip of images also works"
+)
+# Limits on a folder or .zip of images (see aecore.imagefolder); read at each load.
+MAX_IMAGES = 100_000  # 100k RGB 64x64 images are already ~5 GB as float32
+MAX_IMAGE_FILE_BYTES = 64 * 1024**2  # per file, checked before its bytes are read
+MAX_IMAGE_PIXELS = 4096 * 4096  # per image, checked on the header before decoding
+MAX_IMAGE_SIDE = 64  # the first image's size, shrunk so its longer side fits, is everyone's size
+
+
+@dataclass
+class Dataset:
+    """Images and labels, split into train and test; see the module docstring for the layout."""
+
+    name: str  # "digits", "fashion_mnist", "mnist", or the path the user gave
+    x_train: np.ndarray  # (n_train, height, width, channels) float32 in [0, 1]
+    y_train: np.ndarray | None  # (n_train,) int64, or None when unlabelled
+    x_test: np.ndarray  # (n_test, height, width, channels) float32 in [0, 1]
+    y_test: np.ndarray | None  # (n_test,) int64, or None when unlabelled
+    class_names: list[str] | None  # label index -> name, where known
+    source: str  # where it came from, for people: a path or "scikit-learn bundled"
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of one image."""
+        return tuple(self.x_train.shape[1:])
+
+    def subset(self, train: int | None = None, test: int | None = None) -> "Dataset":
+        """The first `train` and `test` images of each split (None keeps all); views, not copies."""
+        for split_name, count in (("train", train), ("test", test)):
+            if count is not None and count < 1:
+                raise errors.DatasetError(
+                    f"subset {split_name}={count}: ask for at least 1 image, or None for all"
+                )
+        return replace(
+            self,
+            x_train=self.x_train[:train],
+            y_train=None if self.y_train is None else self.y_train[:train],
+            x_test=self.x_test[:test],
+            y_test=None if self.y_test is None else self.y_test[:test],
+        )
+
+
+@dataclass
+class DatasetInfo:
+    """One named dataset as the catalogue sees it, without loading it."""
+
+    name: str  # one of DATASET_NAMES
+    available: bool  # True when it loads without a download
+    source: str  # where it is, or where it would come from
+    description: str  # one line for people
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def dataset_names() -> list[str]:
+    """The named datasets, in a stable order."""
+    return list(DATASET_NAMES)
+
+
+def downloads_allowed() -> bool:
+    """False when AECORE_OFFLINE is set to 1 (or true/yes)."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
+
+
+def keras_datasets_dir() -> Path:
+    """Keras' download cache: $KERAS_HOME/datasets, else ~/.keras/datasets."""
+    keras_home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(keras_home).expanduser() / "datasets"
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """The three named datasets, each with whether it is on this machine and where it comes from."""
+    fashion_folder = _find_fashion_mnist()
+    fashion_cache = keras_datasets_dir() / "fashion-mnist"
+    mnist_file = keras_datasets_dir() / "mnist.npz"
+    return [
+        DatasetInfo(
+            "digits",
+            True,
+            "scikit-learn bundled",
+            "1,797 handwritten digits, 8x8 grayscale, 10 classes",
+        ),
+        DatasetInfo(
+            "fashion_mnist",
+            fashion_folder is not None,
+            str(fashion_folder) if fashion_folder else _download_source(fashion_cache),
+            "70,000 clothing images, 28x28 grayscale, 10 classes",
+        ),
+        DatasetInfo(
+            "mnist",
+            mnist_file.is_file(),
+            str(mnist_file) if mnist_file.is_file() else _download_source(mnist_file),
+            "70,000 handwritten digits, 28x28 grayscale, 10 classes",
+        ),
+    ]
+
+
+def default_dataset_name() -> str:
+    """fashion_mnist if it is on this machine, else mnist if cached, else the bundled digits."""
+    available = {info.name for info in list_datasets() if info.available}
+    return next(name for name in ("fashion_mnist", "mnist", "digits") if name in available)
+
+
+def load_dataset(name_or_path: str, seed: int = 0) -> Dataset:
+    """A named dataset or the user's own files; `seed` drives any train/test split made here."""
+    key = name_or_path.strip().lower().replace("-", "_")
+    if key in DATASET_NAMES:
+        return NAMED_LOADERS[key](seed)
+    path = Path(name_or_path).expanduser()
+    if not path.exists():
+        if os.sep not in name_or_path and "/" not in name_or_path and not path.suffix:
+            raise errors.DatasetError(
+                f"Unknown dataset {name_or_path!r}: known names are {', '.join(DATASET_NAMES)}; "
+                f"{KNOWN_FORMS}"
+            )
+        raise errors.DatasetError(f"No such file or folder: {path}. Check the path; {KNOWN_FORMS}")
+    return _load_path(path, name_or_path, seed)
+
+
+def _download_source(where: Path) -> str:
+    if downloads_allowed():
+        return f"not cached; would be downloaded by Keras to {where}"
+    return f"not cached at {where}; downloads are off ({OFFLINE_ENV}=1)"
+
+
+def _available_names(excluding: str) -> str:
+    names = [info.name for info in list_datasets() if info.available and info.name != excluding]
+    return ", ".join(names)
+
+
+# ---------------------------------------------------------------- named datasets
+
+
+def _load_digits(seed: int) -> Dataset:
+    from sklearn import datasets  # lazy: scikit-learn takes ~1 s to import
+
+    bunch = datasets.load_digits()
+    images = (bunch.images / 16.0).astype(np.float32)  # (1797, 8, 8), values 0..16
+    train = (images, bunch.target)
+    return _from_arrays(
+        "digits", "scikit-learn bundled", train, None, seed, DIGIT_CLASS_NAMES, DIGITS_TEST_COUNT
+    )
+
+
+def _find_fashion_mnist() -> Path | None:
+    for folder in (keras_datasets_dir() / "fashion-mnist", *SYSTEM_FASHION_MNIST_DIRS):
+        if all((folder / file_name).is_file() for file_name in FASHION_MNIST_FILES):
+            return folder
+    return None
+
+
+def _load_fashion_mnist(seed: int) -> Dataset:
+    folder = _find_fashion_mnist()
+    if folder is not None:
+        return _load_idx_folder(folder, "fashion_mnist", seed, FASHION_MNIST_CLASS_NAMES)
+    cache = keras_datasets_dir() / "fashion-mnist"
+    how_to_cache = (
+        f"put {', '.join(FASHION_MNIST_FILES)} in {cache}/ "
+        f"(or install the Debian package dataset-fashion-mnist)"
+    )
+    train, test = _download_with_keras("fashion_mnist", "Fashion-MNIST", how_to_cache)
+    source = f"downloaded by Keras to {cache}"
+    return _from_arrays("fashion_mnist", source, train, test, seed, FASHION_MNIST_CLASS_NAMES)
+
+
+def _load_mnist(seed: int) -> Dataset:
+    cached = keras_datasets_dir() / "mnist.npz"
+    if cached.is_file():
+        dataset = _load_npz(cached, "mnist", seed)
+        return replace(dataset, class_names=DIGIT_CLASS_NAMES)
+    how_to_cache = f"put mnist.npz in {keras_datasets_dir()}/"
+    train, test = _download_with_keras("mnist", "MNIST", how_to_cache)
+    source = f"downloaded by Keras to {cached}"
+    return _from_arrays("mnist", source, train, test, seed, DIGIT_CLASS_NAMES)
+
+
+def _download_with_keras(name: str, title: str, how_to_cache: str) -> tuple[tuple, tuple]:
+    """(x_train, y_train), (x_test, y_test) from keras.datasets.<name>, or one DatasetError."""
+    fix = f"{how_to_cache} or pick another dataset (available: {_available_names(excluding=name)})"
+    if not downloads_allowed():
+        raise errors.DatasetError(
+            f"{title} is not cached and was not downloaded because {OFFLINE_ENV}=1: {fix}"
+        )
+    try:
+        # Imported here: Keras takes seconds to import and most runs never download.
+        module = importlib.import_module(f"keras.datasets.{name}")
+        return module.load_data()
+    except Exception as error:  # Keras raises bare Exception for network failures
+        raise errors.DatasetError(
+            f"{title} is not cached and could not be downloaded (no network?): {fix} "
+            f"[{type(error).__name__}: {error}]"
+        ) from error
+
+
+NAMED_LOADERS = {"digits": _load_digits, "fashion_mnist": _load_fashion_mnist, "mnist": _load_mnist}
+
+
+# ---------------------------------------------------------------- the user's own files
+
+
+def _load_path(path: Path, name: str, seed: int) -> Dataset:
+    if path.is_dir():
+        if idx.find_idx_files(path) is not None:
+            return _load_idx_folder(path, name, seed, class_names=None)
+        return _load_images(path, name, seed)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return _load_npz(path, name, seed)
+    if suffix == ".zip":
+        return _load_images(path, name, seed)
+    raise errors.DatasetError(
+        f"Cannot load {path}: unsupported file type {suffix or '(none)'!r}; expected an .npz file, "
+        f"a .zip of images, or a folder of images or IDX files"
+    )
+
+
+def _load_idx_folder(folder: Path, name: str, seed: int, class_names: list[str] | None) -> Dataset:
+    files = idx.find_idx_files(folder)
+    train_images, train_labels = idx.read_images_and_labels(files.train_images, files.train_labels)
+    train = (train_images, train_labels)
+    if files.test_images is None:
+        return _from_arrays(name, str(folder), train, None, seed, class_names)
+    test_images, test_labels = idx.read_images_and_labels(files.test_images, files.test_labels)
+    if train_labels is None or test_labels is None:
+        train, test = (train_images, None), (test_images, None)  # half-labelled -> unlabelled
+    else:
+        test = (test_images, test_labels)
+    return _from_arrays(name, str(folder), train, test, seed, class_names)
+
+
+def _load_npz(path: Path, name: str, seed: int) -> Dataset:
+    train, test = arrays.read_npz(path)
+    return _from_arrays(name, str(path), train, test, seed, class_names=None)
+
+
+def _load_images(path: Path, name: str, seed: int) -> Dataset:
+    """A folder or .zip of images; subfolder names are the labels (see aecore.imagefolder)."""
+    limits = imagefolder.ImageLimits(
+        MAX_IMAGES, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
+    )
+    pixels, labels, class_names = imagefolder.read_images(path, limits)
+    return _from_arrays(name, str(path), (pixels, labels), None, seed, class_names)
+
+
+def _from_arrays(
+    name: str,
+    source: str,
+    train: arrays.ArrayPair,
+    test: arrays.ArrayPair | None,
+    seed: int,
+    class_names: list[str] | None,
+    test_count: int | None = None,
+) -> Dataset:
+    """Check (images, labels) pairs and convert them; with no test pair, split train by `seed`."""
+    x_train, y_train, x_test, y_test = arrays.checked_splits(
+        train, test, source, seed, test_count, TEST_FRACTION
+    )
+    return Dataset(name, x_train, y_train, x_test, y_test, class_names, source)

@@ -1,0 +1,229 @@
+"""The model store: one folder per model holding `model.keras` and `meta.json`.
+
+Writes are atomic: a model is written into a hidden `.incoming-*` folder and renamed into place,
+so a crash mid-save never leaves a half model in the list. The folder name is the model's name.
+"""
+
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from aecore.errors import StoreError
+
+SCHEMA_VERSION = 1
+MODEL_FILE = "model.keras"
+META_FILE = "meta.json"
+DEFAULT_STORE = "models"
+STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed save and are removed
+NAME_LIMIT = 64
+
+
+@dataclass
+class StoreEntry:
+    name: str
+    path: Path
+    meta: dict
+
+
+@dataclass
+class StoreProblem:
+    name: str
+    path: Path
+    reason: str
+
+
+def store_root(root: str | os.PathLike | None = None) -> Path:
+    """The store folder: the given path, else $AECORE_STORE, else ./models."""
+    return Path(root or os.environ.get("AECORE_STORE") or DEFAULT_STORE)
+
+
+def sanitize_name(name: str) -> str:
+    """Letters, digits, '.', '_' and '-' only; never hidden, never a path. Raises on nothing left."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip(".-")[:NAME_LIMIT].strip(".-")
+    if not cleaned:
+        raise StoreError(f"{name!r} is not a usable model name: use letters, digits, '.', '_' or '-'")
+    return cleaned
+
+
+def _write_json(path: Path, data: dict):
+    """Writes JSON next to `path` and renames it over, so readers never see half a file."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(temporary, "w") as handle:
+        json.dump(data, handle, indent=2, default=float)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _fsync_tree(folder: Path):
+    for path in [*folder.iterdir(), folder]:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def read_meta(folder: Path) -> dict:
+    """Reads and checks an entry's meta.json; raises StoreError with the reason."""
+    from aecore import families  # lazy: listing must not need Keras
+
+    meta_path, model_path = folder / META_FILE, folder / MODEL_FILE
+    if not meta_path.is_file():
+        raise StoreError("meta.json is missing")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StoreError(f"meta.json is not valid JSON ({error})") from None
+    if not isinstance(meta, dict):
+        raise StoreError("meta.json does not hold an object")
+    if not isinstance(meta.get("schema_version"), int) or meta["schema_version"] > SCHEMA_VERSION:
+        raise StoreError(f"meta.json has schema version {meta.get('schema_version')!r}; this aecore reads <= {SCHEMA_VERSION}")
+    if meta.get("family") not in families.FAMILIES:
+        raise StoreError(f"meta.json names an unknown family {meta.get('family')!r}")
+    if not model_path.is_file() or not zipfile.is_zipfile(model_path):
+        raise StoreError("model.keras is missing or is not a .keras archive")
+    return meta
+
+
+def versions() -> dict:
+    import keras
+    import numpy
+    import tensorflow
+
+    from aecore import __version__
+
+    return {"aecore": __version__, "keras": keras.__version__, "tensorflow": tensorflow.__version__,
+            "numpy": numpy.__version__, "python": platform.python_version()}
+
+
+class ModelStore:
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = store_root(root).resolve()
+
+    def _folder(self, name: str) -> Path:
+        if sanitize_name(name) != name:
+            raise StoreError(f"no model named {name!r} in {self.root} (names use letters, digits, '.', '_', '-')")
+        folder = (self.root / name).resolve()
+        if folder.parent != self.root:
+            raise StoreError(f"{name!r} is outside the store {self.root}")
+        return folder
+
+    def scan(self) -> tuple[list[StoreEntry], list[StoreProblem]]:
+        """Every entry that looks loadable, newest first, and every broken one with its reason."""
+        entries, problems = [], []
+        if not self.root.is_dir():
+            return entries, problems
+        self._remove_stale()
+        for folder in sorted(self.root.iterdir()):
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue
+            try:
+                entries.append(StoreEntry(folder.name, folder, read_meta(folder)))
+            except StoreError as error:
+                problems.append(StoreProblem(folder.name, folder, str(error)))
+        entries.sort(key=lambda entry: str(entry.meta.get("created", "")), reverse=True)
+        return entries, problems
+
+    def entries(self) -> list[StoreEntry]:
+        return self.scan()[0]
+
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.entries()]
+
+    def meta(self, name: str) -> dict:
+        folder = self._folder(name)
+        if not folder.is_dir():
+            raise StoreError(f"no model named {name!r} in {self.root}; `python -m aecore list` shows what is there")
+        try:
+            return read_meta(folder)
+        except StoreError as error:
+            raise StoreError(f"model {name!r} is damaged: {error}") from None
+
+    def save(self, autoencoder, name: str | None = None) -> StoreEntry:
+        """Saves atomically under `name` (or a name made from the run); never overwrites: adds -2, -3..."""
+        base = sanitize_name(name or default_name(autoencoder.meta, autoencoder.family))
+        self.root.mkdir(parents=True, exist_ok=True)
+        incoming = self.root / f".incoming-{uuid.uuid4().hex}"
+        incoming.mkdir()
+        try:
+            autoencoder.model.save(incoming / MODEL_FILE)
+            meta = {**autoencoder.meta, "family": autoencoder.family, "options": autoencoder.options,
+                    "schema_version": SCHEMA_VERSION, "versions": versions(),
+                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            for attempt in range(1, 1000):
+                candidate = base if attempt == 1 else f"{base[: NAME_LIMIT - 5]}-{attempt}"
+                meta["name"] = candidate
+                _write_json(incoming / META_FILE, meta)
+                _fsync_tree(incoming)
+                try:
+                    os.rename(incoming, self.root / candidate)  # atomic; fails if the name is taken
+                except OSError:
+                    continue
+                autoencoder.meta = meta
+                return StoreEntry(candidate, self.root / candidate, meta)
+            raise StoreError(f"could not find a free name starting with {base!r}")
+        finally:
+            if incoming.exists():
+                shutil.rmtree(incoming, ignore_errors=True)
+
+    def load(self, name: str):
+        """Loads a saved model with its encoder, decoder and optimizer state."""
+        from aecore import serialization
+
+        meta = self.meta(name)
+        return serialization.load_autoencoder(self._folder(name) / MODEL_FILE, meta)
+
+    def delete(self, name: str):
+        folder = self._folder(name)
+        if not folder.is_dir():
+            raise StoreError(f"no model named {name!r} in {self.root}")
+        trash = self.root / f".trash-{uuid.uuid4().hex}"
+        os.rename(folder, trash)  # leaves the list at once, even if removal is interrupted
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def rename(self, name: str, new_name: str) -> StoreEntry:
+        folder, new_clean = self._folder(name), sanitize_name(new_name)
+        target = self._folder(new_clean)
+        if not folder.is_dir():
+            raise StoreError(f"no model named {name!r} in {self.root}")
+        if target.exists():
+            raise StoreError(f"a model named {new_clean!r} exists already; pick another name")
+        os.rename(folder, target)
+        meta = self.meta(new_clean)
+        meta["name"] = new_clean
+        _write_json(target / META_FILE, meta)
+        return StoreEntry(new_clean, target, meta)
+
+    def archive(self, name: str) -> bytes:
+        """The model's folder as a .zip (model.keras + meta.json), for downloads."""
+        import io
+
+        folder, buffer = self._folder(name), io.BytesIO()
+        self.meta(name)
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for filename in (MODEL_FILE, META_FILE):
+                archive.write(folder / filename, f"{name}/{filename}")
+        return buffer.getvalue()
+
+    def _remove_stale(self):
+        for folder in self.root.glob(".*-*"):
+            if folder.name.startswith((".incoming-", ".trash-")):
+                try:
+                    if time.time() - folder.stat().st_mtime > STALE_SECONDS:
+                        shutil.rmtree(folder, ignore_errors=True)
+                except OSError:
+                    pass  # another process removed it first
+
+
+def default_name(meta: dict, family: str) -> str:
+    dataset = Path(str(meta.get("dataset", "data"))).name
+    return f"{family}-{dataset}-{meta.get('latent_dim', 'z')}"

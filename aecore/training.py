@@ -1,0 +1,235 @@
+"""One `train` entry point for every family: seeded, with progress, cancel, NaN stop and metrics.
+
+Training never saves anything: the caller hands the finished `Autoencoder` to the store, so a
+cancelled or failed run leaves nothing half-written behind.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from aecore import families, metrics
+from aecore.autoencoder import Autoencoder
+from aecore.errors import TrainingCancelled, TrainingError
+
+STRATEGIES = ("auto", "default", "mirrored", "multiworker")
+MIN_DEFAULT_STEPS = 1200  # default epochs give at least this many batches...
+MAX_DEFAULT_EPOCHS = 150  # ...but never more epochs than this
+_STRATEGY_CACHE: dict[str, tf.distribute.Strategy] = {}
+
+
+@dataclass
+class TrainConfig:
+    epochs: int | None = None  # None: the family's default
+    batch_size: int | None = None  # None: the family's default; clamped to the number of images
+    learning_rate: float | None = None  # None: the family's default (Adam)
+    seed: int = 0  # seeds weights, the validation split, shuffling, noise and sampling
+    validation_split: float = 0.1  # share of training images held out for the validation loss
+    patience: int = 3  # early stopping after this many epochs without a better val loss; 0 = off
+    max_train_images: int | None = None  # train on the first N images only (quick runs)
+    strategy: str = "auto"  # tf.distribute: "auto", "default", "mirrored" or "multiworker"
+
+
+@dataclass
+class Progress:
+    phase: str  # "batch" or "epoch"
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based within the epoch
+    batches: int  # per epoch
+    logs: dict  # the latest loss terms (and val_ terms at epoch end)
+    history: dict  # per-epoch lists of every loss term so far
+    elapsed: float  # seconds since training started
+    eta: float | None  # seconds left at the current pace
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / max(1, self.epochs * self.batches))
+
+
+class CancelFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+def choose_strategy(name: str = "auto") -> tf.distribute.Strategy:
+    """The default strategy on one device, MirroredStrategy over several GPUs, multi-worker with TF_CONFIG."""
+    if name not in STRATEGIES:
+        raise TrainingError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
+    if name == "auto":
+        cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+        workers = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+        gpus = tf.config.list_logical_devices("GPU")
+        name = "multiworker" if workers > 1 else "mirrored" if len(gpus) > 1 else "default"
+    if name == "default":
+        return tf.distribute.get_strategy()
+    # One instance per process: several MirroredStrategy objects in one process reuse collective
+    # keys and abort with "Shape mismatch in the collective instance" on the second model.
+    if name not in _STRATEGY_CACHE:
+        if name == "multiworker":
+            _STRATEGY_CACHE[name] = tf.distribute.MultiWorkerMirroredStrategy()
+        else:
+            devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+            _STRATEGY_CACHE[name] = tf.distribute.MirroredStrategy(devices=[device.name for device in devices])
+    return _STRATEGY_CACHE[name]
+
+
+def resolve_config(family: families.Family, config: TrainConfig | None, train_images: int) -> TrainConfig:
+    config = dataclasses.replace(config or TrainConfig())
+    if config.epochs is None:
+        # Small datasets (digits: ~1,350 training images) get enough steps to learn, not just epochs.
+        batches = max(1, math.ceil(train_images / (config.batch_size or family.batch_size)))
+        config.epochs = min(MAX_DEFAULT_EPOCHS, max(family.epochs, math.ceil(MIN_DEFAULT_STEPS / batches)))
+    config.batch_size = config.batch_size if config.batch_size is not None else family.batch_size
+    config.learning_rate = config.learning_rate if config.learning_rate is not None else family.learning_rate
+    checks = [
+        (config.epochs >= 1, f"epochs must be >= 1; got {config.epochs}"),
+        (config.batch_size >= 1, f"batch size must be >= 1; got {config.batch_size}"),
+        (0 < config.learning_rate < 10, f"learning rate must be between 0 and 10; got {config.learning_rate}"),
+        (0 <= config.validation_split < 0.5, f"validation split must be in [0, 0.5); got {config.validation_split}"),
+        (config.patience >= 0, f"patience must be >= 0; got {config.patience}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise TrainingError(message)
+    return config
+
+
+def split_validation(images: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    if share == 0 or len(images) < 10:
+        return images, None
+    order = np.random.default_rng(seed).permutation(len(images))
+    held_out = max(1, int(round(len(images) * share)))
+    return images[order[held_out:]], images[order[:held_out]]
+
+
+class _Monitor(keras.callbacks.Callback):
+    """Reports progress, honours the cancel flag within one batch, and stops on a NaN loss."""
+
+    def __init__(self, epochs, batches, report, cancel):
+        super().__init__()
+        self.epochs, self.batches, self.report, self.cancel = epochs, batches, report, cancel
+        self.history: dict[str, list[float]] = {}
+        self.start = time.perf_counter()
+        self.epoch = 1
+        self.cancelled = False
+        self.nan_at: tuple[int, int] | None = None
+
+    def _emit(self, phase, batch, logs):
+        if self.report is None:
+            return
+        elapsed = time.perf_counter() - self.start
+        done = (self.epoch - 1) * self.batches + batch
+        eta = elapsed / done * (self.epochs * self.batches - done) if done else None
+        self.report(Progress(phase, self.epoch, self.epochs, batch, self.batches, logs, self.history, elapsed, eta))
+
+    def _check_cancel(self):
+        if self.cancel is not None and self.cancel.is_set():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._check_cancel()
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        if not math.isfinite(logs.get("loss", 0.0)):
+            self.nan_at = (self.epoch, batch + 1)
+            self.model.stop_training = True
+            return
+        self._emit("batch", batch + 1, logs)
+        self._check_cancel()  # after the report too: a flag set while reporting stops before the next batch
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        if not self.cancelled and self.nan_at is None:
+            self._emit("epoch", self.batches, logs)
+
+
+def train(
+    family: str,
+    dataset,
+    latent_dim: int | None = None,
+    options: dict | None = None,
+    config: TrainConfig | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: CancelFlag | None = None,
+) -> Autoencoder:
+    """Builds and trains a model of `family` on `dataset`; raises TrainingCancelled or TrainingError."""
+    spec = families.get_family(family)
+    latent_dim = spec.latent_dim if latent_dim is None else latent_dim
+    config = config or TrainConfig()
+    images = dataset.x_train[: config.max_train_images] if config.max_train_images else dataset.x_train
+    config = resolve_config(spec, config, int(len(images) * (1 - config.validation_split)))
+    train_images, validation_images = split_validation(images, config.validation_split, config.seed)
+    notes = []
+    if config.batch_size > len(train_images):
+        notes.append(f"batch size {config.batch_size} is more than the {len(train_images)} training images: used {len(train_images)}")
+        config.batch_size = len(train_images)
+
+    keras.utils.set_random_seed(config.seed)
+    with choose_strategy(config.strategy).scope():
+        autoencoder = families.build(family, dataset.input_shape, latent_dim, options)
+        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+        loss = None if spec.loss == "vae" else spec.loss
+        autoencoder.model.compile(optimizer=optimizer, loss=loss)
+
+    batches = math.ceil(len(train_images) / config.batch_size)
+    monitor = _Monitor(config.epochs, batches, progress, cancel)
+    callbacks = [monitor]
+    if config.patience and validation_images is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True))
+    validation = (validation_images, validation_images) if validation_images is not None else None
+    started = time.perf_counter()
+    autoencoder.model.fit(
+        train_images, train_images, batch_size=config.batch_size, epochs=config.epochs,
+        validation_data=validation, shuffle=True, callbacks=callbacks, verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    if monitor.nan_at is not None:
+        epoch, batch = monitor.nan_at
+        raise TrainingError(
+            f"the loss became NaN at epoch {epoch}, batch {batch}, so training stopped and nothing was saved; "
+            f"lower the learning rate (it was {config.learning_rate:g}) and try again"
+        )
+    if monitor.cancelled:
+        raise TrainingCancelled(f"training was stopped at epoch {monitor.epoch} of {config.epochs}; nothing was saved")
+    autoencoder.meta.update(
+        describe_run(autoencoder, dataset, config, monitor.history, seconds, notes)
+    )
+    return autoencoder
+
+
+def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
+    """The metadata the store keeps: what was trained on what, how long it took, and how well it does."""
+    test_metrics = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
+    return {
+        "family": autoencoder.family,
+        "options": autoencoder.options,
+        "latent_dim": autoencoder.latent_dim,
+        "code_shape": list(autoencoder.code_shape),
+        "dataset": dataset.name,
+        "dataset_source": dataset.source,
+        "input_shape": list(dataset.input_shape),
+        "class_names": dataset.class_names,
+        "params": autoencoder.count_params(),
+        "train_seconds": round(seconds, 3),
+        "epochs_run": len(next(iter(history.values()), [])),
+        "train_images": int(config.max_train_images or len(dataset.x_train)),
+        "train_config": dataclasses.asdict(config),
+        "history": history,
+        "metrics": {f"test_{key}": value for key, value in test_metrics.items()},
+        "notes": notes,
+    }

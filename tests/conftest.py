@@ -1,0 +1,52 @@
+"""Shared fixtures: real data (digits, Fashion-MNIST from Debian's package), small trained models, a temp store.
+
+No test touches the network: AECORE_OFFLINE=1 and a private KERAS_HOME are set for the whole session.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ["AECORE_OFFLINE"] = "1"
+os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="aecore-keras-home-"))
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from aecore.data import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def fashion_small():
+    """2,000 train / 500 test real Fashion-MNIST images (the Debian package is installed by .ci/run)."""
+    if not FASHION_DIR.is_dir():
+        pytest.skip("Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist")
+    from aecore.data import load_dataset
+
+    return load_dataset("fashion_mnist").subset(2000, 500)
+
+
+@pytest.fixture(scope="session")
+def trained(digits):
+    """One small trained model per family that the analysis and store tests share (digits, a few epochs)."""
+    from aecore import training
+
+    models = {}
+    for family, latent in [("conv", 8), ("vae", 2), ("linear", 4), ("dense", 16)]:
+        config = training.TrainConfig(epochs=60 if family == "linear" else 8, batch_size=64, patience=0)
+        models[family] = training.train(family, digits, latent, None, config)
+    return models
+
+
+@pytest.fixture
+def store(tmp_path):
+    from aecore.store import ModelStore
+
+    return ModelStore(tmp_path / "models")

@@ -95,6 +95,17 @@ class Autoencoder:
     def count_params(self) -> int:
         return int(self.model.count_params())
 
+    def architecture(self) -> list[dict]:
+        """One row per layer of the encoder then the decoder: part, name, type, output shape, parameters."""
+        rows = []
+        for part, model in (("encoder", self.encoder), ("decoder", self.decoder)):
+            for layer in model.layers:
+                output = getattr(layer, "output", None)
+                shape = getattr(output, "shape", None) if not isinstance(output, (list, tuple)) else [o.shape for o in output]
+                rows.append({"part": part, "layer": layer.name, "type": type(layer).__name__,
+                             "output shape": str(shape).replace("None, ", ""), "parameters": int(layer.count_params())})
+        return rows
+
 
 def from_keras(model: keras.Model, family: str, options: dict, meta: dict) -> Autoencoder:
     """Finds the encoder and decoder inside a loaded model (functional or the VAE subclass)."""

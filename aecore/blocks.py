@@ -55,9 +55,9 @@ def validate_options(family, options):
 
 def dense_encoder(input_shape, latent_dim, widths, activation, regularizer=None):
     inputs = keras.Input(shape=input_shape, name="image")
-    hidden = layers.Flatten()(inputs)  # (batch, h * w * c)
-    for width in widths:
-        hidden = layers.Dense(width, activation="relu")(hidden)
+    hidden = layers.Flatten(name="flatten")(inputs)  # (batch, h * w * c)
+    for index, width in enumerate(widths):
+        hidden = layers.Dense(width, activation="relu", name=f"encoder_dense{index}")(hidden)
     code = layers.Dense(latent_dim, activation=activation, activity_regularizer=regularizer, name="code")(hidden)
     return keras.Model(inputs, code, name="encoder")
 
@@ -65,16 +65,16 @@ def dense_encoder(input_shape, latent_dim, widths, activation, regularizer=None)
 def dense_decoder(input_shape, latent_dim, widths, output_activation="sigmoid"):
     codes = keras.Input(shape=(latent_dim,), name="code")
     hidden = codes
-    for width in widths:
-        hidden = layers.Dense(width, activation="relu")(hidden)
-    flat = layers.Dense(math.prod(input_shape), activation=output_activation)(hidden)
+    for index, width in enumerate(widths):
+        hidden = layers.Dense(width, activation="relu", name=f"decoder_dense{index}")(hidden)
+    flat = layers.Dense(math.prod(input_shape), activation=output_activation, name="decoder_pixels")(hidden)
     image = layers.Reshape(input_shape, name="reconstruction")(flat)  # (batch, h, w, c)
     return keras.Model(codes, image, name="decoder")
 
 
 def contractive_encoder(input_shape, latent_dim, penalty):
     inputs = keras.Input(shape=input_shape, name="image")
-    code = custom_layers.ContractiveDense(latent_dim, penalty=penalty, name="code")(layers.Flatten()(inputs))
+    code = custom_layers.ContractiveDense(latent_dim, penalty=penalty, name="code")(layers.Flatten(name="flatten")(inputs))
     return keras.Model(inputs, code, name="encoder")
 
 
@@ -95,24 +95,28 @@ def chain(encoder, decoder, before=None):
     return keras.Model(inputs, decoder(encoder(corrupted)), name="autoencoder")
 
 
+# Every layer is named explicitly: Keras's automatic name counters collided ("up_sampling2d is used
+# 2 times") when the dashboard built a model in its worker thread while the app was serving pages.
+
+
 def _conv_stack(inputs, filters):
     features = inputs
-    for count in filters:
-        features = layers.Conv2D(count, 3, activation="relu", padding="same")(features)
-        features = layers.MaxPooling2D(2, padding="same")(features)  # halves h and w, rounding up
+    for index, count in enumerate(filters):
+        features = layers.Conv2D(count, 3, activation="relu", padding="same", name=f"encoder_conv{index}")(features)
+        features = layers.MaxPooling2D(2, padding="same", name=f"encoder_pool{index}")(features)  # halves h, w
     return features  # (batch, ceil(h / 2^k), ceil(w / 2^k), filters[-1])
 
 
 def _deconv_stack(features, filters, input_shape):
     # The write-up's order, conv then upsample: every hidden conv runs at the lower resolution,
     # which makes the decoder ~2.5x cheaper than upsample-then-conv on 28x28 inputs.
-    for count in reversed(filters):
-        features = layers.Conv2D(count, 3, activation="relu", padding="same")(features)
-        features = layers.UpSampling2D(2)(features)
+    for index, count in enumerate(reversed(filters)):
+        features = layers.Conv2D(count, 3, activation="relu", padding="same", name=f"decoder_conv{index}")(features)
+        features = layers.UpSampling2D(2, name=f"decoder_upsample{index}")(features)
     extra_rows = features.shape[1] - input_shape[0]  # pooling rounded up: crop back to the input size
     extra_cols = features.shape[2] - input_shape[1]
     if extra_rows or extra_cols:
-        features = layers.Cropping2D(((0, extra_rows), (0, extra_cols)))(features)
+        features = layers.Cropping2D(((0, extra_rows), (0, extra_cols)), name="decoder_crop")(features)
     return layers.Conv2D(input_shape[-1], 3, activation="sigmoid", padding="same", name="reconstruction")(features)
 
 
@@ -121,9 +125,10 @@ def conv_pair(input_shape, latent_dim, filters, code):
     features = _conv_stack(inputs, filters)
     map_shape = tuple(features.shape[1:])  # e.g. (7, 7, 64) for 28x28 and two stages
     if code == "flat":
-        code_tensor = layers.Dense(latent_dim, name="code")(layers.Flatten()(features))
+        code_tensor = layers.Dense(latent_dim, name="code")(layers.Flatten(name="flatten")(features))
         codes = keras.Input(shape=(latent_dim,), name="code")
-        upsampled = layers.Reshape(map_shape)(layers.Dense(math.prod(map_shape), activation="relu")(codes))
+        expanded = layers.Dense(math.prod(map_shape), activation="relu", name="decoder_expand")(codes)
+        upsampled = layers.Reshape(map_shape, name="decoder_map")(expanded)
     else:
         code_tensor = layers.Conv2D(latent_dim, 3, activation="relu", padding="same", name="code")(features)
         codes = keras.Input(shape=map_shape[:2] + (latent_dim,), name="code")
@@ -137,18 +142,19 @@ def vae_pair(input_shape, latent_dim, options):
     inputs = keras.Input(shape=input_shape, name="image")
     features = _conv_stack(inputs, options.filters) if options.variant == "conv" else inputs
     map_shape = tuple(features.shape[1:])
-    hidden = layers.Dense(options.hidden, activation="relu")(layers.Flatten()(features))
+    hidden = layers.Dense(options.hidden, activation="relu", name="encoder_hidden")(layers.Flatten(name="flatten")(features))
     z_mean = layers.Dense(latent_dim, name="z_mean")(hidden)  # (batch, latent_dim)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(hidden)
     encoder = keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
     codes = keras.Input(shape=(latent_dim,), name="code")
-    hidden = layers.Dense(options.hidden, activation="relu")(codes)
+    hidden = layers.Dense(options.hidden, activation="relu", name="decoder_hidden")(codes)
     if options.variant == "conv":
-        grid = layers.Reshape(map_shape)(layers.Dense(math.prod(map_shape), activation="relu")(hidden))
+        expanded = layers.Dense(math.prod(map_shape), activation="relu", name="decoder_expand")(hidden)
+        grid = layers.Reshape(map_shape, name="decoder_map")(expanded)
         image = _deconv_stack(grid, options.filters, input_shape)
     else:
-        flat = layers.Dense(math.prod(input_shape), activation="sigmoid")(hidden)
+        flat = layers.Dense(math.prod(input_shape), activation="sigmoid", name="decoder_pixels")(hidden)
         image = layers.Reshape(input_shape, name="reconstruction")(flat)
     return encoder, keras.Model(codes, image, name="decoder")
 
@@ -162,13 +168,13 @@ def variational(encoder, decoder, kl_weight):
 def lstm_pair(input_shape, latent_dim, hidden_units):
     height, width, channels = input_shape
     inputs = keras.Input(shape=input_shape, name="image")
-    rows = layers.Reshape((height, width * channels))(inputs)  # (batch, time=h, features=w*c)
+    rows = layers.Reshape((height, width * channels), name="rows")(inputs)  # (batch, time=h, features=w*c)
     code = layers.LSTM(latent_dim, name="code")(rows)  # the last hidden state summarises the image
     encoder = keras.Model(inputs, code, name="encoder")
 
     codes = keras.Input(shape=(latent_dim,), name="code")
-    repeated = layers.RepeatVector(height)(codes)  # (batch, h, latent_dim)
-    sequence = layers.LSTM(hidden_units, return_sequences=True)(repeated)
-    pixels = layers.Dense(width * channels, activation="sigmoid")(sequence)  # (batch, h, w*c)
+    repeated = layers.RepeatVector(height, name="repeat")(codes)  # (batch, h, latent_dim)
+    sequence = layers.LSTM(hidden_units, return_sequences=True, name="decoder_lstm")(repeated)
+    pixels = layers.Dense(width * channels, activation="sigmoid", name="decoder_pixels")(sequence)  # (batch, h, w*c)
     image = layers.Reshape(input_shape, name="reconstruction")(pixels)
     return encoder, keras.Model(codes, image, name="decoder")

@@ -50,7 +50,7 @@ def test_grid_of_a_plain_model_uses_code_percentiles(trained, digits):
 def test_feature_maps_of_every_conv_layer(trained, digits):
     maps = analysis.feature_maps(trained["conv"], digits.x_test[0])
     labels = [label for label, _ in maps]
-    assert labels[0].startswith("encoder / conv2d") and any(label.startswith("decoder") for label in labels)
+    assert labels[0] == "encoder / encoder_conv0" and any(label.startswith("decoder") for label in labels)
     assert maps[0][1].shape == (8, 8, 16)
     assert analysis.feature_maps(trained["dense"], digits.x_test[0]) == []
 

@@ -42,11 +42,14 @@ def test_every_family_learns_digits_and_round_trips(family, digits, store):
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ALL)
 def test_every_family_learns_fashion_mnist(family, fashion_small):
-    config = training.TrainConfig(epochs=2, batch_size=128, patience=0)
+    config = training.TrainConfig(epochs=3, batch_size=128, patience=0)
     autoencoder = training.train(family, fashion_small, 16, None, config)
     losses = autoencoder.meta["history"]["loss"]
     assert losses[-1] < losses[0]
-    assert autoencoder.meta["metrics"]["test_mse"] < 0.1  # a blank grey guess scores ~0.1
+    # A reference computed another way: predicting the mean training image for every test image.
+    mean_image = fashion_small.x_train.mean(axis=0)
+    baseline = float(np.mean((fashion_small.x_test - mean_image) ** 2))
+    assert autoencoder.meta["metrics"]["test_mse"] < baseline
 
 
 def test_vae_reports_both_loss_terms(trained):

@@ -1,0 +1,73 @@
+"""Widgets the Train page builds from the engine's tables: family options and model cards."""
+
+import dataclasses
+
+import streamlit as st
+
+from aecore import families
+from aecore.blocks import NOISE_KINDS
+from aecore.errors import AecoreError
+
+CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
+
+
+def family_options(family_name: str) -> dict:
+    """One widget per field of the family's options dataclass, its default preselected."""
+    fields = dataclasses.fields(families.FAMILIES[family_name].options)
+    if not fields:
+        st.caption(f"The {family_name} family has no options of its own.")
+        return {}
+    values, columns = {}, st.columns(min(3, len(fields)))
+    for index, field in enumerate(fields):
+        column, label, key = columns[index % len(columns)], field.name.replace("_", " "), f"option-{family_name}-{field.name}"
+        if field.name in CHOICES:
+            values[field.name] = column.selectbox(label, CHOICES[field.name], CHOICES[field.name].index(field.default), key=key)
+        elif isinstance(field.default, tuple):
+            text = column.text_input(f"{label} (comma-separated)", ",".join(map(str, field.default)), key=key)
+            values[field.name] = [int(part) for part in text.split(",") if part.strip().isdigit()]
+        elif isinstance(field.default, float):
+            values[field.name] = column.number_input(label, value=field.default, format="%.6g", key=key)
+        else:
+            values[field.name] = column.number_input(label, value=field.default, step=1, key=key)
+    return values
+
+
+def _use(meta: dict):
+    """Callback: runs before the script, so it may set the sidebar's widget state."""
+    st.session_state["dataset"] = meta.get("dataset")
+    st.session_state["model"] = meta.get("name")
+
+
+def _card(store, entry):
+    meta, result = entry.meta, entry.meta.get("metrics", {})
+    with st.container(border=True):
+        st.markdown(f"**{entry.name}** · {meta['family']} · {meta.get('dataset')} · latent {meta.get('latent_dim')}")
+        if result:
+            st.caption(f"test BCE {result.get('test_bce', 0):.4f} · PSNR {result.get('test_psnr', 0):.1f} dB · "
+                       f"SSIM {result.get('test_ssim', 0):.3f} · {meta.get('params', 0):,} parameters · "
+                       f"trained in {meta.get('train_seconds', 0):.0f} s")
+        use, download, rename, delete = st.columns(4)
+        use.button("Explore", key=f"use-{entry.name}", on_click=_use, args=(meta,))
+        download.download_button("Download", store.archive(entry.name), f"{entry.name}.zip", "application/zip",
+                                 key=f"download-{entry.name}")
+        with rename.popover("Rename"):
+            new_name = st.text_input("New name", entry.name, key=f"rename-text-{entry.name}")
+            if st.button("Rename", key=f"rename-{entry.name}"):
+                try:
+                    store.rename(entry.name, new_name)
+                    st.rerun()
+                except AecoreError as error:
+                    st.error(str(error))
+        with delete.popover("Delete"):
+            st.caption("This removes the model from the store for good.")
+            if st.button("Delete for good", key=f"delete-{entry.name}", type="primary"):
+                store.delete(entry.name)
+                st.rerun()
+
+
+def model_cards(store):
+    entries = store.entries()
+    if not entries:
+        st.info("No models yet. Start the quick start on the Home page, or train one above.")
+    for entry in entries:
+        _card(store, entry)

@@ -1,0 +1,90 @@
+"""AppTests of the Home and Train pages: empty states, quick start, a real training job, model cards."""
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aecore import training
+from aecore.store import ModelStore
+
+
+@pytest.fixture
+def app_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("AECORE_STORE", str(tmp_path / "models"))
+    return ModelStore(tmp_path / "models")
+
+
+def open_page(path):
+    """Runs the real app (st.navigation declares the pages, so page links resolve) on one page."""
+    app = AppTest.from_file("../app.py", default_timeout=120)  # relative to this file
+    app.session_state["dataset"] = "digits"
+    app.switch_page(path)
+    return app.run()
+
+
+def wait_for_jobs(timeout=120):
+    from dashboard import ui
+
+    runner = ui.job_runner()
+    deadline = time.time() + timeout
+    while runner.active_jobs() and time.time() < deadline:
+        time.sleep(0.5)
+    return runner
+
+
+def test_home_with_an_empty_store_offers_the_quick_start(app_store):
+    app = open_page("pages/home.py")
+    assert not app.exception
+    assert any("Quick start" in header.value for header in app.subheader)
+    assert any("No model for this dataset yet" in info.value for info in app.sidebar.info)
+    button = next(button for button in app.button if button.label == "Start the quick start")
+    app = button.click().run()
+    assert not app.exception
+    runner = wait_for_jobs(timeout=1)  # the jobs are queued or running now
+    quick = [job for job in runner.jobs if job.spec.name.startswith("quick-")]
+    assert {job.spec.family for job in quick} == {"conv", "vae", "denoising", "dense"}
+    for job in quick:
+        runner.cancel(job.id)
+    wait_for_jobs()
+    assert {job.status for job in quick} <= {"cancelled", "done"}
+
+
+def test_train_page_trains_a_model_in_the_background(app_store):
+    app = open_page("pages/train.py")
+    assert not app.exception
+    assert "No models yet" in " ".join(info.value for info in app.info)
+    next(select for select in app.selectbox if select.label == "Family").set_value("dense").run()
+    inputs = {number.label: number for number in app.number_input}
+    inputs["Latent size"].set_value(6)
+    inputs["Epochs (0 = the family's default)"].set_value(3)
+    next(text for text in app.text_input if text.label == "Name (optional)").set_value("from-the-form")
+    app = next(button for button in app.button if button.label == "Start training").click().run()
+    wait_for_jobs()
+    app = app.run()
+    assert not app.exception
+    assert "from-the-form" in app_store.names()
+    assert any("Saved **from-the-form**" in message.value for message in app.success)
+    assert app_store.meta("from-the-form")["latent_dim"] == 6
+
+
+def test_train_page_shows_the_architecture_and_cards(app_store, digits):
+    model = training.train("conv", digits, 8, None, training.TrainConfig(epochs=2, patience=0))
+    app_store.save(model, "shown")
+    app = open_page("pages/train.py")
+    assert not app.exception
+    assert any("shown" in markdown.value for markdown in app.markdown)
+    assert app.dataframe, "the architecture table is shown for the active model"
+    rows = app.dataframe[0].value
+    assert "encoder_conv0" in list(rows["layer"])
+
+
+def test_a_failed_job_says_why(app_store):
+    from dashboard import ui
+    from dashboard.jobs import JobSpec
+
+    job = ui.job_runner().submit(JobSpec("vae", "digits", 2, {}, training.TrainConfig(epochs=5, learning_rate=9.0)))
+    wait_for_jobs()
+    assert job.status == "failed" and "NaN" in job.message
+    app = open_page("pages/train.py")
+    assert any("the loss became NaN" in error.value for error in app.error)

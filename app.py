@@ -1,18 +1,18 @@
-"""Autoencoder Explorer: declares the pages; each page is a short script in pages/."""
+"""Autoencoder Explorer: declares the pages; each page is a short script in views/ (not pages/, which Streamlit would auto-discover)."""
 
 import streamlit as st
 
 st.set_page_config(page_title="Autoencoder Explorer", page_icon="🧭", layout="wide")
 
 pages = {
-    "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-              st.Page("pages/train.py", title="Train / load", icon=":material/model_training:")],
+    "Start": [st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+              st.Page("views/train.py", title="Train / load", icon=":material/model_training:")],
     "Explore": [
-        st.Page("pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
-        st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
-        st.Page("pages/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
-        st.Page("pages/latent_sampler.py", title="Latent sampler", icon=":material/tune:"),
-        st.Page("pages/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
+        st.Page("views/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
+        st.Page("views/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),
+        st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+        st.Page("views/latent_sampler.py", title="Latent sampler", icon=":material/tune:"),
+        st.Page("views/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
     ],
 }
 st.navigation(pages).run()

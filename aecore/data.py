@@ -133,9 +133,11 @@ def list_datasets() -> list[DatasetInfo]:
 
 
 def default_dataset_name() -> str:
-    """fashion_mnist if it is on this machine, else mnist if cached, else the bundled digits."""
+    """$AECORE_DEFAULT_DATASET if set and available, else fashion_mnist if it is on this machine,
+    else mnist if cached, else the bundled digits."""
     available = {info.name for info in list_datasets() if info.available}
-    return next(name for name in ("fashion_mnist", "mnist", "digits") if name in available)
+    preferred = os.environ.get("AECORE_DEFAULT_DATASET", "")
+    return next(name for name in (preferred, "fashion_mnist", "mnist", "digits") if name in available)
 
 
 def load_dataset(name_or_path: str, seed: int = 0) -> Dataset:

@@ -34,7 +34,7 @@ def wait_for_jobs(timeout=120):
 
 
 def test_home_with_an_empty_store_offers_the_quick_start(app_store):
-    app = open_page("pages/home.py")
+    app = open_page("views/home.py")
     assert not app.exception
     assert any("Quick start" in header.value for header in app.subheader)
     assert any("No model for this dataset yet" in info.value for info in app.sidebar.info)
@@ -51,7 +51,7 @@ def test_home_with_an_empty_store_offers_the_quick_start(app_store):
 
 
 def test_train_page_trains_a_model_in_the_background(app_store):
-    app = open_page("pages/train.py")
+    app = open_page("views/train.py")
     assert not app.exception
     assert "No models yet" in " ".join(info.value for info in app.info)
     next(select for select in app.selectbox if select.label == "Family").set_value("dense").run()
@@ -71,7 +71,7 @@ def test_train_page_trains_a_model_in_the_background(app_store):
 def test_train_page_shows_the_architecture_and_cards(app_store, digits):
     model = training.train("conv", digits, 8, None, training.TrainConfig(epochs=2, patience=0))
     app_store.save(model, "shown")
-    app = open_page("pages/train.py")
+    app = open_page("views/train.py")
     assert not app.exception
     assert any("shown" in markdown.value for markdown in app.markdown)
     assert app.dataframe, "the architecture table is shown for the active model"
@@ -86,5 +86,5 @@ def test_a_failed_job_says_why(app_store):
     job = ui.job_runner().submit(JobSpec("vae", "digits", 2, {}, training.TrainConfig(epochs=5, learning_rate=9.0)))
     wait_for_jobs()
     assert job.status == "failed" and "NaN" in job.message
-    app = open_page("pages/train.py")
+    app = open_page("views/train.py")
     assert any("the loss became NaN" in error.value for error in app.error)

@@ -1,0 +1,309 @@
+"""Plotly figures for the pages. Helpers return figures; the page decides how to show them.
+
+Images are embedded as PNG data URIs in `go.Image` traces: compact, crisp, and cheap to put in
+slider frames that the browser switches between without asking the server.
+"""
+
+import base64
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from aecore.images import to_png_bytes
+
+PALETTE = ["#4f46e5", "#e11d48", "#059669", "#d97706", "#0891b2", "#7c3aed", "#65a30d", "#a16207", "#475569", "#ea580c"]
+
+
+def data_uri(image: np.ndarray) -> str:
+    """(h, w) or (h, w, c) float [0, 1] -> a PNG data URI."""
+    return "data:image/png;base64," + base64.b64encode(to_png_bytes(np.asarray(image))).decode()
+
+
+def _clean_axes(figure):
+    figure.update_xaxes(visible=False, showticklabels=False)
+    figure.update_yaxes(visible=False, showticklabels=False)
+    return figure
+
+
+def image_grid(rows: list[list[np.ndarray]], row_titles: list[str] | None = None,
+               cell_titles: list[list[str]] | None = None, cell_px: int = 84) -> go.Figure:
+    """A table of images: rows[r][c] is (h, w, c) in [0, 1]; titles go above cells and left of rows."""
+    row_count, column_count = len(rows), max(len(row) for row in rows)
+    titles = [title for row in (cell_titles or []) for title in row + [""] * (column_count - len(row))]
+    figure = make_subplots(rows=row_count, cols=column_count, horizontal_spacing=0.01,
+                           vertical_spacing=0.06 if cell_titles else 0.02, subplot_titles=titles or None)
+    for row_index, row in enumerate(rows, start=1):
+        for column_index, image in enumerate(row, start=1):
+            figure.add_trace(go.Image(source=data_uri(image), hoverinfo="skip"), row=row_index, col=column_index)
+    if row_titles:
+        for row_index, title in enumerate(row_titles, start=1):
+            figure.update_yaxes(title_text=title, row=row_index, col=1)
+    figure.update_annotations(font_size=11)
+    left = 90 if row_titles else 10
+    figure.update_layout(height=row_count * (cell_px + (24 if cell_titles else 8)) + 30, width=None,
+                         margin=dict(l=left, r=10, t=30, b=10), showlegend=False)
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, visible=True)
+    return figure
+
+
+def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
+    """(n, h, w, c) -> one (rows*h, columns*w, c) picture with 1-px dark gaps."""
+    count, height, width, channels = images.shape
+    rows = int(np.ceil(count / columns))
+    sheet = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1, channels), 0.15, dtype="float32")
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        sheet[row * (height + 1): row * (height + 1) + height, column * (width + 1): column * (width + 1) + width] = image
+    return sheet
+
+
+def single_image(image: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
+    figure = go.Figure(go.Image(source=data_uri(image), hoverinfo="skip"))
+    figure.update_layout(title=title, height=height, margin=dict(l=5, r=5, t=30 if title else 5, b=5))
+    return _clean_axes(figure)
+
+
+def loss_curves(history: dict[str, list[float]], title: str = "Loss per epoch") -> go.Figure:
+    """Every loss term, training solid and validation dashed, on one chart."""
+    figure = go.Figure()
+    terms = sorted(key for key in history if not key.startswith("val_"))
+    for index, term in enumerate(terms):
+        colour = PALETTE[index % len(PALETTE)]
+        epochs = list(range(1, len(history[term]) + 1))
+        figure.add_trace(go.Scatter(x=epochs, y=history[term], name=term, line=dict(color=colour), mode="lines+markers"))
+        if f"val_{term}" in history:
+            figure.add_trace(go.Scatter(x=epochs, y=history[f"val_{term}"], name=f"val {term}",
+                                        line=dict(color=colour, dash="dash"), mode="lines+markers"))
+    figure.update_layout(title=title, xaxis_title="epoch", yaxis_title="loss", height=320, margin=dict(l=40, r=10, t=40, b=40))
+    return figure
+
+
+def latent_scatter(points: np.ndarray, labels, class_names, title: str, selected: int | None = None) -> go.Figure:
+    """2-D map coloured by class; every point carries its image index as customdata for selections."""
+    figure = go.Figure()
+    indices = np.arange(len(points))
+    groups = np.unique(labels) if labels is not None else [None]
+    for group in groups:
+        chosen = indices if group is None else indices[np.asarray(labels) == group]
+        name = "images" if group is None else (class_names[int(group)] if class_names else str(group))
+        figure.add_trace(go.Scattergl(
+            x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=name, customdata=chosen,
+            marker=dict(size=5, color=PALETTE[int(group or 0) % len(PALETTE)], opacity=0.75),
+            hovertemplate=f"{name}<br>image #%{{customdata}}<extra></extra>"))
+    if selected is not None:
+        figure.add_trace(go.Scatter(x=[points[selected, 0]], y=[points[selected, 1]], mode="markers", name="selected",
+                                    marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=2)),
+                                    hoverinfo="skip"))
+    figure.update_layout(title=title, height=560, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan",  # lasso mode turns click-select off
+                         legend=dict(itemsizing="constant"))
+    return figure
+
+
+def bars(values, labels, title: str, y_title: str, height: int = 260) -> go.Figure:
+    figure = go.Figure(go.Bar(x=list(labels), y=np.asarray(values), marker_color=PALETTE[0]))
+    figure.update_layout(title=title, yaxis_title=y_title, height=height, margin=dict(l=40, r=10, t=40, b=40))
+    return figure
+
+
+def heatmap(matrix: np.ndarray, title: str, x_title: str, y_title: str, y_labels=None, height: int = 380) -> go.Figure:
+    figure = go.Figure(go.Heatmap(z=matrix, y=y_labels, colorscale="Viridis", colorbar=dict(thickness=12)))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=height,
+                         margin=dict(l=60, r=10, t=40, b=40))
+    return figure
+
+
+def channel_grid(activations: np.ndarray, title: str, columns: int = 8) -> go.Figure:
+    """(h, w, channels) activations as a grid of grey tiles, each channel scaled to its own range."""
+    channels = np.moveaxis(activations, -1, 0)  # (channels, h, w)
+    low = channels.min(axis=(1, 2), keepdims=True)
+    span = np.maximum(channels.max(axis=(1, 2), keepdims=True) - low, 1e-6)
+    tiles = ((channels - low) / span)[..., None]
+    figure = single_image(mosaic(tiles, min(columns, len(tiles))), title,
+                          height=min(120 + 60 * int(np.ceil(len(tiles) / columns)), 520))
+    return figure
+
+
+def noise_slider(levels, rows: list[tuple[str, np.ndarray]], psnr_rows: dict[str, np.ndarray] | None = None,
+                 start: int = 5) -> go.Figure:
+    """One picture per noise level, switched in the browser by a Plotly slider (no server round trip).
+
+    rows: [(label, (levels, h, w, c) mosaics)], e.g. ("noisy", ...), ("denoised", ...), shown side by side.
+    """
+    figure = make_subplots(rows=1, cols=len(rows), subplot_titles=[label for label, _ in rows], horizontal_spacing=0.02)
+    for column, (_, stack) in enumerate(rows, start=1):
+        figure.add_trace(go.Image(source=data_uri(stack[start]), hoverinfo="skip"), row=1, col=column)
+    frames, steps = [], []
+    for index, level in enumerate(levels):
+        name = f"{level:.2f}"
+        caption = "  ".join(f"{key} {values[index]:.1f} dB" for key, values in (psnr_rows or {}).items())
+        frames.append(go.Frame(name=name, data=[go.Image(source=data_uri(stack[index])) for _, stack in rows],
+                               traces=list(range(len(rows))), layout=dict(title_text=f"noise level {name}   {caption}")))
+        steps.append(dict(method="animate", label=name, args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                                                            transition=dict(duration=0))]))
+    figure.frames = frames
+    figure.update_layout(sliders=[dict(active=start, steps=steps, currentvalue=dict(prefix="noise level "), pad=dict(t=30))],
+                         title=frames[start].layout.title.text if frames else "", height=470, margin=dict(l=10, r=10, t=60, b=10))
+    return _clean_axes(figure)
+
+
+def psnr_curves(levels, curves: dict[str, np.ndarray], title: str = "PSNR against noise level") -> go.Figure:
+    figure = go.Figure()
+    for index, (name, values) in enumerate(curves.items()):
+        figure.add_trace(go.Scatter(x=levels, y=values, name=name, mode="lines+markers",
+                                    line=dict(color=PALETTE[index % len(PALETTE)], dash="dot" if name == "noisy input" else None)))
+    figure.update_layout(title=title, xaxis_title="noise level", yaxis_title="PSNR (dB), higher is better", height=340,
+                         margin=dict(l=40, r=10, t=40, b=40))
+    return figure
+
+
+# ---------------------------------------------------------------- latent map, latent sampler, denoise (pages B)
+
+
+def set_frame_titles(figure: go.Figure, titles: list[str]) -> go.Figure:
+    """Gives each slider frame of `noise_slider` its own title (e.g. PSNR and SSIM at that level)."""
+    active = figure.layout.sliders[0].active if figure.layout.sliders else 0
+    titles = [f"<b>{title}</b>" for title in titles]  # bold in every frame, as Streamlit draws the first
+    for frame, title in zip(figure.frames, titles):
+        frame.layout = dict(title_text=title)
+    figure.update_layout(title_text=titles[active] if titles else "")
+    return figure
+
+
+def highlight_traces(figure: go.Figure, names: set[str], width: float = 4.0) -> go.Figure:
+    """Thick lines for the traces named in `names`, thin faded ones for the rest (baselines keep their dash)."""
+    for trace in figure.data:
+        chosen = trace.name in names
+        trace.update(line_width=width if chosen else 1.5, opacity=1.0 if chosen else 0.6)
+    return figure
+
+
+def image_strip(images, titles: list[str], cell_px: int = 84) -> go.Figure:
+    """One row of images with a title above each: neighbours, interpolations, conversion steps."""
+    return _clean_axes(image_grid([list(images)], cell_titles=[list(titles)], cell_px=cell_px))
+
+
+def latent_grid_figure(images: np.ndarray, row_values, column_values, dims, title: str = "") -> go.Figure:
+    """(n, n, h, w, c) decoded grid as one mosaic, its axes labelled with the code values swept."""
+    steps, _, height, width, _ = images.shape
+    figure = single_image(mosaic(images.reshape((steps * steps,) + images.shape[2:]), steps), title, height=620)
+    centres = lambda size: [index * (size + 1) + size / 2 for index in range(steps)]  # noqa: E731
+    figure.update_xaxes(visible=True, tickvals=centres(width), ticktext=[f"{value:.2f}" for value in column_values],
+                        title_text=f"z{dims[0]}", showgrid=False, zeroline=False, showticklabels=True)
+    figure.update_yaxes(visible=True, tickvals=centres(height), ticktext=[f"{value:.2f}" for value in row_values],
+                        title_text=f"z{dims[1]}", showgrid=False, zeroline=False, showticklabels=True)
+    figure.update_layout(margin=dict(l=60, r=10, t=40, b=50))
+    return figure
+
+
+# ---------------------------------------------------------------- reconstructions, feature maps (pages A)
+
+
+def metric_by_model(values: dict[str, float], title: str, value_format: str = "{:.3f}") -> go.Figure:
+    """One horizontal bar per model for one dataset-level metric, labelled with its value; model i
+    gets PALETTE[i], as in `labelled_image_rows`, so a colour means the same model everywhere."""
+    names = list(values)
+    figure = go.Figure(go.Bar(y=names, x=list(values.values()), orientation="h", marker_color=PALETTE[: len(names)],
+                              text=[value_format.format(value) for value in values.values()], textposition="auto",
+                              hovertemplate="%{y}: %{x}<extra></extra>"))
+    figure.update_yaxes(autorange="reversed", automargin=True)
+    figure.update_layout(title=title, height=70 + 34 * len(names), margin=dict(l=10, r=10, t=36, b=24),
+                         showlegend=False)
+    return figure
+
+
+def code_bars(code: np.ndarray, title: str, height: int = 260) -> go.Figure:
+    """A flat code, one bar per dimension: positive indigo, negative rose."""
+    values = np.asarray(code).reshape(-1)
+    colours = [PALETTE[0] if value >= 0 else PALETTE[1] for value in values]
+    figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=colours,
+                              hovertemplate="dimension %{x}: %{y:.3f}<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title="code dimension", yaxis_title="value", height=height,
+                         margin=dict(l=40, r=10, t=40, b=40))
+    return _whole_number_ticks(figure, len(values), "x")
+
+
+def dimension_bars(values: np.ndarray, title: str, y_title: str, threshold: float | None = None,
+                   height: int = 280) -> go.Figure:
+    """One bar per code dimension; bars at or below `threshold` (unused dimensions) in grey."""
+    values = np.asarray(values).reshape(-1)
+    colours = [PALETTE[8] if threshold is not None and value <= threshold else PALETTE[0] for value in values]
+    figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=colours,
+                              hovertemplate="dimension %{x}: %{y:.4f}<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title="code dimension", yaxis_title=y_title, height=height,
+                         margin=dict(l=40, r=10, t=40, b=40))
+    return _whole_number_ticks(figure, len(values), "x")
+
+
+def feature_map_grid(activations: np.ndarray, title: str, height: int = 330) -> go.Figure:
+    """`channel_grid` in a near-square layout at a fixed height, so every layer's tiles come out
+    as large as a third of the page allows (8 columns leaves wide, flat strips for 16 channels)."""
+    channels = activations.shape[-1]
+    figure = channel_grid(activations, title, columns=int(np.ceil(np.sqrt(channels))))
+    figure.update_layout(height=height, title_font_size=14)
+    return figure
+
+
+def _whole_number_ticks(figure: go.Figure, count: int, axis: str) -> go.Figure:
+    """Dimension axes tick at whole numbers only (Plotly would put a tick at 0.5 for two bars)."""
+    if count <= 32:
+        figure.update_layout({f"{axis}axis": dict(tickmode="linear", tick0=0, dtick=1 if count <= 16 else 2)})
+    return figure
+
+
+def code_heatmap(codes: np.ndarray, labels=None, class_names=None, title: str = "",
+                 height: int | None = None) -> go.Figure:
+    """(n, dims) codes as a dims x images heat map; images sorted by label, one tick per class.
+
+    Diverging colours centred on 0 when codes go negative (VAE, linear), Viridis for ReLU codes.
+    """
+    order = np.argsort(labels, kind="stable") if labels is not None else np.arange(len(codes))
+    matrix = np.asarray(codes).reshape(len(codes), -1)[order].T  # (dims, n)
+    diverging = bool(matrix.min() < 0)
+    figure = go.Figure(go.Heatmap(
+        z=matrix, colorscale="RdBu_r" if diverging else "Viridis", zmid=0 if diverging else None,
+        colorbar=dict(thickness=12), customdata=np.broadcast_to(order, matrix.shape),
+        hovertemplate="image #%{customdata}<br>dimension %{y}<br>value %{z:.3f}<extra></extra>"))
+    if labels is not None:
+        sorted_labels = np.asarray(labels)[order]
+        groups = np.unique(sorted_labels)
+        starts = [int(np.searchsorted(sorted_labels, group)) for group in groups]
+        ends = [int(np.searchsorted(sorted_labels, group, side="right")) for group in groups]
+        figure.update_xaxes(tickvals=[(start + end - 1) / 2 for start, end in zip(starts, ends)],
+                            ticktext=[class_names[int(group)] if class_names else str(group) for group in groups])
+        for start in starts[1:]:
+            figure.add_vline(x=start - 0.5, line=dict(color="white", width=2))
+    figure.update_layout(title=title, xaxis_title="test images, sorted by class", yaxis_title="code dimension",
+                         height=height or int(np.clip(150 + 16 * matrix.shape[0], 240, 520)),
+                         margin=dict(l=50, r=10, t=40, b=40))
+    return _whole_number_ticks(figure, matrix.shape[0], "y")
+
+
+def labelled_image_rows(rows: list[list[np.ndarray]], row_titles: list[str], cell_titles: list[list[str]],
+                        cell_px: int = 96, row_colours: list[str] | None = None) -> go.Figure:
+    """Rows of images, a title above every cell and a horizontal label left of every row.
+
+    Like `image_grid`, but the gaps are set in pixels, so cell titles never run into the row above
+    however few rows there are, and no axis ticks show between the images.
+    """
+    row_count, column_count = len(rows), max(len(row) for row in rows)
+    title_px = 22  # room for one line of 12-px cell titles
+    plot_px = row_count * cell_px + (row_count - 1) * title_px
+    titles = [title for row in cell_titles for title in row + [""] * (column_count - len(row))]
+    figure = make_subplots(rows=row_count, cols=column_count, horizontal_spacing=0.008,
+                           vertical_spacing=title_px / plot_px if row_count > 1 else 0.0, subplot_titles=titles)
+    for row_index, row in enumerate(rows, start=1):
+        for column_index, image in enumerate(row, start=1):
+            figure.add_trace(go.Image(source=data_uri(image), hoverinfo="skip"), row=row_index, col=column_index)
+    figure.update_annotations(font_size=12)
+    for row_index, title in enumerate(row_titles):  # centred on the row, right-aligned against the images
+        middle = 1 - (row_index * (cell_px + title_px) + cell_px / 2) / plot_px
+        short = title if len(title) <= 22 else title[:21] + "…"
+        figure.add_annotation(text=f"<b>{short}</b>", x=0, y=middle, xref="paper", yref="paper", xanchor="right",
+                              xshift=-8, showarrow=False, font_size=13, hovertext=title,
+                              font_color=(row_colours or [None] * len(row_titles))[row_index])
+    left = 14 + 8 * max(min(len(title), 22) for title in row_titles)
+    figure.update_layout(height=plot_px + title_px + 12, margin=dict(l=left, r=6, t=title_px + 4, b=8),
+                         showlegend=False)
+    return _clean_axes(figure)

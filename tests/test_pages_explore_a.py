@@ -1,0 +1,179 @@
+"""AppTests of the Reconstructions and Feature maps pages, driven through app.py's navigation.
+
+A module-scoped store holds three small models trained on real digits (conv, VAE, dense); each test
+points AECORE_STORE at it, opens a page, moves its widgets and checks what is drawn.
+"""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+RECONSTRUCTIONS, FEATURE_MAPS = "views/reconstructions.py", "views/feature_maps.py"
+
+
+@pytest.fixture(scope="module")
+def model_store(tmp_path_factory, digits):
+    """{family: saved name} in a fresh store; a few epochs each (seconds on two cores)."""
+    from aecore import store, training
+
+    root = tmp_path_factory.mktemp("explore-a-store")
+    saved = store.ModelStore(root)
+    names = {}
+    for family, latent_dim in [("conv", 8), ("vae", 2), ("dense", 16)]:
+        config = training.TrainConfig(epochs=3, batch_size=64, patience=0)
+        names[family] = saved.save(training.train(family, digits, latent_dim, None, config)).name
+    return root, names
+
+
+@pytest.fixture
+def open_page(model_store, monkeypatch):
+    """open_page(path, model=None, store=None) -> a run AppTest on that page with that sidebar model."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("AECORE_OFFLINE", "1")
+
+    def opener(page, model=None, store=None):
+        monkeypatch.setenv("AECORE_STORE", str(store or model_store[0]))
+        app = AppTest.from_file(APP, default_timeout=60)
+        if model:
+            app.session_state["model"] = model
+        return app.switch_page(page).run()
+
+    return opener
+
+
+def figures(app) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def texts(figure: dict) -> list[str]:
+    """Every visible string of a figure: its title, subplot titles and other annotations."""
+    layout = figure["layout"]
+    title = layout.get("title", {}).get("text", "")
+    return [title] + [annotation.get("text", "") for annotation in layout.get("annotations", [])]
+
+
+def array(value) -> np.ndarray:
+    """A figure array as JSON holds it: a plain list, or Plotly's typed array {"dtype", "bdata", "shape"}."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        return flat.reshape([int(size) for size in str(value.get("shape", len(flat))).split(",")])
+    return np.asarray(value)
+
+
+def no_exception(app):
+    assert not app.exception, [exception.message for exception in app.exception]
+
+
+def image_titles(app) -> list[str]:
+    """Titles above the originals: '#index label', in the order shown."""
+    grid = figures(app)[0]
+    return [text for text in texts(grid) if text.startswith("#")]
+
+
+def test_empty_store_says_what_to_do(open_page, tmp_path):
+    for page in (RECONSTRUCTIONS, FEATURE_MAPS):
+        app = open_page(page, store=tmp_path / "empty")
+        no_exception(app)
+        assert any("needs a trained model" in info.value for info in app.main.info)
+        links = [link.proto.label for link in app.get("page_link")]
+        assert "Go to Train / load" in links
+        assert not app.get("plotly_chart")
+
+
+def test_reconstructions_default_view(open_page, model_store):
+    _, names = model_store
+    app = open_page(RECONSTRUCTIONS, model=names["conv"])
+    no_exception(app)
+    grid = figures(app)[0]
+    assert len([trace for trace in grid["data"] if trace["type"] == "image"]) == 2 * 8  # original + 1 model, 8 images
+    assert names["conv"] in " ".join(texts(grid))
+    assert [metric.label for metric in app.metric] == ["BCE", "MSE", "PSNR (dB)", "SSIM"]
+    seed_zero = image_titles(app)
+    app.number_input[0].set_value(7).run()
+    no_exception(app)
+    assert image_titles(app) != seed_zero  # another seed, other images
+
+
+def test_worst_mode_shows_the_worst_images_of_the_whole_test_set(open_page, model_store, digits):
+    from aecore import analysis, store
+
+    root, names = model_store
+    app = open_page(RECONSTRUCTIONS, model=names["conv"])
+    app.slider[0].set_value(4)
+    app.segmented_control[0].set_value("worst").run()
+    no_exception(app)
+    assert any("reconstructs worst" in caption.value for caption in app.caption)
+    expected = analysis.worst_reconstructed(store.ModelStore(root).load(names["conv"]), digits.x_test, 4)
+    assert [title.split()[0] for title in image_titles(app)] == [f"#{index}" for index in expected]
+    bce = [float(text.split()[1]) for text in texts(figures(app)[0]) if text.startswith("BCE ")]
+    assert bce == sorted(bce, reverse=True)  # worst first
+
+
+def test_by_class_shows_only_that_class(open_page, model_store):
+    _, names = model_store
+    app = open_page(RECONSTRUCTIONS, model=names["conv"])
+    app.segmented_control[0].set_value("by class").run()
+    class_box = next(box for box in app.main.selectbox if box.label == "Class")
+    class_box.set_value(7).run()
+    no_exception(app)
+    titles = image_titles(app)
+    assert len(titles) == 8 and all(title.endswith(" 7") for title in titles)
+
+
+def test_comparing_models_adds_rows_and_metric_charts(open_page, model_store):
+    _, names = model_store
+    app = open_page(RECONSTRUCTIONS, model=names["conv"])
+    app.multiselect[0].set_value([names["conv"], names["vae"], names["dense"]]).run()
+    no_exception(app)
+    shown = figures(app)
+    grid_text = " ".join(texts(shown[0]))
+    assert all(name in grid_text for name in names.values())
+    assert len([trace for trace in shown[0]["data"] if trace["type"] == "image"]) == 4 * 8
+    assert not app.metric and len(shown) == 1 + 4  # one bar chart per dataset metric instead of cards
+    app.multiselect[0].set_value([]).run()
+    no_exception(app)
+    assert any("Pick at least one model" in info.value for info in app.main.info)
+
+
+def test_feature_maps_of_a_conv_model(open_page, model_store):
+    _, names = model_store
+    app = open_page(FEATURE_MAPS, model=names["conv"])
+    no_exception(app)
+    titles = [texts(figure)[0] for figure in figures(app)]
+    layer_titles = [title for title in titles if title.startswith(("encoder /", "decoder /"))]
+    assert len(layer_titles) == 5  # conv + conv in the encoder, conv + conv + output conv in the decoder
+    assert layer_titles[0].startswith("encoder /") and layer_titles[-1].startswith("decoder /")
+    active = next(metric for metric in app.metric if metric.label == "Active dimensions")
+    assert active.value.endswith("of 8")
+    first = [caption.value for caption in app.caption if caption.value.startswith("Image #")]
+    app.number_input[0].set_value(5).run()
+    no_exception(app)
+    now = [caption.value for caption in app.caption if caption.value.startswith("Image #")]
+    assert first != now and now[0].startswith("Image #5 ")
+
+
+def test_feature_maps_without_conv_layers(open_page, model_store):
+    _, names = model_store
+    app = open_page(FEATURE_MAPS, model=names["dense"])
+    no_exception(app)
+    assert any("no convolutional layers" in info.value for info in app.main.info)
+    titles = [texts(figure)[0] for figure in figures(app)]
+    assert "Codes of the first 100 test images" in titles and "Variance of each code dimension" in titles
+    heat = next(figure for figure in figures(app) if texts(figure)[0].startswith("Codes of"))
+    assert array(heat["data"][0]["z"]).shape == (16, 100)  # dims x images
+
+
+def test_feature_maps_of_a_vae_show_kl_per_dimension(open_page, model_store):
+    _, names = model_store
+    app = open_page(FEATURE_MAPS, model=names["vae"])
+    no_exception(app)
+    kl = next(figure for figure in figures(app) if texts(figure)[0].startswith("KL divergence"))
+    values = array(kl["data"][0]["y"])
+    assert values.shape == (2,) and values.min() >= 0
+    assert any(metric.label == "Active dimensions" for metric in app.metric)

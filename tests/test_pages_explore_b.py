@@ -1,0 +1,240 @@
+"""AppTests of the Latent map, Latent sampler and Denoise pages, on small models trained on real digits.
+
+Each page runs standalone (it calls ui.sidebar() itself). Plotly charts are read back from their JSON
+spec; images inside them are PNG data URIs, decoded with Pillow to check sizes.
+"""
+
+import base64
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from aecore import training
+from aecore.images import to_png_bytes
+from aecore.store import ModelStore
+
+PAGES = Path(__file__).resolve().parent.parent / "views"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, digits):
+    """{family: store entry name} for a VAE (2-D code), a conv (8-D) and a denoising model with a spatial code."""
+    root = tmp_path_factory.mktemp("explore-b") / "models"
+    saved = {key: os.environ.get(key) for key in ("AECORE_STORE", "AECORE_OFFLINE")}
+    os.environ.update(AECORE_STORE=str(root), AECORE_OFFLINE="1")
+    store, names = ModelStore(root), {}
+    for family, latent, options in [("vae", 2, None), ("conv", 8, None), ("denoising", 4, {"code": "spatial"})]:
+        config = training.TrainConfig(epochs=5, batch_size=64, patience=0)
+        names[family] = store.save(training.train(family, digits, latent, options, config), f"b-{family}").name
+    yield names
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def run_page(page: str, model: str, **state) -> AppTest:
+    app = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=90)
+    app.session_state["dataset"] = "digits"
+    app.session_state["model"] = model
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app
+
+
+def figures(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def title(figure: dict) -> str:
+    text = figure["layout"].get("title", {})
+    return text.get("text", "") if isinstance(text, dict) else str(text)
+
+
+def figure_titled(app: AppTest, start: str) -> dict:
+    return next(figure for figure in figures(app) if title(figure).startswith(start))
+
+
+def image_sources(figure: dict) -> list[str]:
+    return [trace["source"] for trace in figure["data"] if trace["type"] == "image"]
+
+
+def picture(source: str) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1])))
+
+
+def png_bytes(digits) -> bytes:
+    """A real photo-like upload: a test digit, enlarged, dark ink on a light background, as RGB."""
+    image = (1.0 - digits.x_test[3, :, :, 0]).repeat(12, axis=0).repeat(12, axis=1)
+    return to_png_bytes(np.stack([image] * 3, axis=-1))
+
+
+# ---------------------------------------------------------------- latent map
+
+
+def test_latent_map_switches_from_pca_to_tsne(models):
+    app = run_page("latent_map", models["vae"])
+    assert title(figures(app)[0]).startswith("PCA of 300 codes")
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert float(metrics["Trustworthiness"]) > 0.8
+    assert metrics["Codes"] == "300 × 2"
+    assert [button.label for button in app.download_button] == ["Codes (CSV)", "TensorFlow Projector (zip)"]
+    app.radio(key="map_method").set_value("tsne")
+    app.run(timeout=300)  # t-SNE: seconds on an idle machine, much longer on 2 busy cores
+    assert not app.exception
+    assert title(figures(app)[0]).startswith("TSNE of 300 codes")
+    assert float(next(metric.value for metric in app.metric if metric.label == "Trustworthiness")) > 0.9
+
+
+def test_latent_map_shows_one_selected_point_and_a_lasso_mosaic(models):
+    app = run_page("latent_map", models["conv"])
+    key = app.get("plotly_chart")[0].key
+    one = {"selection": {"points": [{"customdata": 7}], "point_indices": [0], "box": [], "lasso": []}}
+    app.session_state[key] = one
+    app.run()
+    assert not app.exception
+    titles = [title(figure) for figure in figures(app)]
+    assert any(text.startswith("original #7") for text in titles) and "reconstruction" in titles
+    code = figure_titled(app, "its code")
+    assert len(code["data"][0]["x"]) == 8  # one bar per code dimension
+    strip = next(figure for figure in figures(app) if len(image_sources(figure)) == 8)  # the 8 nearest neighbours
+    assert not any(note["text"].startswith("#7 ") for note in strip["layout"]["annotations"])  # not itself
+
+    many = [{"customdata": index} for index in range(100)] + [{"curve_number": 11}]  # plus the ring: no customdata
+    app.session_state[key] = {"selection": {"points": many, "point_indices": [], "box": [], "lasso": []}}
+    app.run()
+    assert not app.exception
+    assert any(caption.value.startswith("100 images selected") for caption in app.caption)
+    mosaic = picture(image_sources(figure_titled(app, "the first 64 of 100 selected"))[0])
+    assert mosaic.size == (16 * 9 - 1, 4 * 9 - 1)  # 64 of the 8 x 8 digits, 16 a row, 1-px gaps
+
+
+def test_selected_indices_reads_customdata_in_order_without_repeats():
+    from dashboard import ui
+
+    event = {"selection": {"points": [{"customdata": 4}, {"customdata": [2]}, {"customdata": 4}, {"x": 1.0}]}}
+    assert ui.selected_indices(event) == [4, 2]
+    assert ui.selected_indices(None) == []
+
+
+# ---------------------------------------------------------------- latent sampler
+
+
+def test_latent_sampler_grid_has_n_by_n_images(models):
+    app = run_page("latent_sampler", models["vae"])
+    grid = picture(image_sources(figure_titled(app, "10 × 10 decoded codes"))[0])
+    assert grid.size == (10 * 9 - 1, 10 * 9 - 1)  # ten 8-px digits a side with 1-px gaps
+    app.slider(key="sampler_n").set_value(5).run()
+    assert not app.exception
+    assert picture(image_sources(figure_titled(app, "5 × 5 decoded codes"))[0]).size == (44, 44)
+    assert {slider.label for slider in app.slider} >= {"z0", "z1"}
+    assert all(slider.min == -3.0 and slider.max == 3.0 for slider in app.slider if slider.label.startswith("z"))
+
+
+def test_moving_a_latent_slider_changes_the_decoded_image(models):
+    app = run_page("latent_sampler", models["vae"])
+    before = image_sources(figure_titled(app, "decoded code"))
+    slider = next(slider for slider in app.slider if slider.label == "z0")
+    assert slider.value == 0.0  # the VAE starts at its prior mean
+    slider.set_value(2.5).run()
+    assert not app.exception
+    assert image_sources(figure_titled(app, "decoded code")) != before
+    next(button for button in app.button if button.label == "Reset").click().run()
+    assert next(slider for slider in app.slider if slider.label == "z0").value == 0.0
+    assert image_sources(figure_titled(app, "decoded code")) == before
+
+
+def test_latent_sampler_random_samples_and_interpolation(models):
+    app = run_page("latent_sampler", models["conv"])
+    sliders = [slider for slider in app.slider if slider.label.startswith("z")]
+    assert len(sliders) == 8 and all(slider.min <= slider.value < slider.max for slider in sliders)  # median
+    next(button for button in app.button if button.label == "Random samples").click().run()
+    assert not app.exception
+    samples = picture(image_sources(figure_titled(app, "32 samples, seed 0"))[0])
+    assert samples.size == (16 * 9 - 1, 2 * 9 - 1)
+    strip = next(figure for figure in figures(app) if len(image_sources(figure)) == 8 + 2)  # ends + 8 steps
+    assert image_sources(strip)[1] != image_sources(strip)[-2]
+
+
+def test_spatial_codes_are_flattened_and_sliders_come_in_windows(models):
+    app = run_page("latent_sampler", models["denoising"])  # code (2, 2, 4): 16 dimensions
+    assert len([slider for slider in app.slider if slider.label.startswith("z")]) == 8
+    app.selectbox(key="sampler_y").set_value(15).run()
+    assert not app.exception and figure_titled(app, "10 × 10 decoded codes")
+    moved = next(slider for slider in app.slider if slider.label == "z0")
+    moved.set_value(moved.max).run()
+    app.selectbox(key="sampler_window").set_value(8).run()
+    assert not app.exception
+    assert [slider.label for slider in app.slider if slider.label.startswith("z")][0] == "z8"
+    app.selectbox(key="sampler_window").set_value(0).run()
+    moved = next(slider for slider in app.slider if slider.label == "z0")
+    assert moved.value == moved.max  # a dimension keeps its value while other windows are shown
+
+
+# ---------------------------------------------------------------- denoise
+
+
+def test_denoise_slider_frames_and_noise_kind(models):
+    app = run_page("denoise", models["denoising"])
+    figure = figures(app)[0]
+    assert len(figure["frames"]) == 21 and len(figure["layout"]["sliders"][0]["steps"]) == 21
+    assert all("PSNR" in frame["layout"]["title"]["text"] and "SSIM" in frame["layout"]["title"]["text"]
+               for frame in figure["frames"])
+    frames = {frame["name"]: frame for frame in figure["frames"]}
+    assert frames["0.00"]["data"][0]["source"] != frames["1.00"]["data"][0]["source"]  # noisier at the top
+    app.radio(key="noise_kind").set_value("masking").run()
+    assert not app.exception
+    masked = {frame["name"]: frame for frame in figures(app)[0]["frames"]}
+    assert masked["0.50"]["data"][0]["source"] != frames["0.50"]["data"][0]["source"]
+
+
+def test_psnr_chart_compares_every_model_with_the_noisy_input(models):
+    app = run_page("denoise", models["conv"])
+    chart = figure_titled(app, "Mean PSNR of 100 test images")
+    names = [trace["name"] for trace in chart["data"]]
+    assert names[-1] == "noisy input" and len(names) == 4
+    widths = {trace["name"]: trace["line"]["width"] for trace in chart["data"]}
+    assert widths[f"{models['denoising']} (denoising)"] > widths[f"{models['conv']} (conv)"]
+
+
+def test_uploads_show_their_steps_and_bad_files_do_not_stop_the_page(models, digits):
+    data = png_bytes(digits)
+    app = run_page("denoise", models["denoising"])
+    app.file_uploader(key="denoise_uploads").set_value([
+        ("digit.png", data, "image/png"),
+        ("notes.png", b"shopping list: eggs, milk\n", "image/png"),
+        ("cut.png", data[: len(data) // 2], "image/png"),
+    ]).run()
+    assert not app.exception
+    errors = [error.value for error in app.error]
+    assert len(errors) == 2 and "notes.png" in errors[0] and "truncated or corrupt" in errors[1]
+    steps = figures(app)[-1]
+    names = [annotation["text"] for annotation in steps["layout"]["annotations"]]
+    assert names == ["original", "grayscale", "resized", "inverted", "denoised"]
+    assert [button.label for button in app.download_button] == ["Denoised PNG"]
+    app.slider(key="upload_level").set_value(0.5).run()
+    assert not app.exception
+    assert "noisy" in json.dumps(figures(app)[-1]["layout"]["annotations"])
+
+
+def test_process_upload_gives_a_result_or_a_message(models, digits):
+    from dashboard import ui
+
+    model = ModelStore().load(models["denoising"])
+    data = png_bytes(digits)
+    result = ui.process_upload(data, "digit.png", model)
+    assert result.error is None and result.converted.inverted
+    assert result.denoised.shape == model.input_shape
+    assert Image.open(io.BytesIO(result.png)).size == (8, 8)
+    assert not ui.process_upload(data, "digit.png", model, invert="never").converted.inverted
+    assert "not a PNG, JPEG" in ui.process_upload(b"just some text\n", "notes.png", model).error
+    assert "truncated or corrupt" in ui.process_upload(data[: len(data) // 2], "cut.png", model).error

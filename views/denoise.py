@@ -1,0 +1,108 @@
+"""Denoise: how well the model cleans noisy inputs, on test images and on your own uploads."""
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aecore import images as image_files
+from aecore import metrics, noise
+from aecore.errors import AecoreError
+from dashboard import plots, ui
+
+IMAGES = 6  # test images in the slider figure
+CURVE_IMAGES = 100  # test images behind each PSNR curve
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "masking": "Masking"}
+
+context = ui.sidebar()
+st.title("Denoise")
+ui.require_model(context, "Denoising")
+st.caption("A denoising autoencoder sees corrupted images during training and learns to output the clean ones. "
+           "Any autoencoder cleans a little, because its code has no room for the noise; compare them below.")
+if context.model.family != "denoising":
+    st.info(f"**{context.model_name}** is a {context.model.family} model, trained on clean images only. "
+            "Train a *denoising* model to see the difference in the chart further down.")
+
+kind_column, seed_column = st.columns([3, 1])
+kind = kind_column.radio("Noise", noise.NOISE_KINDS, horizontal=True, format_func=KIND_NAMES.get, key="noise_kind",
+                         help="Gaussian adds level × N(0, 1) to every pixel; the others hit a share (the level) "
+                              "of the pixels: salt and pepper sets them to white or black, masking to black.")
+seed = seed_column.number_input("Seed", 0, 1_000_000, 0, key="noise_seed", help="Which test images, and the noise.")
+indices = ui.noise_sample(IMAGES, len(context.dataset.x_test), int(seed))
+levels = ui.NOISE_LEVELS
+sweep = ui.denoise_sweep(context.model_name, context.stamp, context.dataset_name, indices, kind, levels, int(seed))
+ssim_noisy = ui.noisy_ssim(context.dataset_name, indices, kind, levels, int(seed))
+
+
+def decibels(value: float) -> str:
+    return "∞" if value >= metrics.PSNR_CAP_DB else f"{value:.1f}"  # level 0: the input is the clean image
+
+
+def mosaics(stack: np.ndarray) -> np.ndarray:
+    """(levels, n, h, w, c) -> (levels, H, W, c): one picture of the n images per level."""
+    return np.stack([plots.mosaic(images, 3) for images in stack])
+
+
+clean = context.dataset.x_test[list(indices)]
+figure = plots.noise_slider(levels, [("noisy input", mosaics(sweep.noisy)), ("denoised", mosaics(sweep.denoised)),
+                                     ("clean", mosaics(np.broadcast_to(clean, sweep.noisy.shape)))])
+plots.set_frame_titles(figure, [
+    f"level {level:.2f}   PSNR {decibels(psnr_in)} → {decibels(psnr_out)} dB   SSIM {ssim_in:.2f} → {ssim_out:.2f}"
+    for level, psnr_in, psnr_out, ssim_in, ssim_out in
+    zip(levels, sweep.psnr_noisy, sweep.psnr_denoised, ssim_noisy, sweep.ssim_denoised)])
+st.plotly_chart(figure.update_layout(height=430), width="stretch", key="noise_frames")
+st.caption("Drag the slider under the pictures: all 21 levels are already in your browser, so they switch "
+           "instantly. The title gives the mean PSNR and SSIM of the noisy input → the denoised output, both "
+           "against the clean images (higher is better).")
+
+st.subheader("Which model cleans best?")
+curve_indices = tuple(range(min(CURVE_IMAGES, len(context.dataset.x_test))))
+curves, denoisers, baseline = {}, set(), None
+for entry in ui.comparable_models(context):
+    try:
+        result = ui.denoise_sweep(entry.name, ui.stamp_of(entry.meta), context.dataset_name, curve_indices, kind,
+                                  levels, int(seed))
+    except AecoreError as error:
+        st.caption(f"Skipped **{entry.name}**: {error}")
+        continue
+    label = f"{entry.name} ({entry.meta.get('family')})"
+    curves[label], baseline = result.psnr_denoised, result.psnr_noisy  # the baseline depends on the images only
+    if entry.meta.get("family") == "denoising":
+        denoisers.add(label)
+curves["noisy input"] = np.where(baseline >= metrics.PSNR_CAP_DB, np.nan, baseline)  # level 0 is infinite: a gap
+chart = plots.psnr_curves(levels, curves, f"Mean PSNR of {len(curve_indices)} test images, {KIND_NAMES[kind]} noise")
+st.plotly_chart(plots.highlight_traces(chart, denoisers or set(list(curves)[:1])), width="stretch")
+st.caption("Up to 4 models with this image size (the selected one first, then denoising models, drawn thick). "
+           "Above the dotted *noisy input* line a model removes noise; below it, it loses detail.")
+
+
+@st.fragment
+def uploads():
+    """Your own pictures; changing these options reruns only this part."""
+    st.subheader("Your own images")
+    st.caption(f"Each file is converted to what the model expects ({'×'.join(map(str, context.model.input_shape))}): "
+               "grey levels, resized with its aspect kept, and inverted if the background is light.")
+    files = st.file_uploader("Images", type=UPLOAD_TYPES, accept_multiple_files=True, key="denoise_uploads")
+    invert_column, level_column = st.columns(2)
+    invert = invert_column.radio("Invert colours", image_files.INVERT_OPTIONS, horizontal=True, key="upload_invert",
+                                 help="The datasets are white on black; *auto* inverts images with a light background.")
+    level = level_column.slider("Added noise", 0.0, 1.0, 0.0, 0.05, key="upload_level",
+                                help="A real photo is already 'noisy' for a model trained on clean digits.")
+    for file in files or []:
+        result = ui.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, int(seed))
+        if result.error:
+            st.error(result.error)
+            continue
+        steps = list(result.converted.steps) + ([("noisy", result.noisy)] if level > 0 else [])
+        steps.append(("denoised", result.denoised))
+        with st.container(border=True):
+            st.markdown(f"**{file.name}**")
+            st.plotly_chart(plots.image_strip([image for _, image in steps], [name for name, _ in steps], cell_px=110),
+                            width="stretch", key=f"upload-{file.file_id}")
+            st.caption(" · ".join(result.converted.notes))
+            st.download_button("Denoised PNG", result.png, f"{Path(file.name).stem}-denoised.png", "image/png",
+                               key=f"download-{file.file_id}", on_click="ignore", icon=":material/download:")
+
+
+uploads()

@@ -1,0 +1,60 @@
+"""Home: what this is, a one-click quick start for an empty store, and where to go next."""
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.jobs import quick_start_specs
+
+context = ui.sidebar()
+runner = ui.job_runner()
+
+st.title("Autoencoder Explorer")
+st.markdown("An autoencoder squeezes each image into a short **code** and rebuilds the image from it. "
+            "Train a few models, then look inside: what they rebuild, what their layers respond to, "
+            "how the codes arrange the data, what the space between codes looks like, and how well they remove noise.")
+
+quick_jobs = [job for job in runner.jobs if job.spec.name and job.spec.name.startswith("quick-")]
+if not context.entries and not runner.active_jobs():
+    st.subheader("Quick start")
+    st.write(f"Trains four small models on **{context.dataset_name}** in the background: a convolutional "
+             "autoencoder, a variational one (2-D latent space), a denoising one and a dense one. "
+             "It takes under a minute; the pages fill in as each model lands.")
+    if st.button("Start the quick start", type="primary"):
+        for spec in quick_start_specs(context.dataset_name, len(context.dataset.x_train)):
+            runner.submit(spec)
+        st.rerun()
+
+
+@st.fragment(run_every=1)
+def quick_progress():
+    jobs = [job for job in runner.jobs if job.spec.name and job.spec.name.startswith("quick-")]
+    if not jobs or not any(job.active for job in jobs):
+        return
+    done = sum(not job.active for job in jobs)
+    running = next((job for job in jobs if job.status == "running"), None)
+    fraction = (done + (running.progress.fraction if running and running.progress else 0)) / len(jobs)
+    label = f"Training {running.spec.family} ({done + 1} of {len(jobs)}), {fraction:.0%} of the quick start" if running else "Starting…"
+    st.progress(fraction, text=label)
+    for job in jobs:
+        icon = {"done": ":material/check_circle:", "running": ":material/hourglass_top:", "queued": ":material/schedule:",
+                "failed": ":material/error:", "cancelled": ":material/stop_circle:"}[job.status]
+        st.caption(f"{icon} {job.spec.family}" + (f": {job.message}" if job.message else ""))
+
+
+quick_progress()
+
+st.subheader("Explore")
+for page, title, text in [
+    ("views/train.py", "Train / load", "train any of nine families with live loss curves, or load, import, download and delete models"),
+    ("views/reconstructions.py", "Reconstructions", "originals above reconstructions, the worst-rebuilt images, and up to three models side by side"),
+    ("views/feature_maps.py", "Feature maps", "what every convolutional layer responds to, and the codes themselves"),
+    ("views/latent_map.py", "Latent map", "t-SNE and PCA maps of the codes; click a point to see its image and its neighbours"),
+    ("views/latent_sampler.py", "Latent sampler", "decode a grid over two latent dimensions and steer every dimension with a slider"),
+    ("views/denoise.py", "Denoise", "drag the noise level and watch the model clean up; upload your own images"),
+]:
+    st.page_link(page, label=f"**{title}**: {text}")
+
+if context.model is not None:
+    result = context.meta.get("metrics", {})
+    st.caption(f"Active model: **{context.model_name}** ({context.model.family}, latent {context.model.latent_dim}) · "
+               f"test PSNR {result.get('test_psnr', float('nan')):.1f} dB · SSIM {result.get('test_ssim', float('nan')):.3f}")

@@ -1,0 +1,104 @@
+"""Latent map: the codes of test images in 2-D (PCA or t-SNE); click or lasso points to see their images."""
+
+import contextlib
+from collections import Counter
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+from aecore import projections
+from aecore.errors import AecoreError
+from dashboard import plots, ui
+
+MAX_MOSAIC = 64  # images shown for a lasso selection
+NEIGHBOURS = 8
+
+context = ui.sidebar()
+st.title("Latent map")
+ui.require_model(context, "The latent map")
+st.caption("Every test image becomes a code; the map squeezes the codes to 2-D so you can see which images the "
+           "model puts close together. Colours are the true classes, which the autoencoder never saw.")
+
+test_size = len(context.dataset.x_test)
+counts = sorted({min(count, test_size) for count in (1000, 2000, 5000)})
+left, right = st.columns(2)
+method = left.radio("Projection", projections.METHODS, horizontal=True, key="map_method",
+                    format_func={"pca": "PCA (fast, linear)", "tsne": "t-SNE (slow, keeps neighbours)"}.get)
+count = right.selectbox("Test images", counts, index=len(counts) - 1, key="map_count")
+
+args = (context.model_name, context.stamp, context.dataset_name, count)
+codes = ui.flat_codes(*args)
+try:
+    slow = st.spinner(f"t-SNE on {count:,} codes: up to ~20 s the first time, then cached.", show_time=True)
+    with slow if method == "tsne" else contextlib.nullcontext():  # PCA takes milliseconds
+        projection = ui.projection(*args, method)
+except AecoreError as error:  # e.g. fewer than 3 codes
+    ui.show_error(error)
+    st.stop()
+
+labels = None if context.dataset.y_test is None else context.dataset.y_test[:count]
+columns = st.columns(3)
+columns[0].metric("Trustworthiness", f"{projection.trustworthiness:.3f}",
+                  help="1.0 means the map's nearest neighbours are also neighbours in code space (Venna & Kaski).")
+columns[1].metric("Computed in", f"{projection.seconds:.2g} s", help="Cached: switching back is instant.")
+columns[2].metric("Codes", f"{count:,} × {codes.shape[1]}")
+
+
+def show_one(index: int):
+    image = context.dataset.x_test[index]
+    neighbours = projections.nearest_neighbours(codes, index, NEIGHBOURS)
+    first, second, third = st.columns([1, 1, 2])
+    first.plotly_chart(plots.single_image(image, f"original {ui.label_of(context, index)}"), width="stretch")
+    second.plotly_chart(plots.single_image(context.model.reconstruct(image)[0], "reconstruction"), width="stretch")
+    third.plotly_chart(plots.bars(codes[index], [f"z{dim}" for dim in range(codes.shape[1])],
+                                  "its code", "value"), width="stretch")
+    titles = [ui.label_of(context, neighbour) for neighbour in neighbours]
+    st.plotly_chart(plots.image_strip(context.dataset.x_test[neighbours], titles), width="stretch")
+    st.caption(f"The {NEIGHBOURS} nearest codes (Euclidean, in the full code space, not on the map).")
+
+
+def show_many(indices: list[int]):
+    shown = indices[:MAX_MOSAIC]
+    if labels is not None:
+        names = context.dataset.class_names
+        tally = Counter(names[int(label)] if names else str(int(label)) for label in labels[indices])
+        st.caption(f"{len(indices)} images selected: " + ", ".join(f"{name}: {n}" for name, n in tally.most_common()))
+    sheet = plots.mosaic(context.dataset.x_test[shown], min(16, len(shown)))
+    title = f"the first {len(shown)} of {len(indices)} selected" if len(indices) > len(shown) else "selected originals"
+    st.plotly_chart(plots.single_image(sheet, title, height=120 + 40 * int(np.ceil(len(shown) / 16))), width="stretch")
+
+
+@st.fragment
+def map_and_selection():
+    """Selecting points reruns only this part of the page."""
+    figure = plots.latent_scatter(projection.points, labels, context.dataset.class_names,
+                                  f"{method.upper()} of {count:,} codes ({context.model_name})")
+    figure.update_layout(dragmode="pan")  # Streamlit turns click-to-select off while the lasso is the drag tool
+    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "lasso"), width="stretch",
+                            key=f"map-{context.stamp}-{method}-{count}")
+    st.caption("Hover a point for its class and index. Plotly cannot show image thumbnails on hover, so click a "
+               "point to see its images below, or pick the lasso in the chart's toolbar (top right) and circle a "
+               "group. Double-click clears the selection.")
+    chosen = ui.selected_indices(event)
+    typed = st.columns(3)[0].number_input("…or type an image index", 0, count - 1, value=None, key="map_index",
+                                          placeholder=f"0 to {count - 1}")
+    if len(chosen) > 1:
+        show_many(chosen)
+    elif chosen or typed is not None:
+        show_one(chosen[0] if chosen else int(typed))
+
+
+map_and_selection()
+
+st.subheader("Export")
+st.caption("The codes as a table, or a bundle for projector.tensorflow.org (click *Load* there and pick the "
+           "files from the unzipped folder).")
+left, right = st.columns(2)
+images = context.dataset.x_test[:count]
+left.download_button("Codes (CSV)", partial(projections.codes_csv, codes, labels, context.dataset.class_names),
+                     f"{context.model_name}-codes.csv", "text/csv", on_click="ignore", icon=":material/table:")
+right.download_button("TensorFlow Projector (zip)",  # both files are built only when clicked
+                      partial(projections.projector_bundle, codes, images, labels, context.dataset.class_names),
+                      f"{context.model_name}-projector.zip", "application/zip", on_click="ignore",
+                      icon=":material/folder_zip:")

@@ -1,0 +1,75 @@
+"""Reconstructions: test images above what each chosen model makes of them, with per-image and test-set errors."""
+
+import streamlit as st
+
+from dashboard import plots, ui
+
+MODES = {"random": "Random", "by class": "One class", "worst": "Worst"}
+
+context = ui.sidebar()
+st.title("Reconstructions")
+st.caption("Each column is one test image: the original on top, then what each model rebuilds from its code. "
+           "What goes missing is what the code could not keep.")
+ui.require_model(context, "The reconstructions page")
+
+test_images, labels = context.dataset.x_test, context.dataset.y_test
+entries = {entry.name: entry for entry in context.entries}
+modes = [mode for mode in MODES if mode != "by class" or labels is not None]  # no classes without labels
+
+choose, count_column, models_column = st.columns([3, 2, 4])
+mode = choose.segmented_control("Which test images", modes, default="random", required=True, format_func=MODES.get)
+count = count_column.slider("How many", 4, 16, 8)
+chosen = models_column.multiselect(
+    "Models to compare (up to 3)", list(entries), default=[context.model_name], max_selections=3,
+    format_func=lambda name: f"{name} · {entries[name].meta.get('family')}",
+    help="All run on the same images. Only models trained on images of this size are listed.")
+seed_column, detail_column, metric_column = st.columns([3, 2, 4])
+error_name = metric_column.segmented_control("Error under each image", ["BCE", "MSE"], default="BCE", required=True,
+                                             help="BCE: binary cross-entropy, the training loss of most families. "
+                                                  "MSE: mean squared error. Lower is better for both.")
+if not chosen:
+    st.info("Pick at least one model above to see its reconstructions.")
+    st.stop()
+
+if mode == "worst":
+    ranked_by = chosen[0]
+    indices = ui.worst_indices(ranked_by, ui.stamp_of(entries[ranked_by].meta), context.dataset_name, count)
+    seed_column.caption(f"The {count} test images out of all {len(test_images):,} that **{ranked_by}** reconstructs "
+                        "worst (highest BCE), worst first: often unusual or ambiguous images.")
+else:
+    seed = seed_column.number_input("Seed", 0, 100_000, 0, help="Another seed draws other images.")
+    label = None
+    if mode == "by class":
+        label = detail_column.selectbox("Class", sorted(set(labels.tolist())),
+                                        format_func=lambda value: ui.class_name(context, value))
+    indices = ui.sample_indices(context.dataset, count, int(seed), label)
+
+rows, row_titles = [list(test_images[list(indices)])], ["original"]
+cell_titles = [[ui.label_of(context, index) for index in indices]]
+for name in chosen:
+    try:
+        result = ui.reconstruction_errors(name, ui.stamp_of(entries[name].meta), context.dataset_name, indices)
+    except Exception as error:  # one broken model must not hide the others
+        ui.show_error(error)
+        continue
+    rows.append(list(result["reconstructions"]))
+    row_titles.append(name)
+    prefix = f"{error_name} " if len(indices) <= 8 else ""  # 16 titles only fit as bare numbers
+    cell_titles.append([f"{prefix}{value:.3f}" for value in result[error_name.lower()]])
+cell_px = 120 if len(indices) <= 8 else 90 if len(indices) <= 12 else 64  # about as tall as the columns are wide
+colours = ["#334155"] + plots.PALETTE[: len(row_titles) - 1]  # a model's colour matches its bars below
+st.plotly_chart(plots.labelled_image_rows(rows, row_titles, cell_titles, cell_px, colours), width="stretch")
+st.caption(f"The number above each reconstruction is its {error_name} against the original (lower is better).")
+
+st.subheader("On the whole test set")
+st.caption(f"Means over all {len(test_images):,} test images for {', '.join(chosen)}, measured when training finished. "
+           "BCE and MSE: lower is better. PSNR and SSIM: higher is better.")
+for column, (key, title, value_format, better) in zip(st.columns(len(ui.DATASET_METRICS)), ui.DATASET_METRICS):
+    values = {name: entries[name].meta.get("metrics", {}).get(key) for name in chosen}
+    values = {name: value for name, value in values.items() if value is not None}
+    if not values:
+        column.metric(title, "not recorded", border=True, help="Retrain the model to record its test metrics.")
+    elif len(values) == 1:
+        column.metric(title, value_format.format(next(iter(values.values()))), border=True, help=better)
+    else:
+        column.plotly_chart(plots.metric_by_model(values, f"{title}, {better}", value_format), width="stretch")

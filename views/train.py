@@ -1,0 +1,91 @@
+"""Train / load: start a training job, watch it live, and manage the stored models."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from aecore import families, serialization, training
+from aecore.errors import AecoreError
+from dashboard import forms, plots, ui
+from dashboard.jobs import JobSpec
+
+context = ui.sidebar()
+runner = ui.job_runner()
+st.title("Train / load")
+st.caption("Training runs in the background: explore other pages meanwhile; the model lands in the store when done.")
+
+family_name = st.selectbox("Family", list(families.FAMILIES), key="train-family", index=list(families.FAMILIES).index(families.RECOMMENDED_FAMILY),
+                           format_func=lambda name: f"{name}: {families.FAMILIES[name].summary}")
+family = families.FAMILIES[family_name]
+with st.form("train"):
+    left, right = st.columns(2)
+    right.text_input("Dataset", context.dataset_name, disabled=True, help="Change it in the sidebar.")
+    latent = left.number_input("Latent size", 1, 4096, family.latent_dim, help="Code size; the family's default is preselected.")
+    epochs = right.number_input("Epochs (0 = the family's default)", 0, 500, 0)
+    batch = left.number_input("Batch size (0 = default)", 0, 4096, 0)
+    rate = right.number_input("Learning rate (0 = default)", 0.0, 1.0, 0.0, format="%.4f")
+    seed = left.number_input("Seed", 0, 2**31 - 1, 0)
+    limit = right.number_input("Train on the first N images (0 = all)", 0, 1_000_000, 0)
+    # A static placeholder: one that followed the form's values changed the widget's identity on submit.
+    name = st.text_input("Name (optional)", placeholder="family-dataset-latent", key="train-name")
+    options = forms.family_options(family_name)
+    submitted = st.form_submit_button("Start training", type="primary")
+
+if submitted:
+    config = training.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
+                                  seed=int(seed), max_train_images=limit or None)
+    runner.submit(JobSpec(family_name, context.dataset_name, int(latent), options, config, name or None))
+    st.toast(f"Training {family_name} queued")
+
+
+@st.fragment(run_every=1)
+def live_jobs():
+    job = next(iter(runner.active_jobs()), None)
+    if job is not None:
+        st.subheader(f"Training {job.spec.family} on {job.spec.dataset}")
+        progress = job.progress
+        if progress is None:
+            st.progress(0.0, text="Loading the data and building the model…")
+        else:
+            eta = f", about {progress.eta:.0f} s left" if progress.eta is not None else ""
+            st.progress(progress.fraction, text=f"Epoch {progress.epoch}/{progress.epochs}, batch {progress.batch}/{progress.batches}{eta}")
+            st.caption("  ·  ".join(f"{key} {value:.4f}" for key, value in progress.logs.items()))
+            if progress.history:
+                st.plotly_chart(plots.loss_curves(progress.history), key=f"curves-{job.id}")
+        st.button("Stop", key=f"stop-{job.id}", on_click=runner.cancel, args=(job.id,), type="secondary")
+    for job in runner.recent(5):
+        if job.status == "done":
+            st.success(f"Saved **{job.model_name}** ({job.spec.family} on {job.spec.dataset}).")
+        elif job.status == "failed":
+            st.error(f"{job.spec.family}: {job.message}")
+        elif job.status == "cancelled":
+            st.warning(f"{job.spec.family}: {job.message}")
+
+
+live_jobs()
+
+st.header("Your models")
+forms.model_cards(ui.model_store())
+
+with st.expander("Import a .keras file"):
+    st.caption("The file is checked (size, only plain Keras layers, no Lambda) and loaded in a separate process "
+               "before it is accepted. HDF5 (.h5) files are refused.")
+    upload = st.file_uploader("A Keras 3 .keras file", type=["keras"])
+    if upload is not None and st.button("Import"):
+        with tempfile.TemporaryDirectory() as folder, st.spinner("Inspecting the model in a separate process…"):
+            path = Path(folder) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            try:
+                entry = serialization.import_model(path, ui.model_store())
+                st.success(f"Imported as **{entry.name}** ({entry.meta['family']}, input {entry.meta['input_shape']}).")
+            except AecoreError as error:
+                st.error(str(error))
+
+if context.model is not None:
+    with st.expander(f"Architecture of {context.model_name}", expanded=False):
+        rows = context.model.architecture()
+        st.dataframe(rows, hide_index=True)
+        st.caption(f"{context.model.count_params():,} parameters in all; code shape {context.model.code_shape}.")
+        if context.meta.get("history"):
+            st.plotly_chart(plots.loss_curves(context.meta["history"], "Training history"))

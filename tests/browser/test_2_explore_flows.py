@@ -1,6 +1,6 @@
 """Latent map click, latent sampler slider, denoise drag and uploads, in a real Chromium.
 
-Runs after test_flows.py (same server), which leaves trained models in the store.
+Runs after test_1_start_flows.py (same server, files run in name order), which leaves trained models in the store.
 """
 
 import io
@@ -12,10 +12,11 @@ from PIL import Image
 # Pixel position of the most isolated point of the map (so a click cannot hit a neighbour), and its image index.
 ISOLATED_POINT = """
 () => {
-  const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && p.data.some(t => t.type === 'scattergl'));
+  // _fullData holds decoded arrays: Plotly 7 ships NumPy arrays base64-encoded in .data.
+  const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullData && p._fullData.some(t => t.type === 'scattergl'));
   const layout = plot._fullLayout, box = plot.getBoundingClientRect();
   const points = [];
-  plot.data.forEach(trace => { if (trace.type !== 'scattergl') return;
+  plot._fullData.forEach(trace => { if (trace.type !== 'scattergl') return;
     for (let i = 0; i < trace.x.length; i++) points.push({
       x: box.left + layout._size.l + layout.xaxis.l2p(trace.x[i]),
       y: box.top + layout._size.t + layout.yaxis.l2p(trace.y[i]), index: trace.customdata[i]}); });
@@ -72,7 +73,7 @@ def test_denoise_picture_changes_while_dragging(server, page):
     frames = page.locator(".st-key-noise_frames")
     frames.locator("rect.slider-grip-rect").wait_for(timeout=120_000)
     time.sleep(2)
-    title_before = frames.locator(".gtitle").inner_text()
+    title_before = frames.locator(".gtitle").text_content()
     before = pixels(frames)
     grip = frames.locator("rect.slider-grip-rect").bounding_box()
     page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
@@ -81,7 +82,7 @@ def test_denoise_picture_changes_while_dragging(server, page):
         page.mouse.move(grip["x"] + grip["width"] / 2 + 30 * step, grip["y"] + grip["height"] / 2)
         time.sleep(0.05)
     during = pixels(frames)  # the mouse is still down: no server round trip has happened
-    title_during = frames.locator(".gtitle").inner_text()
+    title_during = frames.locator(".gtitle").text_content()
     page.mouse.up()
     assert title_during != title_before
     assert np.abs(during - before).mean() > 1

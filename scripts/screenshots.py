@@ -21,6 +21,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = {"home": "", "train": "train", "reconstructions": "reconstructions", "feature_maps": "feature_maps",
          "latent_map": "latent_map", "latent_sampler": "latent_sampler", "denoise": "denoise"}
+MODEL_FOR = {"feature_maps": "conv", "latent_map": "conv", "latent_sampler": "vae", "denoise": "denoising"}  # by family
 
 
 def start_server(store: str, dataset: str | None) -> tuple[subprocess.Popen, str]:
@@ -56,6 +57,9 @@ def main():
             for name, path in PAGES.items():
                 page.goto(f"{url}/{path}")
                 page.locator("[data-testid=stMain] h1").first.wait_for(timeout=120_000)
+                if name in MODEL_FOR:  # each page with the model that shows it best, picked in the sidebar
+                    page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
+                    page.get_by_role("option").filter(has_text=f"· {MODEL_FOR[name]}").first.click()
                 time.sleep(12 if name == "latent_map" else 6)  # t-SNE, model loads and charts settle
                 page.screenshot(path=f"{arguments.out}/{name}.png", full_page=True)
                 print("saved", f"{arguments.out}/{name}.png", flush=True)

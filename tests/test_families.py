@@ -96,3 +96,8 @@ def test_vae_needs_two_latent_dims():
 def test_bad_input_shape_is_explained():
     with pytest.raises(ModelError, match=r"input shape must be \(height, width, channels\)"):
         families.build("conv", (28, 28, 2), 8)
+
+
+def test_a_model_refuses_images_of_another_shape(trained, fashion_small):
+    with pytest.raises(ModelError, match=r"takes images of shape \(8, 8, 1\); got \(28, 28, 1\)"):
+        trained["dense"].reconstruct(fashion_small.x_test[:2])

@@ -88,3 +88,26 @@ def test_a_failed_job_says_why(app_store):
     assert job.status == "failed" and "NaN" in job.message
     app = open_page("views/train.py")
     assert any("the loss became NaN" in error.value for error in app.error)
+
+
+def test_stop_at_every_stage_saves_nothing(app_store):
+    """Stop while queued, while loading, and mid-training: each ends 'cancelled' with nothing saved."""
+    from dashboard import ui
+    from dashboard.jobs import JobSpec
+
+    runner = ui.job_runner()
+    long_run = training.TrainConfig(epochs=200, batch_size=16, patience=0)
+    running = runner.submit(JobSpec("conv", "digits", 8, {}, long_run, name="mid-training"))
+    queued = runner.submit(JobSpec("dense", "digits", 8, {}, long_run, name="still-queued"))
+    runner.cancel(queued.id)  # stopped before it starts
+    deadline = time.time() + 60
+    while (running.progress is None or running.progress.epoch < 2) and time.time() < deadline:
+        time.sleep(0.2)
+    runner.cancel(running.id)
+    loading = runner.submit(JobSpec("vae", "digits", 2, {}, long_run, name="while-loading"))
+    runner.cancel(loading.id)  # stopped right after submit, before or while the data loads
+    wait_for_jobs()
+    assert (queued.status, running.status, loading.status) == ("cancelled", "cancelled", "cancelled")
+    assert "nothing was saved" in running.message and "nothing was saved" in queued.message
+    assert app_store.names() == []
+    assert not list(app_store.root.glob(".incoming-*")) if app_store.root.exists() else True

@@ -74,3 +74,12 @@ def test_reconstructions_show_real_pixels(server, page):
     time.sleep(2)
     picture = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("L"), dtype=float)
     assert picture.std() > 20, "the image grid is blank"
+
+
+def test_feature_maps_show_real_pixels(server, page):
+    page.goto(f"{server['url']}/feature_maps")
+    chart = page.locator("[data-testid=stPlotlyChart]").filter(has_text="encoder").first
+    chart.wait_for(timeout=60_000)
+    time.sleep(2)
+    picture = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("L"), dtype=float)
+    assert picture.std() > 20, "the channel grid is blank"

@@ -169,7 +169,7 @@ FAMILIES: dict[str, Family] = {
         Family("vae", build_vae, VAEOptions, "variational autoencoder: a smooth latent space you can sample", 2, 20, 128, 1e-3, loss="vae"),
         Family("lstm", build_lstm, LSTMOptions, "sequence autoencoder: image rows are time steps", 32, 8, 128, 2e-3),
         Family("linear", build_linear, LinearOptions, "no activations, squared error: the same subspace as PCA", 32, 20, 256, 1e-2, loss="mse"),
-        Family("contractive", build_contractive, ContractiveOptions, "dense with a Jacobian penalty that makes codes robust", 32, 20, 256, 2e-3),
+        Family("contractive", build_contractive, ContractiveOptions, "dense with a Jacobian penalty that makes codes robust", 32, 20, 256, 1e-2),
     ]
 }
 

@@ -43,6 +43,15 @@ def start_server(store: str, dataset: str | None) -> tuple[subprocess.Popen, str
     raise SystemExit("streamlit did not start")
 
 
+def hover_a_point(page):
+    """Moves the mouse over the hover map until a thumbnail shows, so the picture shows the feature."""
+    box = page.locator("canvas.map").bounding_box()
+    for step in range(200):
+        page.mouse.move(box["x"] + box["width"] * (0.3 + 0.002 * step), box["y"] + box["height"] * 0.45)
+        if page.locator("div.tip").is_visible():
+            return
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", required=True)
@@ -61,6 +70,8 @@ def main():
                     page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
                     page.get_by_role("option").filter(has_text=f"· {MODEL_FOR[name]}").first.click()
                 time.sleep(12 if name == "latent_map" else 6)  # t-SNE, model loads and charts settle
+                if name == "latent_map":
+                    hover_a_point(page)
                 page.screenshot(path=f"{arguments.out}/{name}.png", full_page=True)
                 print("saved", f"{arguments.out}/{name}.png", flush=True)
             browser.close()

@@ -83,6 +83,9 @@ def png_bytes(digits) -> bytes:
 
 def test_latent_map_switches_from_pca_to_tsne(models):
     app = run_page("latent_map", models["vae"])
+    assert not app.exception and any("Hover a point to see its image" in caption.value for caption in app.caption)
+    app.session_state["map_view"] = "Zoom and lasso"  # the Plotly map; the default hover map is a component
+    app.run()
     assert title(figures(app)[0]).startswith("PCA of 300 codes")
     metrics = {metric.label: metric.value for metric in app.metric}
     assert float(metrics["Trustworthiness"]) > 0.8
@@ -97,6 +100,8 @@ def test_latent_map_switches_from_pca_to_tsne(models):
 
 def test_latent_map_shows_one_selected_point_and_a_lasso_mosaic(models):
     app = run_page("latent_map", models["conv"])
+    app.session_state["map_view"] = "Zoom and lasso"
+    app.run()
     key = app.get("plotly_chart")[0].key
     one = {"selection": {"points": [{"customdata": 7}], "point_indices": [0], "box": [], "lasso": []}}
     app.session_state[key] = one

@@ -9,7 +9,7 @@ import streamlit as st
 
 from aecore import projections
 from aecore.errors import AecoreError
-from dashboard import plots, ui
+from dashboard import hovermap, plots, ui
 
 MAX_MOSAIC = 64  # images shown for a lasso selection
 NEIGHBOURS = 8
@@ -72,15 +72,25 @@ def show_many(indices: list[int]):
 @st.fragment
 def map_and_selection():
     """Selecting points reruns only this part of the page."""
-    figure = plots.latent_scatter(projection.points, labels, context.dataset.class_names,
-                                  f"{method.upper()} of {count:,} codes ({context.model_name})")
-    figure.update_layout(dragmode="pan")  # Streamlit turns click-to-select off while the lasso is the drag tool
-    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "lasso"), width="stretch",
-                            key=f"map-{context.stamp}-{method}-{count}")
-    st.caption("Hover a point for its class and index. Plotly cannot show image thumbnails on hover, so click a "
-               "point to see its images below, or pick the lasso in the chart's toolbar (top right) and circle a "
-               "group. Double-click clears the selection.")
-    chosen = ui.selected_indices(event)
+    view = st.segmented_control("Map", ["Thumbnails on hover", "Zoom and lasso"], default="Thumbnails on hover",
+                                key="map_view") or "Thumbnails on hover"
+    title = f"{method.upper()} of {count:,} codes ({context.model_name})"
+    if view == "Thumbnails on hover":
+        st.caption(f"**{title}**. Hover a point to see its image; click it to see its reconstruction, code and "
+                   "neighbours below. Switch to *Zoom and lasso* to zoom or select a group.")
+        clicked = hovermap.hover_map(projection.points, context.dataset.x_test[:count], labels,
+                                     context.dataset.class_names, key=f"hover-{context.stamp}-{method}-{count}")
+        if clicked is not None:
+            st.session_state["map_clicked"] = int(clicked)
+        chosen = [st.session_state["map_clicked"]] if st.session_state.get("map_clicked", count) < count else []
+    else:
+        figure = plots.latent_scatter(projection.points, labels, context.dataset.class_names, title)
+        figure.update_layout(dragmode="pan")  # Streamlit turns click-to-select off while the lasso is the drag tool
+        event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "lasso"), width="stretch",
+                                key=f"map-{context.stamp}-{method}-{count}")
+        st.caption("Click a point to see its images below, or pick the lasso in the chart's toolbar (top right) and "
+                   "circle a group. Double-click clears the selection.")
+        chosen = ui.selected_indices(event)
     typed = st.columns(3)[0].number_input("…or type an image index", 0, count - 1, value=None, key="map_index",
                                           placeholder=f"0 to {count - 1}")
     if len(chosen) > 1:

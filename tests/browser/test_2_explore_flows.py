@@ -39,9 +39,34 @@ def pixels(locator) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("L"), dtype=float)
 
 
+def test_latent_map_hover_shows_a_thumbnail_and_click_shows_that_point(server, page):
+    page.goto(f"{server['url']}/latent_map")
+    page.get_by_text("Trustworthiness").wait_for(timeout=120_000)
+    canvas = page.locator("canvas.map")
+    canvas.wait_for(timeout=60_000)
+    time.sleep(2)
+    box, tip = canvas.bounding_box(), page.locator("div.tip")
+    spot = None
+    for fx in np.linspace(0.1, 0.9, 9):  # find a point under the mouse
+        for fy in np.linspace(0.1, 0.9, 9):
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            time.sleep(0.05)
+            if tip.is_visible():
+                spot = (box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                break
+        if spot:
+            break
+    assert spot, "no hover thumbnail appeared anywhere on the map"
+    index = tip.get_attribute("data-index")
+    assert pixels(tip.locator("canvas")).std() > 10, "the hover thumbnail is blank"
+    page.mouse.click(*spot)
+    page.get_by_text(f"original #{index} ").first.wait_for(timeout=30_000)
+
+
 def test_latent_map_click_shows_that_exact_point(server, page):
     page.goto(f"{server['url']}/latent_map")
     page.get_by_text("Trustworthiness").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Zoom and lasso").click()
     page.locator(".js-plotly-plot .scatterlayer, .js-plotly-plot canvas").first.wait_for(timeout=60_000)
     time.sleep(2)
     point = page.evaluate(ISOLATED_POINT)

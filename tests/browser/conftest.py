@@ -71,3 +71,9 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="session")
+def launch_options():
+    """For tests that drive Chromium themselves (the async load test)."""
+    return {"executable_path": CHROMIUM, "args": FLAGS}

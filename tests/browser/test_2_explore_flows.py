@@ -66,7 +66,7 @@ def test_latent_map_hover_shows_a_thumbnail_and_click_shows_that_point(server, p
 def test_latent_map_click_shows_that_exact_point(server, page):
     page.goto(f"{server['url']}/latent_map")
     page.get_by_text("Trustworthiness").wait_for(timeout=120_000)
-    page.get_by_role("button", name="Zoom and lasso").click()
+    page.get_by_role("radio", name="Zoom and lasso").click()  # a segmented control
     page.locator(".js-plotly-plot .scatterlayer, .js-plotly-plot canvas").first.wait_for(timeout=60_000)
     time.sleep(2)
     point = page.evaluate(ISOLATED_POINT)

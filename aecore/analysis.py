@@ -130,6 +130,7 @@ class DenoiseSweep:
     denoised: np.ndarray  # (levels, n, h, w, c)
     psnr_noisy: np.ndarray  # (levels,) mean PSNR of the noisy images against the clean ones
     psnr_denoised: np.ndarray  # (levels,)
+    ssim_noisy: np.ndarray  # (levels,)
     ssim_denoised: np.ndarray  # (levels,)
 
 
@@ -146,6 +147,7 @@ def denoise_sweep(autoencoder, images, kind="gaussian", levels=np.linspace(0, 1,
         levels, noisy, denoised,
         per_level(metrics.psnr(clean, flat)),
         per_level(metrics.psnr(clean, denoised.reshape(flat.shape))),
+        per_level(metrics.ssim(clean, flat)),
         per_level(metrics.ssim(clean, denoised.reshape(flat.shape))),
     )
 

@@ -95,8 +95,9 @@ def chain(encoder, decoder, before=None):
     return keras.Model(inputs, decoder(encoder(corrupted)), name="autoencoder")
 
 
-# Every layer is named explicitly: Keras's automatic name counters collided ("up_sampling2d is used
-# 2 times") when the dashboard built a model in its worker thread while the app was serving pages.
+# Every layer is named explicitly, so a build never depends on Keras's global name counters (Streamlit's
+# per-run clear_session once reset them mid-build: "up_sampling2d is used 2 times"; see
+# dashboard/streamlit_fixes.py) and feature-map labels stay the same from model to model.
 
 
 def _conv_stack(inputs, filters):

@@ -26,28 +26,6 @@ def _clean_axes(figure):
     return figure
 
 
-def image_grid(rows: list[list[np.ndarray]], row_titles: list[str] | None = None,
-               cell_titles: list[list[str]] | None = None, cell_px: int = 84) -> go.Figure:
-    """A table of images: rows[r][c] is (h, w, c) in [0, 1]; titles go above cells and left of rows."""
-    row_count, column_count = len(rows), max(len(row) for row in rows)
-    titles = [title for row in (cell_titles or []) for title in row + [""] * (column_count - len(row))]
-    figure = make_subplots(rows=row_count, cols=column_count, horizontal_spacing=0.01,
-                           vertical_spacing=0.06 if cell_titles else 0.02, subplot_titles=titles or None)
-    for row_index, row in enumerate(rows, start=1):
-        for column_index, image in enumerate(row, start=1):
-            figure.add_trace(go.Image(source=data_uri(image), hoverinfo="skip"), row=row_index, col=column_index)
-    if row_titles:
-        for row_index, title in enumerate(row_titles, start=1):
-            figure.update_yaxes(title_text=title, row=row_index, col=1)
-    figure.update_annotations(font_size=11)
-    left = 90 if row_titles else 10
-    figure.update_layout(height=row_count * (cell_px + (24 if cell_titles else 8)) + 30, width=None,
-                         margin=dict(l=left, r=10, t=30, b=10), showlegend=False)
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, visible=True)
-    return figure
-
-
 def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
     """(n, h, w, c) -> one (rows*h, columns*w, c) picture with 1-px dark gaps."""
     count, height, width, channels = images.shape
@@ -98,19 +76,6 @@ def latent_scatter(points: np.ndarray, labels, class_names, title: str, selected
                                     hoverinfo="skip"))
     figure.update_layout(title=title, height=560, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan",  # lasso mode turns click-select off
                          legend=dict(itemsizing="constant"))
-    return figure
-
-
-def bars(values, labels, title: str, y_title: str, height: int = 260) -> go.Figure:
-    figure = go.Figure(go.Bar(x=list(labels), y=np.asarray(values), marker_color=PALETTE[0]))
-    figure.update_layout(title=title, yaxis_title=y_title, height=height, margin=dict(l=40, r=10, t=40, b=40))
-    return figure
-
-
-def heatmap(matrix: np.ndarray, title: str, x_title: str, y_title: str, y_labels=None, height: int = 380) -> go.Figure:
-    figure = go.Figure(go.Heatmap(z=matrix, y=y_labels, colorscale="Viridis", colorbar=dict(thickness=12)))
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=height,
-                         margin=dict(l=60, r=10, t=40, b=40))
     return figure
 
 
@@ -181,7 +146,13 @@ def highlight_traces(figure: go.Figure, names: set[str], width: float = 4.0) -> 
 
 def image_strip(images, titles: list[str], cell_px: int = 84) -> go.Figure:
     """One row of images with a title above each: neighbours, interpolations, conversion steps."""
-    return _clean_axes(image_grid([list(images)], cell_titles=[list(titles)], cell_px=cell_px))
+    images = list(images)
+    figure = make_subplots(rows=1, cols=len(images), horizontal_spacing=0.01, subplot_titles=list(titles))
+    for column, image in enumerate(images, start=1):
+        figure.add_trace(go.Image(source=data_uri(image), hoverinfo="skip"), row=1, col=column)
+    figure.update_annotations(font_size=11)
+    figure.update_layout(height=cell_px + 54, margin=dict(l=10, r=10, t=30, b=10), showlegend=False)
+    return _clean_axes(figure)
 
 
 def latent_grid_figure(images: np.ndarray, row_values, column_values, dims, title: str = "") -> go.Figure:
@@ -217,11 +188,7 @@ def code_bars(code: np.ndarray, title: str, height: int = 260) -> go.Figure:
     """A flat code, one bar per dimension: positive indigo, negative rose."""
     values = np.asarray(code).reshape(-1)
     colours = [PALETTE[0] if value >= 0 else PALETTE[1] for value in values]
-    figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=colours,
-                              hovertemplate="dimension %{x}: %{y:.3f}<extra></extra>"))
-    figure.update_layout(title=title, xaxis_title="code dimension", yaxis_title="value", height=height,
-                         margin=dict(l=40, r=10, t=40, b=40))
-    return _whole_number_ticks(figure, len(values), "x")
+    return _per_dimension(values, colours, title, "value", ".3f", height)
 
 
 def dimension_bars(values: np.ndarray, title: str, y_title: str, threshold: float | None = None,
@@ -229,8 +196,12 @@ def dimension_bars(values: np.ndarray, title: str, y_title: str, threshold: floa
     """One bar per code dimension; bars at or below `threshold` (unused dimensions) in grey."""
     values = np.asarray(values).reshape(-1)
     colours = [PALETTE[8] if threshold is not None and value <= threshold else PALETTE[0] for value in values]
-    figure = go.Figure(go.Bar(x=np.arange(len(values)), y=values, marker_color=colours,
-                              hovertemplate="dimension %{x}: %{y:.4f}<extra></extra>"))
+    return _per_dimension(values, colours, title, y_title, ".4f", height)
+
+
+def _per_dimension(values, colours, title: str, y_title: str, value_format: str, height: int) -> go.Figure:
+    figure = go.Figure(go.Bar(x=list(range(len(values))), y=values, marker_color=colours,
+                              hovertemplate=f"dimension %{{x}}: %{{y:{value_format}}}<extra></extra>"))
     figure.update_layout(title=title, xaxis_title="code dimension", yaxis_title=y_title, height=height,
                          margin=dict(l=40, r=10, t=40, b=40))
     return _whole_number_ticks(figure, len(values), "x")
@@ -284,8 +255,8 @@ def labelled_image_rows(rows: list[list[np.ndarray]], row_titles: list[str], cel
                         cell_px: int = 96, row_colours: list[str] | None = None) -> go.Figure:
     """Rows of images, a title above every cell and a horizontal label left of every row.
 
-    Like `image_grid`, but the gaps are set in pixels, so cell titles never run into the row above
-    however few rows there are, and no axis ticks show between the images.
+    The gaps are set in pixels, so cell titles never run into the row above however few rows there
+    are, and no axis ticks show between the images.
     """
     row_count, column_count = len(rows), max(len(row) for row in rows)
     title_px = 22  # room for one line of 12-px cell titles

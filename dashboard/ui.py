@@ -11,6 +11,8 @@ import numpy as np
 import streamlit as st
 
 from aecore import analysis, data, projections, store
+from aecore import images as aecore_images
+from aecore import noise as aecore_noise
 from aecore.errors import AecoreError
 from dashboard.jobs import JobRunner
 
@@ -138,10 +140,7 @@ def require_model(context: Context, what: str):
 
 def label_of(context: Context, index: int) -> str:
     labels = context.dataset.y_test
-    if labels is None:
-        return f"#{index}"
-    names = context.dataset.class_names
-    return f"#{index} {names[int(labels[index])] if names else int(labels[index])}"
+    return f"#{index}" if labels is None else f"#{index} {class_name(context, labels[index])}"
 
 
 def show_error(error: Exception):
@@ -150,10 +149,6 @@ def show_error(error: Exception):
 
 # ---------------------------------------------------------------- latent map, latent sampler, denoise (pages B)
 # Helpers for views/latent_map.py, views/latent_sampler.py and views/denoise.py.
-
-from aecore import images as aecore_images  # noqa: E402  (kept inside this block on purpose)
-from aecore import metrics as aecore_metrics  # noqa: E402
-from aecore import noise as aecore_noise  # noqa: E402
 
 NOISE_LEVELS = tuple(float(level) for level in np.linspace(0.0, 1.0, 21))  # the denoise slider's 21 frames
 
@@ -214,26 +209,12 @@ def random_samples(model_name: str, stamp: str, dataset_name: str, count: int, s
     return autoencoder.decode(sampled.astype("float32"))
 
 
-def noise_sample(count: int, size: int, seed: int) -> tuple:
-    """`count` distinct seeded test-image indices (sorted), as a hashable tuple for the caches."""
-    chosen = np.random.default_rng(seed).choice(size, min(count, size), replace=False)
-    return tuple(int(index) for index in np.sort(chosen))
-
-
-@st.cache_data(max_entries=12, show_spinner=False)
-def noisy_ssim(dataset_name: str, indices: tuple, kind: str, levels: tuple, seed: int = 0) -> np.ndarray:
-    """(levels,) mean SSIM of the noisy images against the clean ones (the sweep has the denoised one)."""
-    clean = dataset(dataset_name).x_test[list(indices)]
-    return np.array([aecore_metrics.ssim(clean, aecore_noise.add_noise(clean, kind, level, seed)).mean()
-                     for level in levels])
-
-
 def comparable_models(context: Context, limit: int = 4) -> list:
-    """Up to `limit` entries with the current model's input shape: the current one, then denoising models."""
-    shape = tuple(context.meta.get("input_shape", ())) if context.meta else None
-    fitting = [entry for entry in context.entries if tuple(entry.meta.get("input_shape", ())) == shape]
-    fitting.sort(key=lambda entry: (entry.name != context.model_name, entry.meta.get("family") != "denoising"))
-    return fitting[:limit]
+    """Up to `limit` entries with the current model's input shape: the current one, then denoising models.
+    `context.entries` holds only models that fit the dataset, so they all share that shape."""
+    ranked = sorted(context.entries,
+                    key=lambda entry: (entry.name != context.model_name, entry.meta.get("family") != "denoising"))
+    return ranked[:limit]
 
 
 @dataclass

@@ -74,6 +74,11 @@ def test_denoise_sweep_gets_worse_with_noise(trained, digits):
     sweep = analysis.denoise_sweep(trained["conv"], digits.x_test[:16], "gaussian", np.linspace(0, 1, 5))
     assert sweep.noisy.shape == (5, 16, 8, 8, 1) and sweep.denoised.shape == (5, 16, 8, 8, 1)
     assert np.all(np.diff(sweep.psnr_noisy) < 0)
+    assert np.all(np.diff(sweep.ssim_noisy) < 0)
+    from aecore import metrics, noise  # the noisy SSIM equals fresh seeded noise scored on its own
+
+    fresh = noise.add_noise(digits.x_test[:16], "gaussian", 0.5, 0)
+    assert sweep.ssim_noisy[2] == pytest.approx(metrics.ssim(digits.x_test[:16], fresh).mean(), rel=1e-6)
     assert sweep.psnr_denoised[-1] > sweep.psnr_noisy[-1]  # at full noise the model beats the noisy input
 
 

@@ -29,10 +29,9 @@ kind = kind_column.radio("Noise", noise.NOISE_KINDS, horizontal=True, format_fun
                          help="Gaussian adds level × N(0, 1) to every pixel; the others hit a share (the level) "
                               "of the pixels: salt and pepper sets them to white or black, masking to black.")
 seed = seed_column.number_input("Seed", 0, 1_000_000, 0, key="noise_seed", help="Which test images, and the noise.")
-indices = ui.noise_sample(IMAGES, len(context.dataset.x_test), int(seed))
+indices = tuple(sorted(ui.sample_indices(context.dataset, IMAGES, int(seed))))
 levels = ui.NOISE_LEVELS
 sweep = ui.denoise_sweep(context.model_name, context.stamp, context.dataset_name, indices, kind, levels, int(seed))
-ssim_noisy = ui.noisy_ssim(context.dataset_name, indices, kind, levels, int(seed))
 
 
 def decibels(value: float) -> str:
@@ -50,7 +49,7 @@ figure = plots.noise_slider(levels, [("noisy input", mosaics(sweep.noisy)), ("de
 plots.set_frame_titles(figure, [
     f"level {level:.2f}   PSNR {decibels(psnr_in)} → {decibels(psnr_out)} dB   SSIM {ssim_in:.2f} → {ssim_out:.2f}"
     for level, psnr_in, psnr_out, ssim_in, ssim_out in
-    zip(levels, sweep.psnr_noisy, sweep.psnr_denoised, ssim_noisy, sweep.ssim_denoised)])
+    zip(levels, sweep.psnr_noisy, sweep.psnr_denoised, sweep.ssim_noisy, sweep.ssim_denoised)])
 st.plotly_chart(figure.update_layout(height=430), width="stretch", key="noise_frames")
 st.caption("Drag the slider under the pictures: all 21 levels are already in your browser, so they switch "
            "instantly. The title gives the mean PSNR and SSIM of the noisy input → the denoised output, both "

@@ -51,8 +51,7 @@ def show_one(index: int):
     first, second, third = st.columns([1, 1, 2])
     first.plotly_chart(plots.single_image(image, f"original {ui.label_of(context, index)}"), width="stretch")
     second.plotly_chart(plots.single_image(context.model.reconstruct(image)[0], "reconstruction"), width="stretch")
-    third.plotly_chart(plots.bars(codes[index], [f"z{dim}" for dim in range(codes.shape[1])],
-                                  "its code", "value"), width="stretch")
+    third.plotly_chart(plots.code_bars(codes[index], "its code"), width="stretch")
     titles = [ui.label_of(context, neighbour) for neighbour in neighbours]
     st.plotly_chart(plots.image_strip(context.dataset.x_test[neighbours], titles), width="stretch")
     st.caption(f"The {NEIGHBOURS} nearest codes (Euclidean, in the full code space, not on the map).")

@@ -32,7 +32,7 @@ def worst_reconstructed(autoencoder, images, count: int) -> np.ndarray:
 
 
 def _conv_layers(model):
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    return [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose))]
 
 
 def feature_maps(autoencoder, image) -> list[tuple[str, np.ndarray]]:
@@ -46,7 +46,7 @@ def feature_maps(autoencoder, image) -> list[tuple[str, np.ndarray]]:
         if not layers:
             continue
         if part not in probes:  # built once per model: a probe shares the trained weights
-            probes[part] = keras.Model(model.inputs, [layer.output for layer in layers])
+            probes[part] = keras.Model(model.inputs[0], [layer.output for layer in layers])
         outputs = probes[part](model_input, training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         for layer, output in zip(layers, outputs):

@@ -1,13 +1,15 @@
 """The one object every family returns: the trainable model plus its encoder and decoder.
 
-Encode, decode and reconstruct call the models directly (`model(x, training=False)`), never
-`model.predict`, which costs ~50 ms of overhead per call and makes sliders feel sticky.
+Encode, decode and reconstruct run each model through one compiled `tf.function` per model, never
+`model.predict` (~50 ms of overhead per call) nor an eager call (~14 ms for one code through the conv
+decoder, most of it Python dispatch per layer; compiled: see bench/RESULTS.md).
 """
 
 from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from aecore.errors import ModelError
 
@@ -58,8 +60,9 @@ class Autoencoder:
         """Codes (n, *code_shape) and, for the VAE, log-variances; None for the other families."""
         images = self.check_images(images)
         means, log_vars = [], []
+        encoder = self.compiled("encoder")
         for start in range(0, len(images), BATCH):
-            output = self.encoder(images[start : start + BATCH], training=False)
+            output = encoder(images[start : start + BATCH])
             if self.is_variational:
                 means.append(keras.ops.convert_to_numpy(output[0]))
                 log_vars.append(keras.ops.convert_to_numpy(output[1]))
@@ -76,9 +79,9 @@ class Autoencoder:
     def decode(self, codes) -> np.ndarray:
         """(n, h, w, c) images from (n, *code_shape) codes (flat codes are reshaped)."""
         codes = np.asarray(codes, dtype="float32").reshape((-1,) + self.code_shape)
+        decoder = self.compiled("decoder")
         outputs = [
-            keras.ops.convert_to_numpy(self.decoder(codes[start : start + BATCH], training=False))
-            for start in range(0, len(codes), BATCH)
+            keras.ops.convert_to_numpy(decoder(codes[start : start + BATCH])) for start in range(0, len(codes), BATCH)
         ]
         images = np.concatenate(outputs) if outputs else np.zeros((0,) + self.input_shape, "float32")
         return np.clip(images, 0.0, 1.0)  # the linear family is unbounded; pictures are not
@@ -86,11 +89,25 @@ class Autoencoder:
     def reconstruct(self, images) -> np.ndarray:
         """(n, h, w, c) reconstructions in [0, 1] through the clean path (no training noise)."""
         images = self.check_images(images)
+        model = self.compiled("model")
         outputs = [
-            keras.ops.convert_to_numpy(self.model(images[start : start + BATCH], training=False))
-            for start in range(0, len(images), BATCH)
+            keras.ops.convert_to_numpy(model(images[start : start + BATCH])) for start in range(0, len(images), BATCH)
         ]
         return np.clip(np.concatenate(outputs), 0.0, 1.0) if outputs else np.zeros_like(images)
+
+    def compiled(self, part: str):
+        """`part(x, training=False)` ("encoder", "decoder" or "model") as a graph traced once per model.
+
+        The batch axis is left open (`None`), so single codes, grids and batches share one trace; the
+        function reads the live weights, so it stays right while a model trains.
+        """
+        functions = self.__dict__.setdefault("_compiled", {})
+        if part not in functions:
+            model = getattr(self, part)
+            shape = self.code_shape if part == "decoder" else self.input_shape
+            spec = tf.TensorSpec((None,) + shape, tf.float32)
+            functions[part] = tf.function(lambda inputs: model(inputs, training=False), input_signature=[spec])
+        return functions[part]
 
     def count_params(self) -> int:
         return int(self.model.count_params())

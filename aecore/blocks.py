@@ -45,6 +45,8 @@ def validate_options(family, options):
         _require(0 < options.kl_target < 1, f"kl_target must be between 0 and 1; got {options.kl_target}")
     if "code" in values:
         _require(options.code in ("flat", "spatial"), f"code must be 'flat' or 'spatial'; got {options.code!r}")
+    if "sampling" in values:
+        _require(options.sampling in ("strided", "pooling"), f"sampling must be 'strided' or 'pooling'; got {options.sampling!r}")
     if "noise" in values:
         _require(options.noise in NOISE_KINDS, f"noise must be one of {', '.join(NOISE_KINDS)}; got {options.noise!r}")
         _require(0 <= options.noise_level <= 1, f"noise_level must be between 0 and 1; got {options.noise_level}")
@@ -100,31 +102,52 @@ def chain(encoder, decoder, before=None):
 # dashboard/streamlit_fixes.py) and feature-map labels stay the same from model to model.
 
 
-def _conv_stack(inputs, filters):
+def _conv_stack(inputs, filters, sampling="strided"):
     features = inputs
     for index, count in enumerate(filters):
-        features = layers.Conv2D(count, 3, activation="relu", padding="same", name=f"encoder_conv{index}")(features)
-        features = layers.MaxPooling2D(2, padding="same", name=f"encoder_pool{index}")(features)  # halves h, w
+        if sampling == "strided":  # the conv itself halves h, w: no full-resolution hidden maps
+            features = layers.Conv2D(count, 3, strides=2, activation="relu", padding="same", name=f"encoder_conv{index}")(features)
+        else:  # the write-up's Conv2D then MaxPooling2D
+            features = layers.Conv2D(count, 3, activation="relu", padding="same", name=f"encoder_conv{index}")(features)
+            features = layers.MaxPooling2D(2, padding="same", name=f"encoder_pool{index}")(features)
     return features  # (batch, ceil(h / 2^k), ceil(w / 2^k), filters[-1])
 
 
-def _deconv_stack(features, filters, input_shape):
+def _deconv_stack(features, filters, input_shape, sampling="strided"):
+    channels = input_shape[-1]
+    if sampling == "strided":
+        # Conv2DTranspose with stride 2 doubles h, w; the last one writes the image itself, so no hidden
+        # map ever has the input's resolution (~4x cheaper than conv + upsample on 28x28, see bench/RESULTS.md).
+        counts = list(reversed(filters[:-1])) + [channels]
+        scale = 2 ** len(counts)
+        cropped = (features.shape[1] * scale, features.shape[2] * scale) != tuple(input_shape[:2])
+        for index, count in enumerate(counts):
+            last = index == len(counts) - 1
+            name = ("reconstruction_uncropped" if cropped else "reconstruction") if last else f"decoder_conv{index}"
+            features = layers.Conv2DTranspose(count, 3, strides=2, padding="same", activation="sigmoid" if last else "relu",
+                                              name=name)(features)
+        return _crop_to(features, input_shape, "reconstruction")
     # The write-up's order, conv then upsample: every hidden conv runs at the lower resolution,
     # which makes the decoder ~2.5x cheaper than upsample-then-conv on 28x28 inputs.
     for index, count in enumerate(reversed(filters)):
         features = layers.Conv2D(count, 3, activation="relu", padding="same", name=f"decoder_conv{index}")(features)
         features = layers.UpSampling2D(2, name=f"decoder_upsample{index}")(features)
-    extra_rows = features.shape[1] - input_shape[0]  # pooling rounded up: crop back to the input size
+    features = _crop_to(features, input_shape, "decoder_crop")
+    return layers.Conv2D(channels, 3, activation="sigmoid", padding="same", name="reconstruction")(features)
+
+
+def _crop_to(features, input_shape, name):
+    extra_rows = features.shape[1] - input_shape[0]  # halving rounded up: crop back to the input size
     extra_cols = features.shape[2] - input_shape[1]
     if extra_rows or extra_cols:
-        features = layers.Cropping2D(((0, extra_rows), (0, extra_cols)), name="decoder_crop")(features)
-    return layers.Conv2D(input_shape[-1], 3, activation="sigmoid", padding="same", name="reconstruction")(features)
+        return layers.Cropping2D(((0, extra_rows), (0, extra_cols)), name=name)(features)
+    return features
 
 
-def conv_pair(input_shape, latent_dim, filters, code):
+def conv_pair(input_shape, latent_dim, filters, code, sampling="strided"):
     inputs = keras.Input(shape=input_shape, name="image")
-    features = _conv_stack(inputs, filters)
-    map_shape = tuple(features.shape[1:])  # e.g. (7, 7, 64) for 28x28 and two stages
+    features = _conv_stack(inputs, filters, sampling)
+    map_shape = tuple(features.shape[1:])  # e.g. (7, 7, 32) for 28x28 and two stages
     if code == "flat":
         code_tensor = layers.Dense(latent_dim, name="code")(layers.Flatten(name="flatten")(features))
         codes = keras.Input(shape=(latent_dim,), name="code")
@@ -135,7 +158,7 @@ def conv_pair(input_shape, latent_dim, filters, code):
         codes = keras.Input(shape=map_shape[:2] + (latent_dim,), name="code")
         upsampled = codes
     encoder = keras.Model(inputs, code_tensor, name="encoder")
-    decoder = keras.Model(codes, _deconv_stack(upsampled, filters, input_shape), name="decoder")
+    decoder = keras.Model(codes, _deconv_stack(upsampled, filters, input_shape, sampling), name="decoder")
     return encoder, decoder
 
 

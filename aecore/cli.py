@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-train-images", type=int, help="train on the first N images only")
     train.add_argument("--validation-split", type=float, default=0.1)
     train.add_argument("--patience", type=int, default=3, help="early stopping patience in epochs (0 = off)")
+    train.add_argument("--schedule", default="constant", help="learning rate: constant, or cosine (decays over the epochs)")
     train.add_argument("--strategy", default="auto", help="tf.distribute strategy: auto, default, mirrored, multiworker")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     for name, kind in _family_option_flags().items():
@@ -133,7 +134,7 @@ def command_train(arguments):
     dataset = data.load_dataset(arguments.dataset or data.default_dataset_name(), seed=arguments.seed)
     config = training.TrainConfig(
         epochs=arguments.epochs, batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
-        seed=arguments.seed, validation_split=arguments.validation_split, patience=arguments.patience,
+        seed=arguments.seed, validation_split=arguments.validation_split, patience=arguments.patience, schedule=arguments.schedule,
         max_train_images=arguments.max_train_images, strategy=arguments.strategy)
     report = None if arguments.quiet else progress_printer()
     autoencoder = training.train(family, dataset, arguments.latent_dim, options, config, report)

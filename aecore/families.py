@@ -33,8 +33,9 @@ class DeepOptions:
 
 @dataclass
 class ConvOptions:
-    filters: tuple[int, ...] = (16, 32)  # one Conv2D + MaxPooling2D stage per entry (~60 s/epoch on 60k, 2 cores)
+    filters: tuple[int, ...] = (32, 64)  # channels of each stage; every stage halves the height and width
     code: str = "flat"  # "flat" (a latent_dim vector) or "spatial" (a map with latent_dim channels)
+    sampling: str = "strided"  # "strided" (stride-2 convs down, transposed convs up) or "pooling" (the write-up's)
 
 
 @dataclass
@@ -46,7 +47,7 @@ class DenoisingOptions(ConvOptions):
 
 @dataclass
 class VAEOptions:
-    variant: str = "dense"  # "dense" (the write-up's, ~5 s/epoch) or "conv" (sharper, ~10x slower)
+    variant: str = "dense"  # "dense" (the write-up's, ~5 s/epoch on 60k) or "conv" (strided convs: slower, sharper)
     hidden: int = 256  # width of the dense layer before the code
     kl_weight: float = 1.0  # beta: 1 is the plain VAE
     filters: tuple[int, ...] = (16, 32)  # conv stages for the conv variant
@@ -117,13 +118,13 @@ def build_deep(input_shape, latent_dim, options=None):
 
 def build_conv(input_shape, latent_dim, options=None):
     options = options or ConvOptions()
-    encoder, decoder = blocks.conv_pair(input_shape, latent_dim, tuple(options.filters), options.code)
+    encoder, decoder = blocks.conv_pair(input_shape, latent_dim, tuple(options.filters), options.code, options.sampling)
     return _finish("conv", input_shape, latent_dim, options, encoder, decoder, blocks.chain(encoder, decoder))
 
 
 def build_denoising(input_shape, latent_dim, options=None):
     options = options or DenoisingOptions()
-    encoder, decoder = blocks.conv_pair(input_shape, latent_dim, tuple(options.filters), options.code)
+    encoder, decoder = blocks.conv_pair(input_shape, latent_dim, tuple(options.filters), options.code, options.sampling)
     noise = blocks.noise_layer(options.noise, options.noise_level, options.noise_seed)
     model = blocks.chain(encoder, decoder, before=noise)
     return _finish("denoising", input_shape, latent_dim, options, encoder, decoder, model)
@@ -164,8 +165,8 @@ FAMILIES: dict[str, Family] = {
         Family("dense", build_dense, DenseOptions, "one dense bottleneck layer (the write-up's first model)", 32, 20, 256, 2e-3),
         Family("sparse", build_sparse, SparseOptions, "dense with an L1 (or KL) sparsity penalty on the code", 32, 20, 256, 2e-3),
         Family("deep", build_deep, DeepOptions, "stacked dense encoder and decoder", 32, 20, 256, 1e-3),
-        Family("conv", build_conv, ConvOptions, "Conv2D/MaxPooling2D encoder, Conv2D/UpSampling2D decoder", 32, 6, 128, 2e-3),
-        Family("denoising", build_denoising, DenoisingOptions, "conv autoencoder trained on noisy input against the clean image", 32, 6, 128, 2e-3),
+        Family("conv", build_conv, ConvOptions, "strided Conv2D encoder, Conv2DTranspose decoder (or the write-up's pooling)", 32, 12, 128, 2e-3),
+        Family("denoising", build_denoising, DenoisingOptions, "conv autoencoder trained on noisy input against the clean image", 32, 12, 128, 2e-3),
         Family("vae", build_vae, VAEOptions, "variational autoencoder: a smooth latent space you can sample", 2, 20, 128, 1e-3, loss="vae"),
         Family("lstm", build_lstm, LSTMOptions, "sequence autoencoder: image rows are time steps", 32, 8, 128, 2e-3),
         Family("linear", build_linear, LinearOptions, "no activations, squared error: the same subspace as PCA", 32, 20, 256, 1e-2, loss="mse"),

@@ -14,6 +14,8 @@ import numpy as np
 from aecore.errors import ModelError
 
 METHODS = ("pca", "tsne")
+TSNE_ITERATIONS = 500  # 250 of early exaggeration, then 250 more; the map no longer changes visibly after
+TSNE_ANGLE = 0.8  # Barnes-Hut coarseness: 0.8 is ~1.5x faster than 0.5 at the same trustworthiness
 TRUST_SAMPLE = 1000  # trustworthiness is O(n^2): measured on a seeded sample of this many points
 
 
@@ -33,7 +35,6 @@ def flatten(codes) -> np.ndarray:
 def project(codes, method: str = "pca", seed: int = 0, perplexity: float = 30.0) -> Projection:
     """Seeded 2-D map of (n, ...) codes; n >= 3."""
     from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
 
     if method not in METHODS:
         raise ModelError(f"unknown projection {method!r}; choose one of: {', '.join(METHODS)}")
@@ -46,10 +47,20 @@ def project(codes, method: str = "pca", seed: int = 0, perplexity: float = 30.0)
     elif method == "pca":
         points = PCA(n_components=2, random_state=seed).fit_transform(codes)
     else:
-        perplexity = min(perplexity, (len(codes) - 1) / 3)
-        points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(codes)
+        points = tsne(codes, seed, perplexity)
     seconds = time.perf_counter() - started
     return Projection(method, points.astype("float32"), trustworthiness(codes, points, seed), seconds)
+
+
+def tsne(codes: np.ndarray, seed: int, perplexity: float) -> np.ndarray:
+    """scikit-learn's Barnes-Hut t-SNE with 500 iterations and angle 0.8: 5,000 codes in ~6 s on 2 cores
+    instead of ~18 s at its defaults (1,000 and 0.5), at the same trustworthiness (bench/tsne.py; openTSNE
+    was slower here)."""
+    from sklearn.manifold import TSNE
+
+    perplexity = min(perplexity, (len(codes) - 1) / 3)
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed, max_iter=TSNE_ITERATIONS,
+                angle=TSNE_ANGLE).fit_transform(codes)
 
 
 def trustworthiness(codes, points, seed: int = 0, neighbours: int = 5) -> float:

@@ -21,6 +21,8 @@ from aecore.autoencoder import Autoencoder
 from aecore.errors import TrainingCancelled, TrainingError
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
+SCHEDULES = ("constant", "cosine")
+FINAL_RATE_SHARE = 0.05  # a cosine schedule ends at this share of the starting learning rate
 MIN_DEFAULT_STEPS = 1200  # default epochs give at least this many batches...
 MAX_DEFAULT_EPOCHS = 150  # ...but never more epochs than this
 _STRATEGY_CACHE: dict[str, tf.distribute.Strategy] = {}
@@ -31,6 +33,7 @@ class TrainConfig:
     epochs: int | None = None  # None: the family's default
     batch_size: int | None = None  # None: the family's default; clamped to the number of images
     learning_rate: float | None = None  # None: the family's default (Adam)
+    schedule: str = "constant"  # or "cosine": decays to 5% of the rate over the planned epochs (for long runs)
     seed: int = 0  # seeds weights, the validation split, shuffling, noise and sampling
     validation_split: float = 0.1  # share of training images held out for the validation loss
     patience: int = 3  # early stopping after this many epochs without a better val loss; 0 = off
@@ -95,11 +98,19 @@ def resolve_config(family: families.Family, config: TrainConfig | None, train_im
         (0 < config.learning_rate < 10, f"learning rate must be between 0 and 10; got {config.learning_rate}"),
         (0 <= config.validation_split < 0.5, f"validation split must be in [0, 0.5); got {config.validation_split}"),
         (config.patience >= 0, f"patience must be >= 0; got {config.patience}"),
+        (config.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}; got {config.schedule!r}"),
     ]
     for ok, message in checks:
         if not ok:
             raise TrainingError(message)
     return config
+
+
+def learning_rate(config: TrainConfig, batches: int):
+    if config.schedule == "constant":
+        return config.learning_rate
+    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(1, config.epochs * batches),
+                                                  alpha=FINAL_RATE_SHARE)
 
 
 def split_validation(images: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -166,8 +177,12 @@ def train(
     config: TrainConfig | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: CancelFlag | None = None,
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> Autoencoder:
-    """Builds and trains a model of `family` on `dataset`; raises TrainingCancelled or TrainingError."""
+    """Builds and trains a model of `family` on `dataset`; raises TrainingCancelled or TrainingError.
+
+    `callbacks` are extra Keras callbacks (bench/reference.py records the test loss with one).
+    """
     spec = families.get_family(family)
     latent_dim = spec.latent_dim if latent_dim is None else latent_dim
     config = config or TrainConfig()
@@ -179,16 +194,16 @@ def train(
         notes.append(f"batch size {config.batch_size} is more than the {len(train_images)} training images: used {len(train_images)}")
         config.batch_size = len(train_images)
 
+    batches = math.ceil(len(train_images) / config.batch_size)
     keras.utils.set_random_seed(config.seed)
     with choose_strategy(config.strategy).scope():
         autoencoder = families.build(family, dataset.input_shape, latent_dim, options)
-        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+        optimizer = keras.optimizers.Adam(learning_rate=learning_rate(config, batches))
         loss = None if spec.loss == "vae" else spec.loss
         autoencoder.model.compile(optimizer=optimizer, loss=loss)
 
-    batches = math.ceil(len(train_images) / config.batch_size)
     monitor = _Monitor(config.epochs, batches, progress, cancel)
-    callbacks = [monitor]
+    callbacks = [monitor, *(callbacks or [])]
     if config.patience and validation_images is not None:
         callbacks.append(keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True))
     validation = (validation_images, validation_images) if validation_images is not None else None

@@ -8,7 +8,7 @@ from aecore import families
 from aecore.blocks import NOISE_KINDS
 from aecore.errors import AecoreError
 
-CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
+CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "sampling": ["strided", "pooling"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
 
 
 def family_options(family_name: str) -> dict:

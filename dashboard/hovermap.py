@@ -86,8 +86,12 @@ _component = st.components.v2.component("aecore_hover_map", html=HTML, css=CSS, 
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _payload(points: np.ndarray, images: np.ndarray, labels, names: tuple, height: int) -> dict:
-    """Points scaled to [0, 1] plus one sprite sheet of every thumbnail (a data URI)."""
+def _payload(identity: str, _points: np.ndarray, _images: np.ndarray, _labels, names: tuple, height: int) -> dict:
+    """Points scaled to [0, 1] plus one sprite sheet of every thumbnail (a data URI).
+
+    Cached by `identity` alone: hashing the 5,000 images (15 MB) on every rerun cost more than the rest.
+    """
+    points, images, labels = _points, _images, _labels
     from aecore.projections import sprite
 
     low, span = points.min(axis=0), np.maximum(np.ptp(points, axis=0), 1e-9)
@@ -102,8 +106,12 @@ def _payload(points: np.ndarray, images: np.ndarray, labels, names: tuple, heigh
 
 
 def hover_map(points, images, labels, class_names, key: str, height: int = 560) -> int | None:
-    """Draws the map; returns the image index the user clicked in this rerun, else None."""
+    """Draws the map; returns the image index the user clicked in this rerun, else None.
+
+    `key` must name everything the points and images come from (model, dataset, method, count): it is
+    both the widget key and the cache key of the payload.
+    """
     names = tuple(class_names) if class_names else ()
-    data = _payload(np.asarray(points), np.asarray(images), labels, names, height)
+    data = _payload(key, np.asarray(points), np.asarray(images), labels, names, height)
     result = _component(data=data, key=key, on_clicked_change=lambda: None)
     return getattr(result, "clicked", None)

@@ -101,9 +101,9 @@ class JobRunner:
 
 
 QUICK_START = [  # trains in well under a minute in all on 2 cores (measured on digits and Fashion-MNIST)
-    ("conv", 16, {}, dict(epochs=3, max_train_images=6000)),
+    ("conv", 16, {}, dict(epochs=8, max_train_images=6000)),
     ("vae", 2, {}, dict(epochs=10, max_train_images=6000)),
-    ("denoising", 16, {"noise_level": 0.4}, dict(epochs=3, max_train_images=6000)),
+    ("denoising", 16, {"noise_level": 0.4}, dict(epochs=8, max_train_images=6000)),
     ("dense", 32, {}, dict(epochs=10, max_train_images=6000)),
 ]
 

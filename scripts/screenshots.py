@@ -6,41 +6,19 @@ quick start or the CLI), drives Debian's Chromium, and writes docs/<page>.png.
 """
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts import serve  # noqa: E402
+
+ROOT = serve.ROOT
 PAGES = {"home": "", "train": "train", "reconstructions": "reconstructions", "feature_maps": "feature_maps",
          "latent_map": "latent_map", "latent_sampler": "latent_sampler", "denoise": "denoise"}
 MODEL_FOR = {"feature_maps": "conv", "latent_map": "conv", "latent_sampler": "vae", "denoise": "denoising"}  # by family
-
-
-def start_server(store: str, dataset: str | None) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {**os.environ, "AECORE_STORE": store, **({"AECORE_DEFAULT_DATASET": dataset} if dataset else {})}
-    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                "--server.headless", "true"], cwd=ROOT, env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return process, url
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit("streamlit did not start")
 
 
 def hover_a_point(page):
@@ -58,10 +36,10 @@ def main():
     parser.add_argument("--dataset")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     arguments = parser.parse_args()
-    process, url = start_server(arguments.store, arguments.dataset)
+    process, url = serve.start(arguments.store, arguments.dataset, timeout=120)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+            browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             for name, path in PAGES.items():
                 page.goto(f"{url}/{path}")
@@ -76,7 +54,7 @@ def main():
                 print("saved", f"{arguments.out}/{name}.png", flush=True)
             browser.close()
     finally:
-        process.terminate()
+        serve.stop(process)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ def test_feature_maps_of_every_conv_layer(trained, digits):
     maps = analysis.feature_maps(trained["conv"], digits.x_test[0])
     labels = [label for label, _ in maps]
     assert labels[0] == "encoder / encoder_conv0" and any(label.startswith("decoder") for label in labels)
-    assert maps[0][1].shape == (8, 8, 16)
+    assert maps[0][1].shape == (4, 4, 32)  # a stride-2 conv: half the 8x8 input, the first stage's 32 channels
+    assert labels[-1] == "decoder / reconstruction" and maps[-1][1].shape == (8, 8, 1)  # the transposed convs too
     assert analysis.feature_maps(trained["dense"], digits.x_test[0]) == []
 
 

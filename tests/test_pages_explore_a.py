@@ -147,7 +147,7 @@ def test_feature_maps_of_a_conv_model(open_page, model_store):
     no_exception(app)
     titles = [texts(figure)[0] for figure in figures(app)]
     layer_titles = [title for title in titles if title.startswith(("encoder /", "decoder /"))]
-    assert len(layer_titles) == 5  # conv + conv in the encoder, conv + conv + output conv in the decoder
+    assert len(layer_titles) == 4  # two stride-2 convs in the encoder, two transposed convs in the decoder
     assert layer_titles[0].startswith("encoder /") and layer_titles[-1].startswith("decoder /")
     active = next(metric for metric in app.metric if metric.label == "Active dimensions")
     assert active.value.endswith("of 8")

@@ -56,6 +56,7 @@ def test_nan_loss_stops_with_a_clear_message(digits):
     ({"learning_rate": -1.0}, "learning rate must be between 0 and 10; got -1"),
     ({"validation_split": 0.7}, r"validation split must be in \[0, 0.5\); got 0.7"),
     ({"strategy": "tpu"}, "unknown strategy 'tpu'"),
+    ({"schedule": "linear"}, "schedule must be one of constant, cosine; got 'linear'"),
 ])
 def test_bad_settings_are_explained(digits, changes, message):
     with pytest.raises(TrainingError, match=message):
@@ -67,6 +68,13 @@ def test_batch_larger_than_the_data_is_clamped_and_noted(digits):
     autoencoder = training.train("dense", small, 4, None, training.TrainConfig(epochs=2, batch_size=1000))
     assert autoencoder.meta["train_config"]["batch_size"] == 36
     assert "more than the 36 training images" in autoencoder.meta["notes"][0]
+
+
+def test_cosine_schedule_ends_at_five_percent_of_the_rate(digits):
+    config = training.TrainConfig(epochs=3, batch_size=128, learning_rate=1e-2, schedule="cosine", patience=0)
+    autoencoder = training.train("dense", digits, 8, None, config)
+    optimizer = autoencoder.model.optimizer
+    np.testing.assert_allclose(float(optimizer.learning_rate), 1e-2 * training.FINAL_RATE_SHARE, rtol=1e-4)
 
 
 def test_same_seed_same_model(digits):

@@ -78,7 +78,7 @@ def map_and_selection():
         st.caption(f"**{title}**. Hover a point to see its image; click it to see its reconstruction, code and "
                    "neighbours below. Switch to *Zoom and lasso* to zoom or select a group.")
         clicked = hovermap.hover_map(projection.points, context.dataset.x_test[:count], labels,
-                                     context.dataset.class_names, key=f"hover-{context.stamp}-{method}-{count}")
+                                     context.dataset.class_names, key=f"hover-{context.dataset_name}-{context.stamp}-{method}-{count}")
         if clicked is not None:
             st.session_state["map_clicked"] = int(clicked)
         chosen = [st.session_state["map_clicked"]] if st.session_state.get("map_clicked", count) < count else []

@@ -80,9 +80,10 @@ REFERENCES = {
     "ref-conv": (reference_conv, 128, 50, 128),
     "ref-vae": (reference_vae, 32, 50, 2),
 }
-# name: (family, latent_dim, extra train settings). All else is the family's default.
-# "conv-32-long" is the best model a user gets from the CLI at code 32:
-# python -m aecore train --family conv --epochs 40 --schedule cosine --patience 0
+# name: (family, latent_dim, train settings[, family options]). All else is the family's default.
+# The longer code-32 runs are what a user gets from the CLI with a few flags:
+# conv-32-long: python -m aecore train --family conv --epochs 40 --schedule cosine --patience 0
+# conv-32-wide: the same with --filters 64,128 --epochs 25
 PROJECT = {
     "dense-32": ("dense", 32, {}),
     "deep-32": ("deep", 32, {}),
@@ -90,6 +91,7 @@ PROJECT = {
     "vae-2": ("vae", 2, {}),
     "conv-128": ("conv", 128, {}),
     "conv-32-long": ("conv", 32, {"epochs": 40, "schedule": "cosine", "patience": 0}),
+    "conv-32-wide": ("conv", 32, {"epochs": 25, "schedule": "cosine", "patience": 0}, {"filters": [64, 128]}),
 }
 
 
@@ -151,13 +153,13 @@ def run_reference(name, dataset, out, epochs=None):
 
 
 def run_project(name, dataset, out, epochs=None):
-    family, latent_dim, settings = PROJECT[name]
+    family, latent_dim, settings, *options = PROJECT[name]
     spec = families.get_family(family)
     config = training.TrainConfig(**{**settings, **({"epochs": epochs} if epochs else {})})
     resolved = training.resolve_config(spec, config, int(len(dataset.x_train) * 0.9))
     steps = math.ceil(len(dataset.x_train) * 0.9 / resolved.batch_size)
     curve = TestCurve(name, dataset.x_test, out, every=max(1, steps // 4))  # four points per epoch
-    autoencoder = training.train(family, dataset, latent_dim, config=config, callbacks=[curve])
+    autoencoder = training.train(family, dataset, latent_dim, options[0] if options else None, config, callbacks=[curve])
     seconds = time.perf_counter() - curve.started - curve.paused
     return summary_line(name, autoencoder.model, dataset, seconds, autoencoder.meta["epochs_run"], latent_dim,
                         autoencoder.count_params())

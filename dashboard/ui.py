@@ -78,9 +78,14 @@ def _available_datasets() -> list[str]:
     return [info.name for info in data.list_datasets() if info.available]
 
 
-def _watch_store(known: tuple):
-    """Reruns the app when a model lands or leaves, so the sidebar fills in without a manual reload."""
-    @st.fragment(run_every=2)
+def _watch_store(known: tuple, live: bool):
+    """Reruns the app when a model lands or leaves, so the sidebar fills in without a manual reload.
+
+    Only where people wait for models (Home, Train): a `run_every` fragment on the explore pages made
+    Streamlit drop reruns under load; with 8 sessions and a training, a typed image index then never
+    showed (tests/browser/test_3_load.py). Explore pages read the store on each interaction instead.
+    """
+    @st.fragment(run_every=2 if live else None)
     def watcher():
         if tuple(model_store().names()) != known:
             st.rerun(scope="app")
@@ -93,7 +98,8 @@ def _watch_store(known: tuple):
         watcher()
 
 
-def sidebar() -> Context:
+def sidebar(watch_store: bool = False) -> Context:
+    """The dataset and model pickers; `watch_store` polls for models landing (pages that wait for them)."""
     entries, problems = model_store().scan()
     names = _available_datasets()
     newest = entries[0].meta.get("dataset") if entries else None
@@ -117,7 +123,7 @@ def sidebar() -> Context:
             with st.expander(f"{len(problems)} store entries skipped"):
                 for problem in problems:
                     st.caption(f"**{problem.name}**: {problem.reason}")
-    _watch_store(tuple(entry.name for entry in entries))
+    _watch_store(tuple(entry.name for entry in entries), watch_store)
     meta = next((entry.meta for entry in fitting if entry.name == model_name), None)
     loaded = None
     if model_name:

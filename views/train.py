@@ -10,7 +10,7 @@ from aecore.errors import AecoreError
 from dashboard import forms, plots, ui
 from dashboard.jobs import JobSpec
 
-context = ui.sidebar()
+context = ui.sidebar(watch_store=True)
 runner = ui.job_runner()
 st.title("Train / load")
 st.caption("Training runs in the background: explore other pages meanwhile; the model lands in the store when done.")

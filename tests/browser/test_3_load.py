@@ -1,5 +1,7 @@
 """Eight browser sessions explore the same cached model at once while one of them trains (issue #6, load).
 
+Session 0 starts a training on the Train page, then explores like the others while the model trains.
+
 Each session picks its own test images on the Feature maps page and must see exactly those images: the
 caption names the image and the BCE printed under the reconstruction matches the BCE computed here for
 that image. The interaction times (new index typed -> its picture and score on screen) are written to
@@ -37,10 +39,17 @@ def load_server(tmp_path_factory):
     serve.stop(process)
 
 
+async def new_page(browser):
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(120_000)  # 2 cores serve 9 tabs, a training and Chromium itself
+    return context, await context.new_page()
+
+
 async def explore(browser, url, session, expected_bce, timings, problems):
-    context = await browser.new_context(viewport={"width": 1300, "height": 900})
-    page = await context.new_page()
+    context, page = await new_page(browser)
     try:
+        if session == 0:  # this session starts a training first, then explores like the others
+            await start_training(page, url, timings)
         started = time.perf_counter()
         await page.goto(f"{url}/feature_maps")
         await page.get_by_text("Feature maps of the conv layers").wait_for(timeout=180_000)
@@ -49,13 +58,17 @@ async def explore(browser, url, session, expected_bce, timings, problems):
         await page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
         await page.get_by_role("option").filter(has_text=f"{MODEL} ·").first.click()
         await page.get_by_text("Feature maps of the conv layers").wait_for(timeout=120_000)
-        field = page.get_by_label("Test image")
+        field = page.get_by_label("Test image", exact=True)
         for pick in range(PICKS):
             index = 1 + session * PICKS + pick  # every session its own images
             started = time.perf_counter()
             await field.fill(str(index))
             await field.press("Enter")
-            await page.get_by_text(f"original #{index} ").first.wait_for(timeout=120_000)
+            try:
+                await page.get_by_text(f"original #{index} ").first.wait_for(timeout=120_000)
+            except Exception:
+                await page.screenshot(path=f"/tmp/load-fail-{session}.png", full_page=True)
+                raise AssertionError(f"session {session}: image {index} never showed; the input holds {await field.input_value()!r}")
             shown = await shown_bce(page, expected_bce[index])
             timings["pick an image"].append(time.perf_counter() - started)
             if abs(shown - expected_bce[index]) > 0.0006:
@@ -78,9 +91,7 @@ async def shown_bce(page, expected, timeout=60):
     return shown
 
 
-async def start_training(browser, url, timings):
-    context = await browser.new_context(viewport={"width": 1300, "height": 900})
-    page = await context.new_page()
+async def start_training(page, url, timings):
     started = time.perf_counter()
     await page.goto(f"{url}/train")
     await page.get_by_text("Start training").wait_for(timeout=180_000)
@@ -88,7 +99,6 @@ async def start_training(browser, url, timings):
     await page.get_by_text("Start training").click()
     await page.get_by_text("Training conv on digits").first.wait_for(timeout=120_000)
     timings["start a training"].append(time.perf_counter() - started)
-    await context.close()
 
 
 async def run_sessions(launch_options, url, expected_bce):
@@ -98,7 +108,6 @@ async def run_sessions(launch_options, url, expected_bce):
     problems: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(**launch_options)
-        await start_training(browser, url, timings)  # the training runs on the server from here on
         await asyncio.gather(*(explore(browser, url, session, expected_bce, timings, problems)
                                for session in range(SESSIONS)))
         await browser.close()
@@ -112,11 +121,19 @@ def percentile(values, share):
 
 def test_eight_sessions_each_see_their_own_pictures_while_one_trains(load_server, launch_options):
     outcome = {}
+
+    def drive():
+        try:
+            outcome["result"] = asyncio.run(run_sessions(launch_options, load_server["url"], load_server["bce"]))
+        except Exception as error:  # reported below, in the test's own thread
+            outcome["error"] = error
+
     # Playwright's sync API (the browser fixture) owns this thread's event loop, so the async run gets its own thread.
-    worker = threading.Thread(target=lambda: outcome.update(result=asyncio.run(
-        run_sessions(launch_options, load_server["url"], load_server["bce"]))))
+    worker = threading.Thread(target=drive)
     worker.start()
     worker.join(timeout=900)
+    if "error" in outcome:
+        raise outcome["error"]
     assert "result" in outcome, "the sessions did not finish within 15 minutes"
     timings, problems = outcome["result"]
     assert not problems, problems

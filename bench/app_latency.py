@@ -6,19 +6,14 @@ Prints a Markdown table for bench/RESULTS.md (issue #5, part 2).
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench import latency  # noqa: E402  (timed: warm-up, then p50 and p95)
 PAGES = ("home", "reconstructions", "feature_maps", "latent_map", "latent_sampler", "denoise", "train")
-
-
-def percentiles(seconds):
-    ordered = sorted(seconds)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
 
 
 def cached_tsne(model_name, runs):
@@ -29,12 +24,7 @@ def cached_tsne(model_name, runs):
     cold = time.perf_counter()
     ui.projection(*arguments)
     cold = time.perf_counter() - cold
-    seconds = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        ui.projection(*arguments)
-        seconds.append(time.perf_counter() - started)
-    return cold, percentiles(seconds)
+    return cold, latency.timed(lambda: ui.projection(*arguments), runs)
 
 
 def page_reruns(model_name, runs):
@@ -46,14 +36,9 @@ def page_reruns(model_name, runs):
         if page != "home":
             app.switch_page(f"views/{page}.py")
         app.session_state["model"] = model_name
-        app.run()  # first run: loads the model, computes and caches
-        seconds = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            app.run()
-            seconds.append(time.perf_counter() - started)
+        p50, p95 = latency.timed(app.run, runs)  # its warm-up run loads the model, computes and caches
         assert not app.exception, f"{page}: {app.exception}"
-        rows.append((page, *percentiles(seconds)))
+        rows.append((page, p50, p95))
     return rows
 
 

@@ -42,9 +42,7 @@ def main():
                 for path in PAGES:
                     page.goto(f"{url}/{path}")
                     page.locator("[data-testid=stMain] h1").first.wait_for(timeout=120_000)
-                    sidebar = page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1)
-                    sidebar.click()
-                    page.get_by_role("option").filter(has_text=f"{name} ·").first.click()
+                    serve.pick_model(page, f"{name} ·")
                     time.sleep(20 if path == "latent_map" else 6)  # t-SNE and the model load settle
                 print(f"after every page with {name}: {memory_mib(process.pid)['VmRSS']:.0f} MiB", flush=True)
             browser.close()

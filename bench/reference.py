@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from aecore import blocks, data, families, metrics, training
+from aecore import blocks, data, metrics, training
 from aecore import layers as custom_layers
 
 BATCH = 1000  # test images per direct call when scoring
@@ -96,15 +96,18 @@ PROJECT = {
 
 
 class TestCurve(keras.callbacks.Callback):
-    """Scores the test set every `every` batches and at each epoch end, off the training clock."""
+    """Scores the test set `per_epoch` times an epoch (at least at its end), off the training clock."""
 
-    def __init__(self, run, x_test, out, every=None):
+    def __init__(self, run, x_test, out, per_epoch=1):
         super().__init__()
-        self.run, self.x_test, self.out, self.every = run, x_test, out, every
+        self.run, self.x_test, self.out, self.per_epoch = run, x_test, out, per_epoch
+        self.every = None
         self.paused = 0.0
         self.epoch = 0
 
     def on_train_begin(self, logs=None):
+        if self.per_epoch > 1:
+            self.every = max(1, self.params["steps"] // self.per_epoch)
         self.started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -154,11 +157,8 @@ def run_reference(name, dataset, out, epochs=None):
 
 def run_project(name, dataset, out, epochs=None):
     family, latent_dim, settings, *options = PROJECT[name]
-    spec = families.get_family(family)
     config = training.TrainConfig(**{**settings, **({"epochs": epochs} if epochs else {})})
-    resolved = training.resolve_config(spec, config, int(len(dataset.x_train) * 0.9))
-    steps = math.ceil(len(dataset.x_train) * 0.9 / resolved.batch_size)
-    curve = TestCurve(name, dataset.x_test, out, every=max(1, steps // 4))  # four points per epoch
+    curve = TestCurve(name, dataset.x_test, out, per_epoch=4)
     autoencoder = training.train(family, dataset, latent_dim, options[0] if options else None, config, callbacks=[curve])
     seconds = time.perf_counter() - curve.started - curve.paused
     return summary_line(name, autoencoder.model, dataset, seconds, autoencoder.meta["epochs_run"], latent_dim,

@@ -87,7 +87,7 @@ def _watch_store(known: tuple, live: bool):
     """
     @st.fragment(run_every=2 if live else None)
     def watcher():
-        if tuple(model_store().names()) != known:
+        if live and tuple(model_store().names()) != known:  # elsewhere `known` is this run's own scan
             st.rerun(scope="app")
         job = next(iter(job_runner().active_jobs()), None)
         if job and job.progress:

@@ -45,8 +45,7 @@ def main():
                 page.goto(f"{url}/{path}")
                 page.locator("[data-testid=stMain] h1").first.wait_for(timeout=120_000)
                 if name in MODEL_FOR:  # each page with the model that shows it best, picked in the sidebar
-                    page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
-                    page.get_by_role("option").filter(has_text=f"· {MODEL_FOR[name]}").first.click()
+                    serve.pick_model(page, f"· {MODEL_FOR[name]}")
                 time.sleep(12 if name == "latent_map" else 6)  # t-SNE, model loads and charts settle
                 if name == "latent_map":
                     hover_a_point(page)

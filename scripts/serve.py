@@ -42,6 +42,12 @@ def start(store, dataset: str | None = None, timeout: float = 60) -> tuple[subpr
     raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
 
 
+def pick_model(page, option_text: str) -> None:
+    """Picks the first model whose sidebar label ("name · family") contains `option_text` (Playwright, sync)."""
+    page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
+    page.get_by_role("option").filter(has_text=option_text).first.click()
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:

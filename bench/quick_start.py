@@ -1,30 +1,37 @@
 """Times the Home page's quick start: its four jobs trained one after another, as the job runner does.
 
-Usage: python bench/quick_start.py [--dataset fashion_mnist]
-Prints each model's training time and test BCE, and the total, for bench/RESULTS.md.
+Usage: python bench/quick_start.py [--dataset fashion_mnist] [--store DIR]
+Prints each model's training time, the time from the start until it landed, its test BCE and PSNR, and
+the total, for bench/RESULTS.md; `--store` also saves the models there (for scripts/screenshots.py).
 """
 
 import argparse
 import time
 
-from aecore import data, training
+from aecore import data, store, training
 from dashboard.jobs import quick_start_specs
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--store", help="also save the models into this store folder")
     arguments = parser.parse_args()
     dataset = data.load_dataset(arguments.dataset)
+    saved = store.ModelStore(arguments.store) if arguments.store else None
     total = 0.0
-    print("| model | train images | epochs | wall time (build, fit, score) | test BCE |\n|---|---|---|---|---|")
+    print("| model | train images | epochs | wall time (build, fit, score) | landed after | test BCE | test PSNR |\n"
+          "|---|---|---|---|---|---|---|")
     for spec in quick_start_specs(dataset.name, len(dataset.x_train)):
         started = time.perf_counter()
         autoencoder = training.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config)
+        if saved:
+            saved.save(autoencoder, spec.name)
         seconds = time.perf_counter() - started
         total += seconds
+        scores = autoencoder.meta["metrics"]
         print(f"| {spec.name} | {autoencoder.meta['train_images']:,} | {autoencoder.meta['epochs_run']} | {seconds:.1f} s "
-              f"| {autoencoder.meta['metrics']['test_bce']:.4f} |", flush=True)
+              f"| {total:.1f} s | {scores['test_bce']:.4f} | {scores['test_psnr']:.2f} dB |", flush=True)
     print(f"\ntotal: {total:.1f} s")
 
 

@@ -14,6 +14,7 @@ from aecore import analysis, data, projections, store
 from aecore import images as aecore_images
 from aecore import noise as aecore_noise
 from aecore.errors import AecoreError
+from dashboard import picks
 from dashboard.jobs import JobRunner
 
 TRAIN_PAGE = "views/train.py"
@@ -98,8 +99,10 @@ def _watch_store(known: tuple, live: bool):
         watcher()
 
 
-def sidebar(watch_store: bool = False) -> Context:
-    """The dataset and model pickers; `watch_store` polls for models landing (pages that wait for them)."""
+def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
+    """The dataset and model pickers. Until the user picks a model, `page` gets the model that shows it
+    best (dashboard.picks); a model the user picks stays picked on every page. `watch_store` polls for
+    models landing (pages that wait for them)."""
     entries, problems = model_store().scan()
     names = _available_datasets()
     newest = entries[0].meta.get("dataset") if entries else None
@@ -109,13 +112,8 @@ def sidebar(watch_store: bool = False) -> Context:
         dataset_name = st.selectbox("Dataset", names, key="dataset", help="The images you explore and train on.")
         current = dataset(dataset_name)
         fitting = [entry for entry in entries if tuple(entry.meta.get("input_shape", ())) == current.input_shape]
-        model_name = None
-        if fitting:
-            labels = {entry.name: f"{entry.name} · {entry.meta['family']}" for entry in fitting}
-            if st.session_state.get("model") not in labels:
-                st.session_state["model"] = fitting[0].name
-            model_name = st.selectbox("Model", list(labels), key="model", format_func=labels.get)
-        else:
+        model_name = _model_picker(page, dataset_name, fitting) if fitting else None
+        if not fitting:
             hidden = len(entries) - len(fitting)
             st.info("No model for this dataset yet." + (f" {hidden} model(s) fit other datasets." if hidden else ""))
             st.page_link(TRAIN_PAGE, label="Train one", icon=":material/model_training:")
@@ -132,6 +130,36 @@ def sidebar(watch_store: bool = False) -> Context:
         except AecoreError as error:
             st.sidebar.error(str(error))
     return Context(dataset_name, current, fitting, model_name if loaded else None, loaded, meta if loaded else None)
+
+
+def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:
+    """The model select box. `model_auto` remembers what the page chose, so a value in the box that
+    differs from it was put there by the user (or a test); that pick is kept per dataset in `model_picks`."""
+    labels = {entry.name: f"{entry.name} · {entry.meta['family']}" for entry in fitting}
+    state, user_picks = st.session_state, st.session_state.setdefault("model_picks", {})
+    if state.get("model") in labels and state.get("model") != state.get("model_auto"):
+        user_picks[dataset_name] = state["model"]
+    user_pick = user_picks.get(dataset_name)
+    if user_pick in labels:
+        state["model"], why = user_pick, None
+    else:
+        state["model"], why = picks.pick_for_page(page, [{**entry.meta, "name": entry.name} for entry in fitting])
+        state["model_auto"] = state["model"]
+    chosen = st.selectbox("Model", list(labels), key="model", format_func=labels.get,
+                          help="Each page opens on the model that shows it best; a model you pick stays on every page.")
+    if why:
+        st.caption(f"Picked for this page: {why}.")
+    else:
+        st.caption("Your pick: it stays on every page.")
+        st.button("Let each page pick", on_click=_forget_pick, args=(dataset_name,), key="forget_pick",
+                  icon=":material/auto_awesome:")
+    return chosen
+
+
+def _forget_pick(dataset_name: str):
+    st.session_state.get("model_picks", {}).pop(dataset_name, None)
+    st.session_state.pop("model_auto", None)
+    st.session_state.pop("model", None)
 
 
 def require_model(context: Context, what: str):

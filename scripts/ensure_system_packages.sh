@@ -1,10 +1,18 @@
 #!/bin/sh
-# Installs the Debian packages the tests use, when missing and when we are allowed to (root or sudo).
+# Installs Debian packages the app or the tests use, when missing and when we are allowed to (root or sudo).
+# Usage: ensure_system_packages.sh [chromium] [dataset-fashion-mnist]   (both when none is named)
 set -e
+wanted="${*:-chromium dataset-fashion-mnist}"
 missing=""
-[ -x /usr/bin/chromium ] || missing="$missing chromium"
-[ -d /usr/share/datasets/fashion-mnist ] || missing="$missing dataset-fashion-mnist"
+for package in $wanted; do
+  case "$package" in
+    chromium) [ -x /usr/bin/chromium ] || missing="$missing chromium" ;;
+    dataset-fashion-mnist) [ -d "${AECORE_FASHION_DIR:-/usr/share/datasets/fashion-mnist}" ] || missing="$missing dataset-fashion-mnist" ;;
+    *) echo "unknown package $package"; exit 2 ;;
+  esac
+done
 [ -z "$missing" ] && exit 0
+command -v apt-get >/dev/null || { echo "missing:$missing (not a Debian system: no apt-get)"; exit 1; }
 if [ "$(id -u)" = "0" ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
   echo "missing Debian packages:$missing (run: sudo apt-get install$missing)"; exit 1; fi
 $SUDO apt-get update -qq

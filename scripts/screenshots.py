@@ -1,8 +1,10 @@
 """Saves a screenshot of every page of the running app into docs/, for the README.
 
 Usage: python scripts/screenshots.py --store DIR [--dataset NAME]
-Starts `streamlit run app.py` on a free port with that store (train models into it first, e.g. with the
-quick start or the CLI), drives Debian's Chromium, and writes docs/<page>.png.
+Starts `streamlit run app.py` on a free port with that store (train models into it first, e.g. with
+`bench/quick_start.py --store DIR` or the CLI), drives Debian's Chromium, and writes docs/<page>.png.
+Each page is opened without picking a model, so it shows the model the page picks for itself; a
+picture is taken once the page has stopped changing (two identical screenshots, no spinner).
 """
 
 import argparse
@@ -18,7 +20,7 @@ from scripts import serve  # noqa: E402
 ROOT = serve.ROOT
 PAGES = {"home": "", "train": "train", "reconstructions": "reconstructions", "feature_maps": "feature_maps",
          "latent_map": "latent_map", "latent_sampler": "latent_sampler", "denoise": "denoise"}
-MODEL_FOR = {"feature_maps": "conv", "latent_map": "conv", "latent_sampler": "vae", "denoise": "denoising"}  # by family
+SETTLE_SECONDS = 120  # t-SNE of 5,000 codes and a cold model load fit well inside this
 
 
 def hover_a_point(page):
@@ -28,6 +30,19 @@ def hover_a_point(page):
         page.mouse.move(box["x"] + box["width"] * (0.3 + 0.002 * step), box["y"] + box["height"] * 0.45)
         if page.locator("div.tip").is_visible():
             return
+
+
+def settle(page, timeout: float = SETTLE_SECONDS) -> bytes:
+    """A full-page screenshot once two taken a second apart are identical and nothing is running."""
+    deadline, previous = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        running = page.locator("[data-testid=stSpinner]").count()
+        shot = page.screenshot(full_page=True)
+        if shot == previous and not running:
+            return shot
+        previous = shot
+    raise RuntimeError(f"{page.url} was still changing after {timeout} s")
 
 
 def main():
@@ -44,9 +59,7 @@ def main():
             for name, path in PAGES.items():
                 page.goto(f"{url}/{path}")
                 page.locator("[data-testid=stMain] h1").first.wait_for(timeout=120_000)
-                if name in MODEL_FOR:  # each page with the model that shows it best, picked in the sidebar
-                    serve.pick_model(page, f"· {MODEL_FOR[name]}")
-                time.sleep(12 if name == "latent_map" else 6)  # t-SNE, model loads and charts settle
+                settle(page)
                 if name == "latent_map":
                     hover_a_point(page)
                 page.screenshot(path=f"{arguments.out}/{name}.png", full_page=True)

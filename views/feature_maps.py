@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import plots, ui
 
-context = ui.sidebar()
+context = ui.sidebar(page="feature_maps")
 st.title("Feature maps")
 st.caption("Look inside the model: the activations of its layers for one test image, then the codes it writes.")
 ui.require_model(context, "The feature maps page")

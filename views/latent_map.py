@@ -14,7 +14,7 @@ from dashboard import hovermap, plots, ui
 MAX_MOSAIC = 64  # images shown for a lasso selection
 NEIGHBOURS = 8
 
-context = ui.sidebar()
+context = ui.sidebar(page="latent_map")
 st.title("Latent map")
 ui.require_model(context, "The latent map")
 st.caption("Every test image becomes a code; the map squeezes the codes to 2-D so you can see which images the "

@@ -6,7 +6,7 @@ from dashboard import plots, ui
 
 MODES = {"random": "Random", "by class": "One class", "worst": "Worst"}
 
-context = ui.sidebar()
+context = ui.sidebar(page="reconstructions")
 st.title("Reconstructions")
 st.caption("Each column is one test image: the original on top, then what each model rebuilds from its code. "
            "What goes missing is what the code could not keep.")

@@ -3,11 +3,11 @@
 Ordered: the first test starts from the empty store; later ones use the models it trains.
 """
 
-import io
+import re
 import time
 
-import numpy as np
-from PIL import Image
+from browser_waits import drawn_pixels, wait_until
+from playwright.sync_api import expect
 
 
 def wait_for_text(page, text, timeout=60):
@@ -18,6 +18,16 @@ def sidebar_text(page) -> str:
     return page.locator("section[data-testid=stSidebar]").inner_text()
 
 
+def model_options(page) -> list[str]:
+    """The sidebar's model choices: opens the select box, reads its options, closes it again."""
+    page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=10_000)
+    found = options.all_inner_texts()
+    page.keyboard.press("Escape")
+    return found
+
+
 def test_empty_store_quick_start_fills_the_sidebar(server, page):
     page.goto(server["url"])
     wait_for_text(page, "No model for this dataset yet")
@@ -26,19 +36,44 @@ def test_empty_store_quick_start_fills_the_sidebar(server, page):
     page.locator("[data-testid=stProgress]").first.wait_for(timeout=30_000)
     seen, deadline = set(), time.time() + 300
     while time.time() < deadline and len(list(server["store"].glob("quick-*"))) < 4:
-        bars = page.locator("[data-testid=stProgress]")
-        if bars.count():
-            seen.add(bars.first.inner_text())
+        seen.update(page.locator("[data-testid=stProgress]").all_inner_texts())  # never waits: bars come and go
         time.sleep(1)
     assert len(seen) >= 2, f"the progress bar never moved: {seen}"  # its text carries the percentage
     assert sorted(path.name for path in server["store"].glob("quick-*")) == [
         "quick-conv-16", "quick-denoising-16", "quick-dense-32", "quick-vae-2"]
-    # No reload: the sidebar's store watcher brings the models in as they land.
+    # No reload: the sidebar's store watcher (every 2 s) brings the models in as they land.
     page.get_by_text("Model", exact=True).first.wait_for(timeout=30_000)
-    time.sleep(3)
-    page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
-    options = page.locator("[role=option]").all_inner_texts()
+    options = wait_until(lambda: (found := model_options(page)) and sum("quick-" in o for o in found) == 4 and found,
+                         60, 1, "all four quick-start models in the sidebar")
     assert sum("quick-" in option for option in options) == 4, options
+
+
+def sidebar_shows(page, model: str, reason: str):
+    sidebar = page.locator("section[data-testid=stSidebar]")
+    expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(re.compile(f"^{re.escape(model)} "), timeout=60_000)
+    expect(sidebar).to_contain_text(reason, timeout=30_000)
+
+
+def go_to(page, title: str):
+    """In-app navigation (a sidebar link), which keeps the session; page.goto would start a new one."""
+    page.locator("section[data-testid=stSidebar] [data-testid=stSidebarNavLink]").filter(has_text=title).first.click()
+
+
+def test_each_page_opens_on_the_model_that_shows_it_best_until_one_is_picked(server, page):
+    page.goto(server["url"])
+    wait_for_text(page, "Explore")
+    for title, model, reason in [("Feature maps", "quick-conv-16", "Picked for this page: a convolutional model"),
+                                 ("Latent sampler", "quick-vae-2", "Picked for this page: the VAE"),
+                                 ("Denoise", "quick-denoising-16", "Picked for this page: the denoising model")]:
+        go_to(page, title)
+        sidebar_shows(page, model, reason)
+    page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()
+    page.get_by_role("option").filter(has_text="quick-dense-32").first.click()
+    sidebar_shows(page, "quick-dense-32", "Your pick: it stays on every page")
+    for title in ("Latent sampler", "Reconstructions", "Feature maps"):
+        go_to(page, title)
+        sidebar_shows(page, "quick-dense-32", "Your pick: it stays on every page")
+    expect(page.get_by_text("no convolutional layers").first).to_be_visible(timeout=60_000)  # dense, as picked
 
 
 def test_training_survives_clicks_elsewhere_and_stop_leaves_nothing(server, page):
@@ -69,17 +104,9 @@ def test_training_survives_clicks_elsewhere_and_stop_leaves_nothing(server, page
 
 def test_reconstructions_show_real_pixels(server, page):
     page.goto(f"{server['url']}/reconstructions")
-    chart = page.locator("[data-testid=stPlotlyChart]").first
-    chart.wait_for(timeout=60_000)
-    time.sleep(2)
-    picture = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("L"), dtype=float)
-    assert picture.std() > 20, "the image grid is blank"
+    drawn_pixels(page.locator("[data-testid=stPlotlyChart]").first, min_std=20)
 
 
 def test_feature_maps_show_real_pixels(server, page):
     page.goto(f"{server['url']}/feature_maps")
-    chart = page.locator("[data-testid=stPlotlyChart]").filter(has_text="encoder").first
-    chart.wait_for(timeout=60_000)
-    time.sleep(2)
-    picture = np.asarray(Image.open(io.BytesIO(chart.screenshot())).convert("L"), dtype=float)
-    assert picture.std() > 20, "the channel grid is blank"
+    drawn_pixels(page.locator("[data-testid=stPlotlyChart]").filter(has_text="encoder").first, min_std=20)

@@ -7,13 +7,18 @@ import io
 import time
 
 import numpy as np
+from browser_waits import changed_pixels, drawn_pixels, wait_until
 from PIL import Image
+from playwright.sync_api import expect
 
-# Pixel position of the most isolated point of the map (so a click cannot hit a neighbour), and its image index.
+# Pixel position of the most isolated point of the map (so a click cannot hit a neighbour), and its image index;
+# null until the scattergl plot has its points. The plot is scrolled into view first.
 ISOLATED_POINT = """
 () => {
   // _fullData holds decoded arrays: Plotly 7 ships NumPy arrays base64-encoded in .data.
-  const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullData && p._fullData.some(t => t.type === 'scattergl'));
+  const plot = [...document.querySelectorAll('.js-plotly-plot')].find(p => p._fullData && p._fullData.some(t => t.type === 'scattergl' && t.x && t.x.length));
+  if (!plot || !plot._fullLayout || !plot._fullLayout.xaxis || !plot._fullLayout.xaxis.l2p) return null;
+  plot.scrollIntoView({block: 'center'});
   const layout = plot._fullLayout, box = plot.getBoundingClientRect();
   const points = [];
   plot._fullData.forEach(trace => { if (trace.type !== 'scattergl') return;
@@ -26,7 +31,7 @@ ISOLATED_POINT = """
     for (const q of points) if (q !== p) gap = Math.min(gap, Math.hypot(p.x - q.x, p.y - q.y));
     if (gap > bestGap) { bestGap = gap; best = p; }
   }
-  return best;
+  return best && {...best, x: Math.round(best.x), y: Math.round(best.y)};
 }
 """
 
@@ -39,26 +44,48 @@ def pixels(locator) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("L"), dtype=float)
 
 
+def settled_point(page):
+    """The isolated point once two reads 0.5 s apart agree: the map no longer moves on the page."""
+    previous = {}
+
+    def same_twice():
+        point = page.evaluate(ISOLATED_POINT)
+        stable = point is not None and point == previous.get("point")
+        previous["point"] = point
+        return point if stable else None
+
+    return wait_until(same_twice, 60, 0.5, "the Plotly latent map to settle")
+
+
 def test_latent_map_hover_shows_a_thumbnail_and_click_shows_that_point(server, page):
     page.goto(f"{server['url']}/latent_map")
     page.get_by_text("Trustworthiness").wait_for(timeout=120_000)
     canvas = page.locator("canvas.map")
-    canvas.wait_for(timeout=60_000)
-    time.sleep(2)
-    box, tip = canvas.bounding_box(), page.locator("div.tip")
-    spot = None
-    for fx in np.linspace(0.1, 0.9, 9):  # find a point under the mouse
-        for fy in np.linspace(0.1, 0.9, 9):
-            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-            time.sleep(0.05)
-            if tip.is_visible():
+    drawn_pixels(canvas, min_std=1)  # the points are drawn
+    canvas.scroll_into_view_if_needed()
+    tip = page.locator("div.tip")
+
+    def hover_somewhere():
+        """Sweeps the mouse over a grid of spots; the first spot that shows a thumbnail, else None."""
+        box = canvas.bounding_box()
+        for fx in np.linspace(0.1, 0.9, 9):
+            for fy in np.linspace(0.1, 0.9, 9):
                 spot = (box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-                break
-        if spot:
-            break
-    assert spot, "no hover thumbnail appeared anywhere on the map"
+                page.mouse.move(*spot)  # the handler runs synchronously on the dispatched event
+                if tip.evaluate("element => getComputedStyle(element).display") == "block":
+                    return spot
+        return None
+
+    spot = wait_until(hover_somewhere, 30, 0.5, "a hover thumbnail anywhere on the map")
+    expect(tip).to_be_visible()
     index = tip.get_attribute("data-index")
-    assert pixels(tip.locator("canvas")).std() > 10, "the hover thumbnail is blank"
+
+    def thumbnail_drawn():  # the sprite sheet may still be loading at the first hover: hover again
+        page.mouse.move(spot[0] + 1, spot[1])
+        page.mouse.move(*spot)
+        return pixels(tip.locator("canvas")).std() > 10 and tip.get_attribute("data-index") == index
+
+    wait_until(thumbnail_drawn, 30, 0.5, "the hover thumbnail to show the image")
     page.mouse.click(*spot)
     page.get_by_text(f"original #{index} ").first.wait_for(timeout=30_000)
 
@@ -67,13 +94,11 @@ def test_latent_map_click_shows_that_exact_point(server, page):
     page.goto(f"{server['url']}/latent_map")
     page.get_by_text("Trustworthiness").wait_for(timeout=120_000)
     page.get_by_role("radio", name="Zoom and lasso").click()  # a segmented control
-    page.locator(".js-plotly-plot .scatterlayer, .js-plotly-plot canvas").first.wait_for(timeout=60_000)
-    time.sleep(2)
-    point = page.evaluate(ISOLATED_POINT)
+    point = settled_point(page)
     page.mouse.click(point["x"], point["y"])
     page.get_by_text(f"original #{point['index']} ").first.wait_for(timeout=30_000)
-    assert chart(page, "its code").is_visible()
-    assert pixels(chart(page, "reconstruction")).std() > 10
+    expect(chart(page, "its code")).to_be_visible(timeout=30_000)
+    drawn_pixels(chart(page, "reconstruction"))
 
 
 def test_latent_sampler_slider_changes_the_image_and_grid_renders(server, page):
@@ -96,21 +121,20 @@ def test_latent_sampler_slider_changes_the_image_and_grid_renders(server, page):
 def test_denoise_picture_changes_while_dragging(server, page):
     page.goto(f"{server['url']}/denoise")
     frames = page.locator(".st-key-noise_frames")
+    title = frames.locator(".gtitle")
     frames.locator("rect.slider-grip-rect").wait_for(timeout=120_000)
-    time.sleep(2)
-    title_before = frames.locator(".gtitle").text_content()
-    before = pixels(frames)
+    expect(title).not_to_have_text("", timeout=30_000)
+    frames.scroll_into_view_if_needed()
+    before, title_before = drawn_pixels(frames), title.text_content()
     grip = frames.locator("rect.slider-grip-rect").bounding_box()
     page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
     page.mouse.down()
     for step in range(1, 11):
-        page.mouse.move(grip["x"] + grip["width"] / 2 + 30 * step, grip["y"] + grip["height"] / 2)
-        time.sleep(0.05)
-    during = pixels(frames)  # the mouse is still down: no server round trip has happened
-    title_during = frames.locator(".gtitle").text_content()
+        page.mouse.move(grip["x"] + grip["width"] / 2 + 30 * step, grip["y"] + grip["height"] / 2, steps=2)
+    # The mouse is still down, so no server round trip has happened: the browser alone switched frames.
+    expect(title).not_to_have_text(title_before, timeout=10_000)
+    changed_pixels(frames, before, timeout=10)
     page.mouse.up()
-    assert title_during != title_before
-    assert np.abs(during - before).mean() > 1
 
 
 def test_denoise_uploads_a_real_png_and_explains_a_fake_one(server, page, tmp_path):
@@ -120,10 +144,10 @@ def test_denoise_uploads_a_real_png_and_explains_a_fake_one(server, page, tmp_pa
     (tmp_path / "notes.png").write_text("this is a text file, not a picture")
     page.goto(f"{server['url']}/denoise")
     page.get_by_text("Your own images").wait_for(timeout=120_000)
-    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files([str(tmp_path / "one.png"), str(tmp_path / "notes.png")])
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").first.set_input_files(
+        [str(tmp_path / "one.png"), str(tmp_path / "notes.png")])
     page.get_by_text("inverted").first.wait_for(timeout=60_000)
     error = page.locator("[data-testid=stAlertContentError]").filter(has_text="notes.png").first
-    error.wait_for(timeout=30_000)
-    assert "not a PNG, JPEG, BMP, GIF or WebP image" in error.inner_text()
-    assert page.get_by_role("button", name="Download").count() + page.get_by_text("Download").count() >= 1
-    assert page.locator(".st-key-noise_frames").is_visible()  # the rest of the page still works
+    expect(error).to_contain_text("not a PNG, JPEG, BMP, GIF or WebP image", timeout=30_000)
+    expect(page.get_by_text("Download").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".st-key-noise_frames")).to_be_visible()  # the rest of the page still works

@@ -1,0 +1,67 @@
+"""Which stored model each page opens on until the user picks one: the model that shows that page best.
+
+Plain Python over store metadata (no Streamlit, no Keras), so the rules are unit-tested directly.
+A newcomer after the quick start has conv, VAE, denoising and dense models; opening the newest one
+everywhere showed Feature maps without conv layers and Denoise with a model never trained on noise.
+"""
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PagePreference:
+    kinds: tuple[str, ...]  # model kinds this page prefers, best first; () means "best test score"
+    why: str  # completes "picked for this page: ..." when a preferred kind is there
+
+
+def model_kind(meta: dict) -> str:
+    """The page-relevant kind of a stored model: "conv", "denoising", "conv-vae", "vae" or its family."""
+    family, options = meta.get("family"), meta.get("options") or {}
+    if family == "vae":
+        return "conv-vae" if options.get("variant") == "conv" else "vae"
+    return str(family)
+
+
+PREFERENCES = {
+    "feature_maps": PagePreference(("conv", "denoising", "conv-vae"), "a convolutional model, whose layers this page draws"),
+    "latent_sampler": PagePreference(("vae", "conv-vae"), "the VAE, whose codes near 0 all decode to plausible images"),
+    "denoise": PagePreference(("denoising",), "the denoising model, trained to remove noise"),
+}
+BEST_SCORE = PagePreference((), "the best test score")  # Reconstructions, Latent map, Home, Train
+
+
+def test_score(meta: dict) -> float:
+    """Higher is better: test PSNR, else minus test BCE; -inf for a model without test metrics."""
+    found = meta.get("metrics") or {}
+    for key, sign in (("test_psnr", 1.0), ("test_bce", -1.0)):
+        value = found.get(key)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            return sign * float(value)
+    return -math.inf
+
+
+def pick_for_page(page: str | None, metas: list[dict]) -> tuple[str | None, str]:
+    """(model name, why) among `metas` (models that fit the dataset) for `page`; (None, "") when empty.
+
+    Preferred kinds first, in the page's order; within a kind, and among the rest, the best test score;
+    on a tie the newest (`metas` come newest first from the store).
+    """
+    if not metas:
+        return None, ""
+    preference = PREFERENCES.get(page or "", BEST_SCORE)
+    rank = {kind: position for position, kind in enumerate(preference.kinds)}
+    best = min(range(len(metas)),
+               key=lambda i: (rank.get(model_kind(metas[i]), len(rank)), -test_score(metas[i]), i))
+    chosen = metas[best]
+    if preference.kinds and model_kind(chosen) in rank:
+        why = preference.why
+    elif preference.kinds:
+        wanted = " or ".join(kind.replace("-", " ") for kind in preference.kinds)
+        why = f"the best test score (no {wanted} model for this dataset yet)"
+    else:
+        why = BEST_SCORE.why
+    score = (chosen.get("metrics") or {}).get("test_psnr")
+    if why.startswith("the best test score") and isinstance(score, (int, float)):
+        why += f", PSNR {score:.1f} dB"
+    return chosen.get("name"), why

@@ -1,0 +1,125 @@
+"""Which model each page opens on (issue #10): the one that shows the page best until the user picks one,
+and a picked model stays picked on every page.
+
+The rules are checked on metadata (dashboard.picks), then on the real app (AppTest) with a store that
+holds what the quick start leaves: conv, VAE, denoising and dense models trained briefly on digits.
+"""
+
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import picks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def meta(name, family, psnr=None, **options):
+    return {"name": name, "family": family, "options": options,
+            "metrics": {} if psnr is None else {"test_psnr": psnr, "test_bce": 0.3}}
+
+
+QUICK_START_METAS = [  # newest first, as the store lists them; dense landed last and scores worst
+    meta("quick-dense-32", "dense", 15.9),
+    meta("quick-denoising-16", "denoising", 17.5),
+    meta("quick-vae-2", "vae", 14.0),
+    meta("quick-conv-16", "conv", 19.0),
+]
+
+
+@pytest.mark.parametrize("page, expected, why", [
+    ("feature_maps", "quick-conv-16", "convolutional"),
+    ("latent_sampler", "quick-vae-2", "VAE"),
+    ("denoise", "quick-denoising-16", "denoising"),
+    ("reconstructions", "quick-conv-16", "best test score, PSNR 19.0 dB"),
+    ("latent_map", "quick-conv-16", "best test score"),
+    ("home", "quick-conv-16", "best test score"),
+])
+def test_each_page_prefers_the_model_that_shows_it_best(page, expected, why):
+    name, reason = picks.pick_for_page(page, QUICK_START_METAS)
+    assert name == expected
+    assert why in reason
+
+
+def test_a_missing_kind_falls_back_to_the_best_score_and_says_so():
+    metas = [meta("d", "dense", 15.0), meta("s", "sparse", 16.5)]
+    name, reason = picks.pick_for_page("latent_sampler", metas)
+    assert name == "s"
+    assert "no vae or conv vae model" in reason
+
+
+def test_feature_maps_takes_a_conv_vae_when_it_is_the_only_conv_model():
+    metas = [meta("dense", "dense", 20.0), meta("v", "vae", 12.0, variant="conv"), meta("v2", "vae", 13.0)]
+    assert picks.pick_for_page("feature_maps", metas)[0] == "v"
+    assert picks.pick_for_page("latent_sampler", metas)[0] == "v2"  # among VAEs the better score
+
+
+def test_models_without_metrics_rank_last_and_ties_go_to_the_newest():
+    metas = [meta("imported", "dense"), meta("new", "conv", 18.0), meta("old", "conv", 18.0)]
+    assert picks.test_score(metas[0]) == -math.inf
+    assert picks.pick_for_page("reconstructions", metas)[0] == "new"
+    assert picks.pick_for_page("denoise", []) == (None, "")
+
+
+# ---------------------------------------------------------------- the real app
+
+
+@pytest.fixture(scope="module")
+def quick_store(tmp_path_factory, digits):
+    """Four real models, trained for a moment on digits, saved newest-last like the quick start."""
+    from aecore import store, training
+
+    root = tmp_path_factory.mktemp("picks-store")
+    saved = store.ModelStore(root)
+    for family, latent, options in [("conv", 8, None), ("vae", 2, None), ("denoising", 8, None), ("dense", 16, None)]:
+        config = training.TrainConfig(epochs=2, batch_size=64, patience=0)
+        saved.save(training.train(family, digits, latent, options, config), f"quick-{family}")
+    return root
+
+
+@pytest.fixture
+def app(quick_store, monkeypatch):
+    monkeypatch.setenv("AECORE_STORE", str(quick_store))
+    monkeypatch.setenv("AECORE_OFFLINE", "1")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.session_state["dataset"] = "digits"
+    return app
+
+
+def sidebar_model(app) -> tuple[str, str]:
+    """(the model in the sidebar's select box, the sidebar's captions joined)."""
+    box = next(select for select in app.sidebar.selectbox if select.label == "Model")
+    return box.value, " ".join(caption.value for caption in app.sidebar.caption)
+
+
+def test_each_explore_page_opens_on_its_own_model_until_the_user_picks(app, quick_store):
+    from aecore import store
+
+    best = max(store.ModelStore(quick_store).entries(), key=lambda entry: entry.meta["metrics"]["test_psnr"]).name
+    for page, expected, why in [("views/feature_maps.py", "quick-conv", "convolutional"),
+                                ("views/latent_sampler.py", "quick-vae", "the VAE"),
+                                ("views/denoise.py", "quick-denoising", "denoising"),
+                                ("views/reconstructions.py", best, "best test score"),
+                                ("views/latent_map.py", best, "best test score")]:
+        app.switch_page(page).run()
+        assert not app.exception, [item.value for item in app.exception]
+        chosen, captions = sidebar_model(app)
+        assert chosen == expected, page
+        assert "Picked for this page:" in captions and why in captions, captions
+
+
+def test_a_model_the_user_picks_stays_picked_on_every_page(app):
+    app.switch_page("views/feature_maps.py").run()
+    assert sidebar_model(app)[0] == "quick-conv"
+    next(select for select in app.sidebar.selectbox if select.label == "Model").set_value("quick-dense").run()
+    for page in ("views/latent_sampler.py", "views/denoise.py", "views/reconstructions.py", "views/home.py"):
+        app.switch_page(page).run()
+        assert not app.exception, [item.value for item in app.exception]
+        chosen, captions = sidebar_model(app)
+        assert chosen == "quick-dense", page
+        assert "Your pick: it stays on every page" in captions
+    next(button for button in app.sidebar.button if button.label == "Let each page pick").click().run()
+    app.switch_page("views/latent_sampler.py").run()
+    assert sidebar_model(app)[0] == "quick-vae"

@@ -54,9 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--schedule", default="constant", help="learning rate: constant, or cosine (decays over the epochs)")
     train.add_argument("--strategy", default="auto", help="tf.distribute strategy: auto, default, mirrored, multiworker")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--background", action="store_true",
+                       help="queue it as a job (the dashboard shows it; AECORE_MAX_JOBS run at once) and return")
     for name, kind in _family_option_flags().items():
         train.add_argument(f"--{name.replace('_', '-')}", dest=f"option_{name}", metavar=kind.__name__.upper(),
                            help="family option (see `families`)" + (", comma-separated" if kind is tuple else ""))
+    jobs = commands.add_parser("jobs", parents=[store], help="the training jobs: queued, running and recent")
+    jobs.add_argument("--cancel", metavar="JOB", help="stop a queued or running job")
+    jobs.add_argument("--work", action="store_true", help="be a worker: train queued jobs until none is left")
     commands.add_parser("list", parents=[store], help="the models in the store")
     evaluate = commands.add_parser("evaluate", parents=[store], help="test metrics of a stored model")
     evaluate.add_argument("name")
@@ -124,25 +129,89 @@ def command_families(arguments):
 
 
 def command_train(arguments):
-    from aecore import data, families, store, training
+    from aecore import training
 
-    family = arguments.family or families.RECOMMENDED_FAMILY
-    families.get_family(family)
+    if training.cluster_workers() > 1 or arguments.strategy == "multiworker":
+        training.choose_strategy(arguments.strategy)  # before any other TF op, or collectives can't be configured
+    from aecore import data, families, jobs
+
+    spec = jobs.JobSpec(arguments.family or families.RECOMMENDED_FAMILY, arguments.dataset or data.default_dataset_name(),
+                        arguments.latent_dim, _train_options(arguments), _train_config(arguments), arguments.name)
+    families.get_family(spec.family)
+    folder = jobs.jobs_folder(arguments.store)
+    if arguments.background:
+        job = jobs.submit(folder, spec)
+        print(json.dumps({"job": job.id, "status": job.status, "queue_position": _queue_position(folder, job.id),
+                          "folder": str(job.path)}))
+        return
+    report = None if arguments.quiet else progress_printer()
+    outcome = _train_here(folder, spec, arguments.store, report)
+    if outcome["status"] != "done":
+        from aecore.errors import TrainingCancelled, TrainingError
+
+        raise (TrainingCancelled if outcome["status"] == "cancelled" else TrainingError)(outcome["message"])
+    meta = outcome["meta"]
+    print(json.dumps({"name": outcome.get("model_name"), "family": spec.family, "dataset": meta["dataset"],
+                      "latent_dim": meta["latent_dim"], "params": meta["params"], "train_seconds": meta["train_seconds"],
+                      "epochs_run": meta["epochs_run"], **meta["metrics"],
+                      "store": str(jobs.jobs_folder(arguments.store).parent) if outcome.get("model_name") else None}))
+
+
+def _train_options(arguments) -> dict:
     kinds = _family_option_flags()
-    options = {name: _parse_option(kinds[name], getattr(arguments, f"option_{name}"))
-               for name in kinds if getattr(arguments, f"option_{name}") is not None}
-    dataset = data.load_dataset(arguments.dataset or data.default_dataset_name(), seed=arguments.seed)
-    config = training.TrainConfig(
+    return {name: _parse_option(kinds[name], getattr(arguments, f"option_{name}"))
+            for name in kinds if getattr(arguments, f"option_{name}") is not None}
+
+
+def _train_config(arguments):
+    from aecore import training
+
+    return training.TrainConfig(
         epochs=arguments.epochs, batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
         seed=arguments.seed, validation_split=arguments.validation_split, patience=arguments.patience, schedule=arguments.schedule,
         max_train_images=arguments.max_train_images, strategy=arguments.strategy)
-    report = None if arguments.quiet else progress_printer()
-    autoencoder = training.train(family, dataset, arguments.latent_dim, options, config, report)
-    entry = store.ModelStore(arguments.store).save(autoencoder, arguments.name)
-    meta = entry.meta
-    print(json.dumps({"name": entry.name, "family": family, "dataset": meta["dataset"], "latent_dim": meta["latent_dim"],
-                      "params": meta["params"], "train_seconds": meta["train_seconds"], "epochs_run": meta["epochs_run"],
-                      **meta["metrics"], "store": str(entry.path.parent)}))
+
+
+def _train_here(folder, spec, store_root, report) -> dict:
+    """Trains in this process as a job the dashboard can watch and stop. In a multi-worker run only the
+    chief records the job and saves; the other workers train in step and write nothing."""
+    import tempfile
+
+    from aecore import jobs, training
+
+    if not training.is_chief():
+        with tempfile.TemporaryDirectory(prefix="aecore-worker-") as scratch:
+            return jobs.run(jobs.create(Path(scratch), spec), store_root, report, save=False)
+    job = jobs.create(folder, spec)
+    jobs.register_worker(folder, os.getpid())  # counts against AECORE_MAX_JOBS while it runs
+    try:
+        return jobs.run(job, store_root, report)
+    finally:
+        jobs.unregister_worker(folder, os.getpid())
+
+
+def _queue_position(folder, job_id) -> int | None:
+    from aecore import jobs
+
+    return next((job.position for job in jobs.list_jobs(folder) if job.id == job_id), None)
+
+
+def command_jobs(arguments):
+    from aecore import jobs
+
+    folder = jobs.jobs_folder(arguments.store)
+    if arguments.work:
+        return jobs.work(folder)
+    if arguments.cancel:
+        jobs.cancel(folder, arguments.cancel)
+    jobs.launch_workers(folder)
+    listed = jobs.list_jobs(folder)
+    if not listed:
+        print(f"no jobs in {folder}; start one with `python -m aecore train --background`")
+    for job in listed:
+        progress, status = job.progress, job.status
+        where = f"#{job.position} in the queue" if status == "queued" else f"{progress.fraction:.0%}" if progress and status == "running" else ""
+        print(f"{job.id:22} {status:9} {job.spec.family:10} {job.spec.dataset:14} {where} {job.model_name or job.message}".rstrip())
 
 
 def command_list(arguments):

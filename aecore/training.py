@@ -62,15 +62,31 @@ class CancelFlag(Protocol):
     def is_set(self) -> bool: ...
 
 
+def _tf_config() -> dict:
+    return json.loads(os.environ.get("TF_CONFIG") or "{}")
+
+
+def cluster_workers() -> int:
+    """How many processes TF_CONFIG lists (workers and a chief); 0 without TF_CONFIG."""
+    cluster = _tf_config().get("cluster", {})
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+def is_chief() -> bool:
+    """The process that saves: the chief if TF_CONFIG names one, else worker 0, else a lone process."""
+    config = _tf_config()
+    task, cluster = config.get("task", {}), config.get("cluster", {})
+    if cluster_workers() <= 1 or task.get("type") == "chief":
+        return True
+    return "chief" not in cluster and task.get("type", "worker") == "worker" and int(task.get("index", 0)) == 0
+
+
 def choose_strategy(name: str = "auto") -> tf.distribute.Strategy:
     """The default strategy on one device, MirroredStrategy over several GPUs, multi-worker with TF_CONFIG."""
     if name not in STRATEGIES:
         raise TrainingError(f"unknown strategy {name!r}; choose one of: {', '.join(STRATEGIES)}")
-    if name == "auto":
-        cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-        workers = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
-        gpus = tf.config.list_logical_devices("GPU")
-        name = "multiworker" if workers > 1 else "mirrored" if len(gpus) > 1 else "default"
+    if name == "auto":  # the cluster first: listing devices starts TF, and then collectives can't be set up
+        name = "multiworker" if cluster_workers() > 1 else "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "default"
     if name == "default":
         return tf.distribute.get_strategy()
     # One instance per process: several MirroredStrategy objects in one process reuse collective
@@ -82,6 +98,27 @@ def choose_strategy(name: str = "auto") -> tf.distribute.Strategy:
             devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
             _STRATEGY_CACHE[name] = tf.distribute.MirroredStrategy(devices=[device.name for device in devices])
     return _STRATEGY_CACHE[name]
+
+
+def _patch_keras_for_multiworker(model, sample: np.ndarray):
+    """Keras 3's fit cannot run under MultiWorkerMirroredStrategy as shipped (keras-team/keras#20585): it
+    reduces a distributed input batch eagerly to learn shapes, and averages scalar logs along axis 0.
+    Shapes come from a local batch here, and per-replica logs are averaged across workers as scalars."""
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    def symbolic_build(iterator=None, data_batch=None):
+        with model.distribute_strategy.scope():
+            model._symbolic_build(data_batch=(sample, sample))
+    model._maybe_symbolic_build = symbolic_build
+    original = getattr(tf_trainer.reduce_per_replica, "original", tf_trainer.reduce_per_replica)
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and tf_trainer._collective_all_reduce_multi_worker(strategy):
+            mean = lambda value: strategy.reduce("MEAN", value, axis=None) if tf_trainer._is_per_replica_instance(value) else value  # noqa: E731
+            return tf.nest.map_structure(mean, values)
+        return original(values, strategy, reduction)
+    reduce_per_replica.original = original
+    tf_trainer.reduce_per_replica = reduce_per_replica
 
 
 def resolve_config(family: families.Family, config: TrainConfig | None, train_images: int) -> TrainConfig:
@@ -195,12 +232,15 @@ def train(
         config.batch_size = len(train_images)
 
     batches = math.ceil(len(train_images) / config.batch_size)
+    strategy = choose_strategy(config.strategy)  # before any other TF op (a multi-worker strategy must be first)
     keras.utils.set_random_seed(config.seed)
-    with choose_strategy(config.strategy).scope():
+    with strategy.scope():
         autoencoder = families.build(family, dataset.input_shape, latent_dim, options)
         optimizer = keras.optimizers.Adam(learning_rate=learning_rate(config, batches))
         loss = None if spec.loss == "vae" else spec.loss
         autoencoder.model.compile(optimizer=optimizer, loss=loss)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        _patch_keras_for_multiworker(autoencoder.model, train_images[:2])
 
     monitor = _Monitor(config.epochs, batches, progress, cancel)
     callbacks = [monitor, *(callbacks or [])]

@@ -36,9 +36,11 @@ def quick_progress():
     label = f"Training {running.spec.family} ({done + 1} of {len(jobs)}), {fraction:.0%} of the quick start" if running else "Starting…"
     st.progress(fraction, text=label)
     for job in jobs:
+        state = job.state()  # one read per job: its process may finish while this draws
         icon = {"done": ":material/check_circle:", "running": ":material/hourglass_top:", "queued": ":material/schedule:",
-                "failed": ":material/error:", "cancelled": ":material/stop_circle:"}[job.status]
-        st.caption(f"{icon} {job.spec.family}" + (f": {job.message}" if job.message else ""))
+                "failed": ":material/error:", "cancelled": ":material/stop_circle:"}[state["status"]]
+        place = f" (number {job.position} in the training queue)" if state["status"] == "queued" and job.position else ""
+        st.caption(f"{icon} {job.spec.family}{place}" + (f": {state['message']}" if state.get("message") else ""))
 
 
 quick_progress()

@@ -43,8 +43,14 @@ if submitted:
 
 @st.fragment(run_every=1)
 def live_jobs():
-    job = next(iter(runner.active_jobs()), None)
-    if job is not None:
+    """Every running and queued job of every session and of `python -m aecore train`: each is its own process."""
+    for job in runner.active_jobs():
+        state = job.state()  # one read: the process may finish while this draws
+        if state["status"] == "queued":
+            st.info(f"Queued: {job.spec.family} on {job.spec.dataset}, number {job.position} in the queue "
+                    f"({runner.max_jobs} at a time; `AECORE_MAX_JOBS` sets it).", icon=":material/schedule:")
+            st.button("Cancel", key=f"cancel-{job.id}", on_click=runner.cancel, args=(job.id,), type="secondary")
+            continue
         st.subheader(f"Training {job.spec.family} on {job.spec.dataset}")
         progress = job.progress
         if progress is None:
@@ -57,12 +63,13 @@ def live_jobs():
                 st.plotly_chart(plots.loss_curves(progress.history), key=f"curves-{job.id}")
         st.button("Stop", key=f"stop-{job.id}", on_click=runner.cancel, args=(job.id,), type="secondary")
     for job in runner.recent(5):
-        if job.status == "done":
-            st.success(f"Saved **{job.model_name}** ({job.spec.family} on {job.spec.dataset}).")
-        elif job.status == "failed":
-            st.error(f"{job.spec.family}: {job.message}")
-        elif job.status == "cancelled":
-            st.warning(f"{job.spec.family}: {job.message}")
+        state = job.state()
+        if state["status"] == "done" and state.get("model_name"):
+            st.success(f"Saved **{state['model_name']}** ({job.spec.family} on {job.spec.dataset}).")
+        elif state["status"] == "failed":
+            st.error(f"{job.spec.family}: {state.get('message', '')}")
+        elif state["status"] == "cancelled":
+            st.warning(f"{job.spec.family}: {state.get('message', '')}")
 
 
 live_jobs()

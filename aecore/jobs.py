@@ -1,0 +1,353 @@
+"""Training jobs as separate processes, recorded as small JSON files in a jobs folder inside the store.
+
+    <store>/.jobs/<job id>/spec.json      what to train (JobSpec); written once by whoever submits
+                           state.json     status, pid and start tick of the process, message, model name
+                           progress.json  the latest Progress: loss terms, elapsed, ETA (per batch, <= 4 a second)
+                           cancel         present once someone pressed Stop
+    <store>/.jobs/workers/<pid>.json      the live worker processes (pid + start tick)
+
+Every write is atomic (temp file + os.replace), so readers never see half a file; the store ignores hidden
+folders. A worker (`python -m aecore jobs --work`) takes the oldest queued job, trains it, and takes the
+next until none is left, so the quick start's four models pay for one TensorFlow import. Whoever submits
+or lists jobs (a dashboard server, `python -m aecore train --background`, `python -m aecore jobs`) calls
+`launch_workers`, which under a lock file starts workers up to AECORE_MAX_JOBS: no daemon, and two servers
+never double-start. Workers run niced in their own process group, so a server restart or a Ctrl-C in its
+terminal leaves them training. Linux only: liveness is the pid plus its start tick in /proc.
+"""
+
+import dataclasses
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aecore import training
+from aecore.errors import AecoreError, TrainingCancelled, TrainingError
+
+JOBS_FOLDER = ".jobs"
+NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes within an epoch
+STOP_GRACE = 0.8  # seconds a stopped process gets to clean up before SIGKILL (Stop takes < 1 s)
+KEEP_FINISHED = 50  # finished job folders kept for the lists; older ones are removed
+STOPPED = "training was stopped; nothing was saved"
+
+
+@dataclass
+class JobSpec:
+    family: str
+    dataset: str  # a dataset name or path, as aecore.data.load_dataset takes it
+    latent_dim: int | None = None  # None: the family's default
+    options: dict = field(default_factory=dict)
+    config: training.TrainConfig = field(default_factory=training.TrainConfig)
+    name: str | None = None  # store name; None: made from family, dataset and latent size
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "JobSpec":
+        options = {key: tuple(value) if isinstance(value, list) else value for key, value in data["options"].items()}
+        known = {option.name for option in dataclasses.fields(training.TrainConfig)}  # a spec from another aecore version
+        config = training.TrainConfig(**{key: value for key, value in data["config"].items() if key in known})
+        return cls(data["family"], data["dataset"], data["latent_dim"], options, config, data["name"])
+
+
+def max_jobs() -> int:
+    """AECORE_MAX_JOBS, else the number of cores minus one (at least 1)."""
+    text = os.environ.get("AECORE_MAX_JOBS", "").strip()
+    if not text:
+        return max(1, (os.cpu_count() or 2) - 1)
+    if not text.isdigit() or int(text) < 1:
+        raise TrainingError(f"AECORE_MAX_JOBS must be a whole number >= 1; got {text!r}. Unset it for cores minus one")
+    return int(text)
+
+
+def jobs_folder(store_root=None) -> Path:
+    from aecore import store
+
+    return store.store_root(store_root).resolve() / JOBS_FOLDER
+
+
+def _write(path: Path, data: dict):
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary.write_text(json.dumps(data, default=float))
+    os.replace(temporary, path)
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def process_tick(pid: int | None) -> str | None:
+    """The process's start time in clock ticks since boot, or None when it is gone (or a zombie)."""
+    try:
+        fields = Path(f"/proc/{int(pid)}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError, ValueError, IndexError):
+        return None
+    if fields[0] == "Z":  # exited, not yet reaped: reap it if it is our child
+        try:
+            os.waitpid(int(pid), os.WNOHANG)
+        except ChildProcessError:
+            pass
+        return None
+    return fields[19]  # field 22 of /proc/<pid>/stat; fields[0] is field 3
+
+
+def _alive(record: dict | None) -> bool:
+    return bool(record) and record.get("tick") is not None and process_tick(record.get("pid")) == record["tick"]
+
+
+@contextmanager
+def _locked(folder: Path):
+    """One process at a time claims, cancels or launches in this folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+class Job:
+    """One job folder. Status, progress and message are read from the files on each access."""
+
+    def __init__(self, path: Path, spec: JobSpec, submitted: float):
+        self.path, self.id, self.spec, self.submitted = path, path.name, spec, submitted
+        self.position: int | None = None  # 1 = next to start, while queued (set by list_jobs)
+
+    def state(self) -> dict:
+        state = _read(self.path / "state.json") or {"status": "queued"}
+        if state["status"] == "running" and not _alive(state):
+            state = {**state, "status": "failed", "message": f"the training process (pid {state.get('pid')}) ended "
+                     "without finishing (killed or crashed); nothing was saved. Start the training again"}
+        return state
+
+    status = property(lambda self: self.state()["status"])  # queued, running, done, failed, cancelled
+    message = property(lambda self: self.state().get("message", ""))  # the error or the cancel note a user reads
+    model_name = property(lambda self: self.state().get("model_name"))  # the store name once saved
+    finished = property(lambda self: self.state().get("finished"))
+    pid = property(lambda self: self.state().get("pid"))
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+    @property
+    def progress(self) -> training.Progress | None:
+        data = _read(self.path / "progress.json")
+        return training.Progress(**data) if data else None
+
+
+def _load(path: Path) -> Job | None:
+    data = _read(path / "spec.json")
+    if data is None:
+        return None  # being written right now, or not a job folder
+    return Job(path, JobSpec.from_dict(data["spec"]), data["submitted"])
+
+
+def list_jobs(folder: Path) -> list[Job]:
+    """Every job, oldest first; queued ones carry their place in the queue."""
+    found = [job for path in folder.glob("*-*") if path.is_dir() and (job := _load(path))]
+    found.sort(key=lambda job: (job.submitted, job.id))
+    queued = [job for job in found if job.status == "queued"]
+    for place, job in enumerate(queued, 1):
+        job.position = place
+    return found
+
+
+def create(folder: Path, spec: JobSpec) -> Job:
+    """Writes a queued job's files; nobody runs it until a worker claims it."""
+    submitted = time.time()
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(submitted))}-{uuid.uuid4().hex[:6]}"
+    path.mkdir(parents=True)
+    _write(path / "spec.json", {"spec": spec.to_dict(), "submitted": submitted})
+    return Job(path, spec, submitted)
+
+
+def submit(folder: Path, spec: JobSpec) -> Job:
+    job = create(folder, spec)
+    launch_workers(folder)
+    return job
+
+
+def register_worker(folder: Path, pid: int):
+    (folder / "workers").mkdir(exist_ok=True)
+    _write(folder / "workers" / f"{pid}.json", {"pid": pid, "tick": process_tick(pid), "started": time.time()})
+
+
+def unregister_worker(folder: Path, pid: int):
+    (folder / "workers" / f"{pid}.json").unlink(missing_ok=True)
+
+
+def live_workers(folder: Path) -> int:
+    count = 0
+    for path in (folder / "workers").glob("*.json"):
+        if _alive(_read(path)):
+            count += 1
+        else:
+            path.unlink(missing_ok=True)
+    return count
+
+
+def launch_workers(folder: Path) -> int:
+    """Starts workers for the queued jobs, up to AECORE_MAX_JOBS in all; returns how many it started."""
+    limit = max_jobs()
+    with _locked(folder):
+        queued = sum(job.status == "queued" for job in list_jobs(folder))
+        starting = max(0, min(queued, limit - live_workers(folder)))
+        for _ in range(starting):
+            register_worker(folder, _spawn_worker(folder).pid)
+        _prune(folder)
+    return starting
+
+
+def _spawn_worker(folder: Path) -> subprocess.Popen:
+    package_root = str(Path(__file__).resolve().parents[1])  # so `-m aecore` finds this aecore from any folder
+    environment = {**os.environ, "AECORE_STORE": str(folder.parent),
+                   "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    with open(folder / "workers.log", "a") as log:  # a worker's stderr: tracebacks of crashes, TF warnings
+        return subprocess.Popen([sys.executable, "-m", "aecore", "jobs", "--work"], env=environment,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)
+
+
+def _prune(folder: Path):
+    finished = [job for job in list_jobs(folder) if not job.active]
+    for job in finished[:-KEEP_FINISHED]:
+        for path in job.path.iterdir():
+            path.unlink(missing_ok=True)
+        job.path.rmdir()
+
+
+def cancel(folder: Path, job_id: str):
+    """Stop: a queued job never starts; a running one's process ends within STOP_GRACE (then SIGKILL)."""
+    job = _load(folder / job_id)
+    if job is None:
+        raise TrainingError(f"no job {job_id!r} in {folder}; `python -m aecore jobs` lists them")
+    with _locked(folder):
+        state = job.state()
+        if state["status"] == "queued":
+            _write(job.path / "state.json", {"status": "cancelled", "message": "stopped before it started; nothing was saved",
+                                             "finished": time.time()})
+            return
+        if state["status"] != "running":
+            return
+        (job.path / "cancel").touch()
+    _end_process(state["pid"], state.get("tick"))
+    with _locked(folder):
+        if (_read(job.path / "state.json") or {}).get("status") == "running":  # killed before it wrote its outcome
+            _write(job.path / "state.json", {**state, "status": "cancelled", "message": STOPPED, "finished": time.time()})
+    launch_workers(folder)
+
+
+def _end_process(pid: int, tick: str | None):
+    if process_tick(pid) != tick:
+        return
+    os.kill(pid, signal.SIGTERM)  # the process's handler raises TrainingCancelled at once (see _stop_on_sigterm)
+    deadline = time.monotonic() + STOP_GRACE
+    while time.monotonic() < deadline and process_tick(pid) == tick:
+        time.sleep(0.02)
+    if process_tick(pid) == tick:
+        os.kill(pid, signal.SIGKILL)  # the store's save is atomic: a kill mid-save lists nothing
+    while process_tick(pid) == tick:  # SIGKILL is not instant either
+        time.sleep(0.01)
+
+
+class _CancelFile:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+
+def _stop_on_sigterm(flag: _CancelFile):
+    def handler(signum, frame):
+        if flag.is_set():  # a SIGTERM meant for an earlier job of this worker is ignored
+            raise TrainingCancelled(STOPPED)
+        raise SystemExit(143)  # anyone else's SIGTERM: end like any process would
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _progress_writer(path: Path):
+    last = [0.0]
+
+    def report(progress: training.Progress):
+        now = time.monotonic()
+        if progress.phase == "batch" and now - last[0] < PROGRESS_INTERVAL:
+            return
+        last[0] = now
+        _write(path / "progress.json", dataclasses.asdict(progress))
+    return report
+
+
+def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
+    """Trains `job` in this process, writing its progress and outcome; returns the final state.
+
+    The dashboard's workers and `python -m aecore train` both come here. `echo` also gets every Progress
+    (the CLI's progress bar); `save=False` for the non-chief workers of a multi-worker run.
+    """
+    from aecore import data, store
+
+    flag = _CancelFile(job.path / "cancel")
+    _stop_on_sigterm(flag)
+    _write(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
+                                     "started": time.time()})
+    writer = _progress_writer(job.path)
+    report = writer if echo is None else (lambda progress: (writer(progress), echo(progress)))
+    state = {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid())}
+    try:
+        spec = job.spec
+        dataset = data.load_dataset(spec.dataset, seed=spec.config.seed)
+        autoencoder = training.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config, report, flag)
+        state["meta"] = autoencoder.meta
+        if save:
+            state["model_name"] = store.ModelStore(store_root).save(autoencoder, spec.name).name
+        state["status"] = "done"
+    except TrainingCancelled as error:
+        state.update(status="cancelled", message=str(error))
+    except AecoreError as error:
+        state.update(status="failed", message=str(error))
+    except Exception as error:  # noqa: BLE001  the worker must outlive anything a job does
+        state.update(status="failed", message=f"unexpected {type(error).__name__}: {str(error).strip()[:300]}")
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    meta = state.pop("meta", None)
+    _write(job.path / "state.json", {**state, "finished": time.time()})
+    return {**state, "meta": meta}
+
+
+def _claim(folder: Path) -> Job | None:
+    """Under the lock: the oldest queued job, marked running by this process; or None and unregisters."""
+    with _locked(folder):
+        queued = [job for job in list_jobs(folder) if job.status == "queued"]
+        if not queued:
+            unregister_worker(folder, os.getpid())
+            return None
+        job = queued[0]
+        _write(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
+                                         "started": time.time()})
+        return job
+
+
+def work(folder: Path):
+    """A worker's life: niced, trains queued jobs one after another, ends when the queue is empty or on Stop."""
+    os.nice(NICE)
+    register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
+    while (job := _claim(folder)) is not None:
+        outcome = run(job)
+        print(f"job {job.id}: {outcome['status']} {outcome.get('message', '')}", file=sys.stderr, flush=True)
+        if outcome["status"] == "cancelled":  # Stop ends the process; the canceller starts a fresh worker
+            unregister_worker(folder, os.getpid())
+            os._exit(0)  # at once: TensorFlow's exit handlers take seconds, and everything is written
+    unregister_worker(folder, os.getpid())

@@ -78,9 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--dataset", help="default: the dataset the model was trained on")
     export.add_argument("--limit", type=int, default=5000, help="number of test images")
     export.add_argument("--out", required=True, help="folder to write codes.csv and projector.zip into")
-    importer = commands.add_parser("import", parents=[store], help="import a .keras file (inspected, then copied)")
-    importer.add_argument("file")
+    importer = commands.add_parser("import", parents=[store], help="import a .keras autoencoder (inspected, then split)")
+    importer.add_argument("file", help="the whole autoencoder, or its encoder when --decoder is given")
+    importer.add_argument("--decoder", help="the decoder as a second .keras file")
     importer.add_argument("--name")
+    importer.add_argument("--bottleneck", metavar="LAYER", help="layer whose output is the code (default: the narrowest)")
+    importer.add_argument("--image-shape", metavar="H,W,C", help="how to show a flat model's vectors (default: 784 -> 28,28,1)")
+    importer.add_argument("--value-range", default="0-1", help="pixels the model was trained on: 0-1, 0-255 or -1-1")
+    importer.add_argument("--dataset", help="dataset for its test metrics (default: the first of its image size)")
     rename = commands.add_parser("rename", parents=[store], help="rename a stored model")
     rename.add_argument("name")
     rename.add_argument("new_name")
@@ -279,10 +284,16 @@ def command_export(arguments):
 
 
 def command_import(arguments):
-    from aecore import serialization, store
+    from aecore import foreign, serialization, store
 
-    entry = serialization.import_model(arguments.file, store.ModelStore(arguments.store), arguments.name)
-    print(json.dumps({"name": entry.name, "family": entry.meta["family"], "input_shape": entry.meta["input_shape"]}))
+    settings = foreign.ImportSettings(arguments.bottleneck, foreign.parse_image_shape(arguments.image_shape),
+                                      arguments.value_range)
+    entry = serialization.import_model(arguments.file, store.ModelStore(arguments.store), arguments.name,
+                                       arguments.decoder, settings, arguments.dataset)
+    meta = entry.meta
+    print(json.dumps({"name": entry.name, "family": meta["family"], "input_shape": meta["input_shape"],
+                      "bottleneck": meta["imported"]["bottleneck"], "code_shape": meta["code_shape"],
+                      "dataset": meta["dataset"], **meta["metrics"]}))
 
 
 def command_rename(arguments):

@@ -23,6 +23,9 @@ AECORE_CLASSES = {"aecore>ImageNoise", "aecore>KLSparsity", "aecore>ContractiveD
                   "aecore>VariationalAutoencoder"}
 REFUSED_CLASSES = {"Lambda", "TFSMLayer", "function", "__lambda__"}
 KERAS_DATA_NODES = {"__keras_tensor__", "__tuple__", "__numpy__", "__slice__"}  # plain data in a functional config
+PLAIN_LAYER_CONFIG = {"name", "trainable", "dtype"}  # what every layer's get_config() holds
+HOW_TO_SAVE = ("to import it, save the encoder and the decoder as two .keras files built from Keras layers only "
+               "(the sampling step of a VAE may stay: a layer named Sampling with no settings is recognised)")
 
 
 def keras_version() -> tuple[int, ...]:
@@ -49,7 +52,7 @@ def load_autoencoder(path: Path, meta: dict):
 def _walk_classes(node, found: list):
     if isinstance(node, dict):
         if "class_name" in node:
-            found.append((node.get("module"), node.get("class_name"), node.get("registered_name")))
+            found.append((node.get("module"), node.get("class_name"), node.get("registered_name"), node.get("config")))
         for value in node.values():
             _walk_classes(value, found)
     elif isinstance(node, list):
@@ -57,20 +60,28 @@ def _walk_classes(node, found: list):
             _walk_classes(value, found)
 
 
+def _is_plain_sampling(class_name, registered, config) -> bool:
+    """The keras.io VAE's `Sampling` layer: nothing in its config beyond what every layer has, so this
+    package's own `aecore.layers.Sampling` (same maths) stands in for it and no code from the file runs.
+    Keras looks `custom_objects` up by the registered name before it would import the class's module."""
+    return class_name == "Sampling" and registered == "Sampling" and isinstance(config, dict) \
+        and set(config) <= PLAIN_LAYER_CONFIG
+
+
 def check_config(config: dict) -> list[tuple]:
-    """Refuses any class that is not a plain Keras building block or one of aecore's own."""
+    """Refuses any class that is not a plain Keras building block, one of aecore's own, or `Sampling`."""
     found = []
     _walk_classes(config, found)
-    for module, class_name, registered in found:
+    for module, class_name, registered, settings in found:
         if class_name in REFUSED_CLASSES:
             raise ImportRefused(f"the model uses {class_name}, which can run arbitrary code; only plain layers are accepted")
         if registered in AECORE_CLASSES or (class_name in KERAS_DATA_NODES and module is None):
             continue
-        if module == "keras" and class_name in ALLOWED_TOP_LEVEL:
+        if module == "keras" and class_name in ALLOWED_TOP_LEVEL or _is_plain_sampling(class_name, registered, settings):
             continue
         if not (isinstance(module, str) and module.startswith(ALLOWED_MODULES)):
             raise ImportRefused(f"the model uses the class {class_name!r} from {module!r}, which is not a Keras "
-                                "built-in or an aecore layer, so it is refused")
+                                f"built-in or an aecore layer, so it is refused; {HOW_TO_SAVE}")
     return found
 
 
@@ -92,8 +103,11 @@ def inspect_file(path: Path) -> dict:
             config = json.loads(archive.read("config.json"))
     except (KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError) as error:
         raise ImportRefused(f"{path.name} has no readable config.json ({error})") from None
-    classes = check_config(config)
-    return {"classes": sorted({name for _, name, _ in classes})}
+    try:
+        classes = check_config(config)
+    except ImportRefused as error:
+        raise ImportRefused(f"{path.name}: {error}") from None
+    return {"classes": sorted({found[1] for found in classes})}
 
 
 def guess_family(class_names) -> str:
@@ -105,48 +119,110 @@ def guess_family(class_names) -> str:
     return "dense"
 
 
-def inspect_in_subprocess(path: Path) -> dict:
-    """Loads the file in a separate process: whatever it does on load cannot touch this one."""
-    command = [sys.executable, "-m", "aecore.serialization", str(path)]
+def load_foreign(path: Path):
+    """Loads an imported file with safe_mode; the keras.io `Sampling` layer becomes aecore's own."""
+    import keras
+
+    from aecore import layers
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True, custom_objects={"Sampling": layers.Sampling})
+    except Exception as error:  # Keras raises many types for a damaged file; the user needs one message
+        reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+        raise ImportRefused(f"{path.name} cannot be loaded: {reason}") from None
+
+
+def _settings_dict(settings) -> dict:
+    return {"bottleneck": settings.bottleneck, "value_range": settings.value_range,
+            "image_shape": list(settings.image_shape) if settings.image_shape else None}
+
+
+def _build(paths: list[Path], settings):
+    from aecore import foreign
+
+    models = [load_foreign(path) for path in paths]
+    return foreign.build(models[0], models[1] if len(models) > 1 else None, settings)
+
+
+def inspect_in_subprocess(paths: list[Path], settings) -> dict:
+    """Loads the files in a separate process: whatever they do on load cannot touch this one."""
+    request = json.dumps({"paths": [str(path) for path in paths], "settings": _settings_dict(settings)})
+    command = [sys.executable, "-m", "aecore.serialization", request]
+    names = " + ".join(path.name for path in paths)
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=INSPECT_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise ImportRefused(f"{path.name} took longer than {INSPECT_TIMEOUT} s to load and was refused") from None
+        raise ImportRefused(f"{names} took longer than {INSPECT_TIMEOUT} s to load and was refused") from None
     lines = result.stdout.strip().splitlines()
-    report = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"error": result.stderr[-300:]}
+    report = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"error": result.stderr.strip()[-300:]}
     if "error" in report:
-        raise ImportRefused(f"{path.name} was refused: {report['error']}")
+        raise ImportRefused(f"{names} was refused: {report['error']}")
     return report
 
 
-def _report(path: str) -> dict:
-    """Run in the separate process: load with safe_mode and check it is an explorable autoencoder."""
-    from aecore.autoencoder import from_keras
+def _report(request: dict) -> dict:
+    """Run in the separate process: load, split into encoder and decoder, and describe the result."""
+    from aecore import foreign
 
+    shape = request["settings"]["image_shape"]
+    settings = foreign.ImportSettings(**{**request["settings"], "image_shape": tuple(shape) if shape else None})
     try:
-        model = load_autoencoder(Path(path), {"family": "dense"}).model
-        autoencoder = from_keras(model, "dense", {}, {})
-    except Exception as error:
-        return {"error": str(error)}
-    input_shape = list(autoencoder.input_shape)
-    output_shape = [int(size) for size in model.output_shape[1:]]
-    if output_shape != input_shape or len(input_shape) != 3 or input_shape[-1] not in (1, 3):
-        return {"error": f"it maps {input_shape} to {output_shape}; an autoencoder maps an image (h, w, 1 or 3) to itself"}
-    return {"input_shape": input_shape, "code_shape": list(autoencoder.code_shape), "params": model.count_params()}
+        autoencoder = _build([Path(path) for path in request["paths"]], settings)
+    except Exception as error:  # noqa: BLE001  the parent turns any failure into one refusal line
+        return {"error": str(error).strip().splitlines()[0][:400] if str(error).strip() else type(error).__name__}
+    return {**autoencoder.meta["imported"], "family": autoencoder.family, "input_shape": list(autoencoder.input_shape),
+            "code_shape": list(autoencoder.code_shape), "params": autoencoder.count_params()}
 
 
-def import_model(path, store, name: str | None = None):
-    """The guarded import: static checks, a separate-process load, then a normal save into the store."""
-    path = Path(path)
-    static = inspect_file(path)
-    report = inspect_in_subprocess(path)
-    family = guess_family(static["classes"])
-    meta = {"family": family, "options": {}, "imported_from": path.name, "dataset": "imported",
-            "input_shape": report["input_shape"], "latent_dim": int(__import__("math").prod(report["code_shape"])),
-            "code_shape": report["code_shape"], "params": report["params"], "metrics": {}, "history": {}}
-    autoencoder = load_autoencoder(path, meta)
-    return store.save(autoencoder, name or path.stem)
+def inspect_import(path, decoder=None, settings=None) -> dict:
+    """Every check short of storing: static checks of each file, then the separate-process load and split.
+
+    Returns the split's facts: kind, family, bottleneck, candidates, image_shape, code_shape, params."""
+    from aecore import foreign
+
+    paths = [Path(path)] + ([Path(decoder)] if decoder else [])
+    classes = [name for each in paths for name in inspect_file(each)["classes"]]
+    report = inspect_in_subprocess(paths, settings or foreign.ImportSettings())
+    special = guess_family(classes)  # this package's own denoising, LSTM or contractive models keep their family
+    return {**report, "family": special if special in ("denoising", "lstm", "contractive") else report["family"]}
+
+
+def measuring_dataset(name: str, image_shape: tuple, filename: str, fitting: list[str]):
+    """The dataset an import is measured on; refused when its images are not the model's size."""
+    from aecore import data
+
+    images = data.load_dataset(name)
+    if images.input_shape != tuple(image_shape):
+        raise ImportRefused(f"{name} has {images.input_shape} images; {filename} takes {tuple(image_shape)}. "
+                            f"Datasets of that size: {', '.join(fitting) or 'none here'}")
+    return images
+
+
+def import_model(path, store, name: str | None = None, decoder=None, settings=None, dataset: str | None = None):
+    """The guarded import: static checks, a separate-process load, then a split, test metrics on `dataset`
+    (default: the first available one of the model's image size) and a normal save into the store."""
+    from aecore import data, foreign, metrics
+
+    settings = settings or foreign.ImportSettings()
+    paths = [Path(path)] + ([Path(decoder)] if decoder else [])
+    report = inspect_import(path, decoder, settings)
+    autoencoder = _build(paths, settings)
+    available = [info.name for info in data.list_datasets() if info.available]
+    fitting = foreign.fitting_datasets(report["image_shape"], available)
+    dataset = dataset or (fitting[0] if fitting else None)
+    autoencoder.family = report["family"]
+    meta = {"family": autoencoder.family, "options": {}, "imported_from": " + ".join(each.name for each in paths),
+            "imported": autoencoder.meta["imported"], "dataset": dataset or "imported",
+            "input_shape": list(autoencoder.input_shape), "latent_dim": autoencoder.latent_dim,
+            "code_shape": list(autoencoder.code_shape), "params": autoencoder.count_params(), "metrics": {}, "history": {}}
+    if dataset:
+        images = measuring_dataset(dataset, autoencoder.input_shape, paths[0].name, fitting)
+        summary = metrics.summarize(images.x_test, autoencoder.reconstruct(images.x_test))
+        meta.update(dataset=images.name, dataset_source=images.source, class_names=images.class_names,
+                    metrics={f"test_{key}": value for key, value in summary.items()})
+    autoencoder.meta = meta
+    return store.save(autoencoder, name or paths[0].stem)
 
 
 if __name__ == "__main__":
-    print(json.dumps(_report(sys.argv[1])))
+    print(json.dumps(_report(json.loads(sys.argv[1]))))

@@ -1,13 +1,9 @@
 """Train / load: start a training job, watch it live, and manage the stored models."""
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
-from aecore import families, serialization, training
-from aecore.errors import AecoreError
-from dashboard import forms, plots, ui
+from aecore import families, training
+from dashboard import forms, importer, plots, ui
 from dashboard.jobs import JobSpec
 
 context = ui.sidebar(watch_store=True)
@@ -77,19 +73,8 @@ live_jobs()
 st.header("Your models")
 forms.model_cards(ui.model_store())
 
-with st.expander("Import a .keras file"):
-    st.caption("The file is checked (size, only plain Keras layers, no Lambda) and loaded in a separate process "
-               "before it is accepted. HDF5 (.h5) files are refused.")
-    upload = st.file_uploader("A Keras 3 .keras file", type=["keras"])
-    if upload is not None and st.button("Import"):
-        with tempfile.TemporaryDirectory() as folder, st.spinner("Inspecting the model in a separate process…"):
-            path = Path(folder) / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
-            try:
-                entry = serialization.import_model(path, ui.model_store())
-                st.success(f"Imported as **{entry.name}** ({entry.meta['family']}, input {entry.meta['input_shape']}).")
-            except AecoreError as error:
-                st.error(str(error))
+with st.expander("Import a .keras file (bring your own model)", expanded=bool(st.session_state.get("import-model"))):
+    importer.import_section()
 
 if context.model is not None:
     with st.expander(f"Architecture of {context.model_name}", expanded=False):

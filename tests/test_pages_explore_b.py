@@ -134,55 +134,67 @@ def test_selected_indices_reads_customdata_in_order_without_repeats():
 # ---------------------------------------------------------------- latent sampler
 
 
-def test_latent_sampler_grid_has_n_by_n_images(models):
+def live_views(app: AppTest) -> dict:
+    """{view: data} of the live decoder components on the page (plane, sliders, interpolate)."""
+    found = [json.loads(element.proto.json) for element in app.get("bidi_component")]
+    return {data["view"]: data for data in found}
+
+
+def test_latent_sampler_sends_the_decoder_once_to_three_live_views(models):
     app = run_page("latent_sampler", models["vae"])
-    grid = picture(image_sources(figure_titled(app, "10 × 10 decoded codes"))[0])
-    assert grid.size == (10 * 9 - 1, 10 * 9 - 1)  # ten 8-px digits a side with 1-px gaps
-    app.slider(key="sampler_n").set_value(5).run()
-    assert not app.exception
-    assert picture(image_sources(figure_titled(app, "5 × 5 decoded codes"))[0]).size == (44, 44)
-    assert {slider.label for slider in app.slider} >= {"z0", "z1"}
-    assert all(slider.min == -3.0 and slider.max == 3.0 for slider in app.slider if slider.label.startswith("z"))
+    views = live_views(app)
+    assert list(views) == ["plane", "sliders", "interpolate"]
+    model = views["plane"]["model"]  # the first view brings the weights, the others name them
+    assert model["spec"]["output_shape"] == [8, 8, 1] and len(model["weights"]) > 1000
+    assert views["sliders"]["model"] == views["interpolate"]["model"] == {"key": model["key"]}
+    assert views["plane"]["ranges"] == [[-3.0, 3.0], [-3.0, 3.0]] and len(views["plane"]["points"]) == 300
+    assert views["sliders"]["low"] == [-3.0, -3.0] and views["sliders"]["code"] == [0.0, 0.0]  # the prior mean
+    app.run()
+    assert live_views(app)["plane"]["model"] == {"key": model["key"]}  # not sent again in this session
+    assert any(caption.value.startswith("The decoder runs in your browser") for caption in app.caption)
 
 
-def test_moving_a_latent_slider_changes_the_decoded_image(models):
-    app = run_page("latent_sampler", models["vae"])
-    before = image_sources(figure_titled(app, "decoded code"))
-    slider = next(slider for slider in app.slider if slider.label == "z0")
-    assert slider.value == 0.0  # the VAE starts at its prior mean
-    slider.set_value(2.5).run()
-    assert not app.exception
-    assert image_sources(figure_titled(app, "decoded code")) != before
-    next(button for button in app.button if button.label == "Reset").click().run()
-    assert next(slider for slider in app.slider if slider.label == "z0").value == 0.0
-    assert image_sources(figure_titled(app, "decoded code")) == before
-
-
-def test_latent_sampler_random_samples_and_interpolation(models):
+def test_latent_sampler_random_samples_and_interpolation_codes(models, digits):
     app = run_page("latent_sampler", models["conv"])
-    sliders = [slider for slider in app.slider if slider.label.startswith("z")]
-    assert len(sliders) == 8 and all(slider.min <= slider.value < slider.max for slider in sliders)  # median
+    sliders = live_views(app)["sliders"]
+    assert len(sliders["code"]) == 8 and all(low <= value <= high for low, value, high in
+                                             zip(sliders["low"], sliders["code"], sliders["high"]))  # median code
     next(button for button in app.button if button.label == "Random samples").click().run()
     assert not app.exception
     samples = picture(image_sources(figure_titled(app, "32 samples, seed 0"))[0])
     assert samples.size == (16 * 9 - 1, 2 * 9 - 1)
-    strip = next(figure for figure in figures(app) if len(image_sources(figure)) == 8 + 2)  # ends + 8 steps
-    assert image_sources(strip)[1] != image_sources(strip)[-2]
+    app.number_input(key="sampler_to").set_value(7).run()
+    line = live_views(app)["interpolate"]
+    model = ModelStore(os.environ["AECORE_STORE"]).load(models["conv"])
+    np.testing.assert_allclose(line["b"], model.encode(digits.x_test[7:8])[0], atol=1e-5)
+    assert line["labels"][1].startswith("#7 ")
 
 
 def test_spatial_codes_are_flattened_and_sliders_come_in_windows(models):
     app = run_page("latent_sampler", models["denoising"])  # code (2, 2, 4): 16 dimensions
-    assert len([slider for slider in app.slider if slider.label.startswith("z")]) == 8
+    sliders = live_views(app)["sliders"]
+    assert len(sliders["code"]) == 16 and sliders["window"] == 8  # the page shows 8 at a time, in the browser
     app.selectbox(key="sampler_y").set_value(15).run()
-    assert not app.exception and figure_titled(app, "10 × 10 decoded codes")
-    moved = next(slider for slider in app.slider if slider.label == "z0")
-    moved.set_value(moved.max).run()
-    app.selectbox(key="sampler_window").set_value(8).run()
-    assert not app.exception
-    assert [slider.label for slider in app.slider if slider.label.startswith("z")][0] == "z8"
-    app.selectbox(key="sampler_window").set_value(0).run()
-    moved = next(slider for slider in app.slider if slider.label == "z0")
-    assert moved.value == moved.max  # a dimension keeps its value while other windows are shown
+    assert not app.exception and live_views(app)["plane"]["dims"] == [0, 15]
+
+
+def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(models, monkeypatch):
+    from aecore import webexport
+    from dashboard import livedecoder
+
+    def refuse(decoder):
+        raise webexport.WebExportError("layer 'x' is a LayerNormalization, which the in-browser decoder does not run")
+    monkeypatch.setattr(webexport, "export_decoder", refuse)
+    livedecoder.live_model.clear()
+    try:
+        app = run_page("latent_sampler", models["vae"])
+    finally:
+        livedecoder.live_model.clear()
+    assert any("decoded on the server when you release a control: layer 'x' is a LayerNormalization" in caption.value
+               for caption in app.caption)
+    assert all(data["model"] is None for data in live_views(app).values())
+    titles = [title(figure) for figure in figures(app)]
+    assert {"the pinned code", "decoded code", "weight 0.50"} <= set(titles)
 
 
 # ---------------------------------------------------------------- denoise

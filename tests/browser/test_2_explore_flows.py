@@ -102,20 +102,20 @@ def test_latent_map_click_shows_that_exact_point(server, page):
 
 
 def test_latent_sampler_slider_changes_the_image_and_grid_renders(server, page):
+    """The sampler decodes in the page (tests/browser/test_5_live_decoder.py drags it with the mouse)."""
     page.goto(f"{server['url']}/latent_sampler")
-    page.get_by_text("One slider per dimension").wait_for(timeout=120_000)
-    time.sleep(2)
-    grid = page.locator("[data-testid=stPlotlyChart]").first
-    assert pixels(grid).std() > 20, "the latent grid is blank"
-    decoded = chart(page, "decoded code")
-    before = pixels(decoded)
-    slider = page.get_by_role("slider").first
+    decoded = page.locator('canvas[aria-label="decoded image (sliders)"]')
+    decoded.wait_for(timeout=120_000)
+    page.wait_for_function("c => Number(c.dataset.frames) > 0", arg=decoded.element_handle(), timeout=30_000)
+    assert pixels(page.locator("canvas.plane")).std() > 20, "the latent plane (points over a decoded grid) is blank"
+    before = decoded.evaluate("c => c.toDataURL()")
+    slider = page.locator("div.live input[role=slider]").first
     slider.focus()
     for _ in range(15):
         page.keyboard.press("ArrowRight")
-    time.sleep(3)  # the fragment reruns on release and redraws the decoded image
-    after = pixels(chart(page, "decoded code"))
-    assert before.shape == after.shape and np.abs(before - after).mean() > 1
+    page.wait_for_function("([c, before]) => c.toDataURL() !== before", arg=[decoded.element_handle(), before],
+                           timeout=10_000)
+    assert float(slider.get_attribute("aria-valuenow")) > float(slider.get_attribute("aria-valuemin"))
 
 
 def test_denoise_picture_changes_while_dragging(server, page):

@@ -1,0 +1,136 @@
+"""The live decoder in headless Chromium: download size, decode + draw time, first live frame.
+
+    PYTHONPATH=. .venv/bin/python bench/live_decoder.py [--store DIR] [--calls 500]
+
+1. Size: for every family's default decoder (28x28x1, default code), what a page load transfers for the
+   model: the weights as base64 plus the layer list, plus the script itself.
+2. Speed: median time of one decode + draw (the page's own `compileDecoder` and `painter` on a 224x224
+   canvas) over `--calls` random codes, in a blank Chromium page that imports dashboard/livedecoder.js.
+3. First live frame: with `--store DIR` (models trained on Fashion-MNIST), the app is started on it and
+   the Latent sampler opened in a fresh browser context for each model; the time from navigation start to
+   the page's load event, the first view's data arriving (Streamlit ran the script and sent it) and the
+   first frame the live decoder paints; cold (first visit after the server started) and warm (the next
+   visit, a new session: the weights are sent again).
+"""
+
+import argparse
+import base64
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aecore import families, webexport  # noqa: E402
+from scripts import serve  # noqa: E402
+
+SCRIPT = ROOT / "dashboard" / "livedecoder.js"
+CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]
+TIME_IN_PAGE = """async ([spec, weights, calls]) => {
+  const decoder = live.compileDecoder(spec, live.base64ToFloat32(weights));
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 224; document.body.appendChild(canvas);
+  const paint = live.painter(canvas, spec.output_shape), code = new Float32Array(decoder.inputSize), times = [];
+  for (let i = 0; i < calls + 20; i++) {
+    for (let d = 0; d < code.length; d++) code[d] = Math.sin(i * 12.9898 + d * 78.233) * 2;  // a new code each call
+    const start = performance.now();
+    paint(decoder.run(code));
+    if (i >= 20) times.push(performance.now() - start);  // the first calls warm the JIT up
+  }
+  canvas.remove();
+  times.sort((a, b) => a - b);
+  return [times[times.length >> 1], times[Math.floor(times.length * 0.95)]];
+}"""
+
+
+def sizes_and_speed(browser, calls: int) -> list[dict]:
+    page = browser.new_page()
+    page.set_content("<html><body></body></html>")
+    page.evaluate("async source => { window.live = await import(URL.createObjectURL(new Blob([source], "
+                  "{type: 'text/javascript'}))); }", SCRIPT.read_text())
+    script_bytes, rows = len(SCRIPT.read_bytes()), []
+    cases = [(family, {}) for family in CODE_FAMILIES]
+    cases += [("conv", {"sampling": "pooling"}), ("vae", {"variant": "conv"})]
+    for family, options in cases:
+        autoencoder = families.build(family, (28, 28, 1), families.FAMILIES[family].latent_dim, options)
+        web = webexport.export_decoder(autoencoder.decoder)
+        weights = base64.b64encode(web.weights).decode()
+        median, p95 = page.evaluate(TIME_IN_PAGE, [web.spec, weights, calls])
+        label = family + "".join(f" ({value})" for value in options.values())
+        rows.append({"decoder": label, "params": autoencoder.decoder.count_params(),
+                     "download_kb": (len(weights) + len(json.dumps(web.spec)) + script_bytes) / 1024,
+                     "median_ms": median, "p95_ms": p95})
+    page.close()
+    return rows
+
+
+def first_frames(browser, store: str) -> list[dict]:
+    from aecore.store import ModelStore
+
+    entries = [entry for entry in ModelStore(store).scan()[0] if entry.meta.get("family") in CODE_FAMILIES]
+    process, url = serve.start(store, dataset="fashion_mnist", timeout=120)
+    rows = []
+    try:
+        for entry in entries:
+            times = []
+            for _ in ("cold", "warm"):
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.goto(f"{url}/latent_sampler")
+                page.get_by_text("One slider per dimension").wait_for(timeout=180_000)
+                picker = page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1)
+                if picker.inner_text().split(" · ")[0] != entry.name:
+                    serve.pick_model(page, entry.name)
+                loaded = f"globalThis.__aecoreLive?.decoders.has('{_key(entry)}') && globalThis.__aecoreLive.firstFrame"
+                page.wait_for_function(f"() => {loaded}", timeout=180_000)
+                times.append(page.evaluate(MOMENTS))
+                context.close()
+            rows.append({"model": entry.name, "cold": times[0], "warm": times[1]})
+    finally:
+        serve.stop(process)
+    return rows
+
+
+MOMENTS = """() => {  // ms from navigation start: page loaded, first view's data arrived, first live frame
+  const navigation = performance.getEntriesByType('navigation')[0], live = globalThis.__aecoreLive;
+  return [navigation.loadEventEnd, live.firstData, live.firstFrame];
+}"""
+
+
+def _key(entry) -> str:
+    import hashlib
+
+    return hashlib.sha1(f"{entry.meta.get('name')}@{entry.meta.get('created')}".encode()).hexdigest()[:16]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", help="a model store with Fashion-MNIST models, for the first-frame time")
+    parser.add_argument("--calls", type=int, default=500)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
+        print("| decoder | params | page download | decode + draw, median | p95 |")
+        print("|---|---|---|---|---|")
+        for row in sizes_and_speed(browser, args.calls):
+            print(f"| {row['decoder']} | {row['params']:,} | {row['download_kb']:,.0f} KB | "
+                  f"{row['median_ms']:.2f} ms | {row['p95_ms']:.2f} ms |")
+        if args.store:
+            print("\n| model | visit | page loaded | view's data arrived | first live frame | frame after data |")
+            print("|---|---|---|---|---|---|")
+            for row in first_frames(browser, args.store):
+                for visit in ("cold", "warm"):
+                    loaded, data, frame = row[visit]
+                    print(f"| {row['model']} | {visit} | {loaded:.0f} ms | {data:.0f} ms | {frame:.0f} ms | "
+                          f"{frame - data:.0f} ms |")
+        browser.close()
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()

@@ -1,0 +1,105 @@
+"""The live decoder component (Streamlit components v2): the model's decoder runs in the page.
+
+`aecore.webexport` turns the decoder into a JSON layer list plus float32 weights; this wrapper sends
+them once per browser session (base64) and mounts one of three views of dashboard/livedecoder.js. The
+JavaScript decodes on every input event and tells Python only what was released or clicked, so dragging
+never reruns the script. A decoder the browser cannot run gets `LiveModel.reason`, and the page decodes
+on the server instead.
+"""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from aecore import webexport
+from dashboard import ui
+
+SCRIPT = Path(__file__).with_name("livedecoder.js")
+HTML = '<div class="live"></div>'
+CSS = """
+.live { font: 14px "Source Sans Pro", sans-serif; color: var(--st-text-color, #31333f); }
+.columns { display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }
+.controls { flex: 1 1 320px; min-width: 260px; }
+.picture { flex: 0 0 auto; }
+canvas.decoded { display: block; width: 224px; image-rendering: pixelated; border: 1px solid #e5e7eb; border-radius: 6px; }
+canvas.plane { display: block; width: 440px; max-width: 100%; cursor: crosshair; border: 1px solid #e5e7eb; border-radius: 6px; }
+label.slider { display: grid; grid-template-columns: minmax(3.5em, auto) 1fr 3.5em; align-items: center; gap: 8px; margin: 2px 0; }
+label.slider input { width: 100%; accent-color: var(--st-primary-color, #ff4b4b); }
+.value { font-variant-numeric: tabular-nums; text-align: right; }
+.bar, .buttons { display: flex; gap: 8px; margin: 6px 0; }
+button, select { font: inherit; padding: 4px 12px; border: 1px solid #d1d5db; border-radius: 6px; background: white; cursor: pointer; }
+button:hover { border-color: var(--st-primary-color, #ff4b4b); }
+.readout { margin-top: 6px; font-variant-numeric: tabular-nums; }
+.legend { font-size: 12px; margin-top: 6px; display: flex; flex-wrap: wrap; gap: 4px 14px; max-width: 440px; }
+.legend i { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 5px; }
+.strip { display: flex; gap: 16px; align-items: flex-end; }
+.strip figure { margin: 0; text-align: center; }
+.strip img { image-rendering: pixelated; border: 1px solid #e5e7eb; border-radius: 6px; }
+.strip canvas.decoded { width: 140px; }
+.error { color: #b91c1c; }
+"""
+
+SENT = "livedecoder_sent"  # session_state: model keys whose weights this browser session has received
+
+_component = st.components.v2.component("aecore_live_decoder", html=HTML, css=CSS, js=SCRIPT.read_text())
+
+
+@dataclass(frozen=True)
+class LiveModel:
+    key: str  # names the decoder in the page's cache
+    spec: dict | None  # aecore.webexport's layer list; None when the browser cannot run this decoder
+    weights: str | None  # float32 weights, base64
+    reason: str | None  # why the server decodes instead
+
+    @property
+    def live(self) -> bool:
+        return self.spec is not None
+
+    @property
+    def download_bytes(self) -> int:
+        """What a browser session receives for this model: the weights (base64) and the layer list."""
+        return len(self.weights or "") + len(json.dumps(self.spec or {}))
+
+
+@st.cache_data(max_entries=8, show_spinner="Preparing the live decoder…")
+def live_model(model_name: str, stamp: str) -> LiveModel:
+    key = hashlib.sha1(stamp.encode()).hexdigest()[:16]
+    try:
+        web = webexport.export_decoder(ui.model(model_name, stamp).decoder)
+    except webexport.WebExportError as error:
+        return LiveModel(key, None, None, str(error))
+    return LiveModel(key, web.spec, base64.b64encode(web.weights).decode("ascii"), None)
+
+
+def _model_payload(live: LiveModel) -> dict | None:
+    """The weights ride along with the first view of a session only; later ones name the model."""
+    if not live.live:
+        return None
+    sent = st.session_state.setdefault(SENT, set())
+    if live.key in sent:
+        return {"key": live.key}
+    sent.add(live.key)
+    return {"key": live.key, "spec": live.spec, "weights": live.weights}
+
+
+def _forget_sent():
+    """The page asked for weights it does not have (reloaded, or a new tab): send them again."""
+    st.session_state.pop(SENT, None)
+
+
+def live_view(view: str, data: dict, live: LiveModel, output_shape, key: str, signature=None, on_release=None):
+    """Mounts one view ("sliders", "plane" or "interpolate") and returns its result: `code` (the sliders'
+    code, on release), `pinned` (the plane's clicked code) and `t` (the interpolation weight, on release).
+
+    `signature` names what the view's layout depends on: while it stays the same, a rerun keeps the view
+    (and a drag in progress). `on_release(name)` runs before the rerun when `code`, `pinned` or `t` changes.
+    """
+    payload = {"view": view, "model": _model_payload(live), "output_shape": [int(size) for size in output_shape],
+               "signature": signature, **data}
+    callbacks = {f"on_{name}_change": (lambda name=name: on_release(name) if on_release else None)
+                 for name in ("code", "pinned", "t")}
+    return _component(data=payload, key=key, on_need_change=_forget_sent, **callbacks)

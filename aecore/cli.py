@@ -66,13 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", parents=[store], help="test metrics of a stored model")
     evaluate.add_argument("name")
     evaluate.add_argument("--dataset", help="default: the dataset the model was trained on")
-    denoise = commands.add_parser("denoise", parents=[store], help="add noise to an image and denoise it")
+    denoise = commands.add_parser("denoise", parents=[store], help="denoise an image (optionally adding noise first)")
     denoise.add_argument("name")
     denoise.add_argument("image")
-    denoise.add_argument("--noise-level", type=float, default=0.5)
+    denoise.add_argument("--noise-level", type=float, default=0.5, help="noise added first (0: denoise the file as it is)")
     denoise.add_argument("--noise", default="gaussian", help="gaussian, salt_and_pepper or masking")
     denoise.add_argument("--seed", type=int, default=0)
-    denoise.add_argument("--out", required=True, help="PNG file: clean | noisy | denoised side by side")
+    denoise.add_argument("--out", help="the denoised image alone (.png, .jpg, .webp, .bmp): a photo model keeps the "
+                                       "file's size and grey/colour; a 28x28 model writes its own 28x28 output")
+    denoise.add_argument("--compare", help="PNG file: clean | noisy | denoised side by side")
     export = commands.add_parser("export", parents=[store], help="codes CSV and a TensorFlow Projector bundle")
     export.add_argument("name")
     export.add_argument("--dataset", help="default: the dataset the model was trained on")
@@ -118,7 +120,7 @@ def command_datasets(arguments):
     from aecore import data
 
     default = data.default_dataset_name()
-    for info in data.list_datasets():
+    for info in data.list_datasets() + data.photo_datasets():
         mark = "available" if info.available else "missing"
         print(f"{info.name:14} {mark:9} {'(default) ' if info.name == default else ''}{info.description} <- {info.source}")
 
@@ -140,7 +142,7 @@ def command_train(arguments):
         training.choose_strategy(arguments.strategy)  # before any other TF op, or collectives can't be configured
     from aecore import data, families, jobs
 
-    spec = jobs.JobSpec(arguments.family or families.RECOMMENDED_FAMILY, arguments.dataset or data.default_dataset_name(),
+    spec = jobs.JobSpec(arguments.family or families.default_family(arguments.dataset), arguments.dataset or data.default_dataset_name(),
                         arguments.latent_dim, _train_options(arguments), _train_config(arguments), arguments.name)
     families.get_family(spec.family)
     folder = jobs.jobs_folder(arguments.store)
@@ -255,18 +257,20 @@ def command_evaluate(arguments):
 
 
 def command_denoise(arguments):
-    import numpy as np
+    from aecore import denoising, store
+    from aecore.errors import ImageError
 
-    from aecore import images, metrics, noise, store
-
+    if not arguments.out and not arguments.compare:
+        raise ImageError("say where to write the result: --out FILE (the denoised image) and/or --compare FILE (a strip)")
     autoencoder = store.ModelStore(arguments.store).load(arguments.name)
-    converted = images.load_image_file(arguments.image, autoencoder.input_shape)
-    clean = converted.array[None]
-    noisy = noise.add_noise(clean, arguments.noise, arguments.noise_level, arguments.seed)
-    denoised = autoencoder.reconstruct(noisy)
-    Path(arguments.out).write_bytes(images.to_png_bytes(np.concatenate([clean[0], noisy[0], denoised[0]], axis=1)))
-    print(json.dumps({"out": arguments.out, "psnr_noisy": float(metrics.psnr(clean, noisy)[0]),
-                      "psnr_denoised": float(metrics.psnr(clean, denoised)[0]), "notes": converted.notes}))
+    result = denoising.denoise_file(autoencoder, arguments.image, arguments.noise, arguments.noise_level, arguments.seed)
+    for path, pixels in ((arguments.out, result.denoised), (arguments.compare, denoising.comparison_strip(result))):
+        if path:
+            denoising.write_image(path, pixels)
+    height, width, channels = result.denoised.shape
+    print(json.dumps({"out": arguments.out, "compare": arguments.compare, "width": width, "height": height,
+                      "mode": "L" if channels == 1 else "RGB", "full_size": result.full_size,
+                      "seconds": round(result.seconds, 3), **result.scores(), "notes": result.notes}))
 
 
 def command_export(arguments):

@@ -17,6 +17,8 @@ import numpy as np
 from aecore import arrays, errors, idx, imagefolder
 
 DATASET_NAMES = ("digits", "fashion_mnist", "mnist")
+# Full-size photos (aecore.photos) load as a PhotoDataset, not a Dataset: "photos" or "photos:FOLDER".
+PHOTOS = "photos"
 OFFLINE_ENV = "AECORE_OFFLINE"  # "1" forbids downloads (tests and air-gapped machines set it)
 # Where Debian's dataset-fashion-mnist package puts the files; tests point this elsewhere.
 SYSTEM_FASHION_MNIST_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
@@ -132,6 +134,17 @@ def list_datasets() -> list[DatasetInfo]:
     ]
 
 
+def photo_datasets() -> list[DatasetInfo]:
+    """The photo datasets, listed apart: the pages' 28x28 pickers must not offer them."""
+    from aecore import photos
+
+    available = photos.bundled_available()
+    source = "scikit-image and scikit-learn bundled" if available else "needs scikit-image (pip install scikit-image)"
+    description = (f"{len(photos.SKIMAGE_PHOTOS) + 3} photographs of any size, grey and colour, for the photo "
+                   f"family; {len(photos.HELD_OUT)} held out; 'photos:FOLDER' uses your own photos")
+    return [DatasetInfo(PHOTOS, available, source, description)]
+
+
 def default_dataset_name() -> str:
     """$AECORE_DEFAULT_DATASET if set and available, else fashion_mnist if it is on this machine,
     else mnist if cached, else the bundled digits."""
@@ -143,6 +156,11 @@ def default_dataset_name() -> str:
 def load_dataset(name_or_path: str, seed: int = 0) -> Dataset:
     """A named dataset or the user's own files; `seed` drives any train/test split made here."""
     key = name_or_path.strip().lower().replace("-", "_")
+    if key == PHOTOS or key.startswith(PHOTOS + ":"):  # variable-size photos for the photo family
+        from aecore import photos  # lazy: scikit-image is imported only for photos
+
+        folder = name_or_path.strip()[len(PHOTOS) + 1 :]
+        return photos.load_photos(folder or PHOTOS, seed)
     if key in DATASET_NAMES:
         return NAMED_LOADERS[key](seed)
     path = Path(name_or_path).expanduser()

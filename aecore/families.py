@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
-from aecore import blocks
+from aecore import blocks, photonet
 from aecore.autoencoder import Autoencoder
 from aecore.errors import ModelError
 
@@ -171,10 +171,24 @@ FAMILIES: dict[str, Family] = {
         Family("lstm", build_lstm, LSTMOptions, "sequence autoencoder: image rows are time steps", 32, 8, 128, 2e-3),
         Family("linear", build_linear, LinearOptions, "no activations, squared error: the same subspace as PCA", 32, 20, 256, 1e-2, loss="mse"),
         Family("contractive", build_contractive, ContractiveOptions, "dense with a Jacobian penalty that makes codes robust", 32, 20, 256, 1e-2),
+        # Photos of any size (aecore.photonet); trained on noisy patches by aecore.phototraining; latent_dim = code channels.
+        Family("photo", photonet.build_photo, photonet.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": "aecore.phototraining"}),
     ]
 }
 
 RECOMMENDED_FAMILY = "conv"  # what a newcomer gets when no family is named
+PHOTO_FAMILY = "photo"  # what `train --dataset photos` gets when no family is named
+
+
+def fixed_size_families() -> list[str]:
+    """The families built for one image size: all but those with their own trainer (photo: any size)."""
+    return [name for name, family in FAMILIES.items() if "trainer" not in family.extra]
+
+
+def default_family(dataset: str | None) -> str:
+    """The photo family for photos ("photos" or "photos:FOLDER"), else the recommended one."""
+    is_photos = (dataset or "").strip().lower().split(":")[0] == "photos"  # aecore.data.PHOTOS
+    return PHOTO_FAMILY if is_photos else RECOMMENDED_FAMILY
 
 
 def get_family(name: str) -> Family:

@@ -84,6 +84,28 @@ def load_image_file(path: str | Path, input_shape: tuple[int, int, int], **optio
     return convert_for_model(data, input_shape, name=path.name, **options)
 
 
+def read_photo(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[str]]:
+    """Untrusted bytes -> the photo at full size, (h, w, 1) grey or (h, w, 3) colour float32 in [0, 1],
+    and notes. The same guards as convert_for_model (size cap, decompression bombs, odd modes); no resizing."""
+    image, notes = _read_with_notes(data, name)
+    flat, flat_notes = _flatten(image)  # "L" or "RGB", 8 bits
+    pixels = np.asarray(flat, dtype=np.float32) / 255.0
+    return (pixels[..., None] if pixels.ndim == 2 else pixels), notes + flat_notes
+
+
+def read_photo_file(path: str | Path) -> tuple[np.ndarray, list[str]]:
+    """read_photo for a file on disk; checks the size cap before reading."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        data = b"" if size > MAX_UPLOAD_BYTES else path.read_bytes()
+    except OSError as error:
+        raise errors.ImageError(f"Cannot read {path}: {error.strerror or error}.") from error
+    if size > MAX_UPLOAD_BYTES:
+        raise errors.ImageError(imagemessages.too_many_bytes(path.name, size, MAX_UPLOAD_BYTES))
+    return read_photo(data, path.name)
+
+
 def convert_image(
     image: Image.Image,
     input_shape: tuple[int, int, int],

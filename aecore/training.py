@@ -5,6 +5,7 @@ cancelled or failed run leaves nothing half-written behind.
 """
 
 import dataclasses
+import importlib
 import json
 import math
 import os
@@ -221,6 +222,9 @@ def train(
     `callbacks` are extra Keras callbacks (bench/reference.py records the test loss with one).
     """
     spec = families.get_family(family)
+    if "trainer" in spec.extra:  # a family with its own data flow (photo: noisy patches of variable-size photos)
+        trainer = importlib.import_module(spec.extra["trainer"])
+        return trainer.train(dataset, latent_dim, options, config, progress, cancel, callbacks)
     latent_dim = spec.latent_dim if latent_dim is None else latent_dim
     config = config or TrainConfig()
     images = dataset.x_train[: config.max_train_images] if config.max_train_images else dataset.x_train

@@ -42,12 +42,19 @@ def _card(store, entry):
     meta, result = entry.meta, entry.meta.get("metrics", {})
     with st.container(border=True):
         st.markdown(f"**{entry.name}** · {meta['family']} · {meta.get('dataset')} · latent {meta.get('latent_dim')}")
-        if result:
+        if meta["family"] == "photo":  # any size, scored on held-out photos; used on the Denoise page only
+            st.caption(f"held-out photos at σ 25: {result.get('test_psnr_noisy_sigma25', 0):.1f} → "
+                       f"{result.get('test_psnr_sigma25', 0):.1f} dB · {meta.get('params', 0):,} parameters · "
+                       f"trained in {meta.get('train_seconds', 0):.0f} s")
+        elif result:
             st.caption(f"test BCE {result.get('test_bce', 0):.4f} · PSNR {result.get('test_psnr', 0):.1f} dB · "
                        f"SSIM {result.get('test_ssim', 0):.3f} · {meta.get('params', 0):,} parameters · "
                        f"trained in {meta.get('train_seconds', 0):.0f} s")
         use, download, rename, delete = st.columns(4)
-        use.button("Explore", key=f"use-{entry.name}", on_click=_use, args=(meta,))
+        if meta["family"] == "photo":
+            use.page_link("views/denoise.py", label="Denoise photos", icon=":material/photo:")
+        else:
+            use.button("Explore", key=f"use-{entry.name}", on_click=_use, args=(meta,))
         download.download_button("Download", store.archive(entry.name), f"{entry.name}.zip", "application/zip",
                                  key=f"download-{entry.name}")
         with rename.popover("Rename"):

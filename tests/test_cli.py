@@ -37,11 +37,13 @@ def test_train_fashion_mnist_conv_end_to_end_then_use_it(tmp_path, fashion_small
     shirt = np.full((60, 40), 230, np.uint8)
     shirt[10:50, 8:32] = 40  # a dark garment on a light background: it gets inverted
     Image.fromarray(shirt).save(picture)
-    denoised = run("denoise", "fm", str(picture), "--noise-level", "0.4", "--out", str(tmp_path / "out.png"), store=store)
+    denoised = run("denoise", "fm", str(picture), "--noise-level", "0.4", "--out", str(tmp_path / "out.png"),
+                   "--compare", str(tmp_path / "strip.png"), store=store)
     assert denoised.returncode == 0, denoised.stderr[-1500:]
     report = json.loads(denoised.stdout.strip().splitlines()[-1])
     assert report["psnr_denoised"] > report["psnr_noisy"]
-    assert Image.open(tmp_path / "out.png").size == (3 * 28, 28)
+    assert Image.open(tmp_path / "strip.png").size == (3 * 28, 28)
+    assert Image.open(tmp_path / "out.png").size == (28, 28)  # a 28x28 model writes its own output alone
 
     exported = run("export", "fm", "--limit", "100", "--out", str(tmp_path / "export"), store=store)
     assert exported.returncode == 0 and (tmp_path / "export" / "projector.zip").is_file()

@@ -1,4 +1,5 @@
-"""Denoise: how well the model cleans noisy inputs, on test images and on your own uploads."""
+"""Denoise: your own photos at full size (a photo model), then how well the sidebar's 28x28 model cleans
+noisy test images and your own small pictures."""
 
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import streamlit as st
 from aecore import images as image_files
 from aecore import metrics, noise
 from aecore.errors import AecoreError
-from dashboard import plots, ui
+from dashboard import photo_denoise, plots, ui
 
 IMAGES = 6  # test images in the slider figure
 CURVE_IMAGES = 100  # test images behind each PSNR curve
@@ -17,6 +18,12 @@ KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "mas
 
 context = ui.sidebar()
 st.title("Denoise")
+st.caption("Which model serves which upload: **photos** (any size, grey or colour) go through a photo model at "
+           "full size, just below; **digit and clothing pictures** go through the 28x28 model picked in the "
+           "sidebar, further down.")
+photo_denoise.section()
+st.divider()
+st.subheader("Test images and small pictures")
 ui.require_model(context, "Denoising")
 st.caption("A denoising autoencoder sees corrupted images during training and learns to output the clean ones. "
            "Any autoencoder cleans a little, because its code has no room for the noise; compare them below.")

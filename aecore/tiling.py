@@ -1,0 +1,102 @@
+"""Full-resolution denoising with a photo model, in overlapping tiles so memory stays bounded.
+
+The photo is padded once (a few mirrored pixels, then up to a multiple of 4 so the stride-2 grids
+line up), cut into tiles whose cores start on multiples of 4, and each tile carries an overlap of the
+network's receptive radius on every side. An output pixel therefore sees exactly the pixels it would
+see in one whole-image pass: the tiled result equals the whole pass up to float rounding
+(tests/test_photos.py checks 1e-4). Grey photos go through as three equal channels and come back as
+their mean, so grey stays grey and colour stays colour.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from aecore import photonet
+from aecore.errors import ModelError
+
+BORDER = 8  # mirrored pixels around the photo so its edges are not denoised against zero padding
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    tile: int = 1024  # core side of one tile in pixels (a multiple of 4); ~1 MP per model call
+    overlap: int | None = None  # pixels of context on each side; None: the model's receptive radius
+
+
+def _call(autoencoder):
+    """The model as a graph for any (1, h, w, 3) input: traced once per model, not per size."""
+    functions = autoencoder.__dict__.setdefault("_compiled", {})
+    if "photo" not in functions:
+        model = autoencoder.model
+        spec = tf.TensorSpec((None, None, None, photonet.CHANNELS), tf.float32)
+        functions["photo"] = tf.function(lambda inputs: model(inputs, training=False), input_signature=[spec])
+    return functions["photo"]
+
+
+def _checked(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[-1] not in (1, 3) or min(image.shape[:2]) < 1:
+        raise ModelError(f"a photo must be (height, width) or (height, width, 1 or 3); got shape {image.shape}")
+    return image
+
+
+def _starts(length: int, core: int) -> list[int]:
+    return list(range(0, length, core))
+
+
+def denoise(autoencoder, image: np.ndarray, config: TileConfig | None = None,
+            progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """(h, w, c) in [0, 1] -> (h, w, c) denoised, c = 1 or 3 as given; `progress(done, total)` per tile."""
+    config = config or TileConfig()
+    if config.tile < photonet.SIZE_MULTIPLE or config.tile % photonet.SIZE_MULTIPLE:
+        raise ModelError(f"tile must be a positive multiple of {photonet.SIZE_MULTIPLE}; got {config.tile}")
+    if autoencoder.family != "photo":
+        raise ModelError(f"model {autoencoder.name!r} is a {autoencoder.family} model; full-size denoising "
+                         "needs a photo model (train one with `python -m aecore train --dataset photos`)")
+    image = _checked(image)
+    height, width, channels = image.shape
+    colour = np.repeat(image, 3, axis=-1) if channels == 1 else image
+    padded = _pad(colour)  # (H, W, 3), H and W multiples of 4
+    overlap = config.overlap
+    if overlap is None:
+        overlap = photonet.receptive_radius(photonet.PhotoOptions(**_options(autoencoder)))
+    overlap = -(-overlap // photonet.SIZE_MULTIPLE) * photonet.SIZE_MULTIPLE
+    output = np.empty_like(padded)
+    call = _call(autoencoder)
+    rows, columns = _starts(padded.shape[0], config.tile), _starts(padded.shape[1], config.tile)
+    total, done = len(rows) * len(columns), 0
+    for top in rows:
+        for left in columns:
+            bottom, right = min(top + config.tile, padded.shape[0]), min(left + config.tile, padded.shape[1])
+            y0, x0 = max(0, top - overlap), max(0, left - overlap)
+            y1, x1 = min(padded.shape[0], bottom + overlap), min(padded.shape[1], right + overlap)
+            result = keras.ops.convert_to_numpy(call(padded[None, y0:y1, x0:x1]))[0]
+            output[top:bottom, left:right] = result[top - y0 : bottom - y0, left - x0 : right - x0]
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    denoised = output[BORDER : BORDER + height, BORDER : BORDER + width]  # a view: no second full-size copy
+    np.clip(denoised, 0.0, 1.0, out=denoised)
+    return denoised.mean(axis=-1, keepdims=True) if channels == 1 else denoised
+
+
+def _options(autoencoder) -> dict:
+    options = dict(autoencoder.options or {})
+    return {"widths": tuple(options.get("widths", photonet.PhotoOptions.widths)),
+            "blocks": int(options.get("blocks", photonet.PhotoOptions.blocks))}
+
+
+def _pad(image: np.ndarray) -> np.ndarray:
+    """Mirror BORDER pixels on every side, then more at the bottom and right up to multiples of 4."""
+    height, width = image.shape[:2]
+    multiple = photonet.SIZE_MULTIPLE
+    extra_height = -(height + 2 * BORDER) % multiple
+    extra_width = -(width + 2 * BORDER) % multiple
+    pads = ((BORDER, BORDER + extra_height), (BORDER, BORDER + extra_width), (0, 0))
+    return np.pad(image, pads, mode="symmetric")

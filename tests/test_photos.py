@@ -1,0 +1,221 @@
+"""Photo denoising: the photo split, a tiny real photo model, tiled inference, round trips, guards.
+
+Cheap on purpose: one tiny model (a few thousand weights, 60 steps of 64x64 patches) trained once for
+the module on the real bundled photos; every other test reuses it.
+"""
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aecore import data, denoising, images, photos, tiling, training
+from aecore.errors import DatasetError, ImageError, ModelError, TrainingError
+
+TINY = {"widths": (8, 8), "blocks": 1}
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    pytest.importorskip("skimage")
+    return data.load_dataset("photos")
+
+
+@pytest.fixture(scope="module")
+def tiny_model(bundled):
+    """A real photo model, trained briefly on the training photos (held-out photos never seen)."""
+    original = photos.STEPS_PER_EPOCH
+    photos.STEPS_PER_EPOCH = 30
+    try:
+        config = training.TrainConfig(epochs=2, batch_size=16, learning_rate=3e-3)
+        return training.train("photo", bundled, 8, TINY, config)
+    finally:
+        photos.STEPS_PER_EPOCH = original
+
+
+def png_bytes(pixels: np.ndarray, mode: str | None = None, format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width x height with junk pixel data (as in test_images.py): only the header is sound."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 8)) + chunk(b"IEND", b"")
+
+
+def test_bundled_split_never_shares_a_photo(bundled):
+    train_names, test_names = [p.name for p in bundled.train], [p.name for p in bundled.test]
+    assert set(train_names).isdisjoint(test_names) and len(set(train_names)) == len(train_names)
+    assert set(test_names) == set(photos.HELD_OUT) and len(train_names) >= 12
+    for held_out in bundled.test:  # not the same pixels under another name either
+        assert not any(p.pixels.shape == held_out.pixels.shape and np.array_equal(p.pixels, held_out.pixels)
+                       for p in bundled.train)
+    assert {p.pixels.shape[-1] for p in bundled.train} == {1, 3}  # grey and colour
+
+
+def test_a_folder_of_photos_splits_by_image(tmp_path):
+    random = np.random.default_rng(0)
+    for number in range(6):
+        pixels = random.integers(0, 255, (40 + number, 50, 3), dtype=np.uint8)
+        (tmp_path / f"photo{number}.png").write_bytes(png_bytes(pixels))
+    dataset = data.load_dataset(f"photos:{tmp_path}", seed=3)
+    names = [p.name for p in dataset.train] + [p.name for p in dataset.test]
+    assert sorted(names) == [f"photo{number}.png" for number in range(6)] and len(dataset.test) == 1
+    assert dataset.train[0].pixels.shape[-1] == 3
+    with pytest.raises(DatasetError, match="is not a folder of photos"):
+        photos.load_photos(str(tmp_path / "no-such-folder"))
+    (tmp_path / "one").mkdir()
+    with pytest.raises(DatasetError, match="holds 0 photo"):
+        photos.load_photos(str(tmp_path / "one"))
+
+
+def test_the_photo_family_refuses_small_image_datasets(digits):
+    with pytest.raises(TrainingError, match="trains on full-size photos, not on 'digits'"):
+        training.train("photo", digits)
+
+
+def test_tiled_result_equals_one_whole_pass(tiny_model, bundled):
+    photo = bundled.test[0].pixels[:150, :203]  # odd sizes: padding and stride grids must still line up
+    whole = tiling.denoise(tiny_model, photo, tiling.TileConfig(tile=4096))
+    calls = []
+    tiled = tiling.denoise(tiny_model, photo, tiling.TileConfig(tile=32), progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1][0] == calls[-1][1] == len(calls) > 20
+    assert np.abs(tiled - whole).max() < 1e-4
+    with pytest.raises(ModelError, match="multiple of 4"):
+        tiling.denoise(tiny_model, photo, tiling.TileConfig(tile=30))
+
+
+@pytest.mark.parametrize("mode, shape", [("RGB", (37, 53, 3)), ("L", (41, 29))])
+def test_colour_and_grey_keep_size_and_mode(tiny_model, tmp_path, mode, shape):
+    pixels = np.random.default_rng(1).integers(0, 255, shape, dtype=np.uint8)
+    result = denoising.denoise_bytes(tiny_model, png_bytes(pixels), "upload.png", level=0.1)
+    assert result.full_size and result.denoised.shape[:2] == shape[:2]
+    denoising.write_image(tmp_path / "out.png", result.denoised)
+    with Image.open(tmp_path / "out.png") as written:
+        assert written.mode == mode and written.size == (shape[1], shape[0])
+
+
+def test_save_and_load_give_the_same_outputs(tiny_model, store, bundled):
+    entry = store.save(tiny_model, "tiny-photo")
+    loaded = store.load(entry.name)
+    photo = bundled.test[1].pixels[:64, :96]
+    assert loaded.family == "photo" and entry.meta["input_shape"] == [None, None, 3]
+    assert np.abs(tiling.denoise(loaded, photo) - tiling.denoise(tiny_model, photo)).max() < 1e-6
+
+
+def test_a_held_out_photo_gains_psnr_through_the_cli(tiny_model, bundled, tmp_path):
+    root = tmp_path / "models"
+    from aecore.store import ModelStore
+
+    ModelStore(root).save(tiny_model, "tiny")
+    camera = next(p for p in bundled.test if p.name == "camera").pixels[100:300, 150:350, 0]
+    (tmp_path / "camera.png").write_bytes(png_bytes(np.round(camera * 255).astype(np.uint8)))
+    command = [sys.executable, "-m", "aecore", "denoise", "tiny", str(tmp_path / "camera.png"), "--noise-level",
+               "0.12", "--out", str(tmp_path / "out.png"), "--compare", str(tmp_path / "strip.png")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "AECORE_STORE": str(root)})
+    assert result.returncode == 0, result.stderr[-1500:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["psnr_denoised"] > report["psnr_noisy"] + 1.0, report
+    assert report["mode"] == "L" and Image.open(tmp_path / "out.png").size == (200, 200)
+    assert Image.open(tmp_path / "strip.png").size == (600, 200)
+
+
+def test_upload_guards_hold_at_full_size(tiny_model):
+    with pytest.raises(ImageError, match=r"49,000,000 pixels \(7000x7000\); the limit is 40,000,000"):
+        denoising.denoise_bytes(tiny_model, png_header_only(7000, 7000), "bomb.png")  # refused from its header
+    with pytest.raises(ImageError, match="the upload limit is 10 MB"):
+        denoising.denoise_bytes(tiny_model, b"\x89PNG" + bytes(images.MAX_UPLOAD_BYTES), "huge.png")
+    sixteen_bit = Image.fromarray(np.full((20, 30), 40000, np.uint16))
+    buffer = io.BytesIO()
+    sixteen_bit.save(buffer, format="PNG")
+    pixels, notes = images.read_photo(buffer.getvalue(), "deep.png")
+    assert pixels.shape == (20, 30, 1) and abs(float(pixels.mean()) - 40000 / 65535) < 0.01 and notes
+    rgba = png_bytes(np.full((10, 12, 4), 128, np.uint8), "RGBA")
+    assert images.read_photo(rgba, "alpha.png")[0].shape == (10, 12, 3)
+
+
+def test_user_errors_say_what_to_do(tiny_model, digits, tmp_path):
+    with pytest.raises(ImageError, match="names no format"):
+        denoising.write_image(tmp_path / "out.tiff", np.zeros((4, 4, 3)))
+    with pytest.raises(ModelError, match="Unknown noise kind"):
+        denoising.denoise_bytes(tiny_model, png_bytes(np.zeros((8, 8), np.uint8)), "x.png", kind="pink")
+    from aecore import families
+
+    with pytest.raises(ModelError, match="widths must be two positive integers"):
+        families.get_family("photo").build((None, None, 3), 8, families.make_options("photo", {"widths": (8, 8, 8)}))
+    assert families.default_family("photos") == "photo" and families.default_family("photos:/x") == "photo"
+    assert families.default_family("digits") == "conv"
+
+
+# ---------------------------------------------------------------- the Denoise page's photo flow
+
+
+@pytest.fixture
+def page_store(tmp_path, tiny_model, digits, monkeypatch):
+    """A store with a small digits model (the page's 28x28 part) and the tiny photo model."""
+    from aecore.store import ModelStore
+
+    root = tmp_path / "models"
+    monkeypatch.setenv("AECORE_STORE", str(root))
+    config = training.TrainConfig(epochs=1, batch_size=256, patience=0, max_train_images=300)
+    ModelStore(root).save(training.train("dense", digits, 8, None, config), "digits-dense")
+    ModelStore(root).save(tiny_model, "tiny-photo")
+    return root
+
+
+def run_denoise_page(**state):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "views" / "denoise.py"), default_timeout=120)
+    app.session_state["dataset"] = "digits"
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app
+
+
+def test_the_page_denoises_a_photo_at_full_size(page_store, bundled):
+    coffee = next(p for p in bundled.test if p.name == "coffee").pixels[:120, :160]
+    data = png_bytes(np.round(coffee * 255).astype(np.uint8))
+    app = run_denoise_page()
+    assert "tiny-photo" in " ".join(caption.value for caption in app.caption)
+    app.file_uploader(key="photo_upload").set_value(("coffee.png", data, "image/png")).run()
+    assert not app.exception, [item.value for item in app.exception]
+    assert any("160×120 px, colour" in caption.value for caption in app.caption)
+    labels = [button.label for button in app.get("download_button")]
+    assert "Denoised photo, full size (160×120 PNG)" in labels
+    app.slider(key="photo_noise").set_value(25).run()
+    psnr = next(metric for metric in app.metric if metric.label == "PSNR against your original")
+    assert float(psnr.value.split()[0]) > 20 and psnr.delta.startswith("+")  # the model gains on the noisy input
+    app.toggle(key="photo_classical").set_value(True).run()
+    assert not app.exception, [item.value for item in app.exception]
+    captions = [picture.caption for element in app.get("image") for picture in element.proto.imgs]
+    names = sorted(caption.split(" · ")[0] for caption in captions)  # the tree lists them column by column
+    assert names == sorted(["original", "noisy input", "photo model", "non-local means", "wavelet", "total variation"])
+    assert sum(caption.endswith(" dB") for caption in captions) == 5  # each scored against the original
+
+
+def test_the_page_offers_to_train_a_photo_model_when_there_is_none(tmp_path, digits, monkeypatch):
+    from aecore.store import ModelStore
+
+    monkeypatch.setenv("AECORE_STORE", str(tmp_path / "models"))
+    config = training.TrainConfig(epochs=1, batch_size=256, patience=0, max_train_images=300)
+    ModelStore(tmp_path / "models").save(training.train("dense", digits, 8, None, config), "digits-dense")
+    app = run_denoise_page()
+    assert [button.label for button in app.button if button.key == "train_photo"] == ["Train a photo model (about 10 minutes)"]
+    assert any("no photo model yet" in info.value for info in app.info)

@@ -250,6 +250,13 @@ def command_evaluate(arguments):
     from aecore import metrics
 
     autoencoder, dataset = _model_and_data(arguments)
+    if autoencoder.family == "photo":  # photos of any size: held-out PSNR at sigma 25 (aecore.photos)
+        from aecore import photos
+
+        scores = photos.held_out_psnr(autoencoder, dataset.test)
+        print(json.dumps({"name": arguments.name, "family": "photo", "dataset": dataset.name,
+                          "params": autoencoder.count_params(), **{f"test_{key}_sigma25": value for key, value in scores.items()}}))
+        return
     summary = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
     print(json.dumps({"name": arguments.name, "family": autoencoder.family, "dataset": dataset.name,
                       "latent_dim": autoencoder.latent_dim, "params": autoencoder.count_params(),
@@ -277,6 +284,9 @@ def command_export(arguments):
     from aecore import projections
 
     autoencoder, dataset = _model_and_data(arguments)
+    if autoencoder.family == "photo":
+        raise AecoreError(f"{arguments.name!r} is a photo model: its code is a feature map the size of each photo, "
+                          "so there are no per-image codes to export; export a model of a 28x28 dataset")
     pictures = dataset.x_test[: arguments.limit]
     labels = dataset.y_test[: arguments.limit] if dataset.y_test is not None else None
     codes = autoencoder.encode(pictures)

@@ -219,3 +219,16 @@ def test_the_page_offers_to_train_a_photo_model_when_there_is_none(tmp_path, dig
     app = run_denoise_page()
     assert [button.label for button in app.button if button.key == "train_photo"] == ["Train a photo model (about 10 minutes)"]
     assert any("no photo model yet" in info.value for info in app.info)
+
+
+def test_evaluate_scores_held_out_photos_and_export_explains_why_not(tiny_model, tmp_path, capsys):
+    from aecore import cli
+    from aecore.store import ModelStore
+
+    root = str(tmp_path / "models")
+    ModelStore(root).save(tiny_model, "tiny")
+    assert cli.main(["evaluate", "tiny", "--store", root]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["family"] == "photo" and report["test_psnr_sigma25"] > report["test_psnr_noisy_sigma25"]
+    assert cli.main(["export", "tiny", "--out", str(tmp_path / "export"), "--store", root]) == 2
+    assert "is a photo model: its code is a feature map" in capsys.readouterr().err

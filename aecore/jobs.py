@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -269,6 +270,9 @@ class _CancelFile:
 
 
 def _stop_on_sigterm(flag: _CancelFile):
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only; the cancel file still stops training within a batch
+
     def handler(signum, frame):
         if flag.is_set():  # a SIGTERM meant for an earlier job of this worker is ignored
             raise TrainingCancelled(STOPPED)
@@ -321,7 +325,8 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
 
         traceback.print_exc()
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     meta = state.pop("meta", None)
     _write(job.path / "state.json", {**state, "finished": time.time()})
     return {**state, "meta": meta}

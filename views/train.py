@@ -45,7 +45,8 @@ def live_jobs():
         if state["status"] == "queued":
             st.info(f"Queued: {job.spec.family} on {job.spec.dataset}, number {job.position} in the queue "
                     f"({runner.max_jobs} at a time; `AECORE_MAX_JOBS` sets it).", icon=":material/schedule:")
-            st.button("Cancel", key=f"cancel-{job.id}", on_click=runner.cancel, args=(job.id,), type="secondary")
+            st.button("Stop", key=f"stop-{job.id}", on_click=runner.cancel, args=(job.id,), type="secondary",
+                      help="It never starts; nothing is saved.")
             continue
         st.subheader(f"Training {job.spec.family} on {job.spec.dataset}")
         progress = job.progress

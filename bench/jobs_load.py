@@ -52,7 +52,7 @@ def session(picks: int, offset: int, seconds: list, errors: list):
     app.switch_page("views/feature_maps.py")
     app.run()  # the first page: model load, caches
     for pick in range(picks):
-        index = (offset * 37 + pick * 13 + 1) % 360
+        index = (offset * 37 + pick * 13 + 1) % 300  # digits has 300 test images (0..299)
         started = time.perf_counter()
         next(box for box in app.number_input if box.label == "Test image").set_value(index).run()
         seconds.append(time.perf_counter() - started)
@@ -138,17 +138,29 @@ class ProcessTraining:
         jobs.cancel(self.folder, self.job.id)
 
 
-def cli_alone_rate(root: Path) -> float:
-    """Batches per second of `python -m aecore train` with nothing else running (the same model and batch)."""
-    command = [sys.executable, "-m", "aecore", "train", "--family", "conv", "--dataset", "digits", "--latent-dim", "16",
-               "--epochs", "15", "--batch-size", "32", "--patience", "0", "--quiet", "--store", str(root / "cli")]
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    from aecore import data
+class CliTraining(ProcessTraining):
+    """`python -m aecore train` in a terminal (not niced), watched through the job record it writes."""
 
-    images = len(data.load_dataset("digits").x_train)
-    batches = -(-(images - round(images * 0.1)) // 32)  # as training.split_validation holds out 10%
-    return answer["epochs_run"] * batches / answer["train_seconds"]
+    def __init__(self, root: Path):
+        from aecore import jobs
+
+        self.folder = jobs.jobs_folder(root / "cli")
+        command = [sys.executable, "-m", "aecore", "train", "--family", "conv", "--dataset", "digits", "--latent-dim", "16",
+                   "--epochs", str(TRAINING["epochs"]), "--batch-size", str(TRAINING["batch_size"]), "--patience", "0",
+                   "--quiet", "--store", str(root / "cli")]
+        self.process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while not (self.folder.is_dir() and jobs.list_jobs(self.folder)) and time.time() < deadline:
+            time.sleep(0.2)
+        self.job = jobs.list_jobs(self.folder)[-1]
+        self.samples, self._watching = [], True
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
+
+    def stop(self):
+        super().stop()
+        self.process.wait()
 
 
 def scenario(name, sessions, picks, training_factory):
@@ -172,7 +184,7 @@ def scenario(name, sessions, picks, training_factory):
     return row
 
 
-def training_alone(training_factory, seconds: float = 20.0):
+def training_alone(training_factory, label: str, seconds: float = 20.0):
     """The training's speed with no session at all: what running it as a job (or a thread) costs by itself."""
     training = training_factory()
     deadline = time.time() + 120
@@ -183,7 +195,7 @@ def training_alone(training_factory, seconds: float = 20.0):
     time.sleep(seconds)
     rate = training.rate(since)
     training.stop()
-    print(f"| training alone, no sessions | | | | | {rate:.1f} | |", flush=True)
+    print(f"| {label} | | | | | {rate:.1f} | |", flush=True)
 
 
 def main():
@@ -196,13 +208,13 @@ def main():
     root = Path(arguments.store or tempfile.mkdtemp(prefix="jobs-load-"))
     os.environ["AECORE_STORE"], os.environ["AECORE_OFFLINE"] = str(root), "1"
     prepare_store(root)
-    if not arguments.skip_cli:
-        print(f"CLI alone: {cli_alone_rate(root):.1f} batches/s (conv-16, digits, batch 32)", flush=True)
     factory = (lambda: ProcessTraining(root)) if arguments.runner == "process" else ThreadTraining
-    print(f"\nrunner: {arguments.runner}; picks per session: {arguments.picks}\n")
+    print(f"runner: {arguments.runner}; picks per session: {arguments.picks}\n")
     print("| scenario | picks | p50 | p95 | max | training batches/s | wrong pictures |")
     print("|---|---|---|---|---|---|---|")
-    training_alone(factory)
+    if not arguments.skip_cli:
+        training_alone(lambda: CliTraining(root), "`python -m aecore train` alone")
+    training_alone(factory, f"the training alone ({arguments.runner}), no sessions")
     scenario("idle, 1 session", 1, arguments.picks, None)
     scenario("1 session + training", 1, arguments.picks, factory)
     scenario("8 sessions + training", 8, arguments.picks, factory)

@@ -60,7 +60,7 @@ QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST, conv first (b
     # The denoiser starts from the quick conv model's weights (same layers; from scratch if it is missing).
     ("denoising", 32, {"noise_level": 0.4}, dict(epochs=1, max_train_images=24000, batch_size=64, learning_rate=2e-3,
                                                  schedule="cosine", warm_start="quick-conv-32")),
-    ("dense", 32, {}, dict(epochs=2, max_train_images=54000, learning_rate=4e-3, schedule="cosine")),
+    ("dense", 32, {}, dict(epochs=2, max_train_images=54000, batch_size=128, learning_rate=4e-3, schedule="cosine")),
 ]
 
 

@@ -16,7 +16,7 @@ CURVE_IMAGES = 100  # test images behind each PSNR curve
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "masking": "Masking"}
 
-context = ui.sidebar()
+context = ui.sidebar(page="denoise")
 st.title("Denoise")
 st.caption("Which model serves which upload: **photos** (any size, grey or colour) go through a photo model at "
            "full size, just below; **digit and clothing pictures** go through the 28x28 model picked in the "

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import ui
 from dashboard.jobs import quick_start_specs
 
-context = ui.sidebar(watch_store=True)
+context = ui.sidebar(page="home", watch_store=True)
 runner = ui.job_runner()
 
 st.title("Autoencoder Explorer")

@@ -6,7 +6,7 @@ from aecore import families, training
 from dashboard import forms, importer, plots, ui
 from dashboard.jobs import JobSpec
 
-context = ui.sidebar(watch_store=True)
+context = ui.sidebar(page="train", watch_store=True)
 runner = ui.job_runner()
 st.title("Train / load")
 st.caption("Training runs in the background: explore other pages meanwhile; the model lands in the store when done.")

@@ -24,7 +24,7 @@ def wait_until(check, timeout: float = 30, interval: float = 0.25, what: str = "
             last = check()
         except Exception as error:  # noqa: BLE001  an element mid-rerender; try again until the deadline
             last = error
-        if last and not isinstance(last, Exception):
+        if isinstance(last, np.ndarray) or (last and not isinstance(last, Exception)):  # an array is a result
             return last
         if time.monotonic() > deadline:
             raise AssertionError(f"waited {timeout:.0f} s for {what}; last seen: {last!r}")

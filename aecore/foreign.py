@@ -209,17 +209,17 @@ def split_single(model: keras.Model, settings: ImportSettings) -> tuple[keras.Mo
     output = _call(model, (fed,), {})
     if isinstance(output, (list, tuple)):
         raise ImportRefused(f"the model gives {len(output)} outputs; an autoencoder gives one image")
+    decoded = _adapted_output(output, image_shape, settings, "the model")  # a classifier stops here
     flat = keras.Model(image, output)
-    found = choose_bottleneck(candidates(flat), settings.bottleneck)
-    chosen, bottleneck = found
+    layer_outputs = candidates(flat)
+    chosen, bottleneck = choose_bottleneck(layer_outputs, settings.bottleneck)
     check_cut(flat, bottleneck, chosen.layer)
-    decoded = _adapted_output(output, image_shape, settings, "the model")
     encoder = keras.Model(image, bottleneck, name="encoder")
     code = keras.Input(chosen.shape, name=f"{ADAPTER_PREFIX}code")
     known = _walk(keras.Model(image, decoded), {id(bottleneck): code})
     decoder = keras.Model(code, known[id(decoded)], name="decoder")
     facts = {"kind": "single", "bottleneck": chosen.layer, "image_shape": list(image_shape),
-             "candidates": [[candidate.layer, list(candidate.shape)] for candidate, _ in candidates(flat)]}
+             "candidates": [[candidate.layer, list(candidate.shape)] for candidate, _ in layer_outputs]}
     return encoder, decoder, facts
 
 

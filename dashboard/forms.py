@@ -34,7 +34,7 @@ def family_options(family_name: str) -> dict:
 
 def _use(meta: dict):
     """Callback: runs before the script, so it may set the sidebar's widget state."""
-    st.session_state["dataset"] = meta.get("dataset")
+    st.session_state["dataset"] = st.session_state["dataset_pick"] = meta.get("dataset")
     st.session_state["model"] = meta.get("name")
 
 
@@ -47,9 +47,10 @@ def _card(store, entry):
                        f"{result.get('test_psnr_sigma25', 0):.1f} dB · {meta.get('params', 0):,} parameters · "
                        f"trained in {meta.get('train_seconds', 0):.0f} s")
         elif result:
+            origin = f"imported from {meta['imported_from']}" if meta.get("imported_from") else \
+                f"trained in {meta.get('train_seconds', 0):.0f} s"
             st.caption(f"test BCE {result.get('test_bce', 0):.4f} · PSNR {result.get('test_psnr', 0):.1f} dB · "
-                       f"SSIM {result.get('test_ssim', 0):.3f} · {meta.get('params', 0):,} parameters · "
-                       f"trained in {meta.get('train_seconds', 0):.0f} s")
+                       f"SSIM {result.get('test_ssim', 0):.3f} · {meta.get('params', 0):,} parameters · {origin}")
         use, download, rename, delete = st.columns(4)
         if meta["family"] == "photo":
             use.page_link("views/denoise.py", label="Denoise photos", icon=":material/photo:")

@@ -55,10 +55,10 @@ class JobRunner:
 QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST, conv first (bench/RESULTS.md, "Quick start")
     # One pass over many images with a short cosine schedule beat many passes over 6,000 images at the same
     # cost (conv: 18.8 dB against 18.2 dB; dense: 17.8 dB against 15.9 dB test PSNR).
-    ("conv", 32, {}, dict(epochs=1, max_train_images=40000, batch_size=64, learning_rate=3e-3, schedule="cosine")),
+    ("conv", 32, {}, dict(epochs=1, max_train_images=36000, batch_size=64, learning_rate=3e-3, schedule="cosine")),
     ("vae", 2, {}, dict(epochs=4, max_train_images=20000, learning_rate=3e-3, schedule="cosine")),
     # The denoiser starts from the quick conv model's weights (same layers; from scratch if it is missing).
-    ("denoising", 32, {"noise_level": 0.4}, dict(epochs=1, max_train_images=24000, batch_size=64, learning_rate=2e-3,
+    ("denoising", 32, {"noise_level": 0.4}, dict(epochs=1, max_train_images=28000, batch_size=64, learning_rate=2e-3,
                                                  schedule="cosine", warm_start="quick-conv-32")),
     ("dense", 32, {}, dict(epochs=2, max_train_images=54000, batch_size=128, learning_rate=4e-3, schedule="cosine")),
 ]

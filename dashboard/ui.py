@@ -105,11 +105,16 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
     models landing (pages that wait for them)."""
     entries, problems = model_store().scan()
     names = _available_datasets()
+    state = st.session_state
+    # Set from code on every run: on another page the select box is a new widget, which ignores the value the
+    # old one left under its key and starts on its first option; `dataset_pick` keeps the choice as well.
     newest = entries[0].meta.get("dataset") if entries else None
     default = newest if newest in names else data.default_dataset_name()
-    st.session_state.setdefault("dataset", default if default in names else names[0])
+    state["dataset"] = next(name for name in (state.get("dataset"), state.get("dataset_pick"), default, names[0])
+                            if name in names)
     with st.sidebar:
-        dataset_name = st.selectbox("Dataset", names, key="dataset", help="The images you explore and train on.")
+        dataset_name = state["dataset_pick"] = st.selectbox("Dataset", names, key="dataset",
+                                                            help="The images you explore and train on.")
         current = dataset(dataset_name)
         fitting = [entry for entry in entries if tuple(entry.meta.get("input_shape", ())) == current.input_shape]
         model_name = _model_picker(page, dataset_name, fitting) if fitting else None

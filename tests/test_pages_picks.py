@@ -123,3 +123,21 @@ def test_a_model_the_user_picks_stays_picked_on_every_page(app):
     next(button for button in app.sidebar.button if button.label == "Let each page pick").click().run()
     app.switch_page("views/latent_sampler.py").run()
     assert sidebar_model(app)[0] == "quick-vae"
+
+
+def test_the_dataset_picked_stays_picked_on_every_page(quick_store, monkeypatch):
+    from aecore import data
+
+    monkeypatch.setenv("AECORE_STORE", str(quick_store))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # no dataset preset in its state
+
+    available = [info.name for info in data.list_datasets() if info.available]
+    other = next((name for name in available if name != "digits"), None)
+    if other is None:
+        pytest.skip("only digits is available here")
+    app.switch_page("views/home.py").run()
+    next(select for select in app.sidebar.selectbox if select.label == "Dataset").set_value(other).run()
+    for page in ("views/latent_map.py", "views/reconstructions.py", "views/train.py"):
+        app.switch_page(page).run()
+        assert not app.exception, [item.value for item in app.exception]
+        assert next(select for select in app.sidebar.selectbox if select.label == "Dataset").value == other, page

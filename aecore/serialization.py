@@ -6,6 +6,7 @@ names must be on an allow-list, (3) it is loaded in a separate process, and only
 """
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -15,7 +16,7 @@ from aecore.errors import ImportRefused, StoreError
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 INSPECT_TIMEOUT = 180  # seconds for the separate process (TensorFlow alone takes ~4 s to import)
-MINIMUM_KERAS = (3, 11)
+MINIMUM_KERAS = (3, 12)
 ALLOWED_MODULES = ("keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints",
                    "keras.optimizers", "keras.losses", "keras.metrics", "keras.src.")
 ALLOWED_TOP_LEVEL = {"Functional", "Sequential", "Model", "DTypePolicy", "FloatDTypePolicy"}
@@ -88,7 +89,7 @@ def check_config(config: dict) -> list[tuple]:
 def inspect_file(path: Path) -> dict:
     """Static checks of a .keras archive, without loading any of it into this process."""
     if keras_version() < MINIMUM_KERAS:
-        raise ImportRefused("importing needs Keras >= 3.11 (older versions have known safe_mode bypasses)")
+        raise ImportRefused("importing needs Keras >= 3.12 (older versions have known safe_mode bypasses)")
     if path.suffix.lower() != ".keras":
         raise ImportRefused(f"{path.name}: only Keras 3 '.keras' files are accepted (HDF5 '.h5' files are refused)")
     if not path.is_file():
@@ -144,13 +145,19 @@ def _build(paths: list[Path], settings):
     return foreign.build(models[0], models[1] if len(models) > 1 else None, settings)
 
 
+def _child_environment() -> dict:
+    """This environment, with aecore's folder on PYTHONPATH: a server started from elsewhere still finds it."""
+    package_root = str(Path(__file__).resolve().parents[1])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+
+
 def inspect_in_subprocess(paths: list[Path], settings) -> dict:
     """Loads the files in a separate process: whatever they do on load cannot touch this one."""
     request = json.dumps({"paths": [str(path) for path in paths], "settings": _settings_dict(settings)})
     command = [sys.executable, "-m", "aecore.serialization", request]
     names = " + ".join(path.name for path in paths)
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=INSPECT_TIMEOUT)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=_child_environment())
     except subprocess.TimeoutExpired:
         raise ImportRefused(f"{names} took longer than {INSPECT_TIMEOUT} s to load and was refused") from None
     lines = result.stdout.strip().splitlines()

@@ -242,7 +242,7 @@ def train(
     with strategy.scope():
         autoencoder = families.build(family, dataset.input_shape, latent_dim, options)
         if config.warm_start:
-            notes.append(warm_start(autoencoder, config.warm_start))
+            notes.append(warm_start(autoencoder, config.warm_start, dataset.name))
         optimizer = keras.optimizers.Adam(learning_rate=learning_rate(config, batches))
         loss = None if spec.loss == "vae" else spec.loss
         autoencoder.model.compile(optimizer=optimizer, loss=loss)
@@ -274,7 +274,7 @@ def train(
     return autoencoder
 
 
-def warm_start(autoencoder: Autoencoder, name: str) -> str:
+def warm_start(autoencoder: Autoencoder, name: str, dataset_name: str | None = None) -> str:
     """Copies stored model `name`'s weights into every encoder and decoder layer of the same name and shapes.
 
     The quick start's denoiser starts from the quick conv model (same layers): ~1.5 dB more test PSNR at the
@@ -284,9 +284,11 @@ def warm_start(autoencoder: Autoencoder, name: str) -> str:
     from aecore import store  # read only here; the store never imports training
 
     try:
-        source = store.ModelStore().load(name)
+        source = store.ModelStore().load(name)  # $AECORE_STORE: a job's worker runs with its store there
     except AecoreError as error:
         return f"started from scratch ({error})"
+    if dataset_name and source.meta.get("dataset") != dataset_name:  # e.g. an older quick start on other data
+        return f"started from scratch ({name!r} was trained on {source.meta.get('dataset')!r}, not {dataset_name!r})"
     copied = 0
     for part in ("encoder", "decoder"):
         theirs = {layer.name: layer for layer in getattr(source, part).layers}

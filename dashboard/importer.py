@@ -14,17 +14,19 @@ RANGE_LABELS = {"0-1": "0 to 1 (x / 255)", "0-255": "0 to 255 (raw pixels)", "-1
 REPORT = "import-report"  # session key: (what was inspected, the report)
 
 
-def _write(folder: str, upload) -> Path | None:
+def _write(folder: str, upload, part: str) -> Path | None:
     if upload is None:
         return None
-    path = Path(folder) / Path(upload.name).name  # the user's file name, so messages name their file
+    (Path(folder) / part).mkdir(exist_ok=True)  # an encoder and a decoder may both be called model.keras
+    path = Path(folder) / part / Path(upload.name).name  # the user's file name, so messages name their file
     path.write_bytes(upload.getvalue())
     return path
 
 
 def _explore(dataset: str, name: str):
     """A button callback: runs before the sidebar's widgets exist, so it may set their values."""
-    st.session_state["dataset"], st.session_state["model"] = dataset, name
+    st.session_state["dataset"] = st.session_state["dataset_pick"] = dataset
+    st.session_state["model"] = name
 
 
 def _settings(report_key: tuple, bottleneck: str | None = None) -> foreign.ImportSettings:
@@ -34,7 +36,7 @@ def _settings(report_key: tuple, bottleneck: str | None = None) -> foreign.Impor
 def _inspect(model_file, decoder_file, key: tuple):
     with tempfile.TemporaryDirectory() as folder, st.spinner("Inspecting the model in a separate process…"):
         try:
-            report = serialization.inspect_import(_write(folder, model_file), _write(folder, decoder_file), _settings(key))
+            report = serialization.inspect_import(_write(folder, model_file, "model"), _write(folder, decoder_file, "decoder"), _settings(key))
             st.session_state[REPORT] = (key, report)
         except AecoreError as error:
             st.session_state.pop(REPORT, None)
@@ -61,8 +63,8 @@ def _confirm(model_file, decoder_file, key: tuple, report: dict):
     if st.button("Import", type="primary", key="import-confirm"):
         with tempfile.TemporaryDirectory() as folder, st.spinner("Importing and computing its test metrics…"):
             try:
-                entry = serialization.import_model(_write(folder, model_file), ui.model_store(), name or None,
-                                                   _write(folder, decoder_file), _settings(key, bottleneck), dataset)
+                entry = serialization.import_model(_write(folder, model_file, "model"), ui.model_store(), name or None,
+                                                   _write(folder, decoder_file, "decoder"), _settings(key, bottleneck), dataset)
             except AecoreError as error:
                 st.error(str(error))
                 return

@@ -120,10 +120,10 @@ def photo_panel(model_name: str, stamp: str):
     st.caption(f"{width}×{height} px, {kind} · denoised in {result.seconds:.1f} s" +
                (" · " + " · ".join(result.notes) if result.notes else ""))
     before = "noisy input" if sigma else "your photo"
-    compare_slider(result.noisy, result.denoised, f"{digest}-{model_name}-{sigma}", before, "denoised")
+    compare_slider(result.noisy, result.denoised, f"{digest}-{stamp}-{sigma}", before, "denoised")
     st.caption("Drag across the picture: left of the line is the denoised photo, right of it the input.")
     if sigma:
-        show_scores(result)
+        show_scores(scores_of(digest, stamp, sigma, result))
     stem = Path(upload.name).stem
     st.download_button(f"Denoised photo, full size ({width}×{height} PNG)", png_of(digest, stamp, sigma, result.denoised),
                        f"{stem}-denoised.png", "image/png", key="photo_download", on_click="ignore",
@@ -131,8 +131,13 @@ def photo_panel(model_name: str, stamp: str):
     zoom(result, sigma)
 
 
-def show_scores(result: denoising.DenoiseResult):
-    scores = result.scores()
+@st.cache_data(max_entries=4, show_spinner="Scoring against your original…")
+def scores_of(digest: str, stamp: str, sigma: int, _result: denoising.DenoiseResult) -> dict:
+    """PSNR and SSIM at full size, once per photo, model and noise level (not on every zoom move)."""
+    return _result.scores()
+
+
+def show_scores(scores: dict):
     psnr_column, ssim_column = st.columns(2)
     psnr_column.metric("PSNR against your original", f"{scores['psnr_denoised']:.2f} dB",
                        f"{scores['psnr_denoised'] - scores['psnr_noisy']:+.2f} dB vs the noisy input")

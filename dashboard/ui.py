@@ -138,8 +138,9 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
 
 
 def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:
-    """The model select box. `model_auto` remembers what the page chose, so a value in the box that
-    differs from it was put there by the user (or a test); that pick is kept per dataset in `model_picks`."""
+    """The model select box. A pick is kept per dataset in `model_picks`: the box's callback records the
+    user's choices; a value that code put under the key (an Explore button, a test) differs from `model_auto`,
+    what the page chose itself, and counts as a pick too."""
     labels = {entry.name: f"{entry.name} · {entry.meta['family']}" for entry in fitting}
     state, user_picks = st.session_state, st.session_state.setdefault("model_picks", {})
     if state.get("model") in labels and state.get("model") != state.get("model_auto"):
@@ -150,7 +151,8 @@ def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:
     else:
         state["model"], why = picks.pick_for_page(page, [{**entry.meta, "name": entry.name} for entry in fitting])
         state["model_auto"] = state["model"]
-    chosen = st.selectbox("Model", list(labels), key="model", format_func=labels.get,
+    chosen = st.selectbox("Model", list(labels), key="model", format_func=labels.get, on_change=_remember_pick,
+                          args=(dataset_name,),
                           help="Each page opens on the model that shows it best; a model you pick stays on every page.")
     if why:
         st.caption(f"Picked for this page: {why}.")
@@ -159,6 +161,11 @@ def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:
         st.button("Let each page pick", on_click=_forget_pick, args=(dataset_name,), key="forget_pick",
                   icon=":material/auto_awesome:")
     return chosen
+
+
+def _remember_pick(dataset_name: str):
+    """The select box's callback: any choice the user makes is a pick, even the one the page had chosen."""
+    st.session_state.setdefault("model_picks", {})[dataset_name] = st.session_state["model"]
 
 
 def _forget_pick(dataset_name: str):

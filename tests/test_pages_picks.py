@@ -125,6 +125,16 @@ def test_a_model_the_user_picks_stays_picked_on_every_page(app):
     assert sidebar_model(app)[0] == "quick-vae"
 
 
+def test_picking_the_model_the_page_chose_itself_is_a_pick_too(app):
+    app.switch_page("views/feature_maps.py").run()
+    box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")  # noqa: E731
+    box().set_value("quick-dense").run()
+    box().set_value("quick-conv").run()  # what this page had picked for itself
+    assert sidebar_model(app) == ("quick-conv", "Your pick: it stays on every page.")
+    app.switch_page("views/latent_sampler.py").run()
+    assert sidebar_model(app)[0] == "quick-conv"
+
+
 def test_the_dataset_picked_stays_picked_on_every_page(quick_store, monkeypatch):
     from aecore import data
 

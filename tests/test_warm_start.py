@@ -31,3 +31,11 @@ def test_a_missing_or_different_source_trains_from_scratch_and_says_so(digits, t
     ModelStore(tmp_path).save(training.train("dense", digits, 4, None, training.TrainConfig(epochs=1, patience=0)), "dense")
     denoiser = families.build("denoising", digits.input_shape, 8, None)
     assert training.warm_start(denoiser, "dense") == "started from scratch ('dense' has no layer of the same name and shape)"
+
+
+def test_a_source_trained_on_another_dataset_is_not_used(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv("AECORE_STORE", str(tmp_path))
+    ModelStore(tmp_path).save(training.train("conv", digits, 8, None, training.TrainConfig(epochs=1, patience=0)), "conv")
+    denoiser = families.build("denoising", digits.input_shape, 8, None)
+    assert training.warm_start(denoiser, "conv", "fashion_mnist") == \
+        "started from scratch ('conv' was trained on 'digits', not 'fashion_mnist')"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from browser_waits import wait_until
 import pytest
 from keras import layers
 from PIL import Image
@@ -122,7 +123,7 @@ def canvas_pixels(canvas) -> np.ndarray:
 
 def wait_for_change(page, canvas, before: str):
     page.wait_for_function("([c, before]) => c.toDataURL() !== before", arg=[canvas.element_handle(), before],
-                           timeout=10_000)
+                           timeout=30_000)  # generous: 2 cores may also be serving a CI run's other work
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +175,9 @@ def test_plane_decodes_under_the_mouse_and_a_click_pins_the_code(server, sampler
     open_sampler(server, page)
     plane = page.locator("canvas.plane")
     picture = page.locator('canvas[aria-label="decoded image (plane)"]')
-    box = plane.bounding_box()
+    plane.scroll_into_view_if_needed()  # the mouse only reaches what is on screen
+    wait_until(lambda: canvas_pixels(plane).std() > 5, 30, 0.25, "the plane's points and decoded grid")
+    box = plane.bounding_box()  # read once the plane is drawn and in view: the layout no longer moves
     page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
     before = canvas_png(picture)
     page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.7, steps=5)

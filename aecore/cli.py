@@ -189,7 +189,7 @@ def _train_here(folder, spec, store_root, report) -> dict:
     if not training.is_chief():
         with tempfile.TemporaryDirectory(prefix="aecore-worker-") as scratch:
             return jobs.run(jobs.create(Path(scratch), spec), store_root, report, save=False)
-    job = jobs.create(folder, spec)
+    job = jobs.create(folder, spec, running_pid=os.getpid())
     jobs.register_worker(folder, os.getpid())  # counts against AECORE_MAX_JOBS while it runs
     try:
         return jobs.run(job, store_root, report)

@@ -164,11 +164,18 @@ def list_jobs(folder: Path) -> list[Job]:
     return found
 
 
-def create(folder: Path, spec: JobSpec) -> Job:
-    """Writes a queued job's files; nobody runs it until a worker claims it."""
+def create(folder: Path, spec: JobSpec, running_pid: int | None = None) -> Job:
+    """Writes a job's files: queued (a worker will claim it), or already running in `running_pid`.
+
+    A job is listed once its spec.json exists, so a running job's state is written first: no worker can
+    ever see it as queued and claim it too (`train` in a terminal runs its own job).
+    """
     submitted = time.time()
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(submitted))}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True)
+    if running_pid is not None:
+        _write(path / "state.json", {"status": "running", "pid": running_pid, "tick": process_tick(running_pid),
+                                     "started": submitted})
     _write(path / "spec.json", {"spec": spec.to_dict(), "submitted": submitted})
     return Job(path, spec, submitted)
 
@@ -241,7 +248,9 @@ def cancel(folder: Path, job_id: str):
         if state["status"] != "running":
             return
         (job.path / "cancel").touch()
-    _end_process(state["pid"], state.get("tick"))
+        # Still under the lock: a worker that finishes this job meanwhile cannot claim the next one (it waits
+        # for the lock), so the signal never reaches another job; a worker between jobs simply ends.
+        _end_process(state["pid"], state.get("tick"))
     with _locked(folder):
         if (_read(job.path / "state.json") or {}).get("status") == "running":  # killed before it wrote its outcome
             _write(job.path / "state.json", {**state, "status": "cancelled", "message": STOPPED, "finished": time.time()})
@@ -251,12 +260,18 @@ def cancel(folder: Path, job_id: str):
 def _end_process(pid: int, tick: str | None):
     if process_tick(pid) != tick:
         return
-    os.kill(pid, signal.SIGTERM)  # the process's handler raises TrainingCancelled at once (see _stop_on_sigterm)
+    try:
+        os.kill(pid, signal.SIGTERM)  # the process's handler raises TrainingCancelled at once (see _stop_on_sigterm)
+    except (ProcessLookupError, PermissionError):  # it ended just now, or is not ours to stop
+        return
     deadline = time.monotonic() + STOP_GRACE
     while time.monotonic() < deadline and process_tick(pid) == tick:
         time.sleep(0.02)
     if process_tick(pid) == tick:
-        os.kill(pid, signal.SIGKILL)  # the store's save is atomic: a kill mid-save lists nothing
+        try:
+            os.kill(pid, signal.SIGKILL)  # the store's save is atomic: a kill mid-save lists nothing
+        except ProcessLookupError:
+            return
     while process_tick(pid) == tick:  # SIGKILL is not instant either
         time.sleep(0.01)
 

@@ -51,8 +51,8 @@ for page, title, text in [
     ("views/reconstructions.py", "Reconstructions", "originals above reconstructions, the worst-rebuilt images, and up to three models side by side"),
     ("views/feature_maps.py", "Feature maps", "what every convolutional layer responds to, and the codes themselves"),
     ("views/latent_map.py", "Latent map", "t-SNE and PCA maps of the codes; click a point to see its image and its neighbours"),
-    ("views/latent_sampler.py", "Latent sampler", "decode a grid over two latent dimensions and steer every dimension with a slider"),
-    ("views/denoise.py", "Denoise", "drag the noise level and watch the model clean up; upload your own images"),
+    ("views/latent_sampler.py", "Latent sampler", "the decoder runs in your browser: pictures follow the sliders and the mouse over a latent plane"),
+    ("views/denoise.py", "Denoise", "drag the noise level and watch the model clean up; denoise your own photos at full size"),
 ]:
     st.page_link(page, label=f"**{title}**: {text}")
 

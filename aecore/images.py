@@ -71,9 +71,8 @@ def convert_for_model(
     return converted
 
 
-def load_image_file(path: str | Path, input_shape: tuple[int, int, int], **options) -> ConvertedImage:
-    """convert_for_model for a file on disk (CLI, notebooks); checks the size cap before reading."""
-    path = Path(path)
+def _read_capped(path: Path) -> bytes:
+    """A file's bytes, refused by its size before reading when it is over the upload cap."""
     try:
         size = path.stat().st_size
         data = b"" if size > MAX_UPLOAD_BYTES else path.read_bytes()
@@ -81,7 +80,13 @@ def load_image_file(path: str | Path, input_shape: tuple[int, int, int], **optio
         raise errors.ImageError(f"Cannot read {path}: {error.strerror or error}.") from error
     if size > MAX_UPLOAD_BYTES:
         raise errors.ImageError(imagemessages.too_many_bytes(path.name, size, MAX_UPLOAD_BYTES))
-    return convert_for_model(data, input_shape, name=path.name, **options)
+    return data
+
+
+def load_image_file(path: str | Path, input_shape: tuple[int, int, int], **options) -> ConvertedImage:
+    """convert_for_model for a file on disk (CLI, notebooks); checks the size cap before reading."""
+    path = Path(path)
+    return convert_for_model(_read_capped(path), input_shape, name=path.name, **options)
 
 
 def read_photo(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[str]]:
@@ -96,14 +101,7 @@ def read_photo(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[str]
 def read_photo_file(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """read_photo for a file on disk; checks the size cap before reading."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        data = b"" if size > MAX_UPLOAD_BYTES else path.read_bytes()
-    except OSError as error:
-        raise errors.ImageError(f"Cannot read {path}: {error.strerror or error}.") from error
-    if size > MAX_UPLOAD_BYTES:
-        raise errors.ImageError(imagemessages.too_many_bytes(path.name, size, MAX_UPLOAD_BYTES))
-    return read_photo(data, path.name)
+    return read_photo(_read_capped(path), path.name)
 
 
 def convert_image(

@@ -332,13 +332,16 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
         state["status"] = "done"
     except TrainingCancelled as error:
         state.update(status="cancelled", message=str(error))
-    except AecoreError as error:
-        state.update(status="failed", message=str(error))
     except Exception as error:  # noqa: BLE001  the worker must outlive anything a job does
-        state.update(status="failed", message=f"unexpected {type(error).__name__}: {str(error).strip()[:300]}")
-        import traceback
+        if flag.is_set():  # Stop's SIGTERM raised inside TensorFlow's C++ code, which re-raises it as something else
+            state.update(status="cancelled", message=STOPPED)
+        elif isinstance(error, AecoreError):
+            state.update(status="failed", message=str(error))
+        else:
+            state.update(status="failed", message=f"unexpected {type(error).__name__}: {str(error).strip()[:300]}")
+            import traceback
 
-        traceback.print_exc()
+            traceback.print_exc()
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

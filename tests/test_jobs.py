@@ -119,7 +119,8 @@ def test_max_jobs_two_run_at_once_and_the_third_waits_its_turn(folder, monkeypat
     wait_until(lambda: third.status == "running", what="the queued job to start")
     for job in submitted:
         jobs.cancel(folder, job.id)
-    assert [job.status for job in submitted] == ["cancelled"] * 3
+    outcomes = [(job.status, job.message) for job in submitted]
+    assert [status for status, _ in outcomes] == ["cancelled"] * 3, f"{outcomes}\n{worker_log(folder)}"
     assert ModelStore().names() == []
 
 
@@ -153,6 +154,21 @@ def test_queued_job_cancel_and_spec_round_trip(folder, monkeypatch):
     assert job.status == "queued" and jobs.list_jobs(folder)[0].position == 1
     jobs.cancel(folder, job.id)
     assert job.status == "cancelled" and "nothing was saved" in job.message
+
+
+@pytest.mark.parametrize("cancelled, status", [(True, "cancelled"), (False, "failed")])
+def test_stop_mangled_by_tensorflow_still_reads_as_stopped(folder, monkeypatch, cancelled, status):
+    """Stop's SIGTERM can land inside TensorFlow's C++ code, which re-raises it as e.g. a TypeError (seen in CI)."""
+    job = jobs.create(folder, spec("mangled"))
+    if cancelled:
+        (job.path / "cancel").touch()
+
+    def mangled(*args, **kwargs):
+        raise TypeError("'NoneType' object cannot be interpreted as an integer")
+    monkeypatch.setattr(training, "train", mangled)
+    outcome = jobs.run(job, save=False)
+    assert (outcome["status"], job.status) == (status, status)
+    assert ("nothing was saved" if cancelled else "unexpected TypeError") in job.message
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])

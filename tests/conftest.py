@@ -3,14 +3,18 @@
 No test touches the network: AECORE_OFFLINE=1 and a private KERAS_HOME are set for the whole session.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ["AECORE_OFFLINE"] = "1"
-os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="aecore-keras-home-"))
+if "KERAS_HOME" not in os.environ:
+    os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="aecore-keras-home-")
+    atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)  # one per run, not one left per run
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")

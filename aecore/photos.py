@@ -21,6 +21,8 @@ PHOTOS = "photos"  # the dataset name for the CLI and the pages
 MAX_SIGMA = 50 / 255  # noise levels seen in training: uniform in [0, MAX_SIGMA]
 PATCH = 64  # training patch side (a multiple of 4)
 STEPS_PER_EPOCH = 100  # batches per "epoch": photos have no natural epoch
+FLAT_SPREAD = 0.04  # a training crop whose pixels spread less than this (std, 0..1) is redrawn ...
+FLAT_RETRIES = 5  # ... at most this many times
 EVAL_SIGMA = 25 / 255  # the held-out PSNR the store keeps
 EVAL_SIDE = 256  # held-out photos are scored on a centre crop of at most this side (seconds, not minutes)
 FOLDER_TEST_FRACTION = 0.2  # of the user's photos held out, at least one
@@ -127,23 +129,33 @@ def _folder(folder: Path, seed: int) -> PhotoDataset:
 def noisy_patches(photos: list[Photo], count: int, random: np.random.Generator, patch: int = PATCH):
     """(noisy, clean), each (count, patch, patch, 3): random crops, flips and turns, sigma ~ U[0, MAX_SIGMA].
 
+    Every photo is drawn equally often, whatever its size, and a flat crop (pixel spread below FLAT_SPREAD,
+    e.g. the black sky of the Hubble field or the retina's border) is redrawn up to FLAT_RETRIES times:
+    drawn by area, a third of the patches came from the retina photo and many were empty. Measured on 3-minute
+    runs (held-out 256-px crops, sigma 15/25/50): 26.76/25.94/23.39 dB by area, 27.40/26.33/23.24 like this.
     Grey photos become three equal channels with the same noise in each, as they reach the model.
     """
-    areas = np.array([photo.pixels.shape[0] * photo.pixels.shape[1] for photo in photos], dtype=float)
-    chosen = random.choice(len(photos), size=count, p=areas / areas.sum())
+    chosen = random.integers(0, len(photos), size=count)
     clean = np.empty((count, patch, patch, 3), np.float32)
     noise = np.empty_like(clean)
     for row, index in enumerate(chosen):
-        pixels = photos[index].pixels
-        top = random.integers(0, max(1, pixels.shape[0] - patch + 1))
-        left = random.integers(0, max(1, pixels.shape[1] - patch + 1))
-        crop = _fit(pixels[top : top + patch, left : left + patch], patch)
+        crop = _textured_crop(photos[index].pixels, patch, random)
         crop = np.rot90(crop, random.integers(4))
         crop = crop[:, ::-1] if random.random() < 0.5 else crop
         clean[row] = crop  # (patch, patch, 1) broadcasts to 3 channels
         draws = random.standard_normal((patch, patch, crop.shape[-1]), dtype=np.float32)
         noise[row] = draws * np.float32(random.uniform(0.0, MAX_SIGMA))
     return np.clip(clean + noise, 0.0, 1.0), clean
+
+
+def _textured_crop(pixels: np.ndarray, patch: int, random: np.random.Generator) -> np.ndarray:
+    for _ in range(1 + FLAT_RETRIES):
+        top = random.integers(0, max(1, pixels.shape[0] - patch + 1))
+        left = random.integers(0, max(1, pixels.shape[1] - patch + 1))
+        crop = _fit(pixels[top : top + patch, left : left + patch], patch)
+        if crop.std() >= FLAT_SPREAD:
+            break
+    return crop  # a photo with no texture anywhere still gives its last crop
 
 
 def _fit(crop: np.ndarray, patch: int) -> np.ndarray:

@@ -60,7 +60,8 @@ def train(dataset, latent_dim=None, options=None, config=None, progress=None, ca
     keras.utils.set_random_seed(config.seed)
     autoencoder = spec.build((None, None, 3), latent_dim, families.make_options("photo", options))
     optimizer = keras.optimizers.Adam(learning_rate=training.learning_rate(config, photos.STEPS_PER_EPOCH))
-    autoencoder.model.compile(optimizer=optimizer, loss="mse")
+    # XLA: 0.24-0.26 s per batch of 16 64x64 patches against 0.40-0.51 s without (2 cores, the default model)
+    autoencoder.model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
     monitor = training._Monitor(config.epochs, photos.STEPS_PER_EPOCH, progress, cancel)
     started = time.perf_counter()
     autoencoder.model.fit(batches, epochs=config.epochs, callbacks=[monitor, *(callbacks or [])], verbose=0)
@@ -96,5 +97,5 @@ def describe_run(autoencoder, dataset, config, history, seconds) -> dict:
         "history": history,
         "held_out_photos": [photo.name for photo in dataset.test],
         "metrics": {f"test_{key}_sigma25": round(value, 3) for key, value in scores.items()},
-        "notes": [f"patches {photos.PATCH}x{photos.PATCH}, Gaussian sigma uniform in [0, 50/255], cosine schedule"],
+        "notes": [f"patches {photos.PATCH}x{photos.PATCH}, Gaussian sigma uniform in [0, 50/255], every photo equally, flat crops redrawn, cosine schedule"],
     }

@@ -67,6 +67,27 @@ def test_bundled_split_never_shares_a_photo(bundled):
     assert {p.pixels.shape[-1] for p in bundled.train} == {1, 3}  # grey and colour
 
 
+def test_patches_draw_every_photo_equally_and_skip_flat_crops(monkeypatch):
+    """A big mostly-black photo (a textured corner) and a small textured one: half the patches each, and
+    redrawing flat crops gives the big one's texture several times as often as one draw would."""
+    random = np.random.default_rng(0)
+    sky = np.zeros((1024, 1024, 3), np.float32)
+    sky[:384, :384] = random.uniform(0.0, 0.5, (384, 384, 3))
+    small = random.uniform(0.6, 1.0, (96, 96, 3)).astype(np.float32)
+    pair = [photos.Photo("sky", sky), photos.Photo("small", small)]
+
+    def textured_share(seed):
+        noisy, clean = photos.noisy_patches(pair, 400, np.random.default_rng(seed))
+        from_small = clean.mean(axis=(1, 2, 3)) > 0.55
+        assert 0.4 < from_small.mean() < 0.6, "drawn by photo, not by area (by area: 1% from the small one)"
+        assert noisy.shape == clean.shape == (400, photos.PATCH, photos.PATCH, 3)
+        return (clean[~from_small].std(axis=(1, 2, 3)) >= photos.FLAT_SPREAD).mean()
+
+    redrawn = textured_share(1)
+    monkeypatch.setattr(photos, "FLAT_RETRIES", 0)
+    assert redrawn > 2.5 * textured_share(1), "flat crops of the sky are redrawn"
+
+
 def test_a_folder_of_photos_splits_by_image(tmp_path):
     random = np.random.default_rng(0)
     for number in range(6):

@@ -54,7 +54,10 @@ def test_train_page_trains_a_model_in_the_background(app_store):
     app = open_page("views/train.py")
     assert not app.exception
     assert "No models yet" in " ".join(info.value for info in app.info)
-    next(select for select in app.selectbox if select.label == "Family").set_value("dense").run()
+    family = next(select for select in app.selectbox if select.label == "Family")
+    offered = [option.split(":")[0] for option in family.options]  # shown as "name: summary"
+    assert "dense" in offered and "photo" not in offered, "photo models train on the Denoise page"
+    family.set_value("dense").run()
     inputs = {number.label: number for number in app.number_input}
     inputs["Latent size"].set_value(6)
     inputs["Epochs (0 = the family's default)"].set_value(3)

@@ -11,8 +11,10 @@ runner = ui.job_runner()
 st.title("Train / load")
 st.caption("Training runs in the background: explore other pages meanwhile; the model lands in the store when done.")
 
-family_name = st.selectbox("Family", list(families.FAMILIES), key="train-family", index=list(families.FAMILIES).index(families.RECOMMENDED_FAMILY),
-                           format_func=lambda name: f"{name}: {families.FAMILIES[name].summary}")
+offered = families.fixed_size_families()  # the photo family trains on photos, from the Denoise page
+family_name = st.selectbox("Family", offered, key="train-family", index=offered.index(families.RECOMMENDED_FAMILY),
+                           format_func=lambda name: f"{name}: {families.FAMILIES[name].summary}",
+                           help="Photo denoisers (any size, colour) are trained on the Denoise page, under \"Your own photos\".")
 family = families.FAMILIES[family_name]
 with st.form("train"):
     left, right = st.columns(2)

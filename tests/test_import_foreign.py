@@ -16,6 +16,7 @@ from keras import layers, ops
 
 from aecore import cli, foreign, serialization
 from aecore.errors import ImportRefused
+from notebook_models import writeup_conv
 
 TOLERANCE = 1e-5
 
@@ -62,25 +63,6 @@ def writeup_deep(pixels=784):
     x = layers.Dense(64, activation="relu")(x)
     x = layers.Dense(128, activation="relu")(x)
     return keras.Model(input_img, layers.Dense(pixels, activation="sigmoid")(x))
-
-
-def writeup_conv():
-    """The write-up's convolutional autoencoder: down to 4x4x8 with MaxPooling2D, back with UpSampling2D."""
-    input_img = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(16, (3, 3), activation="relu", padding="same")(input_img)
-    x = layers.MaxPooling2D((2, 2), padding="same")(x)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(x)
-    x = layers.MaxPooling2D((2, 2), padding="same")(x)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(x)
-    encoded = layers.MaxPooling2D((2, 2), padding="same")(x)  # (4, 4, 8)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(encoded)
-    x = layers.UpSampling2D((2, 2))(x)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(x)
-    x = layers.UpSampling2D((2, 2))(x)
-    x = layers.Conv2D(16, (3, 3), activation="relu")(x)
-    x = layers.UpSampling2D((2, 2))(x)
-    decoded = layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")(x)
-    return keras.Model(input_img, decoded)
 
 
 def sequential_digits():

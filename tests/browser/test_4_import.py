@@ -9,32 +9,16 @@ from pathlib import Path
 
 import pytest
 from browser_waits import pixels, wait_until
+from notebook_models import writeup_conv
 from playwright.sync_api import expect
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
 def writeup_conv_file(folder: Path) -> Path:
-    """'Building Autoencoders in Keras': Conv2D/MaxPooling2D down to 4x4x8, UpSampling2D back (untrained)."""
-    import keras
-    from keras import layers
-
-    input_img = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(16, (3, 3), activation="relu", padding="same")(input_img)
-    x = layers.MaxPooling2D((2, 2), padding="same")(x)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(x)
-    x = layers.MaxPooling2D((2, 2), padding="same")(x)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(x)
-    encoded = layers.MaxPooling2D((2, 2), padding="same", name="encoded")(x)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(encoded)
-    x = layers.UpSampling2D((2, 2))(x)
-    x = layers.Conv2D(8, (3, 3), activation="relu", padding="same")(x)
-    x = layers.UpSampling2D((2, 2))(x)
-    x = layers.Conv2D(16, (3, 3), activation="relu")(x)
-    x = layers.UpSampling2D((2, 2))(x)
-    decoded = layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")(x)
+    """The write-up's conv autoencoder, saved as a notebook would (untrained)."""
     path = folder / "writeup_conv.keras"
-    keras.Model(input_img, decoded).save(path)
+    writeup_conv().save(path)
     return path
 
 

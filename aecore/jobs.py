@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aecore
 from aecore import training
 from aecore.errors import AecoreError, TrainingCancelled, TrainingError
 
@@ -218,9 +219,7 @@ def launch_workers(folder: Path) -> int:
 
 
 def _spawn_worker(folder: Path) -> subprocess.Popen:
-    package_root = str(Path(__file__).resolve().parents[1])  # so `-m aecore` finds this aecore from any folder
-    environment = {**os.environ, "AECORE_STORE": str(folder.parent),
-                   "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    environment = aecore.child_environment(AECORE_STORE=str(folder.parent))
     with open(folder / "workers.log", "a") as log:  # a worker's stderr: tracebacks of crashes, TF warnings
         return subprocess.Popen([sys.executable, "-m", "aecore", "jobs", "--work"], env=environment,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)

@@ -6,12 +6,12 @@ names must be on an allow-list, (3) it is loaded in a separate process, and only
 """
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import aecore
 from aecore.errors import ImportRefused, StoreError
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
@@ -145,19 +145,13 @@ def _build(paths: list[Path], settings):
     return foreign.build(models[0], models[1] if len(models) > 1 else None, settings)
 
 
-def _child_environment() -> dict:
-    """This environment, with aecore's folder on PYTHONPATH: a server started from elsewhere still finds it."""
-    package_root = str(Path(__file__).resolve().parents[1])
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-
-
 def inspect_in_subprocess(paths: list[Path], settings) -> dict:
     """Loads the files in a separate process: whatever they do on load cannot touch this one."""
     request = json.dumps({"paths": [str(path) for path in paths], "settings": _settings_dict(settings)})
     command = [sys.executable, "-m", "aecore.serialization", request]
     names = " + ".join(path.name for path in paths)
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=_child_environment())
+        result = subprocess.run(command, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=aecore.child_environment())
     except subprocess.TimeoutExpired:
         raise ImportRefused(f"{names} took longer than {INSPECT_TIMEOUT} s to load and was refused") from None
     lines = result.stdout.strip().splitlines()

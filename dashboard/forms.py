@@ -7,6 +7,7 @@ import streamlit as st
 from aecore import families
 from aecore.blocks import NOISE_KINDS
 from aecore.errors import AecoreError
+from dashboard import ui
 
 CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "sampling": ["strided", "pooling"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
 
@@ -32,12 +33,6 @@ def family_options(family_name: str) -> dict:
     return values
 
 
-def _use(meta: dict):
-    """Callback: runs before the script, so it may set the sidebar's widget state."""
-    st.session_state["dataset"] = st.session_state["dataset_pick"] = meta.get("dataset")
-    st.session_state["model"] = meta.get("name")
-
-
 def _card(store, entry):
     meta, result = entry.meta, entry.meta.get("metrics", {})
     with st.container(border=True):
@@ -55,7 +50,8 @@ def _card(store, entry):
         if meta["family"] == "photo":
             use.page_link("views/denoise.py", label="Denoise photos", icon=":material/photo:")
         else:
-            use.button("Explore", key=f"use-{entry.name}", on_click=_use, args=(meta,))
+            use.button("Explore", key=f"use-{entry.name}", on_click=ui.explore,
+                       args=(meta.get("dataset"), meta.get("name")))
         download.download_button("Download", store.archive(entry.name), f"{entry.name}.zip", "application/zip",
                                  key=f"download-{entry.name}")
         with rename.popover("Rename"):

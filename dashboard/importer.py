@@ -23,12 +23,6 @@ def _write(folder: str, upload, part: str) -> Path | None:
     return path
 
 
-def _explore(dataset: str, name: str):
-    """A button callback: runs before the sidebar's widgets exist, so it may set their values."""
-    st.session_state["dataset"] = st.session_state["dataset_pick"] = dataset
-    st.session_state["model"] = name
-
-
 def _settings(report_key: tuple, bottleneck: str | None = None) -> foreign.ImportSettings:
     return foreign.ImportSettings(bottleneck, foreign.parse_image_shape(report_key[3]), report_key[2])
 
@@ -78,7 +72,7 @@ def _done():
     metrics = f"test metrics on {dataset}" if dataset != "imported" else "no dataset of its size here, so no test metrics"
     st.success(f"Imported as **{name}**, code from layer **{bottleneck}**, {metrics}.")
     if dataset != "imported":
-        st.button(f"Explore {name} on {dataset}", key="import-explore", on_click=_explore, args=(dataset, name),
+        st.button(f"Explore {name} on {dataset}", key="import-explore", on_click=ui.explore, args=(dataset, name),
                   icon=":material/travel_explore:")
 
 

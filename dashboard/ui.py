@@ -168,6 +168,12 @@ def _remember_pick(dataset_name: str):
     st.session_state.setdefault("model_picks", {})[dataset_name] = st.session_state["model"]
 
 
+def explore(dataset_name: str, model_name: str):
+    """An Explore button's callback: runs before the sidebar's widgets exist, so it may set their values."""
+    st.session_state["dataset"] = st.session_state["dataset_pick"] = dataset_name
+    st.session_state["model"] = model_name
+
+
 def _forget_pick(dataset_name: str):
     st.session_state.get("model_picks", {}).pop(dataset_name, None)
     st.session_state.pop("model_auto", None)

@@ -80,6 +80,14 @@ def test_train_page_shows_the_architecture_and_cards(app_store, digits):
     assert app.dataframe, "the architecture table is shown for the active model"
     rows = app.dataframe[0].value
     assert "encoder_conv0" in list(rows["layer"])
+    app_store.save(training.train("dense", digits, 2, None, training.TrainConfig(epochs=1, patience=0)), "weaker")
+    app = open_page("views/train.py")
+    model_box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")  # noqa: E731
+    assert model_box().value == "shown", "the page opens on the best test score"
+    app = next(button for button in app.button if button.key == "use-weaker").click().run()  # the card's Explore
+    assert not app.exception
+    assert model_box().value == "weaker"
+    assert next(select for select in app.sidebar.selectbox if select.label == "Dataset").value == "digits"
 
 
 def test_a_failed_job_says_why(app_store):

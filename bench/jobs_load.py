@@ -111,9 +111,10 @@ class ProcessTraining:
 
         self.folder = jobs.jobs_folder(root)
         config = training.TrainConfig(epochs=TRAINING["epochs"], batch_size=TRAINING["batch_size"], patience=0)
-        self.job = jobs.submit(self.folder, jobs.JobSpec("conv", "digits", 16, {}, config, "bench-training"))
-        self.samples = []
-        self._watching = True
+        self._follow(jobs.submit(self.folder, jobs.JobSpec("conv", "digits", 16, {}, config, "bench-training")))
+
+    def _follow(self, job):
+        self.job, self.samples, self._watching = job, [], True
         self.watcher = threading.Thread(target=self._watch, daemon=True)
         self.watcher.start()
 
@@ -145,18 +146,17 @@ class CliTraining(ProcessTraining):
         from aecore import jobs
 
         self.folder = jobs.jobs_folder(root / "cli")
+        earlier = {job.id for job in jobs.list_jobs(self.folder)}
         command = [sys.executable, "-m", "aecore", "train", "--family", "conv", "--dataset", "digits", "--latent-dim", "16",
                    "--epochs", str(TRAINING["epochs"]), "--batch-size", str(TRAINING["batch_size"]), "--patience", "0",
                    "--quiet", "--store", str(root / "cli")]
         self.process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(ROOT)},
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ours = lambda: [job for job in jobs.list_jobs(self.folder) if job.id not in earlier]  # noqa: E731
         deadline = time.time() + 120
-        while not (self.folder.is_dir() and jobs.list_jobs(self.folder)) and time.time() < deadline:
+        while not ours() and time.time() < deadline:  # this run's job, not one an earlier CLI run left
             time.sleep(0.2)
-        self.job = jobs.list_jobs(self.folder)[-1]
-        self.samples, self._watching = [], True
-        self.watcher = threading.Thread(target=self._watch, daemon=True)
-        self.watcher.start()
+        self._follow(ours()[-1])
 
     def stop(self):
         super().stop()

@@ -242,10 +242,10 @@ export function compileDecoder(spec, weights) {
   } };
 }
 
-export function base64ToFloat32(text) {
+export function base64ToBytes(text) {  // for the parity test and the bench, which pass text into the page
   const binary = atob(text), bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
+  return bytes;
 }
 
 // A painter for one canvas: (h, w, c) values -> clipped pixels, scaled up without smoothing.
@@ -271,14 +271,20 @@ export function painter(canvas, [height, width, channels]) {
 }
 
 // ------------------------------------------------------------------ the model, sent once per page
+// dashboard/livedecoder.py's packed_weights: "AEW1", the header's length (uint32 LE), the JSON header
+// {key, spec}, the float32 weights.
+export function unpackWeights(bytes) {
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== "AEW1") throw new Error("not a live decoder weights message");
+  const length = new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+  return { ...header, weights: new Float32Array(bytes.slice(8 + length).buffer) };  // a copy, so aligned
+}
 function register(model) {
-  if (!model) return null;
-  if (model.spec && !REGISTRY.decoders.has(model.key)) {
-    REGISTRY.decoders.set(model.key, compileDecoder(model.spec, base64ToFloat32(model.weights)));
+  if (!REGISTRY.decoders.has(model.key)) {
+    REGISTRY.decoders.set(model.key, compileDecoder(model.spec, model.weights));
     for (const resolve of REGISTRY.waiting.get(model.key) ?? []) resolve();
     REGISTRY.waiting.delete(model.key);
   }
-  return REGISTRY.decoders.get(model.key) ?? null;
 }
 function whenRegistered(key, milliseconds) {  // another view on the page may be bringing the weights
   return new Promise(resolve => {
@@ -470,10 +476,10 @@ async function mount(component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
   REGISTRY.firstData ??= performance.now();  // when Streamlit first handed a view its data
   const root = parentElement.querySelector("div.live");
-  let decoder = register(data.model);
+  let decoder = data.model && REGISTRY.decoders.get(data.model.key);
   if (data.model && !decoder) {
-    await whenRegistered(data.model.key, 3000);
-    decoder = register(data.model);
+    await whenRegistered(data.model.key, 5000);  // the weights' own element follows the first view
+    decoder = REGISTRY.decoders.get(data.model.key);
     if (!decoder) { setTriggerValue("need", data.model.key); return; }  // Python resends the weights
   }
   // Reruns bring the same view back: keep the DOM (and a drag in progress) unless what it shows changed.
@@ -490,6 +496,10 @@ async function mount(component) {
 }
 
 export default function (component) {
+  if (component.data instanceof Uint8Array) {  // the weights' own element: register them, show nothing
+    register(unpackWeights(component.data));
+    return;
+  }
   mount(component).catch(error => {
     const root = component.parentElement.querySelector("div.live");
     root.replaceChildren(element("p", { class: "error", text: `The live decoder failed: ${error.message}` }));

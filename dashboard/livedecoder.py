@@ -1,15 +1,17 @@
 """The live decoder component (Streamlit components v2): the model's decoder runs in the page.
 
-`aecore.webexport` turns the decoder into a JSON layer list plus float32 weights; this wrapper sends
-them once per browser session (base64) and mounts one of three views of dashboard/livedecoder.js. The
+`aecore.webexport` turns the decoder into a JSON layer list plus float32 weights; this wrapper mounts one
+of three views of dashboard/livedecoder.js and, once per browser session, sends the weights as binary in
+an element of their own right after the first view (so the view's small message reaches the page first
+and Streamlit fetches the component's code while the weights are still on the wire). The
 JavaScript decodes on every input event and tells Python only what was released or clicked, so dragging
 never reruns the script. A decoder the browser cannot run gets `LiveModel.reason`, and the page decodes
 on the server instead.
 """
 
-import base64
 import hashlib
 import json
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,7 @@ button:hover { border-color: var(--st-primary-color, #ff4b4b); }
 """
 
 SENT = "livedecoder_sent"  # session_state: model keys whose weights this browser session has received
+MAGIC = b"AEW1"  # the binary weights message: MAGIC, the header's length (uint32 LE), the JSON header, the weights
 
 _component = st.components.v2.component("aecore_live_decoder", html=HTML, css=CSS, js=SCRIPT.read_text())
 
@@ -52,7 +55,7 @@ _component = st.components.v2.component("aecore_live_decoder", html=HTML, css=CS
 class LiveModel:
     key: str  # names the decoder in the page's cache
     spec: dict | None  # aecore.webexport's layer list; None when the browser cannot run this decoder
-    weights: str | None  # float32 weights, base64
+    weights: bytes | None  # float32 weights, little-endian
     reason: str | None  # why the server decodes instead
 
     @property
@@ -61,8 +64,8 @@ class LiveModel:
 
     @property
     def download_bytes(self) -> int:
-        """What a browser session receives for this model: the weights (base64) and the layer list."""
-        return len(self.weights or "") + len(json.dumps(self.spec or {}))
+        """What a browser session receives for this model: the weights and the layer list."""
+        return len(self.weights or b"") + len(json.dumps(self.spec or {}))
 
 
 @st.cache_data(max_entries=8, show_spinner="Preparing the live decoder…")
@@ -72,18 +75,23 @@ def live_model(model_name: str, stamp: str) -> LiveModel:
         web = webexport.export_decoder(ui.model(model_name, stamp).decoder)
     except webexport.WebExportError as error:
         return LiveModel(key, None, None, str(error))
-    return LiveModel(key, web.spec, base64.b64encode(web.weights).decode("ascii"), None)
+    return LiveModel(key, web.spec, web.weights, None)
 
 
-def _model_payload(live: LiveModel) -> dict | None:
-    """The weights ride along with the first view of a session only; later ones name the model."""
-    if not live.live:
-        return None
+def packed_weights(live: LiveModel) -> bytes:
+    """The model as one binary message: MAGIC, the header's length, the JSON header {key, spec} padded with
+    spaces to a multiple of 4 bytes (so the float32 weights after it stay aligned), the weights."""
+    header = json.dumps({"key": live.key, "spec": live.spec}).encode()
+    header += b" " * (-len(header) % 4)
+    return MAGIC + struct.pack("<I", len(header)) + header + live.weights
+
+
+def _send_weights(live: LiveModel):
+    """Once per browser session and model, after the view that first needs them."""
     sent = st.session_state.setdefault(SENT, set())
-    if live.key in sent:
-        return {"key": live.key}
-    sent.add(live.key)
-    return {"key": live.key, "spec": live.spec, "weights": live.weights}
+    if live.live and live.key not in sent:
+        sent.add(live.key)
+        _component(data=packed_weights(live), key=f"live-weights-{live.key}")
 
 
 def _forget_sent():
@@ -98,8 +106,11 @@ def live_view(view: str, data: dict, live: LiveModel, output_shape, key: str, si
     `signature` names what the view's layout depends on: while it stays the same, a rerun keeps the view
     (and a drag in progress). `on_release(name)` runs before the rerun when `code`, `pinned` or `t` changes.
     """
-    payload = {"view": view, "model": _model_payload(live), "output_shape": [int(size) for size in output_shape],
-               "signature": signature, **data}
+    payload = {"view": view, "model": {"key": live.key} if live.live else None,
+               "output_shape": [int(size) for size in output_shape], "signature": signature, **data}
     callbacks = {f"on_{name}_change": (lambda name=name: on_release(name) if on_release else None)
                  for name in ("code", "pinned", "t")}
-    return _component(data=payload, key=key, on_need_change=_forget_sent, **callbacks)
+    with st.container(gap=None):  # no gap: the weights' element takes no room
+        result = _component(data=payload, key=key, on_need_change=_forget_sent, **callbacks)
+        _send_weights(live)
+    return result

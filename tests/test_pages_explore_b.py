@@ -135,22 +135,38 @@ def test_selected_indices_reads_customdata_in_order_without_repeats():
 
 
 def live_views(app: AppTest) -> dict:
-    """{view: data} of the live decoder components on the page (plane, sliders, interpolate)."""
-    found = [json.loads(element.proto.json) for element in app.get("bidi_component")]
+    """{view: data} of the live decoder views on the page (plane, sliders, interpolate)."""
+    found = [json.loads(element.proto.json) for element in app.get("bidi_component") if element.proto.json]
     return {data["view"]: data for data in found}
+
+
+def live_weights(app: AppTest) -> list:
+    """The binary weights messages on the page, unpacked: (position among the live elements, header, weights)."""
+    found = []
+    for position, element in enumerate(app.get("bidi_component")):
+        if element.proto.bytes:
+            data = element.proto.bytes
+            assert data[:4] == b"AEW1"
+            length = int.from_bytes(data[4:8], "little")
+            assert (8 + length) % 4 == 0
+            found.append((position, json.loads(data[8:8 + length]), np.frombuffer(data[8 + length:], "<f4")))
+    return found
 
 
 def test_latent_sampler_sends_the_decoder_once_to_three_live_views(models):
     app = run_page("latent_sampler", models["vae"])
     views = live_views(app)
     assert list(views) == ["plane", "sliders", "interpolate"]
-    model = views["plane"]["model"]  # the first view brings the weights, the others name them
-    assert model["spec"]["output_shape"] == [8, 8, 1] and len(model["weights"]) > 1000
-    assert views["sliders"]["model"] == views["interpolate"]["model"] == {"key": model["key"]}
+    key = views["plane"]["model"]["key"]
+    assert views["plane"]["model"] == views["sliders"]["model"] == views["interpolate"]["model"] == {"key": key}
+    [(position, header, weights)] = live_weights(app)  # once, binary, right after the first view
+    assert position == 1 and header["key"] == key and header["spec"]["output_shape"] == [8, 8, 1]
+    model = ModelStore(os.environ["AECORE_STORE"]).load(models["vae"])
+    assert weights.size == sum(array.size for array in model.decoder.get_weights())
     assert views["plane"]["ranges"] == [[-3.0, 3.0], [-3.0, 3.0]] and len(views["plane"]["points"]) == 300
     assert views["sliders"]["low"] == [-3.0, -3.0] and views["sliders"]["code"] == [0.0, 0.0]  # the prior mean
     app.run()
-    assert live_views(app)["plane"]["model"] == {"key": model["key"]}  # not sent again in this session
+    assert live_views(app)["plane"]["model"] == {"key": key} and live_weights(app) == []  # not sent again
     assert any(caption.value.startswith("The decoder runs in your browser") for caption in app.caption)
 
 
@@ -192,7 +208,7 @@ def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(models, monke
         livedecoder.live_model.clear()
     assert any("decoded on the server when you release a control: layer 'x' is a LayerNormalization" in caption.value
                for caption in app.caption)
-    assert all(data["model"] is None for data in live_views(app).values())
+    assert all(data["model"] is None for data in live_views(app).values()) and live_weights(app) == []
     titles = [title(figure) for figure in figures(app)]
     assert {"the pinned code", "decoded code", "weight 0.50"} <= set(titles)
 

@@ -19,12 +19,14 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from aecore import families, training, webexport
+from dashboard import livedecoder
 
 SCRIPT = Path(__file__).resolve().parents[2] / "dashboard" / "livedecoder.js"
 CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]
 TOLERANCE = 1e-4  # max abs difference between the browser's pixels and Keras's, per value
-DECODE_IN_PAGE = """async ([spec, weights, codes, size]) => {
-  const decoder = live.compileDecoder(spec, live.base64ToFloat32(weights)), all = live.base64ToFloat32(codes);
+DECODE_IN_PAGE = """async ([packed, codes, size]) => {  // the weights as the page receives them
+  const model = live.unpackWeights(live.base64ToBytes(packed)), decoder = live.compileDecoder(model.spec, model.weights);
+  const all = new Float32Array(live.base64ToBytes(codes).buffer);
   const out = [];
   for (let i = 0; i < all.length / size; i++) out.push(...decoder.run(all.subarray(i * size, (i + 1) * size)));
   const bytes = new Uint8Array(new Float32Array(out).buffer);
@@ -46,9 +48,10 @@ def blank(browser):
 
 def js_decode(page, decoder, codes: np.ndarray) -> np.ndarray:
     web = webexport.export_decoder(decoder)
+    packed = livedecoder.packed_weights(livedecoder.LiveModel("parity", web.spec, web.weights, None))
     flat = codes.reshape(len(codes), -1).astype("<f4")
     as_text = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
-    arguments = [web.spec, as_text(web.weights), as_text(flat.tobytes()), flat.shape[1]]
+    arguments = [as_text(packed), as_text(flat.tobytes()), flat.shape[1]]
     return np.frombuffer(base64.b64decode(page.evaluate(DECODE_IN_PAGE, arguments)), "<f4").reshape(len(codes), -1)
 
 

@@ -3,7 +3,8 @@
     PYTHONPATH=. .venv/bin/python bench/live_decoder.py [--store DIR] [--calls 500] [--warm-visits 5]
 
 1. Size: for every family's default decoder (28x28x1, default code), what a page load transfers for the
-   model: the float32 weights (sent as binary) plus the layer list, plus the script itself.
+   model: the float32 weights (sent as binary) plus the layer list, plus the script, which Streamlit sends
+   inline with each of the page's four live elements.
 2. Speed: median time of one decode + draw (the page's own `compileDecoder` and `painter` on a 224x224
    canvas) over `--calls` random codes, in a blank Chromium page that imports dashboard/livedecoder.js.
 3. First live frame: with `--store DIR` (models trained on Fashion-MNIST), the app is started on it and,
@@ -30,6 +31,7 @@ from aecore import families, webexport  # noqa: E402
 from scripts import serve  # noqa: E402
 
 SCRIPT = ROOT / "dashboard" / "livedecoder.js"
+ELEMENTS = 4  # the Latent sampler's three live views and the weights' element: each carries the script inline
 CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]
 TIME_IN_PAGE = """async ([spec, weights, calls]) => {
   const decoder = live.compileDecoder(spec, new Float32Array(live.base64ToBytes(weights).buffer));
@@ -63,7 +65,7 @@ def sizes_and_speed(browser, calls: int) -> list[dict]:
         median, p95 = page.evaluate(TIME_IN_PAGE, [web.spec, weights, calls])
         label = family + "".join(f" ({value})" for value in options.values())
         rows.append({"decoder": label, "params": autoencoder.decoder.count_params(),
-                     "download_kb": (len(web.weights) + len(json.dumps(web.spec)) + script_bytes) / 1024,
+                     "download_kb": (len(web.weights) + len(json.dumps(web.spec)) + ELEMENTS * script_bytes) / 1024,
                      "median_ms": median, "p95_ms": p95})
     page.close()
     return rows

@@ -5,7 +5,8 @@
 // The same file is the component's module (default export) and what the parity test imports
 // (compileDecoder, paint), so the numbers checked against Keras are the ones the page draws.
 
-const REGISTRY = (globalThis.__aecoreLive ??= { decoders: new Map(), waiting: new Map() });  // key -> decoder, per page
+const REGISTRY = (globalThis.__aecoreLive ??=  // per page, by model key: decoders, why one failed, views waiting
+  { decoders: new Map(), failed: new Map(), waiting: new Map(), asked: new Set() });
 
 // ------------------------------------------------------------------ activations (Keras's definitions)
 const SELU_ALPHA = 1.6732632423543772, SELU_SCALE = 1.0507009873554805;
@@ -272,26 +273,37 @@ export function painter(canvas, [height, width, channels]) {
 
 // ------------------------------------------------------------------ the model, sent once per page
 // dashboard/livedecoder.py's packed_weights: "AEW1", the header's length (uint32 LE), the JSON header
-// {key, spec}, the float32 weights.
+// {key, spec}, the float32 weights. Streamlit hands the bytes over at any offset, hence the copy.
 export function unpackWeights(bytes) {
   if (String.fromCharCode(...bytes.subarray(0, 4)) !== "AEW1") throw new Error("not a live decoder weights message");
   const length = new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
   return { ...header, weights: new Float32Array(bytes.slice(8 + length).buffer) };  // a copy, so aligned
 }
-function register(model) {
-  if (!REGISTRY.decoders.has(model.key)) {
-    REGISTRY.decoders.set(model.key, compileDecoder(model.spec, model.weights));
-    for (const resolve of REGISTRY.waiting.get(model.key) ?? []) resolve();
-    REGISTRY.waiting.delete(model.key);
-  }
+function register(bytes) {  // the weights' own element: a decoder for the views, or why there is none
+  const model = unpackWeights(bytes);
+  if (REGISTRY.decoders.has(model.key)) return;
+  try { REGISTRY.decoders.set(model.key, compileDecoder(model.spec, model.weights)); }
+  catch (error) { REGISTRY.failed.set(model.key, error); }
+  for (const resolve of REGISTRY.waiting.get(model.key) ?? []) resolve();
+  REGISTRY.waiting.delete(model.key);
 }
-function whenRegistered(key, milliseconds) {  // another view on the page may be bringing the weights
+function whenRegistered(key, milliseconds = null) {
   return new Promise(resolve => {
     const list = REGISTRY.waiting.get(key) ?? [];
     list.push(resolve); REGISTRY.waiting.set(key, list);
-    setTimeout(resolve, milliseconds);
+    if (milliseconds !== null) setTimeout(resolve, milliseconds);
   });
+}
+async function decoderFor(key, setTriggerValue) {  // the weights' own element follows the first view
+  const ready = () => { if (REGISTRY.failed.has(key)) throw REGISTRY.failed.get(key); return REGISTRY.decoders.get(key); };
+  if (!ready()) await whenRegistered(key, 5000);
+  if (!ready() && !REGISTRY.asked.has(key)) {  // lost (this page has not got them): Python resends them, once
+    REGISTRY.asked.add(key);
+    setTriggerValue("need", key);
+  }
+  while (!ready()) await whenRegistered(key);
+  return ready();
 }
 
 // ------------------------------------------------------------------ small DOM helpers
@@ -476,12 +488,10 @@ async function mount(component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
   REGISTRY.firstData ??= performance.now();  // when Streamlit first handed a view its data
   const root = parentElement.querySelector("div.live");
-  let decoder = data.model && REGISTRY.decoders.get(data.model.key);
-  if (data.model && !decoder) {
-    await whenRegistered(data.model.key, 5000);  // the weights' own element follows the first view
-    decoder = REGISTRY.decoders.get(data.model.key);
-    if (!decoder) { setTriggerValue("need", data.model.key); return; }  // Python resends the weights
+  if (data.model && !REGISTRY.decoders.has(data.model.key) && !root.__live) {
+    root.replaceChildren(element("p", { text: "Loading the decoder…" }));
   }
+  const decoder = data.model ? await decoderFor(data.model.key, setTriggerValue) : null;
   // Reruns bring the same view back: keep the DOM (and a drag in progress) unless what it shows changed.
   const signature = JSON.stringify([data.view, data.model?.key ?? null, data.signature]);
   const state = root.__live;
@@ -496,8 +506,11 @@ async function mount(component) {
 }
 
 export default function (component) {
-  if (component.data instanceof Uint8Array) {  // the weights' own element: register them, show nothing
-    register(unpackWeights(component.data));
+  if (component.data instanceof Uint8Array) {  // the weights' own element: shows nothing unless they are broken
+    try { register(component.data); } catch (error) {
+      const root = component.parentElement.querySelector("div.live");
+      root.replaceChildren(element("p", { class: "error", text: `The live decoder's weights could not be read: ${error.message}` }));
+    }
     return;
   }
   mount(component).catch(error => {

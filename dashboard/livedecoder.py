@@ -1,9 +1,9 @@
 """The live decoder component (Streamlit components v2): the model's decoder runs in the page.
 
 `aecore.webexport` turns the decoder into a JSON layer list plus float32 weights; this wrapper mounts one
-of three views of dashboard/livedecoder.js and, once per browser session, sends the weights as binary in
-an element of their own right after the first view (so the view's small message reaches the page first
-and Streamlit fetches the component's code while the weights are still on the wire). The
+of three views of dashboard/livedecoder.js and, once per browser session, sends the weights as binary (a
+quarter smaller than base64, and nothing to parse) in an element of their own right after the first view,
+so every view's data stays small JSON that names the model. The
 JavaScript decodes on every input event and tells Python only what was released or clicked, so dragging
 never reruns the script. A decoder the browser cannot run gets `LiveModel.reason`, and the page decodes
 on the server instead.
@@ -79,10 +79,8 @@ def live_model(model_name: str, stamp: str) -> LiveModel:
 
 
 def packed_weights(live: LiveModel) -> bytes:
-    """The model as one binary message: MAGIC, the header's length, the JSON header {key, spec} padded with
-    spaces to a multiple of 4 bytes (so the float32 weights after it stay aligned), the weights."""
+    """The model as one binary message: MAGIC, the header's length, the JSON header {key, spec}, the weights."""
     header = json.dumps({"key": live.key, "spec": live.spec}).encode()
-    header += b" " * (-len(header) % 4)
     return MAGIC + struct.pack("<I", len(header)) + header + live.weights
 
 

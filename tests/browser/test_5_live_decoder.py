@@ -24,8 +24,10 @@ from dashboard import livedecoder
 SCRIPT = Path(__file__).resolve().parents[2] / "dashboard" / "livedecoder.js"
 CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]
 TOLERANCE = 1e-4  # max abs difference between the browser's pixels and Keras's, per value
-DECODE_IN_PAGE = """async ([packed, codes, size]) => {  // the weights as the page receives them
-  const model = live.unpackWeights(live.base64ToBytes(packed)), decoder = live.compileDecoder(model.spec, model.weights);
+DECODE_IN_PAGE = """async ([packed, codes, size]) => {  // the weights as the page receives them, at an odd offset
+  const raw = live.base64ToBytes(packed), shifted = new Uint8Array(raw.length + 1);
+  shifted.set(raw, 1);
+  const model = live.unpackWeights(shifted.subarray(1)), decoder = live.compileDecoder(model.spec, model.weights);
   const all = new Float32Array(live.base64ToBytes(codes).buffer);
   const out = [];
   for (let i = 0; i < all.length / size; i++) out.push(...decoder.run(all.subarray(i * size, (i + 1) * size)));

@@ -1,13 +1,6 @@
 """Autoencoder Explorer: declares the pages; each page is a short script in views/ (not pages/, which Streamlit would auto-discover)."""
 
-import sys
-
 import streamlit as st
-
-# The server's event loop (serving Streamlit's own JavaScript to a new browser) shares the GIL with page
-# scripts. Handing it over every 0.5 ms instead of Python's 5 ms brought a fresh browser's first live frame
-# on the Latent sampler from a median of 0.96 s to 0.87 s (bench/RESULTS.md, issue #12).
-sys.setswitchinterval(0.0005)
 
 st.set_page_config(page_title="Autoencoder Explorer", page_icon="🧭", layout="wide")
 

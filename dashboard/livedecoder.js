@@ -486,7 +486,6 @@ const VIEWS = { sliders: slidersView, plane: planeView, interpolate: interpolate
 
 async function mount(component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
-  REGISTRY.firstData ??= performance.now();  // when Streamlit first handed a view its data
   const root = parentElement.querySelector("div.live");
   if (data.model && !REGISTRY.decoders.has(data.model.key) && !root.__live) {
     root.replaceChildren(element("p", { text: "Loading the decoder…" }));
@@ -505,16 +504,16 @@ async function mount(component) {
   root.__live = { signature, view, code: JSON.stringify(data.code) };
 }
 
+function showError(component, text) {
+  component.parentElement.querySelector("div.live").replaceChildren(element("p", { class: "error", text }));
+}
+
 export default function (component) {
   if (component.data instanceof Uint8Array) {  // the weights' own element: shows nothing unless they are broken
     try { register(component.data); } catch (error) {
-      const root = component.parentElement.querySelector("div.live");
-      root.replaceChildren(element("p", { class: "error", text: `The live decoder's weights could not be read: ${error.message}` }));
+      showError(component, `The live decoder's weights could not be read: ${error.message}`);
     }
     return;
   }
-  mount(component).catch(error => {
-    const root = component.parentElement.querySelector("div.live");
-    root.replaceChildren(element("p", { class: "error", text: `The live decoder failed: ${error.message}` }));
-  });
+  mount(component).catch(error => showError(component, `The live decoder failed: ${error.message}`));
 }

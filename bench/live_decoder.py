@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aecore import families, webexport  # noqa: E402
+from dashboard import livedecoder, ui  # noqa: E402
 from scripts import serve  # noqa: E402
 
 SCRIPT = ROOT / "dashboard" / "livedecoder.js"
@@ -118,7 +119,8 @@ def _wait_for_live(page, entry):
     picker = page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1)
     if picker.inner_text().split(" · ")[0] != entry.name:
         serve.pick_model(page, entry.name)
-    loaded = f"globalThis.__aecoreLive?.decoders.has('{_key(entry)}') && globalThis.__aecoreLive.firstFrame"
+    key = livedecoder.model_key(ui.stamp_of(entry.meta))
+    loaded = f"globalThis.__aecoreLive?.decoders.has('{key}') && globalThis.__aecoreLive.firstFrame"
     page.wait_for_function(f"() => {loaded}", timeout=180_000)
 
 
@@ -126,12 +128,6 @@ MOMENTS = """() => {  // ms from navigation start: the page's load event, the fi
   const navigation = performance.getEntriesByType('navigation')[0], live = globalThis.__aecoreLive;
   return [navigation.loadEventEnd, live.firstFrame];
 }"""
-
-
-def _key(entry) -> str:
-    import hashlib
-
-    return hashlib.sha1(f"{entry.meta.get('name')}@{entry.meta.get('created')}".encode()).hexdigest()[:16]
 
 
 def main():

@@ -68,9 +68,14 @@ class LiveModel:
         return len(self.weights or b"") + len(json.dumps(self.spec or {}))
 
 
+def model_key(stamp: str) -> str:
+    """The name a model's decoder has in the page (`globalThis.__aecoreLive.decoders`)."""
+    return hashlib.sha1(stamp.encode()).hexdigest()[:16]
+
+
 @st.cache_data(max_entries=8, show_spinner="Preparing the live decoder…")
 def live_model(model_name: str, stamp: str) -> LiveModel:
-    key = hashlib.sha1(stamp.encode()).hexdigest()[:16]
+    key = model_key(stamp)
     try:
         web = webexport.export_decoder(ui.model(model_name, stamp).decoder)
     except webexport.WebExportError as error:

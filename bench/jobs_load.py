@@ -270,6 +270,8 @@ def main():
     parser.add_argument("--speed-windows", type=int, metavar="N", help="only N CLI and N training windows, ABBA")
     parser.add_argument("--seconds", type=float, default=20.0, help="one window; the training lasts ~100 s")
     arguments = parser.parse_args()
+    if arguments.speed_windows is not None and arguments.speed_windows < 2:
+        parser.error(f"--speed-windows needs at least 2 windows of each kind for a spread; got {arguments.speed_windows}")
     root = Path(arguments.store or tempfile.mkdtemp(prefix="jobs-load-"))
     os.environ["AECORE_STORE"], os.environ["AECORE_OFFLINE"] = str(root), "1"
     prepare_store(root)

@@ -1,7 +1,11 @@
 """Streamlit must not clear the Keras session after each run (it broke builds in the training thread), and its
 collection after each run must not walk the libraries' objects (it held the GIL ~290 ms)."""
 
+import json
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 from streamlit.runtime.scriptrunner import script_runner
 
@@ -55,11 +59,6 @@ print(json.dumps({"before_keras": before_keras, "frozen": frozen, "again": again
 
 
 def test_long_lived_objects_are_frozen_once_keras_is_loaded_and_later_cycles_are_still_freed():
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     run = subprocess.run([sys.executable, "-c", FREEZE_IN_A_FRESH_PROCESS], cwd=root, capture_output=True, text=True,
                          timeout=300, check=True)

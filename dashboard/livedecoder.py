@@ -4,8 +4,8 @@
 of three views of dashboard/livedecoder.js and, once per browser session, sends the weights as binary (a
 quarter smaller than base64, and nothing to parse) in an element of their own right after the first view,
 so every view's data stays small JSON that names the model. The JavaScript decodes on every input event
-and tells Python only what was released or clicked, so dragging never reruns the script. A decoder the browser cannot run gets `LiveModel.reason`, and the page decodes
-on the server instead.
+and tells Python only what was released or clicked, so dragging never reruns the script. A decoder the
+browser cannot run gets `LiveModel.reason`, and the page decodes on the server instead.
 """
 
 import hashlib

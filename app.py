@@ -2,9 +2,6 @@
 
 import streamlit as st
 
-from dashboard import streamlit_fixes
-
-streamlit_fixes.freeze_long_lived()  # Streamlit's collection after each run: ~290 ms once TensorFlow is in, <1 ms after
 st.set_page_config(page_title="Autoencoder Explorer", page_icon="🧭", layout="wide")
 
 pages = {

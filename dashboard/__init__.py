@@ -1,5 +1,5 @@
-"""The Streamlit dashboard's helpers. Importing the package applies the one Streamlit fix this app needs."""
+"""The Streamlit dashboard's helpers. Importing the package applies the Streamlit fixes this app needs."""
 
 from dashboard import streamlit_fixes
 
-streamlit_fixes.keep_keras_state()
+streamlit_fixes.install()

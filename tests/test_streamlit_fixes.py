@@ -37,13 +37,14 @@ def test_the_fix_is_what_the_script_runner_calls():
 
 FREEZE_IN_A_FRESH_PROCESS = """
 import gc, json, sys, weakref
-from dashboard import streamlit_fixes
-streamlit_fixes.freeze_long_lived()
+import dashboard  # installs the fixes
+from streamlit.runtime.scriptrunner import script_runner
+script_runner._clean_problem_modules()  # what Streamlit calls after every script run
 before_keras = gc.get_freeze_count()
 import keras
-streamlit_fixes.freeze_long_lived()
+script_runner._clean_problem_modules()
 frozen = gc.get_freeze_count()
-streamlit_fixes.freeze_long_lived()
+script_runner._clean_problem_modules()
 again = gc.get_freeze_count()
 
 class Node:

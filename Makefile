@@ -24,7 +24,7 @@ $(DATA_STAMP): | $(STAMP)
 	@touch $(DATA_STAMP)
 
 run: $(STAMP) $(DATA_STAMP)
-	$(PY) -m streamlit run app.py --server.port 8501
+	$(PY) -m streamlit run server.py --server.port 8501
 
 # Browser tests use Debian's chromium; install it (and the Fashion-MNIST package) where we may.
 browser:

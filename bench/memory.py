@@ -1,7 +1,7 @@
 """Peak memory (RSS) of the dashboard server with the 70,000-image dataset and five models loaded (issue #5, part 3).
 
 Usage: python bench/memory.py --store DIR [--dataset fashion_mnist]
-Starts `streamlit run app.py` with that store (five or more models, e.g. from scripts/showcase_store.sh),
+Starts the app (`streamlit run server.py`) with that store (five or more models, e.g. from scripts/showcase_store.sh),
 opens every explore page with every model in Debian's Chromium, and prints the server's resident memory
 after each step and its peak (VmHWM) at the end.
 """

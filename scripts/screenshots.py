@@ -1,7 +1,7 @@
 """Saves a screenshot of every page of the running app into docs/, for the README.
 
 Usage: python scripts/screenshots.py --store DIR [--dataset NAME]
-Starts `streamlit run app.py` on a free port with that store (train models into it first, e.g. with
+Starts the app (`streamlit run server.py`) on a free port with that store (train models into it first, e.g. with
 `bench/quick_start.py --store DIR` or the CLI), drives Debian's Chromium, and writes docs/<page>.png.
 Each page is opened without picking a model, so it shows the model the page picks for itself; a
 picture is taken once the page has stopped changing (two identical screenshots, no spinner).

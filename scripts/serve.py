@@ -1,5 +1,6 @@
-"""Starts `streamlit run app.py` on a free port and waits until it answers: shared by the browser tests,
-the screenshot script and the benchmarks that drive a real server.
+"""Starts the app as `make run` does (`streamlit run server.py`: app.py behind the preloading middleware) on a
+free port and waits until it answers: shared by the browser tests, the screenshot script and the benchmarks
+that drive a real server.
 """
 
 import os
@@ -27,7 +28,7 @@ def start(store, dataset: str | None = None, timeout: float = 60) -> tuple[subpr
     port = free_port()
     environment = {**os.environ, "AECORE_STORE": str(store), "AECORE_OFFLINE": "1",
                    **({"AECORE_DEFAULT_DATASET": dataset} if dataset else {})}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+    command = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port), "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

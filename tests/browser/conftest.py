@@ -1,4 +1,5 @@
-"""Real-browser fixtures: `streamlit run app.py` on a free port with a temporary store, and Debian's Chromium.
+"""Real-browser fixtures: the app (`streamlit run server.py`) on a free port with a temporary store, and
+Debian's Chromium.
 
 Skipped with a clear reason only when /usr/bin/chromium is missing (CI installs it).
 """

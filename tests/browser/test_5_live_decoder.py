@@ -211,3 +211,25 @@ def test_interpolation_slider_works_from_the_keyboard(server, sampler_model, pag
         page.keyboard.press("ArrowRight")
     wait_for_change(page, picture, before)
     assert float(weight.get_attribute("aria-valuenow")) == pytest.approx(0.8, abs=1e-6)
+
+
+def test_a_fresh_browser_is_told_the_sampler_s_element_code_in_its_html(server, sampler_model, browser):
+    """server.py's preloader (dashboard/preload.py): a visit teaches it; a later fresh browser's HTML names
+    the components-v2 host and the widgets' code, fetches each, and still draws its live frame with them.
+    Up to four visits: on a slow machine one render's fetches can come further apart than the preloader's
+    window, and the next visit then adds what was missed."""
+    for _ in range(4):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            page = context.new_page()
+            open_sampler(server, page)  # waits for the first live frame
+            named = page.eval_on_selector_all("link[rel=modulepreload][data-aecore-preload]",
+                                              "links => links.map(link => link.getAttribute('href'))")
+            fetched = set(page.evaluate("() => performance.getEntriesByType('resource').map(entry => entry.name)"))
+        finally:
+            context.close()
+        if any("/BidiComponent." in href for href in named):
+            break
+    assert any("/BidiComponent." in href for href in named), named
+    assert any("/Selectbox." in href for href in named), named
+    assert {f"{server['url']}/{href.removeprefix('./')}" for href in named} <= fetched  # fetched where they say

@@ -1,0 +1,147 @@
+"""Preloading Streamlit's element code, page by page: an ASGI middleware for `st.App` (server.py) that
+shortens a fresh browser's first visit.
+
+Streamlit's frontend fetches the code of each element type (select box, number input, button, the
+components-v2 host that runs the live decoder, ...) only when the first such element arrives from the
+server, one type after another: a waterfall that a fresh browser waits through before the Latent sampler
+can draw its first live frame. `ElementCodePreloader` learns, for each page address, which of Streamlit's
+own script files a browser fetched while that page first rendered, and names them in that page's HTML
+from then on as `<link rel="modulepreload">`, so a fresh browser fetches and compiles them while the app
+is still connecting. The first visit of each page after the server starts teaches it; nothing is stored.
+
+How a file is tied to a page: each HTML response sets a cookie naming a visit; the browser sends it with
+every script request, and the script files a visit fetches count for the page it loaded while they come
+in one burst (the first within `FIRST_WINDOW` seconds of the HTML, as a first visit waits for TensorFlow;
+each next within `NEXT_WINDOW` seconds of the last). What a visit fetches later, after the user went to
+another page inside the app, is not that page's: preloading every page's code on every page was measured
+slower (bench/RESULTS.md).
+
+Only files that exist in Streamlit's static folder, are not already in its index.html, and are at most
+`MAX_BYTES` are learned (the Plotly and deck.gl bundles are megabytes), so no request can make a page
+name anything else.
+"""
+
+import collections
+import gzip
+import os
+import re
+import secrets
+import time
+
+SCRIPT_PATH = re.compile(r"/static/js/(?P<name>[\w.\-]+\.js)$")
+BUILT_IN = re.compile(r'"\./static/js/([\w.\-]+\.js)"')
+COOKIE = "aecore-visit"
+PRELOAD_MARK = "data-aecore-preload"  # on every link this adds, so tests and benches can find them
+MAX_BYTES = 200_000  # learn a file up to this size
+MAX_FILES = 80  # per page
+MAX_PAGES = 32  # page addresses remembered (any address serves the app's HTML)
+MAX_VISITS = 256  # visits followed at once
+FIRST_WINDOW = 60.0  # seconds from the HTML to the visit's first script request
+NEXT_WINDOW = 10.0  # seconds between one script request of the burst and the next
+
+
+class ElementCodePreloader:
+    """ASGI middleware: per page, learns the lazily loaded scripts a first render fetches; preloads them."""
+
+    def __init__(self, app, static_dir: str, clock=time.monotonic):
+        self.app, self.clock = app, clock
+        self.script_dir = os.path.join(static_dir, "static", "js")
+        with open(os.path.join(static_dir, "index.html"), encoding="utf-8") as index:
+            self.built_in = set(BUILT_IN.findall(index.read()))  # what index.html itself loads or preloads
+        self.learned: dict[str, dict[str, None]] = {}  # page path -> file names, in the order first fetched
+        self.visits: collections.OrderedDict[str, list] = collections.OrderedDict()  # token -> [page, last, count]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        script = SCRIPT_PATH.search(scope["path"])
+        if script:
+            self.script_requested(_cookie(scope, COOKIE), script["name"])
+            await self.app(scope, receive, send)
+            return
+        page = scope["path"].rstrip("/") or "/"
+        await self.app(scope, receive, _HtmlRewriter(send, lambda: self.page_served(page)))
+
+    def page_served(self, page: str) -> tuple[str, str]:
+        """The links for `page` and the token of the new visit (called when its HTML goes out)."""
+        token = secrets.token_urlsafe(12)
+        self.visits[token] = [page, self.clock(), 0]
+        while len(self.visits) > MAX_VISITS:
+            self.visits.popitem(last=False)
+        return self.links(page), token
+
+    def script_requested(self, token: str | None, name: str) -> None:
+        visit = self.visits.get(token) if token else None
+        if visit is None:
+            return
+        page, last, count = visit
+        now = self.clock()
+        if now - last > (FIRST_WINDOW if count == 0 else NEXT_WINDOW):
+            del self.visits[token]  # the burst is over: later files belong to pages reached inside the app
+            return
+        visit[1:] = [now, count + 1]
+        if self._learnable(page, name):
+            self.learned.setdefault(page, {})[name] = None
+
+    def _learnable(self, page: str, name: str) -> bool:
+        known = self.learned.get(page)
+        if known is None and len(self.learned) >= MAX_PAGES:
+            return False
+        if name in self.built_in or (known is not None and (name in known or len(known) >= MAX_FILES)):
+            return False
+        try:
+            return os.path.getsize(os.path.join(self.script_dir, name)) <= MAX_BYTES
+        except OSError:  # not one of Streamlit's files: never named in a page
+            return False
+
+    def links(self, page: str) -> str:
+        return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{name}" {PRELOAD_MARK}>'
+                       for name in list(self.learned.get(page, ())))
+
+
+def _cookie(scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key_part, _, value_part = part.strip().partition("=")
+                if key_part == name:
+                    return value_part
+    return None
+
+
+class _HtmlRewriter:
+    """Wraps `send`: a 200 HTML response is held back whole, gets the page's links before `</head>` and the
+    visit's cookie, and goes out uncompressed without validators (so a browser never keeps an older list);
+    anything else passes through untouched."""
+
+    def __init__(self, send, page_served):
+        self.send, self.page_served = send, page_served
+        self.start, self.body = None, []
+
+    async def __call__(self, message):
+        if message["type"] == "http.response.start":
+            headers = {key.lower(): value for key, value in message.get("headers", [])}
+            if message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html"):
+                self.start = message
+                return
+        if self.start is None or message["type"] != "http.response.body":
+            await self.send(message)
+            return
+        self.body.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            await self._send_rewritten()
+
+    async def _send_rewritten(self):
+        headers = list(self.start.get("headers", []))
+        body = b"".join(self.body)
+        if any(key.lower() == b"content-encoding" and value.strip() == b"gzip" for key, value in headers):
+            body = gzip.decompress(body)
+        links, token = self.page_served()
+        body = body.replace(b"</head>", links.encode() + b"</head>", 1)
+        dropped = {b"content-length", b"content-encoding", b"etag", b"last-modified"}
+        headers = [(key, value) for key, value in headers if key.lower() not in dropped]
+        headers += [(b"content-length", str(len(body)).encode()),
+                    (b"set-cookie", f"{COOKIE}={token}; Path=/; SameSite=Lax; HttpOnly".encode())]
+        await self.send({**self.start, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body, "more_body": False})

@@ -1,0 +1,147 @@
+"""dashboard/preload.py: the middleware that names each page's lazily loaded Streamlit scripts in its HTML.
+
+Driven as ASGI around Streamlit's own static-file handler (the one that serves index.html for every page
+address), over a small static folder written here, and once over the installed Streamlit's index.html.
+"""
+
+import asyncio
+import gzip
+import re
+
+import pytest
+from starlette.middleware.gzip import GZipMiddleware
+from streamlit import file_util
+from streamlit.web.server.starlette.starlette_static_routes import create_streamlit_static_handler
+
+from dashboard import preload
+
+INDEX = """<!doctype html><html><head><script type="module" crossorigin src="./static/js/index.Main1.js"></script>
+<link rel="modulepreload" crossorigin href="./static/js/react-dom.Base2.js"></head><body>{pad}</body></html>"""
+LINK = re.compile(r'<link rel="modulepreload" crossorigin href="\./static/js/([^"]+)" data-aecore-preload>')
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def static(tmp_path):
+    (tmp_path / "static" / "js").mkdir(parents=True)
+    (tmp_path / "index.html").write_text(INDEX.format(pad="x" * 2000))  # above gzip's minimum size
+    for name, size in [("index.Main1.js", 100), ("react-dom.Base2.js", 100), ("Selectbox.Aa1.js", 500),
+                       ("Button.Bb2.js", 300), ("PlotlyChart.Cc3.js", preload.MAX_BYTES + 1)]:
+        (tmp_path / "static" / "js" / name).write_bytes(b"export default 1;" + b" " * size)
+    return tmp_path
+
+
+@pytest.fixture
+def served(static):
+    """(middleware, get): Streamlit's static handler, gzip inside (as Streamlit's stack), the preloader outside."""
+    clock = Clock()
+    inner = GZipMiddleware(create_streamlit_static_handler(str(static), None), minimum_size=500)
+    middleware = preload.ElementCodePreloader(inner, static_dir=str(static), clock=clock)
+
+    def get(path, cookie=None, method="GET", gzip_ok=False):
+        headers = [(b"host", b"test")] + ([(b"cookie", f"{preload.COOKIE}={cookie}".encode())] if cookie else [])
+        headers += [(b"accept-encoding", b"gzip")] if gzip_ok else []
+        scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "headers": headers, "root_path": "", "scheme": "http", "server": ("test", 80),
+                 "http_version": "1.1"}
+        return asyncio.run(_call(middleware, scope))
+
+    return middleware, get, clock
+
+
+async def _call(app, scope):
+    sent, done, requested = [], asyncio.Event(), []
+
+    async def receive():  # the request once; then, as a server does, a disconnect after the response
+        if not requested:
+            requested.append(True)
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            done.set()
+
+    await app(scope, receive, send)
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    headers = {key.decode().lower(): value.decode() for key, value in start["headers"]}
+    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    return start["status"], headers, body
+
+
+def visit_token(headers) -> str:
+    return re.match(rf"{preload.COOKIE}=([^;]+);", headers["set-cookie"]).group(1)
+
+
+def test_a_page_preloads_what_its_first_render_fetched_and_other_pages_do_not(served):
+    middleware, get, clock = served
+    status, headers, body = get("/latent_sampler")
+    assert status == 200 and LINK.findall(body.decode()) == []  # nothing learned yet
+    token = visit_token(headers)
+    for name in ("Selectbox.Aa1.js", "Button.Bb2.js"):
+        clock.now += 1.0
+        status, _, script = get(f"/static/js/{name}", cookie=token)
+        assert status == 200 and script.startswith(b"export default 1;")
+    _, headers, body = get("/latent_sampler")
+    assert LINK.findall(body.decode()) == ["Selectbox.Aa1.js", "Button.Bb2.js"]  # in the order fetched
+    assert body.decode().index("data-aecore-preload") < body.decode().index("</head>")
+    assert int(headers["content-length"]) == len(body) and "etag" not in headers and "last-modified" not in headers
+    assert LINK.findall(get("/denoise")[2].decode()) == []  # another page's first render has not been seen
+
+
+def test_scripts_fetched_after_the_first_render_belong_to_no_page(served):
+    middleware, get, clock = served
+    token = visit_token(get("/")[1])
+    clock.now += preload.FIRST_WINDOW - 1  # a first visit waits for TensorFlow before its first element
+    get("/static/js/Selectbox.Aa1.js", cookie=token)
+    clock.now += preload.NEXT_WINDOW + 1  # the user moved to another page inside the app
+    get("/static/js/Button.Bb2.js", cookie=token)
+    clock.now += 0.1
+    get("/static/js/Button.Bb2.js", cookie=token)  # the visit is over for good, not just for one request
+    assert LINK.findall(get("/")[2].decode()) == ["Selectbox.Aa1.js"]
+    late = visit_token(get("/train")[1])
+    clock.now += preload.FIRST_WINDOW + 1
+    get("/static/js/Button.Bb2.js", cookie=late)
+    assert LINK.findall(get("/train")[2].decode()) == []
+
+
+def test_only_streamlits_own_small_lazy_scripts_are_learned(served):
+    middleware, get, clock = served
+    token = visit_token(get("/")[1])
+    for name in ("react-dom.Base2.js", "index.Main1.js",  # index.html loads these itself
+                 "PlotlyChart.Cc3.js",  # megabytes in the real build
+                 "NotStreamlits.Zz9.js"):  # no such file: a 404 (the HTML fallback), never named
+        get(f"/static/js/{name}", cookie=token)
+    get("/static/js/Selectbox.Aa1.js")  # no visit cookie
+    get("/static/js/Selectbox.Aa1.js", cookie="forged")
+    assert middleware.learned == {}
+    assert LINK.findall(get("/")[2].decode()) == []
+
+
+def test_a_gzipped_page_is_rewritten_and_sent_plain(served):
+    middleware, get, clock = served
+    middleware.learned["/latent_sampler"] = {"Selectbox.Aa1.js": None}
+    status, headers, body = get("/latent_sampler", gzip_ok=True)
+    assert status == 200 and "content-encoding" not in headers
+    assert int(headers["content-length"]) == len(body) and body.startswith(b"<!doctype html>")
+    assert LINK.findall(body.decode()) == ["Selectbox.Aa1.js"] and "x" * 2000 in body.decode()
+    _, headers, script = get("/static/js/Button.Bb2.js", gzip_ok=True)
+    assert "set-cookie" not in headers and script.startswith(b"export default 1;")  # scripts pass untouched
+    status, headers, _ = get("/latent_sampler", method="HEAD")
+    assert status == 200 and "set-cookie" not in headers  # only GET pages start a visit
+
+
+def test_the_installed_streamlit_index_is_read():
+    """Catches a Streamlit upgrade that changes how index.html names its scripts."""
+    middleware = preload.ElementCodePreloader(None, static_dir=file_util.get_static_dir())
+    assert any(name.startswith("index.") for name in middleware.built_in)
+    assert len(middleware.built_in) >= 10 and all(name.endswith(".js") for name in middleware.built_in)

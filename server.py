@@ -3,10 +3,11 @@ lets a fresh browser fetch Streamlit's element code sooner (dashboard/preload.py
 `streamlit run app.py` still works, without the preloading.
 """
 
+import starlette.middleware
 import streamlit as st
-from starlette.middleware import Middleware
 from streamlit import file_util
 
 from dashboard import preload
 
-app = st.App("app.py", middleware=[Middleware(preload.ElementCodePreloader, static_dir=file_util.get_static_dir())])
+app = st.App("app.py", middleware=[starlette.middleware.Middleware(preload.ElementCodePreloader,
+                                                                   static_dir=file_util.get_static_dir())])

@@ -7,88 +7,113 @@ server, one type after another: a waterfall that a fresh browser waits through b
 can draw its first live frame. `ElementCodePreloader` learns, for each page address, which of Streamlit's
 own script files a browser fetched while that page first rendered, and names them in that page's HTML
 from then on as `<link rel="modulepreload">`, so a fresh browser fetches and compiles them while the app
-is still connecting. The first visit of each page after the server starts teaches it; nothing is stored.
+is still connecting. The first visit of each page after the server starts teaches it; the lists live in the
+server's memory only and are forgotten on restart.
 
 How a file is tied to a page: each HTML response sets a cookie naming a visit; the browser sends it with
 every script request, and the script files a visit fetches count for the page it loaded while they come
-in one burst (the first within `FIRST_WINDOW` seconds of the HTML, as a first visit waits for TensorFlow;
-each next within `NEXT_WINDOW` seconds of the last). What a visit fetches later, after the user went to
-another page inside the app, is not that page's: preloading every page's code on every page was measured
-slower (bench/RESULTS.md).
+in one burst (the first lazily loaded one within `FIRST_WINDOW` seconds of the HTML, as a first visit waits
+for TensorFlow; each next within `NEXT_WINDOW` seconds of the last). Files the browser fetches later, once
+the user has moved to another page inside the app, are not added to the page it loaded: preloading every
+page's code on every page was measured slower (bench/RESULTS.md).
 
 Only files that exist in Streamlit's static folder, are not already in its index.html, and are at most
 `MAX_BYTES` are learned (the Plotly and deck.gl bundles are megabytes), so no request can make a page
-name anything else.
+name anything else. Lists only grow (bounded by `MAX_FILES` per page and `MAX_PAGES`): a visitor who moves
+on within `NEXT_WINDOW`, or who scripts requests on purpose, can add other pages' Streamlit files to a page's
+list, which costs that page speed, not correctness. Meant, like the rest of this app, for a trusted or
+local deployment (README, Hosting notes).
 """
 
-import collections
+import dataclasses
 import gzip
 import os
 import re
 import secrets
 import time
+from collections import OrderedDict
 
-SCRIPT_PATH = re.compile(r"/static/js/(?P<name>[\w.\-]+\.js)$")
+from streamlit import config
+
 BUILT_IN = re.compile(r'"\./static/js/([\w.\-]+\.js)"')
+SCRIPT_NAME = re.compile(r"[\w.\-]+\.js")
+NOT_PAGES = ("_stcore/", "media/", "component/", "static/", "app/static/")  # Streamlit's other routes
 COOKIE = "aecore-visit"
 PRELOAD_MARK = "data-aecore-preload"  # on every link this adds, so tests and benches can find them
 MAX_BYTES = 200_000  # learn a file up to this size
 MAX_FILES = 80  # per page
 MAX_PAGES = 32  # page addresses remembered (any address serves the app's HTML)
 MAX_VISITS = 256  # visits followed at once
-FIRST_WINDOW = 60.0  # seconds from the HTML to the visit's first script request
-NEXT_WINDOW = 10.0  # seconds between one script request of the burst and the next
+FIRST_WINDOW = 60.0  # seconds from the HTML to the visit's first lazily loaded script
+NEXT_WINDOW = 10.0  # seconds between one lazily loaded script of the burst and the next
+CONDITIONAL = {b"if-none-match", b"if-modified-since"}  # a page must never come back as a 304 without links
+
+
+@dataclasses.dataclass
+class Visit:
+    page: str  # the address whose HTML started it, base URL included
+    last_request: float  # clock time of the HTML, then of each lazily loaded script it fetched
+    scripts: int = 0  # lazily loaded scripts fetched so far
 
 
 class ElementCodePreloader:
     """ASGI middleware: per page, learns the lazily loaded scripts a first render fetches; preloads them."""
 
-    def __init__(self, app, static_dir: str, clock=time.monotonic):
+    def __init__(self, app, static_dir: str, base_url: str | None = None, clock=time.monotonic):
         self.app, self.clock = app, clock
+        base = (config.get_option("server.baseUrlPath") if base_url is None else base_url) or ""
+        self.prefix = "/" + base.strip("/") + "/" if base.strip("/") else "/"
         self.script_dir = os.path.join(static_dir, "static", "js")
-        with open(os.path.join(static_dir, "index.html"), encoding="utf-8") as index:
-            self.built_in = set(BUILT_IN.findall(index.read()))  # what index.html itself loads or preloads
+        try:
+            with open(os.path.join(static_dir, "index.html"), encoding="utf-8") as index:
+                self.built_in = set(BUILT_IN.findall(index.read()))  # what index.html itself loads or preloads
+        except OSError:  # a Streamlit without its built frontend (a source checkout): pass everything through
+            self.built_in = None
         self.learned: dict[str, dict[str, None]] = {}  # page path -> file names, in the order first fetched
-        self.visits: collections.OrderedDict[str, list] = collections.OrderedDict()  # token -> [page, last, count]
+        self.visits: OrderedDict[str, Visit] = OrderedDict()  # cookie token -> visit
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "GET":
+        path = scope.get("path", "")
+        if self.built_in is None or scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
-            return
-        script = SCRIPT_PATH.search(scope["path"])
-        if script:
-            self.script_requested(_cookie(scope, COOKIE), script["name"])
+        elif path.startswith(self.prefix + "static/js/"):
+            self.script_requested(_cookie(scope, COOKIE), path.removeprefix(self.prefix + "static/js/"))
             await self.app(scope, receive, send)
-            return
-        page = scope["path"].rstrip("/") or "/"
-        await self.app(scope, receive, _HtmlRewriter(send, lambda: self.page_served(page)))
+        elif path.startswith(self.prefix[:-1]) and not path.removeprefix(self.prefix).startswith(NOT_PAGES):
+            page = path.rstrip("/") or "/"
+            headers = [(key, value) for key, value in scope.get("headers", []) if key.lower() not in CONDITIONAL]
+            extensions = {key: value for key, value in scope.get("extensions", {}).items()
+                          if key != "http.response.pathsend"}  # a body to rewrite, not a file path to send
+            page_scope = {**scope, "headers": headers, "extensions": extensions}  # never a 304 without links
+            await self.app(page_scope, receive, _HtmlRewriter(send, lambda: self.page_served(page)))
+        else:
+            await self.app(scope, receive, send)
 
     def page_served(self, page: str) -> tuple[str, str]:
         """The links for `page` and the token of the new visit (called when its HTML goes out)."""
         token = secrets.token_urlsafe(12)
-        self.visits[token] = [page, self.clock(), 0]
+        self.visits[token] = Visit(page, self.clock())
         while len(self.visits) > MAX_VISITS:
             self.visits.popitem(last=False)
         return self.links(page), token
 
     def script_requested(self, token: str | None, name: str) -> None:
         visit = self.visits.get(token) if token else None
-        if visit is None:
-            return
-        page, last, count = visit
+        if visit is None or name in self.built_in or not SCRIPT_NAME.fullmatch(name):
+            return  # index.html's own scripts come within milliseconds of it: they neither teach nor time
         now = self.clock()
-        if now - last > (FIRST_WINDOW if count == 0 else NEXT_WINDOW):
+        if now - visit.last_request > (FIRST_WINDOW if visit.scripts == 0 else NEXT_WINDOW):
             del self.visits[token]  # the burst is over: later files belong to pages reached inside the app
             return
-        visit[1:] = [now, count + 1]
-        if self._learnable(page, name):
-            self.learned.setdefault(page, {})[name] = None
+        visit.last_request, visit.scripts = now, visit.scripts + 1
+        if self._learnable(visit.page, name):
+            self.learned.setdefault(visit.page, {})[name] = None
 
     def _learnable(self, page: str, name: str) -> bool:
         known = self.learned.get(page)
         if known is None and len(self.learned) >= MAX_PAGES:
             return False
-        if name in self.built_in or (known is not None and (name in known or len(known) >= MAX_FILES)):
+        if known is not None and (name in known or len(known) >= MAX_FILES):
             return False
         try:
             return os.path.getsize(os.path.join(self.script_dir, name)) <= MAX_BYTES
@@ -97,7 +122,7 @@ class ElementCodePreloader:
 
     def links(self, page: str) -> str:
         return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{name}" {PRELOAD_MARK}>'
-                       for name in list(self.learned.get(page, ())))
+                       for name in self.learned.get(page, ()))
 
 
 def _cookie(scope, name: str) -> str | None:
@@ -111,9 +136,9 @@ def _cookie(scope, name: str) -> str | None:
 
 
 class _HtmlRewriter:
-    """Wraps `send`: a 200 HTML response is held back whole, gets the page's links before `</head>` and the
-    visit's cookie, and goes out uncompressed without validators (so a browser never keeps an older list);
-    anything else passes through untouched."""
+    """Wraps `send` for a page address: a 200 HTML response is held back whole, gets the page's links before
+    `</head>` and the visit's cookie, and goes out uncompressed, without validators and private to the
+    browser; anything else (a redirect, a 404) passes through untouched."""
 
     def __init__(self, send, page_served):
         self.send, self.page_served = send, page_served
@@ -139,9 +164,9 @@ class _HtmlRewriter:
             body = gzip.decompress(body)
         links, token = self.page_served()
         body = body.replace(b"</head>", links.encode() + b"</head>", 1)
-        dropped = {b"content-length", b"content-encoding", b"etag", b"last-modified"}
+        dropped = {b"content-length", b"content-encoding", b"etag", b"last-modified", b"cache-control"}
         headers = [(key, value) for key, value in headers if key.lower() not in dropped]
-        headers += [(b"content-length", str(len(body)).encode()),
+        headers += [(b"content-length", str(len(body)).encode()), (b"cache-control", b"private, no-cache"),
                     (b"set-cookie", f"{COOKIE}={token}; Path=/; SameSite=Lax; HttpOnly".encode())]
         await self.send({**self.start, "headers": headers})
         await self.send({"type": "http.response.body", "body": body, "more_body": False})

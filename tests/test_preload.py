@@ -5,6 +5,7 @@ address), over a small static folder written here, and once over the installed S
 """
 
 import asyncio
+import concurrent.futures
 import re
 
 import pytest
@@ -44,9 +45,16 @@ def getter(app):
         scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
                  "headers": headers, "root_path": "", "scheme": "http", "server": ("test", 80),
                  "http_version": "1.1"}
-        return asyncio.run(_call(app, scope))
+        return _run(_call(app, scope))
 
     return get
+
+
+def _run(coroutine):
+    """In a thread of its own: in the full suite the browser tests' Playwright keeps an event loop running in
+    this one, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ import secrets
 import time
 from collections import OrderedDict
 
+from starlette import datastructures, requests
 from streamlit import config
 
 BUILT_IN = re.compile(r'"\./static/js/([\w.\-]+\.js)"')
@@ -46,7 +47,7 @@ MAX_PAGES = 32  # page addresses remembered (any address serves the app's HTML)
 MAX_VISITS = 256  # visits followed at once
 FIRST_WINDOW = 60.0  # seconds from the HTML to the visit's first lazily loaded script
 NEXT_WINDOW = 10.0  # seconds between one lazily loaded script of the burst and the next
-CONDITIONAL = {b"if-none-match", b"if-modified-since"}  # a page must never come back as a 304 without links
+CONDITIONAL = ("if-none-match", "if-modified-since")  # a page must never come back as a 304 without links
 
 
 @dataclasses.dataclass
@@ -77,14 +78,17 @@ class ElementCodePreloader:
         if self.built_in is None or scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
         elif path.startswith(self.prefix + "static/js/"):
-            self.script_requested(_cookie(scope, COOKIE), path.removeprefix(self.prefix + "static/js/"))
+            token = requests.HTTPConnection(scope).cookies.get(COOKIE)
+            self.script_requested(token, path.removeprefix(self.prefix + "static/js/"))
             await self.app(scope, receive, send)
         elif path.startswith(self.prefix[:-1]) and not path.removeprefix(self.prefix).startswith(NOT_PAGES):
             page = path.rstrip("/") or "/"
-            headers = [(key, value) for key, value in scope.get("headers", []) if key.lower() not in CONDITIONAL]
             extensions = {key: value for key, value in scope.get("extensions", {}).items()
                           if key != "http.response.pathsend"}  # a body to rewrite, not a file path to send
-            page_scope = {**scope, "headers": headers, "extensions": extensions}  # never a 304 without links
+            page_scope = {**scope, "extensions": extensions}
+            headers = datastructures.MutableHeaders(scope=page_scope)  # a copy: the request's own list stays
+            for name in CONDITIONAL:
+                del headers[name]
             await self.app(page_scope, receive, _HtmlRewriter(send, lambda: self.page_served(page)))
         else:
             await self.app(scope, receive, send)
@@ -110,10 +114,8 @@ class ElementCodePreloader:
             self.learned.setdefault(visit.page, {})[name] = None
 
     def _learnable(self, page: str, name: str) -> bool:
-        known = self.learned.get(page)
-        if known is None and len(self.learned) >= MAX_PAGES:
-            return False
-        if known is not None and (name in known or len(known) >= MAX_FILES):
+        known = self.learned.get(page, {})  # a page is only added with its first file
+        if (not known and len(self.learned) >= MAX_PAGES) or name in known or len(known) >= MAX_FILES:
             return False
         try:
             return os.path.getsize(os.path.join(self.script_dir, name)) <= MAX_BYTES
@@ -123,16 +125,6 @@ class ElementCodePreloader:
     def links(self, page: str) -> str:
         return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{name}" {PRELOAD_MARK}>'
                        for name in self.learned.get(page, ()))
-
-
-def _cookie(scope, name: str) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                key_part, _, value_part = part.strip().partition("=")
-                if key_part == name:
-                    return value_part
-    return None
 
 
 class _HtmlRewriter:
@@ -146,8 +138,8 @@ class _HtmlRewriter:
 
     async def __call__(self, message):
         if message["type"] == "http.response.start":
-            headers = {key.lower(): value for key, value in message.get("headers", [])}
-            if message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html"):
+            content_type = datastructures.Headers(raw=list(message.get("headers", []))).get("content-type", "")
+            if message["status"] == 200 and content_type.startswith("text/html"):
                 self.start = message
                 return
         if self.start is None or message["type"] != "http.response.body":
@@ -158,15 +150,16 @@ class _HtmlRewriter:
             await self._send_rewritten()
 
     async def _send_rewritten(self):
-        headers = list(self.start.get("headers", []))
+        headers = datastructures.MutableHeaders(raw=list(self.start.get("headers", [])))
         body = b"".join(self.body)
-        if any(key.lower() == b"content-encoding" and value.strip() == b"gzip" for key, value in headers):
+        if headers.get("content-encoding", "").strip() == "gzip":
             body = gzip.decompress(body)
         links, token = self.page_served()
         body = body.replace(b"</head>", links.encode() + b"</head>", 1)
-        dropped = {b"content-length", b"content-encoding", b"etag", b"last-modified", b"cache-control"}
-        headers = [(key, value) for key, value in headers if key.lower() not in dropped]
-        headers += [(b"content-length", str(len(body)).encode()), (b"cache-control", b"private, no-cache"),
-                    (b"set-cookie", f"{COOKIE}={token}; Path=/; SameSite=Lax; HttpOnly".encode())]
-        await self.send({**self.start, "headers": headers})
+        for name in ("content-encoding", "etag", "last-modified"):
+            del headers[name]
+        headers["content-length"] = str(len(body))
+        headers["cache-control"] = "private, no-cache"
+        headers.append("set-cookie", f"{COOKIE}={token}; Path=/; SameSite=Lax; HttpOnly")
+        await self.send({**self.start, "headers": headers.raw})
         await self.send({"type": "http.response.body", "body": body, "more_body": False})

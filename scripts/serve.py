@@ -28,8 +28,8 @@ def start(store, dataset: str | None = None, timeout: float = 60) -> tuple[subpr
     port = free_port()
     environment = {**os.environ, "AECORE_STORE": str(store), "AECORE_OFFLINE": "1",
                    **({"AECORE_DEFAULT_DATASET": dataset} if dataset else {})}
-    command = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port), "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    command = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout

@@ -1,0 +1,144 @@
+"""The recipe of the photo denoiser the project ships (issue #22): one command, resumable.
+
+Usage:  python scripts/train_photo_model.py [--checkpoints DIR] [--train400 DIR] [--steps N]   train or resume
+        python scripts/train_photo_model.py --export [--checkpoints DIR]                         write the shipped model
+
+Trains the `photo` family at a larger size than the 10-minute default on the 400 grey photos of DnCNN's
+training set (../shared/data/train400, a training-only resource: users never need it) plus the bundled
+training photos (scikit-image's and scikit-learn's, colour and grey), a quarter of every batch from the
+latter so colour is learnt too. The held-out photos (aecore.photos.HELD_OUT) are never drawn from.
+
+Every CHECKPOINT_STEPS steps the model (weights and optimizer state) and the step count are written
+atomically to DIR (default ~/.cache/aecore/photo-recipe, outside the work tree), so an interrupted run
+resumes where it stopped and the batches it draws are the same as in an uninterrupted run (seeded by
+step). `--export` writes the newest checkpoint as a store entry into aecore's shipped-model folder.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import keras  # noqa: E402
+
+from aecore import images, photonet, photos  # noqa: E402
+
+OPTIONS = photonet.PhotoOptions(widths=(32, 64), blocks=4)  # 1.44M parameters, 1 MP colour in ~1.7 s on 2 cores
+LATENT_DIM = 128  # channels at quarter resolution
+BATCH = 16
+LEARNING_RATE = 1e-3  # cosine decay to 5% over the planned steps
+STEPS = 10_000
+CHECKPOINT_STEPS = int(os.environ.get("PHOTO_RECIPE_CHECKPOINT_STEPS", 250))
+BUNDLED_SHARE = 0.25  # of each batch drawn from the bundled (partly colour) training photos
+SEED = 0
+DEFAULT_CHECKPOINTS = Path.home() / ".cache" / "aecore" / "photo-recipe"
+DEFAULT_TRAIN400 = ROOT.parent / "shared" / "data" / "train400"
+
+
+def load_train400(folder: Path) -> list[photos.Photo]:
+    files = sorted(folder.glob("*.png"))
+    if not files:
+        raise SystemExit(f"no .png photos in {folder}; give --train400 the folder of DnCNN's 400 training photos")
+    return [photos.Photo(path.stem, images.read_photo(path.read_bytes(), path.name)[0]) for path in files]
+
+
+def batch(step: int, grey: list, bundled: list) -> tuple[np.ndarray, np.ndarray]:
+    """The step's (noisy, clean) batch: the same for a given step whether or not the run was resumed."""
+    random = np.random.default_rng([SEED, step])
+    from_bundled = int(round(BATCH * BUNDLED_SHARE))
+    noisy_a, clean_a = photos.noisy_patches(bundled, from_bundled, random)
+    noisy_b, clean_b = photos.noisy_patches(grey, BATCH - from_bundled, random)
+    return np.concatenate([noisy_a, noisy_b]), np.concatenate([clean_a, clean_b])
+
+
+def build(total_steps: int) -> keras.Model:
+    keras.utils.set_random_seed(SEED)
+    model = photonet.build_photo(None, LATENT_DIM, OPTIONS).model
+    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=total_steps, alpha=0.05)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse", jit_compile=True)
+    return model
+
+
+def resume(checkpoints: Path, total_steps: int) -> tuple[keras.Model, dict]:
+    state_path = checkpoints / "state.json"
+    if not state_path.exists():
+        return build(total_steps), {"step": 0, "log": []}
+    state = json.loads(state_path.read_text())
+    model = keras.models.load_model(checkpoints / "model.keras", compile=True)
+    model.compile(optimizer=model.optimizer, loss="mse", jit_compile=True)
+    print(f"resuming at step {state['step']} of {total_steps}", flush=True)
+    return model, state
+
+
+def save_checkpoint(model: keras.Model, state: dict, checkpoints: Path):
+    """model.keras then state.json, each written beside and renamed over: a kill leaves the last good pair."""
+    temporary = checkpoints / ".model.keras.tmp.keras"
+    model.save(temporary)
+    os.replace(temporary, checkpoints / "model.keras")
+    (checkpoints / ".state.tmp").write_text(json.dumps(state, indent=1))
+    os.replace(checkpoints / ".state.tmp", checkpoints / "state.json")
+
+
+def held_out_score(model: keras.Model) -> float:
+    autoencoder = wrap(model)
+    return photos.held_out_psnr(autoencoder, photos.load_photos().test)["psnr"]
+
+
+def wrap(model: keras.Model):
+    from aecore.autoencoder import Autoencoder
+
+    options = {"widths": list(OPTIONS.widths), "blocks": OPTIONS.blocks}
+    meta = {"input_shape": [None, None, photonet.CHANNELS], "latent_dim": LATENT_DIM}
+    return Autoencoder("photo", model, model.get_layer("encoder"), model.get_layer("decoder"), options, meta)
+
+
+def train(checkpoints: Path, train400: Path, total_steps: int):
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    grey = load_train400(train400)
+    bundled = photos.load_photos().train
+    model, state = resume(checkpoints, total_steps)
+    started, losses = time.perf_counter(), []
+    while state["step"] < total_steps:
+        losses.append(float(model.train_on_batch(*batch(state["step"], grey, bundled))))
+        state["step"] += 1
+        if state["step"] % CHECKPOINT_STEPS == 0 or state["step"] == total_steps:
+            entry = {"step": state["step"], "loss": float(np.mean(losses)), "seconds": round(time.perf_counter() - started, 1)}
+            if state["step"] % (4 * CHECKPOINT_STEPS) == 0 or state["step"] == total_steps:
+                entry["held_out_psnr_sigma25"] = round(held_out_score(model), 3)
+            state["log"].append(entry)
+            save_checkpoint(model, state, checkpoints)
+            print(json.dumps(entry), flush=True)
+            started, losses = time.perf_counter(), []
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS)
+    parser.add_argument("--train400", type=Path, default=DEFAULT_TRAIN400)
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--export", action="store_true")
+    arguments = parser.parse_args()
+    if arguments.export:
+        export(arguments.checkpoints)
+    else:
+        train(arguments.checkpoints, arguments.train400, arguments.steps)
+
+
+def export(checkpoints: Path):
+    from aecore import shipped
+
+    state = json.loads((checkpoints / "state.json").read_text())
+    model = keras.models.load_model(checkpoints / "model.keras", compile=False)
+    shipped.write(wrap(model), state, recipe="python scripts/train_photo_model.py")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,5 @@
 import sys
 
-from aecore.cli import main
+from aecore.cli.main import main
 
 sys.exit(main())

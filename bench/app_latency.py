@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import latency  # noqa: E402  (timed: warm-up, then p50 and p95)
+
 PAGES = ("home", "reconstructions", "feature_maps", "latent_map", "latent_sampler", "denoise", "train")
 
 

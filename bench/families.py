@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 
-from aecore.families import FAMILIES
+from aecore.models.families import FAMILIES
 
 dataset = sys.argv[1] if len(sys.argv) > 1 else "fashion_mnist"
 store = tempfile.mkdtemp(prefix="bench-families-")

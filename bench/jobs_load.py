@@ -5,7 +5,7 @@ run, the model call, the figures; no browser rendering). A pick sets "Test image
 is that rerun, checked by the caption naming the picked image. Scenarios: idle (1 session), 1 session
 while a model trains, 8 sessions (threads in this process, as a server runs them) while a model trains.
 The training is either a thread in this process (`--runner thread`: how dashboard/jobs.py ran it
-before issue #14) or a job process (`--runner process`: aecore.jobs, niced). Training speed is its
+before issue #14) or a job process (`--runner process`: aecore.training.jobs, niced). Training speed is its
 batches per second during the scenario, against `python -m aecore train` alone on an idle machine.
 
 `--speed-windows N`: only the training alone, N CLI and N runner windows in ABBA order, each with every
@@ -17,7 +17,6 @@ Prints Markdown rows for bench/RESULTS.md. Run it under the heavy lock, with not
 """
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -40,11 +39,13 @@ def percentile(values, share):
 
 
 def prepare_store(root: Path):
-    from aecore import data, store, training
+    from aecore.data import catalog
+    from aecore.store import modelstore
+    from aecore.training import trainer
 
-    if MODEL not in store.ModelStore(root).names():
-        model = training.train("conv", data.load_dataset("digits"), 16, None, training.TrainConfig(epochs=3, patience=0))
-        store.ModelStore(root).save(model, MODEL)
+    if MODEL not in modelstore.ModelStore(root).names():
+        model = trainer.train("conv", catalog.load_dataset("digits"), 16, None, trainer.TrainConfig(epochs=3, patience=0))
+        modelstore.ModelStore(root).save(model, MODEL)
 
 
 def session(picks: int, offset: int, seconds: list, errors: list):
@@ -91,18 +92,19 @@ class Watched:
 
 
 class ThreadTraining(Watched):
-    """The old way: training.train in a thread of the server process."""
+    """The old way: trainer.train in a thread of the server process."""
 
     def __init__(self):
-        from aecore import data, training
+        from aecore.data import catalog
+        from aecore.training import trainer
 
         self.cancel, self.samples = threading.Event(), []
-        config = training.TrainConfig(epochs=TRAINING["epochs"], batch_size=TRAINING["batch_size"], patience=0)
-        dataset = data.load_dataset("digits")
+        config = trainer.TrainConfig(epochs=TRAINING["epochs"], batch_size=TRAINING["batch_size"], patience=0)
+        dataset = catalog.load_dataset("digits")
 
         def target():
             try:
-                training.train("conv", dataset, 16, None, config, self.record, self.cancel)
+                trainer.train("conv", dataset, 16, None, config, self.record, self.cancel)
             except Exception:  # noqa: BLE001  cancelled at the end of the scenario
                 pass
         self.thread = threading.Thread(target=target, daemon=True)
@@ -114,13 +116,13 @@ class ThreadTraining(Watched):
 
 
 class ProcessTraining(Watched):
-    """The new way: a job process (aecore.jobs), niced below this 'server'."""
+    """The new way: a job process (aecore.training.jobs), niced below this 'server'."""
 
     def __init__(self, root: Path):
-        from aecore import jobs, training
+        from aecore.training import jobs, trainer
 
         self.folder = jobs.jobs_folder(root)
-        config = training.TrainConfig(epochs=TRAINING["epochs"], batch_size=TRAINING["batch_size"], patience=0)
+        config = trainer.TrainConfig(epochs=TRAINING["epochs"], batch_size=TRAINING["batch_size"], patience=0)
         self._follow(jobs.submit(self.folder, jobs.JobSpec("conv", "digits", 16, {}, config, "bench-training")))
 
     def _follow(self, job):
@@ -136,7 +138,7 @@ class ProcessTraining(Watched):
             time.sleep(0.5)
 
     def stop(self):
-        from aecore import jobs
+        from aecore.training import jobs
 
         self._watching = False
         jobs.cancel(self.folder, self.job.id)
@@ -146,7 +148,7 @@ class CliTraining(ProcessTraining):
     """`python -m aecore train` in a terminal (not niced), watched through the job record it writes."""
 
     def __init__(self, root: Path):
-        from aecore import jobs
+        from aecore.training import jobs
 
         self.folder = jobs.jobs_folder(root / "cli")
         earlier = {job.id for job in jobs.list_jobs(self.folder)}

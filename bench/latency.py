@@ -10,7 +10,9 @@ import time
 
 import numpy as np
 
-from aecore import analysis, data, noise, projections, store
+from aecore.analysis import inspection, projections
+from aecore.data import catalog, noise
+from aecore.store import modelstore
 
 
 def timed(action, runs: int) -> tuple[float, float]:
@@ -31,18 +33,18 @@ def main():
     parser.add_argument("--dataset")
     parser.add_argument("--runs", type=int, default=100)
     arguments = parser.parse_args()
-    autoencoder = store.ModelStore(arguments.store).load(arguments.model)
-    dataset = data.load_dataset(arguments.dataset or autoencoder.meta["dataset"])
+    autoencoder = modelstore.ModelStore(arguments.store).load(arguments.model)
+    dataset = catalog.load_dataset(arguments.dataset or autoencoder.meta["dataset"])
     images = dataset.x_test
     codes = autoencoder.encode(images[:5000])
     point = codes[:1]
     levels = iter(np.tile(np.linspace(0, 1, 21), 1000))
     rows = [
         ("decode one latent point", lambda: autoencoder.decode(point), arguments.runs, "5 ms"),
-        ("decode a 20x20 grid", lambda: analysis.latent_grid(autoencoder, (0, 1), 20, codes), arguments.runs, "30 ms"),
+        ("decode a 20x20 grid", lambda: inspection.latent_grid(autoencoder, (0, 1), 20, codes), arguments.runs, "30 ms"),
         ("denoise 16 images at a new noise level", lambda: autoencoder.reconstruct(
             noise.add_noise(images[:16], "gaussian", float(next(levels)))), arguments.runs, "30 ms"),
-        ("all 21 noise-slider frames for 6 images", lambda: analysis.denoise_sweep(autoencoder, images[:6]), 20, "30 ms/level"),
+        ("all 21 noise-slider frames for 6 images", lambda: inspection.denoise_sweep(autoencoder, images[:6]), 20, "30 ms/level"),
         ("reconstruct 64 images", lambda: autoencoder.reconstruct(images[:64]), arguments.runs, "30 ms"),
         (f"PCA map of {len(codes)} codes", lambda: projections.project(codes, "pca"), 20, "0.1 s"),
         (f"t-SNE map of {len(codes)} codes (cold)", lambda: projections.project(codes, "tsne"), 3, "8 s"),

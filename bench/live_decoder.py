@@ -6,7 +6,7 @@
    model: the float32 weights (sent as binary) plus the layer list, plus the script, which Streamlit sends
    inline with each of the page's four live elements.
 2. Speed: median time of one decode + draw (the page's own `compileDecoder` and `painter` on a 224x224
-   canvas) over `--calls` random codes, in a blank Chromium page that imports dashboard/livedecoder.js.
+   canvas) over `--calls` random codes, in a blank Chromium page that imports the live decoder module (livedecoder.module_source()).
 3. First live frame: with `--store DIR` (models trained on Fashion-MNIST), the app is started on it and,
    for each model, the time from the page's load event to the first frame the live decoder paints: cold
    (the first visit after the server started), warm (`--warm-visits` visits, each in a fresh browser
@@ -27,11 +27,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aecore import families, webexport  # noqa: E402
+from aecore.models import (
+    families,
+    webexport,  # noqa: E402
+)
 from dashboard import livedecoder, ui  # noqa: E402
 from scripts import serve  # noqa: E402
 
-SCRIPT = ROOT / "dashboard" / "livedecoder.js"
 ELEMENTS = 4  # the Latent sampler's three live views and the weights' element: each carries the script inline
 CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]
 TIME_IN_PAGE = """async ([spec, weights, calls]) => {
@@ -55,8 +57,8 @@ def sizes_and_speed(browser, calls: int) -> list[dict]:
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
     page.evaluate("async source => { window.live = await import(URL.createObjectURL(new Blob([source], "
-                  "{type: 'text/javascript'}))); }", SCRIPT.read_text())
-    script_bytes, rows = len(SCRIPT.read_bytes()), []
+                  "{type: 'text/javascript'}))); }", livedecoder.module_source())
+    script_bytes, rows = len(livedecoder.module_source().encode()), []
     cases = [(family, {}) for family in CODE_FAMILIES]
     cases += [("conv", {"sampling": "pooling"}), ("vae", {"variant": "conv"})]
     for family, options in cases:
@@ -76,7 +78,7 @@ def first_frames(browser, store: str, warm_visits: int) -> list[dict]:
     """Per model: ms from the page's load event to its first live frame, for the cold visit, `warm_visits`
     fresh browsers, the same browser coming back (its HTTP cache holds Streamlit's code), and the same
     browser arriving by the sidebar link from Home (from the click)."""
-    from aecore.store import ModelStore
+    from aecore.store.modelstore import ModelStore
 
     entries = [entry for entry in ModelStore(store).scan()[0] if entry.meta.get("family") in CODE_FAMILIES]
     process, url = serve.start(store, dataset="fashion_mnist", timeout=120)

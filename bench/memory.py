@@ -14,7 +14,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aecore import store  # noqa: E402
+from aecore.store import modelstore  # noqa: E402
 from scripts import serve  # noqa: E402
 
 PAGES = ("reconstructions", "feature_maps", "latent_map", "latent_sampler", "denoise")
@@ -30,7 +30,7 @@ def main():
     parser.add_argument("--store", required=True)
     parser.add_argument("--dataset", default="fashion_mnist")
     arguments = parser.parse_args()
-    names = store.ModelStore(arguments.store).names()
+    names = modelstore.ModelStore(arguments.store).names()
     process, url = serve.start(arguments.store, arguments.dataset, timeout=120)
     print(f"{len(names)} models: {', '.join(names)}; dataset {arguments.dataset}")
     print(f"server started: {memory_mib(process.pid)['VmRSS']:.0f} MiB")

@@ -3,7 +3,7 @@
 Usage:  python bench/photos.py MODEL [--store DIR] [--sigmas 15,25,50]   quality table (markdown)
         python bench/photos.py MODEL [--store DIR] --speed [--tile N]    1-MP and 12-MP times, peak memory
 
-Noise: Gaussian, sigma of 255, clipped to [0, 1] (aecore.noise, as in the app), seed = photo number.
+Noise: Gaussian, sigma of 255, clipped to [0, 1] (aecore.data.noise, as in the app), seed = photo number.
 Every classical method is told the true sigma: scikit-image's TV (Chambolle, weight = 2 sigma), wavelet
 (BayesShrink, soft), non-local means (fast_mode=True, h = 0.8 sigma, 5x5 patches, 13x13 search) and
 BM3D (the `bm3d` package: bm3d_rgb for colour, bm3d for grey; bench/requirements.txt). Ours is blind.
@@ -20,11 +20,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aecore import classical, metrics, noise, photos, store, tiling  # noqa: E402
+from aecore.analysis import metrics
+from aecore.data import noise, photos
+from aecore.photo import (
+    classical,
+    tiling,  # noqa: E402
+)
+from aecore.store import modelstore
 
 
 def classical_methods() -> dict:
-    """name -> denoise(noisy (h, w, c), sigma in [0, 1]) -> (h, w, c): aecore.classical's, then BM3D."""
+    """name -> denoise(noisy (h, w, c), sigma in [0, 1]) -> (h, w, c): aecore.photo.classical's, then BM3D."""
     methods = {"TV": classical.total_variation, "wavelet": classical.wavelet, "NL-means": classical.non_local_means}
     try:
         import bm3d
@@ -103,7 +109,7 @@ def main():
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--tile", type=int, default=tiling.TileConfig.tile, help="tile side for --speed")
     arguments = parser.parse_args()
-    autoencoder = store.ModelStore(arguments.store).load(arguments.model)
+    autoencoder = modelstore.ModelStore(arguments.store).load(arguments.model)
     if arguments.speed:
         speed(autoencoder, arguments.tile)
         return

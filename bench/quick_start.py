@@ -11,7 +11,9 @@ import os
 import tempfile
 import time
 
-from aecore import data, store, training
+from aecore.data import catalog
+from aecore.store import modelstore
+from aecore.training import trainer
 from dashboard.jobs import quick_start_specs
 
 
@@ -21,14 +23,14 @@ def main():
     parser.add_argument("--store", help="save the models into this store folder (default: a temporary one)")
     arguments = parser.parse_args()
     os.environ["AECORE_STORE"] = arguments.store or tempfile.mkdtemp(prefix="quick-start-")
-    dataset = data.load_dataset(arguments.dataset)
-    saved = store.ModelStore()
+    dataset = catalog.load_dataset(arguments.dataset)
+    saved = modelstore.ModelStore()
     total = 0.0
     print("| model | train images | epochs | wall time (build, fit, score) | landed after | test BCE | test PSNR |\n"
           "|---|---|---|---|---|---|---|")
     for spec in quick_start_specs(dataset.name, len(dataset.x_train)):
         started = time.perf_counter()
-        autoencoder = training.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config)
+        autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config)
         saved.save(autoencoder, spec.name)
         seconds = time.perf_counter() - started
         total += seconds

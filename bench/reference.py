@@ -11,7 +11,7 @@ Markdown tables for bench/RESULTS.md and draws test BCE against wall time for ev
 
 The references are rebuilt from the write-up's description ("Building Autoencoders in Keras"):
 Adam at its default rate, binary cross-entropy, pixels in [0, 1], the full training set, its
-layer sizes, batch sizes and epochs. The project's runs go through `aecore.training.train` with the
+layer sizes, batch sizes and epochs. The project's runs go through `aecore.training.trainer.train` with the
 family defaults, exactly what `python -m aecore train --family F` does.
 """
 
@@ -26,8 +26,11 @@ import keras
 import numpy as np
 from keras import layers
 
-from aecore import blocks, data, metrics, training
-from aecore import layers as custom_layers
+from aecore.analysis import metrics
+from aecore.data import catalog
+from aecore.models import blocks
+from aecore.models import layers as custom_layers
+from aecore.training import trainer
 
 BATCH = 1000  # test images per direct call when scoring
 
@@ -157,16 +160,16 @@ def run_reference(name, dataset, out, epochs=None):
 
 def run_project(name, dataset, out, epochs=None):
     family, latent_dim, settings, *options = PROJECT[name]
-    config = training.TrainConfig(**{**settings, **({"epochs": epochs} if epochs else {})})
+    config = trainer.TrainConfig(**{**settings, **({"epochs": epochs} if epochs else {})})
     curve = TestCurve(name, dataset.x_test, out, per_epoch=4)
-    autoencoder = training.train(family, dataset, latent_dim, options[0] if options else None, config, callbacks=[curve])
+    autoencoder = trainer.train(family, dataset, latent_dim, options[0] if options else None, config, callbacks=[curve])
     seconds = time.perf_counter() - curve.started - curve.paused
     return summary_line(name, autoencoder.model, dataset, seconds, autoencoder.meta["epochs_run"], latent_dim,
                         autoencoder.count_params())
 
 
 def command_run(arguments):
-    dataset = data.load_dataset(arguments.dataset)
+    dataset = catalog.load_dataset(arguments.dataset)
     names = arguments.only.split(",") if arguments.only else [*REFERENCES, *PROJECT]
     Path(arguments.out).parent.mkdir(parents=True, exist_ok=True)
     with open(arguments.out, "a") as out:

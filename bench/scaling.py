@@ -7,7 +7,9 @@ maps that many codes with PCA and t-SNE; prints a Markdown table and draws a log
 
 import argparse
 
-from aecore import data, projections, training
+from aecore.analysis import projections
+from aecore.data import catalog
+from aecore.training import trainer
 
 SIZES = (1000, 5000, 20000, 60000)
 
@@ -19,13 +21,13 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--plot", default="bench/scaling.png")
     arguments = parser.parse_args()
-    dataset = data.load_dataset(arguments.dataset)
+    dataset = catalog.load_dataset(arguments.dataset)
     rows = []
     print(f"| samples | train {arguments.family}, {arguments.epochs} epochs | PCA map | t-SNE map | t-SNE trustworthiness |")
     print("|---|---|---|---|---|")
     for size in SIZES:
-        config = training.TrainConfig(epochs=arguments.epochs, max_train_images=size, validation_split=0, patience=0)
-        autoencoder = training.train(arguments.family, dataset, config=config)
+        config = trainer.TrainConfig(epochs=arguments.epochs, max_train_images=size, validation_split=0, patience=0)
+        autoencoder = trainer.train(arguments.family, dataset, config=config)
         train_seconds = autoencoder.meta["train_seconds"]  # the fit alone, not the scoring of the test set
         codes = autoencoder.encode(dataset.x_train[:size])
         pca = projections.project(codes, "pca")

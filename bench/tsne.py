@@ -8,7 +8,9 @@ import argparse
 import statistics
 import time
 
-from aecore import data, projections, store
+from aecore.analysis import projections
+from aecore.data import catalog
+from aecore.store import modelstore
 
 
 def sklearn_defaults(codes, seed):
@@ -32,7 +34,7 @@ def project_tsne(codes, seed):
 
 CANDIDATES = [
     ("scikit-learn TSNE, defaults (1,000 iterations, angle 0.5)", sklearn_defaults),
-    ("scikit-learn TSNE, 500 iterations, angle 0.8 (what the app uses: aecore.projections)", project_tsne),
+    ("scikit-learn TSNE, 500 iterations, angle 0.8 (what the app uses: aecore.analysis.projections)", project_tsne),
     ("openTSNE, Barnes-Hut, 2 threads", opentsne("bh")),
     ("openTSNE, FFT-accelerated, 2 threads", opentsne("fft")),
 ]
@@ -45,8 +47,8 @@ def main():
     parser.add_argument("--points", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     arguments = parser.parse_args()
-    autoencoder = store.ModelStore(arguments.store).load(arguments.model)
-    dataset = data.load_dataset(autoencoder.meta["dataset"])
+    autoencoder = modelstore.ModelStore(arguments.store).load(arguments.model)
+    dataset = catalog.load_dataset(autoencoder.meta["dataset"])
     codes = projections.flatten(autoencoder.encode(dataset.x_test[: arguments.points]))
     print(f"{len(codes)} codes of {codes.shape[1]} dims from {arguments.model}\n")
     print("| implementation | runs | median time | worst time | trustworthiness (k=5) |\n|---|---|---|---|---|")

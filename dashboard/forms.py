@@ -4,9 +4,9 @@ import dataclasses
 
 import streamlit as st
 
-from aecore import families
-from aecore.blocks import NOISE_KINDS
 from aecore.errors import AecoreError
+from aecore.models import families
+from aecore.models.blocks import NOISE_KINDS
 from dashboard import ui
 
 CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "sampling": ["strided", "pooling"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
@@ -38,9 +38,10 @@ def _card(store, entry):
     with st.container(border=True):
         st.markdown(f"**{entry.name}** · {meta['family']} · {meta.get('dataset')} · latent {meta.get('latent_dim')}")
         if meta["family"] == "photo":  # any size, scored on held-out photos; used on the Denoise page only
+            origin = "shipped with aecore, read-only" if meta.get("shipped") else \
+                f"trained in {meta.get('train_seconds', 0):.0f} s"
             st.caption(f"held-out photos at σ 25: {result.get('test_psnr_noisy_sigma25', 0):.1f} → "
-                       f"{result.get('test_psnr_sigma25', 0):.1f} dB · {meta.get('params', 0):,} parameters · "
-                       f"trained in {meta.get('train_seconds', 0):.0f} s")
+                       f"{result.get('test_psnr_sigma25', 0):.1f} dB · {meta.get('params', 0):,} parameters · {origin}")
         elif result:
             origin = f"imported from {meta['imported_from']}" if meta.get("imported_from") else \
                 f"trained in {meta.get('train_seconds', 0):.0f} s"
@@ -54,6 +55,9 @@ def _card(store, entry):
                        args=(meta.get("dataset"), meta.get("name")))
         download.download_button("Download", store.archive(entry.name), f"{entry.name}.zip", "application/zip",
                                  key=f"download-{entry.name}")
+        if meta.get("shipped"):  # read-only: the store refuses to rename or delete it, so offer neither
+            rename.caption(f"Recipe: `{meta.get('recipe', '')}`")
+            return
         with rename.popover("Rename"):
             new_name = st.text_input("New name", entry.name, key=f"rename-text-{entry.name}")
             if st.button("Rename", key=f"rename-{entry.name}"):
@@ -71,7 +75,7 @@ def _card(store, entry):
 
 def model_cards(store):
     entries = store.entries()
-    if not entries:
-        st.info("No models yet. Start the quick start on the Home page, or train one above.")
+    if not [entry for entry in entries if not entry.meta.get("shipped")]:
+        st.info("No models of your own yet. Start the quick start on the Home page, or train one above.")
     for entry in entries:
         _card(store, entry)

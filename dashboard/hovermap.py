@@ -92,7 +92,7 @@ def _payload(identity: str, _points: np.ndarray, _images: np.ndarray, _labels, n
     Cached by `identity` alone: hashing the 5,000 images (15 MB) on every rerun cost more than the rest.
     """
     points, images, labels = _points, _images, _labels
-    from aecore.projections import sprite
+    from aecore.analysis.projections import sprite
 
     low, span = points.min(axis=0), np.maximum(np.ptp(points, axis=0), 1e-9)
     scaled = (points - low) / span

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from aecore import data, foreign, serialization
+from aecore.data import catalog
 from aecore.errors import AecoreError
+from aecore.models import foreign
+from aecore.store import serialization
 from dashboard import ui
 
 RANGE_LABELS = {"0-1": "0 to 1 (x / 255)", "0-255": "0 to 255 (raw pixels)", "-1-1": "-1 to 1 (x / 127.5 - 1)"}
@@ -48,7 +50,7 @@ def _confirm(model_file, decoder_file, key: tuple, report: dict):
         bottleneck = st.selectbox("Bottleneck: the layer whose output is the code", list(shapes),
                                   index=list(shapes).index(report["bottleneck"]), key="import-bottleneck",
                                   format_func=lambda layer: f"{layer} {shapes[layer]}")
-    datasets = foreign.fitting_datasets(report["image_shape"], [info.name for info in data.list_datasets() if info.available])
+    datasets = foreign.fitting_datasets(report["image_shape"], [info.name for info in catalog.list_datasets() if info.available])
     if not datasets:
         st.warning(f"No dataset here has {tuple(report['image_shape'])} images: the model is stored without test "
                    "metrics and cannot be explored until one is added.")

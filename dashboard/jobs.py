@@ -1,4 +1,4 @@
-"""The dashboard's view of the training jobs in the store's jobs folder (aecore.jobs does the work).
+"""The dashboard's view of the training jobs in the store's jobs folder (aecore.training.jobs does the work).
 
 Each job is its own niced process, so a training never holds the server's interpreter, a click anywhere
 cannot kill it, and a server restart finds it still running (or finished) in the folder. Every browser
@@ -7,8 +7,8 @@ session and `python -m aecore train` share the same folder, so they all see the 
 
 import time
 
-from aecore import jobs, training
-from aecore.jobs import Job, JobSpec  # noqa: F401  (the pages build JobSpecs and read Jobs from here)
+from aecore.training import jobs, trainer
+from aecore.training.jobs import Job, JobSpec  # noqa: F401  (the pages build JobSpecs and read Jobs from here)
 
 LAUNCH_EVERY = 2.0  # seconds between checks that queued jobs have a worker (after a restart, a crash)
 
@@ -75,5 +75,5 @@ def quick_start_specs(dataset: str, train_images: int) -> list[JobSpec]:
         settings = dict(settings)
         if train_images < settings["max_train_images"]:
             settings.update(epochs=25, batch_size=64)
-        specs.append(JobSpec(family, dataset, latent, options, training.TrainConfig(**settings), name=f"quick-{family}-{latent}"))
+        specs.append(JobSpec(family, dataset, latent, options, trainer.TrainConfig(**settings), name=f"quick-{family}-{latent}"))
     return specs

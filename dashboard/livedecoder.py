@@ -1,7 +1,7 @@
 """The live decoder component (Streamlit components v2): the model's decoder runs in the page.
 
-`aecore.webexport` turns the decoder into a JSON layer list plus float32 weights; this wrapper mounts one
-of three views of dashboard/livedecoder.js and, once per browser session, sends the weights as binary (a
+`aecore.models.webexport` turns the decoder into a JSON layer list plus float32 weights; this wrapper mounts one
+of three views of dashboard/livedecoder.js (with the layer maths of dashboard/decodermath.js) and, once per browser session, sends the weights as binary (a
 quarter smaller than base64, and nothing to parse) in an element of their own right after the first view,
 so every view's data stays small JSON that names the model. The JavaScript decodes on every input event
 and tells Python only what was released or clicked, so dragging never reruns the script. A decoder the
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from aecore import webexport
+from aecore.models import webexport
 from dashboard import ui
 
-SCRIPT = Path(__file__).with_name("livedecoder.js")
+SCRIPTS = (Path(__file__).with_name("decodermath.js"), Path(__file__).with_name("livedecoder.js"))
 HTML = '<div class="live"></div>'
 CSS = """
 .live { font: 14px "Source Sans Pro", sans-serif; color: var(--st-text-color, #31333f); }
@@ -47,13 +47,20 @@ button:hover { border-color: var(--st-primary-color, #ff4b4b); }
 SENT = "livedecoder_sent"  # session_state: model keys whose weights this browser session has received
 MAGIC = b"AEW1"  # the binary weights message: MAGIC, the header's length (uint32 LE), the JSON header, the weights
 
-_component = st.components.v2.component("aecore_live_decoder", html=HTML, css=CSS, js=SCRIPT.read_text())
+
+
+def module_source() -> str:
+    """The component's one JavaScript module: the layer maths, then the views (they share its scope)."""
+    return "\n".join(script.read_text() for script in SCRIPTS)
+
+
+_component = st.components.v2.component("aecore_live_decoder", html=HTML, css=CSS, js=module_source())
 
 
 @dataclass(frozen=True)
 class LiveModel:
     key: str  # names the decoder in the page's cache
-    spec: dict | None  # aecore.webexport's layer list; None when the browser cannot run this decoder
+    spec: dict | None  # aecore.models.webexport's layer list; None when the browser cannot run this decoder
     weights: bytes | None  # float32 weights, little-endian
     reason: str | None  # why the server decodes instead
 

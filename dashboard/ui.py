@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from aecore import analysis, data, projections, store
-from aecore import images as aecore_images
-from aecore import noise as aecore_noise
+from aecore.analysis import inspection, projections
+from aecore.data import catalog
 from aecore.errors import AecoreError
+from aecore.store import modelstore
 from dashboard import picks
 from dashboard.jobs import JobRunner
 
@@ -26,13 +26,13 @@ def job_runner() -> JobRunner:
     return JobRunner()  # resolves the store (AECORE_STORE) when each job saves
 
 
-def model_store() -> store.ModelStore:
-    return store.ModelStore()
+def model_store() -> modelstore.ModelStore:
+    return modelstore.ModelStore()
 
 
 @st.cache_resource(max_entries=3, show_spinner="Loading the dataset…")
-def dataset(name: str) -> data.Dataset:
-    return data.load_dataset(name)
+def dataset(name: str) -> catalog.Dataset:
+    return catalog.load_dataset(name)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
@@ -58,16 +58,16 @@ def projection(model_name: str, stamp: str, dataset_name: str, count: int, metho
 @st.cache_data(max_entries=12, show_spinner="Computing denoised frames…")
 def denoise_sweep(model_name: str, stamp: str, dataset_name: str, indices: tuple, kind: str, levels: tuple, seed: int = 0):
     images = dataset(dataset_name).x_test[list(indices)]
-    return analysis.denoise_sweep(model(model_name, stamp), images, kind, np.asarray(levels), seed)
+    return inspection.denoise_sweep(model(model_name, stamp), images, kind, np.asarray(levels), seed)
 
 
 @dataclass
 class Context:
     dataset_name: str
-    dataset: data.Dataset
+    dataset: catalog.Dataset
     entries: list  # store entries whose input shape fits the dataset
     model_name: str | None
-    model: object | None  # aecore.autoencoder.Autoencoder
+    model: object | None  # aecore.models.autoencoder.Autoencoder
     meta: dict | None
 
     @property
@@ -76,7 +76,7 @@ class Context:
 
 
 def _available_datasets() -> list[str]:
-    return [info.name for info in data.list_datasets() if info.available]
+    return [info.name for info in catalog.list_datasets() if info.available]
 
 
 def _watch_store(known: tuple, live: bool):
@@ -109,7 +109,7 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
     # Set from code on every run: on another page the select box is a new widget, which ignores the value the
     # old one left under its key and starts on its first option; `dataset_pick` keeps the choice as well.
     newest = entries[0].meta.get("dataset") if entries else None
-    default = newest if newest in names else data.default_dataset_name()
+    default = newest if newest in names else catalog.default_dataset_name()
     state["dataset"] = next(name for name in (state.get("dataset"), state.get("dataset_pick"), default, names[0])
                             if name in names)
     with st.sidebar:
@@ -190,6 +190,11 @@ def require_model(context: Context, what: str):
     st.stop()
 
 
+def class_name(context: Context, label: int) -> str:
+    names = context.dataset.class_names
+    return names[int(label)] if names else str(int(label))
+
+
 def label_of(context: Context, index: int) -> str:
     labels = context.dataset.y_test
     return f"#{index}" if labels is None else f"#{index} {class_name(context, labels[index])}"
@@ -197,158 +202,3 @@ def label_of(context: Context, index: int) -> str:
 
 def show_error(error: Exception):
     st.error(str(error) if isinstance(error, AecoreError) else f"Something went wrong: {error}")
-
-
-# ---------------------------------------------------------------- latent map, latent sampler, denoise (pages B)
-# Helpers for views/latent_map.py, views/latent_sampler.py and views/denoise.py.
-
-NOISE_LEVELS = tuple(float(level) for level in np.linspace(0.0, 1.0, 21))  # the denoise slider's 21 frames
-
-
-def flat_codes(model_name: str, stamp: str, dataset_name: str, count: int) -> np.ndarray:
-    """(count, latent_dim): spatial conv codes are flattened, so a dimension indexes the flat code."""
-    found = codes(model_name, stamp, dataset_name, count)
-    return found.reshape(len(found), -1)
-
-
-def selected_indices(event) -> list[int]:
-    """Image indices (the points' customdata) in a plotly_chart selection event, in order, no repeats."""
-    found = {}  # an ordered set
-    for point in ((event or {}).get("selection") or {}).get("points", []):  # the event is a dict subclass
-        value = point.get("customdata")
-        value = value[0] if isinstance(value, (list, tuple)) and value else value
-        if isinstance(value, (int, float)):  # the "selected" ring and other helper traces carry none
-            found[int(value)] = True
-    return list(found)
-
-
-@st.cache_data(max_entries=16, show_spinner="Decoding the grid…")
-def latent_grid(model_name: str, stamp: str, dataset_name: str, dims: tuple, steps: int):
-    """analysis.latent_grid: (images (steps, steps, h, w, c), row values, column values). Non-VAE models
-    sweep percentiles of 2,000 test codes with the other dimensions at the median code."""
-    return analysis.latent_grid(model(model_name, stamp), dims, steps,
-                                codes=flat_codes(model_name, stamp, dataset_name, 2000))
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def interpolation(model_name: str, stamp: str, dataset_name: str, first: int, second: int, steps: int) -> np.ndarray:
-    """(steps, h, w, c): the decoded straight line between the codes of two test images."""
-    images = dataset(dataset_name).x_test
-    return analysis.interpolate(model(model_name, stamp), images[first], images[second], steps)
-
-
-def slider_ranges(autoencoder, test_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(low, high, start) per flat dimension: [-3, 3] from 0 for the VAE (its prior), else the
-    1st..99th percentile of the test codes starting at the median code."""
-    if autoencoder.is_variational:
-        size = autoencoder.latent_dim
-        return np.full(size, -3.0), np.full(size, 3.0), np.zeros(size)
-    low, high = np.percentile(test_codes, 1, axis=0), np.percentile(test_codes, 99, axis=0)
-    high = np.maximum(high, low + 1e-3)  # a dead unit still gets a usable slider
-    return low, high, np.clip(analysis.base_code(autoencoder, test_codes), low, high)
-
-
-@st.cache_data(max_entries=8, show_spinner="Sampling…")
-def random_samples(model_name: str, stamp: str, dataset_name: str, count: int, seed: int) -> np.ndarray:
-    """(count, h, w, c) decoded from N(0, I) for the VAE, else from a Gaussian fitted to the test codes."""
-    autoencoder, random = model(model_name, stamp), np.random.default_rng(seed)
-    if autoencoder.is_variational:
-        sampled = random.standard_normal((count, autoencoder.latent_dim))
-    else:
-        test_codes = flat_codes(model_name, stamp, dataset_name, 2000)
-        covariance = np.atleast_2d(np.cov(test_codes, rowvar=False))
-        sampled = random.multivariate_normal(test_codes.mean(axis=0), covariance, size=count, method="eigh")
-    return autoencoder.decode(sampled.astype("float32"))
-
-
-def comparable_models(context: Context, limit: int = 4) -> list:
-    """Up to `limit` entries with the current model's input shape: the current one, then denoising models.
-    `context.entries` holds only models that fit the dataset, so they all share that shape."""
-    ranked = sorted(context.entries,
-                    key=lambda entry: (entry.name != context.model_name, entry.meta.get("family") != "denoising"))
-    return ranked[:limit]
-
-
-@dataclass
-class UploadResult:
-    name: str
-    converted: object | None = None  # aecore.images.ConvertedImage: steps, array, inverted, notes
-    noisy: np.ndarray | None = None  # (h, w, c) what the model saw
-    denoised: np.ndarray | None = None  # (h, w, c)
-    png: bytes | None = None  # the denoised image as a PNG file
-    error: str | None = None  # a message for the user when the file could not be used
-
-
-def process_upload(data: bytes, name: str, autoencoder, level: float = 0.0, invert: str = "auto",
-                   kind: str = "gaussian", seed: int = 0) -> UploadResult:
-    """One uploaded file -> converted, noised, denoised; a bad file gives `error` instead of raising."""
-    try:
-        converted = aecore_images.convert_for_model(data, autoencoder.input_shape, name, invert=invert)
-        noisy = aecore_noise.add_noise(converted.array, kind, level, seed)
-        denoised = autoencoder.reconstruct(noisy)[0]
-        return UploadResult(name, converted, noisy, denoised, aecore_images.to_png_bytes(denoised))
-    except AecoreError as error:
-        return UploadResult(name, error=str(error))
-
-
-# ---------------------------------------------------------------- reconstructions, feature maps (pages A)
-# Helpers for views/reconstructions.py and views/feature_maps.py.
-
-DATASET_METRICS = (  # (meta["metrics"] key, title, value format, which way is better)
-    ("test_bce", "BCE", "{:.3f}", "lower is better"),
-    ("test_mse", "MSE", "{:.4f}", "lower is better"),
-    ("test_psnr", "PSNR (dB)", "{:.2f}", "higher is better"),
-    ("test_ssim", "SSIM", "{:.3f}", "higher is better"),
-)
-CODE_SAMPLE = 1000  # test images behind the code statistics (the heat map shows the first 100)
-
-
-@st.cache_data(max_entries=16, show_spinner="Ranking every test image by its reconstruction error…")
-def worst_ranking(model_name: str, stamp: str, dataset_name: str) -> np.ndarray:
-    """Every test index, worst reconstructed (highest BCE) first: one pass over the whole test set."""
-    test_images = dataset(dataset_name).x_test
-    return analysis.worst_reconstructed(model(model_name, stamp), test_images, len(test_images))
-
-
-def worst_indices(model_name: str, stamp: str, dataset_name: str, count: int) -> tuple:
-    return tuple(int(index) for index in worst_ranking(model_name, stamp, dataset_name)[:count])
-
-
-def sample_indices(current: data.Dataset, count: int, seed: int, label: int | None = None) -> tuple:
-    """`count` seeded random test indices, all of class `label` when one is given (hashable for the caches)."""
-    pool = np.arange(len(current.x_test))
-    if label is not None:
-        pool = pool[current.y_test == label]
-    return tuple(int(index) for index in np.random.default_rng(seed).choice(pool, min(count, len(pool)), replace=False))
-
-
-@st.cache_data(max_entries=24, show_spinner="Reconstructing…")
-def reconstruction_errors(model_name: str, stamp: str, dataset_name: str, indices: tuple) -> dict:
-    """{"reconstructions", "bce", "mse", "psnr", "ssim"} for the test images at `indices`."""
-    return analysis.reconstruction_errors(model(model_name, stamp), dataset(dataset_name).x_test[list(indices)])
-
-
-@dataclass
-class ImageProbe:
-    code: np.ndarray  # (*code_shape) the image's code; the VAE's is its mean
-    reconstruction: np.ndarray  # (h, w, c)
-    bce: float  # the reconstruction's binary cross-entropy
-    layers: list  # [(label, (h, w, channels))] for every Conv2D layer, encoder first; [] without any
-
-
-@st.cache_data(max_entries=32, show_spinner="Probing the layers…")
-def image_probe(model_name: str, stamp: str, dataset_name: str, index: int) -> ImageProbe:
-    autoencoder, image = model(model_name, stamp), dataset(dataset_name).x_test[index : index + 1]
-    errors = analysis.reconstruction_errors(autoencoder, image)
-    return ImageProbe(autoencoder.encode(image)[0], errors["reconstructions"][0], float(errors["bce"][0]),
-                      analysis.feature_maps(autoencoder, image))
-
-
-@st.cache_data(max_entries=8, show_spinner="Encoding test images…")
-def code_statistics(model_name: str, stamp: str, dataset_name: str, count: int) -> analysis.CodeStatistics:
-    return analysis.code_statistics(model(model_name, stamp), dataset(dataset_name).x_test[:count])
-
-
-def class_name(context: Context, label: int) -> str:
-    names = context.dataset.class_names
-    return names[int(label)] if names else str(int(label))

@@ -6,18 +6,18 @@ Usage:  python scripts/train_photo_model.py [--checkpoints DIR] [--train400 DIR]
 Trains the `photo` family at a larger size than the 10-minute default on the 400 grey photos of DnCNN's
 training set (../shared/data/train400, a training-only resource: users never need it) plus the bundled
 training photos (scikit-image's and scikit-learn's, colour and grey), a quarter of every batch from the
-latter so colour is learnt too. The held-out photos (aecore.photos.HELD_OUT) are never drawn from.
+latter so colour is learnt too. The held-out photos (aecore.data.photos.HELD_OUT) are never drawn from.
 
 Every CHECKPOINT_STEPS steps the model (weights and optimizer state) and the step count are written
 atomically to DIR (default ~/.cache/aecore/photo-recipe, outside the work tree), so an interrupted run
 resumes where it stopped and the batches it draws are the same as in an uninterrupted run (seeded by
-step). `--export` writes the newest checkpoint as a store entry into aecore's shipped-model folder.
+step). `--export` writes the newest checkpoint into aecore/store/shipped/photo-shipped, the model that the Denoise
+page and `python -m aecore denoise IMAGE` use when the store has no better photo model.
 """
 
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -29,7 +29,11 @@ sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
 
-from aecore import images, photonet, photos  # noqa: E402
+from aecore.data import (
+    images,
+    photos,  # noqa: E402
+)
+from aecore.models import photonet
 
 OPTIONS = photonet.PhotoOptions(widths=(32, 64), blocks=4)  # 1.44M parameters, 1 MP colour in ~1.7 s on 2 cores
 LATENT_DIM = 128  # channels at quarter resolution
@@ -88,12 +92,13 @@ def save_checkpoint(model: keras.Model, state: dict, checkpoints: Path):
 
 
 def held_out_score(model: keras.Model) -> float:
-    autoencoder = wrap(model)
-    return photos.held_out_psnr(autoencoder, photos.load_photos().test)["psnr"]
+    from aecore.photo import phototraining
+
+    return phototraining.held_out_psnr(wrap(model), photos.load_photos().test)["psnr"]
 
 
 def wrap(model: keras.Model):
-    from aecore.autoencoder import Autoencoder
+    from aecore.models.autoencoder import Autoencoder
 
     options = {"widths": list(OPTIONS.widths), "blocks": OPTIONS.blocks}
     meta = {"input_shape": [None, None, photonet.CHANNELS], "latent_dim": LATENT_DIM}
@@ -133,11 +138,32 @@ def main():
 
 
 def export(checkpoints: Path):
-    from aecore import shipped
+    """The newest checkpoint -> aecore/store/shipped/photo-shipped (model.keras without the optimizer, meta.json)."""
+    from aecore.photo import phototraining
+    from aecore.store import modelstore
 
     state = json.loads((checkpoints / "state.json").read_text())
-    model = keras.models.load_model(checkpoints / "model.keras", compile=False)
-    shipped.write(wrap(model), state, recipe="python scripts/train_photo_model.py")
+    autoencoder = wrap(keras.models.load_model(checkpoints / "model.keras", compile=False))
+    held_out = photos.load_photos().test
+    scores = {sigma: phototraining.held_out_psnr(autoencoder, held_out, sigma / 255) for sigma in (15, 25, 50)}
+    autoencoder.meta.update({
+        "family": "photo", "options": autoencoder.options, "latent_dim": LATENT_DIM, "code_shape": [None, None, LATENT_DIM],
+        "dataset": photos.PHOTOS, "dataset_source": "DnCNN's 400 training photos (BSD) + the bundled training photos",
+        "input_shape": [None, None, 3], "class_names": None, "params": autoencoder.count_params(),
+        "train_seconds": round(sum(entry["seconds"] for entry in state["log"]), 1), "train_steps": state["step"],
+        "train_patches": state["step"] * BATCH, "held_out_photos": [photo.name for photo in held_out],
+        "metrics": {"test_psnr_noisy_sigma25": round(scores[25]["psnr_noisy"], 3), "test_psnr_sigma25": round(scores[25]["psnr"], 3),
+                    **{f"test_psnr_sigma{sigma}": round(score["psnr"], 3) for sigma, score in scores.items()}},
+        "recipe": "python scripts/train_photo_model.py && python scripts/train_photo_model.py --export",
+        "notes": [f"{state['step']} steps of {BATCH} patches {photos.PATCH}x{photos.PATCH}, sigma uniform in [0, 50/255], "
+                  f"{BUNDLED_SHARE:.0%} of each batch from the bundled photos, cosine schedule from {LEARNING_RATE:g}"],
+    })
+    os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
+    store = modelstore.ModelStore(modelstore.SHIPPED_FOLDER)
+    if (modelstore.SHIPPED_FOLDER / "photo-shipped").exists():
+        store.delete("photo-shipped")
+    entry = store.save(autoencoder, "photo-shipped")
+    print(json.dumps({"saved": str(entry.path), "metrics": autoencoder.meta["metrics"]}))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Shared fixtures: real data (digits, Fashion-MNIST from Debian's package), small trained models, a temp store.
 
 No test touches the network: AECORE_OFFLINE=1 and a private KERAS_HOME are set for the whole session.
+AECORE_SHIPPED_MODELS is empty, so stores start without the shipped photo model unless a test says otherwise.
 """
 
 import atexit
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 
 os.environ["AECORE_OFFLINE"] = "1"
+# The photo model shipped with aecore is listed in every store; tests start from a store without it, and the
+# tests of the shipped model put it back (monkeypatch.delenv, or a server started with it).
+os.environ["AECORE_SHIPPED_MODELS"] = ""
 if "KERAS_HOME" not in os.environ:
     os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="aecore-keras-home-")
     atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)  # one per run, not one left per run
@@ -22,7 +26,7 @@ FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 @pytest.fixture(scope="session")
 def digits():
-    from aecore.data import load_dataset
+    from aecore.data.catalog import load_dataset
 
     return load_dataset("digits")
 
@@ -32,7 +36,7 @@ def fashion_small():
     """2,000 train / 500 test real Fashion-MNIST images (the Debian package is installed by .ci/run)."""
     if not FASHION_DIR.is_dir():
         pytest.skip("Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist")
-    from aecore.data import load_dataset
+    from aecore.data.catalog import load_dataset
 
     return load_dataset("fashion_mnist").subset(2000, 500)
 
@@ -40,17 +44,17 @@ def fashion_small():
 @pytest.fixture(scope="session")
 def trained(digits):
     """One small trained model per family that the analysis and store tests share (digits, a few epochs)."""
-    from aecore import training
+    from aecore.training import trainer
 
     models = {}
     for family, latent in [("conv", 8), ("vae", 2), ("linear", 4), ("dense", 16)]:
-        config = training.TrainConfig(epochs=60 if family == "linear" else 8, batch_size=64, patience=0)
-        models[family] = training.train(family, digits, latent, None, config)
+        config = trainer.TrainConfig(epochs=60 if family == "linear" else 8, batch_size=64, patience=0)
+        models[family] = trainer.train(family, digits, latent, None, config)
     return models
 
 
 @pytest.fixture
 def store(tmp_path):
-    from aecore.store import ModelStore
+    from aecore.store.modelstore import ModelStore
 
     return ModelStore(tmp_path / "models")

@@ -8,30 +8,30 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from aecore import analysis, projections
+from aecore.analysis import inspection, projections
 from aecore.errors import ModelError
 
 
 def test_linear_autoencoder_spans_the_pca_subspace(trained, digits):
-    angles = analysis.pca_angles(trained["linear"], digits.x_train)
+    angles = inspection.pca_angles(trained["linear"], digits.x_train)
     assert angles.shape == (4,)
     assert angles.max() < 10, angles  # degrees; an untrained model sits near 80-90
 
 
 def test_untrained_linear_model_is_far_from_pca(digits):
-    from aecore import families
+    from aecore.models import families
 
-    angles = analysis.pca_angles(families.build("linear", digits.input_shape, 4), digits.x_train)
+    angles = inspection.pca_angles(families.build("linear", digits.input_shape, 4), digits.x_train)
     assert angles.max() > 45
 
 
 def test_pca_angles_are_for_the_linear_family_only(trained, digits):
     with pytest.raises(ModelError, match="principal angles apply to the linear family"):
-        analysis.pca_angles(trained["conv"], digits.x_train)
+        inspection.pca_angles(trained["conv"], digits.x_train)
 
 
 def test_vae_grid_sweeps_normal_quantiles(trained):
-    images, rows, columns = analysis.latent_grid(trained["vae"], (0, 1), steps=7)
+    images, rows, columns = inspection.latent_grid(trained["vae"], (0, 1), steps=7)
     assert images.shape == (7, 7, 8, 8, 1)
     np.testing.assert_allclose(columns, stats.norm.ppf(np.linspace(0.05, 0.95, 7)), rtol=1e-5)
     assert rows[0] > rows[-1]  # top row is the high end, like a plot's y axis
@@ -40,43 +40,44 @@ def test_vae_grid_sweeps_normal_quantiles(trained):
 
 def test_grid_of_a_plain_model_uses_code_percentiles(trained, digits):
     codes = trained["dense"].encode(digits.x_test)
-    images, rows, columns = analysis.latent_grid(trained["dense"], (2, 5), steps=5, codes=codes)
+    images, rows, columns = inspection.latent_grid(trained["dense"], (2, 5), steps=5, codes=codes)
     assert images.shape == (5, 5, 8, 8, 1)
     assert columns[0] == pytest.approx(np.percentile(codes[:, 2], 5), rel=1e-4)
     with pytest.raises(ModelError, match="latent dimension 16 does not exist; this model has 16"):
-        analysis.latent_grid(trained["dense"], (0, 16), codes=codes)
+        inspection.latent_grid(trained["dense"], (0, 16), codes=codes)
 
 
 def test_feature_maps_of_every_conv_layer(trained, digits):
-    maps = analysis.feature_maps(trained["conv"], digits.x_test[0])
+    maps = inspection.feature_maps(trained["conv"], digits.x_test[0])
     labels = [label for label, _ in maps]
     assert labels[0] == "encoder / encoder_conv0" and any(label.startswith("decoder") for label in labels)
     assert maps[0][1].shape == (4, 4, 32)  # a stride-2 conv: half the 8x8 input, the first stage's 32 channels
     assert labels[-1] == "decoder / reconstruction" and maps[-1][1].shape == (8, 8, 1)  # the transposed convs too
-    assert analysis.feature_maps(trained["dense"], digits.x_test[0]) == []
+    assert inspection.feature_maps(trained["dense"], digits.x_test[0]) == []
 
 
 def test_code_statistics(trained, digits):
-    vae = analysis.code_statistics(trained["vae"], digits.x_test)
+    vae = inspection.code_statistics(trained["vae"], digits.x_test)
     assert vae.kl_per_dim.shape == (2,) and (vae.kl_per_dim > 0).all()
-    dense = analysis.code_statistics(trained["dense"], digits.x_test)
+    dense = inspection.code_statistics(trained["dense"], digits.x_test)
     assert dense.kl_per_dim is None and 0 < dense.active_share <= 1 and 0 < dense.active_units <= 16
 
 
 def test_interpolation_ends_at_the_two_images(trained, digits):
     model = trained["conv"]
-    strip = analysis.interpolate(model, digits.x_test[0], digits.x_test[1], steps=6)
+    strip = inspection.interpolate(model, digits.x_test[0], digits.x_test[1], steps=6)
     assert strip.shape == (6, 8, 8, 1)
     np.testing.assert_allclose(strip[0], model.reconstruct(digits.x_test[:1])[0], atol=1e-5)
     np.testing.assert_allclose(strip[-1], model.reconstruct(digits.x_test[1:2])[0], atol=1e-5)
 
 
 def test_denoise_sweep_gets_worse_with_noise(trained, digits):
-    sweep = analysis.denoise_sweep(trained["conv"], digits.x_test[:16], "gaussian", np.linspace(0, 1, 5))
+    sweep = inspection.denoise_sweep(trained["conv"], digits.x_test[:16], "gaussian", np.linspace(0, 1, 5))
     assert sweep.noisy.shape == (5, 16, 8, 8, 1) and sweep.denoised.shape == (5, 16, 8, 8, 1)
     assert np.all(np.diff(sweep.psnr_noisy) < 0)
     assert np.all(np.diff(sweep.ssim_noisy) < 0)
-    from aecore import metrics, noise  # the noisy SSIM equals fresh seeded noise scored on its own
+    from aecore.analysis import metrics
+    from aecore.data import noise  # the noisy SSIM equals fresh seeded noise scored on its own
 
     fresh = noise.add_noise(digits.x_test[:16], "gaussian", 0.5, 0)
     assert sweep.ssim_noisy[2] == pytest.approx(metrics.ssim(digits.x_test[:16], fresh).mean(), rel=1e-6)
@@ -84,8 +85,8 @@ def test_denoise_sweep_gets_worse_with_noise(trained, digits):
 
 
 def test_worst_reconstructed_are_the_highest_errors(trained, digits):
-    errors = analysis.reconstruction_errors(trained["conv"], digits.x_test)
-    worst = analysis.worst_reconstructed(trained["conv"], digits.x_test, 5)
+    errors = inspection.reconstruction_errors(trained["conv"], digits.x_test)
+    worst = inspection.worst_reconstructed(trained["conv"], digits.x_test, 5)
     np.testing.assert_array_equal(worst, np.argsort(errors["bce"])[::-1][:5])
 
 

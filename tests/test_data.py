@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aecore import data, errors, idx
+from aecore import errors
+from aecore.data import catalog, idx
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 needs_debian_fashion_mnist = pytest.mark.skipif(
@@ -35,7 +36,7 @@ def offline_with_empty_keras_cache(monkeypatch, tmp_path):
 
 @pytest.fixture
 def no_system_fashion_mnist(monkeypatch):
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST_DIRS", ())
+    monkeypatch.setattr(catalog, "SYSTEM_FASHION_MNIST_DIRS", ())
 
 
 def random_pixels(count, height=28, width=28, seed=0):
@@ -64,7 +65,7 @@ def write_image(path: Path, pixels: np.ndarray) -> Path:
 
 
 def test_digits_are_8x8_unit_floats_with_stratified_seeded_split():
-    dataset = data.load_dataset("digits")
+    dataset = catalog.load_dataset("digits")
     assert dataset.x_train.shape == (1497, 8, 8, 1) and dataset.x_test.shape == (300, 8, 8, 1)
     assert dataset.input_shape == (8, 8, 1)
     assert dataset.x_train.dtype == np.float32 and dataset.y_train.dtype == np.int64
@@ -74,15 +75,15 @@ def test_digits_are_8x8_unit_floats_with_stratified_seeded_split():
     assert dataset.class_names == [str(digit) for digit in range(10)]
     assert dataset.source == "scikit-learn bundled"
 
-    again = data.load_dataset("digits", seed=0)
-    other_seed = data.load_dataset("digits", seed=1)
+    again = catalog.load_dataset("digits", seed=0)
+    other_seed = catalog.load_dataset("digits", seed=1)
     np.testing.assert_array_equal(again.x_test, dataset.x_test)
     assert not np.array_equal(other_seed.y_test, dataset.y_test)
 
 
 @needs_debian_fashion_mnist
 def test_fashion_mnist_loads_from_the_debian_folder():
-    dataset = data.load_dataset("fashion_mnist")
+    dataset = catalog.load_dataset("fashion_mnist")
     assert dataset.x_train.shape == (60000, 28, 28, 1)
     assert dataset.x_test.shape == (10000, 28, 28, 1)
     assert dataset.x_train.dtype == np.float32
@@ -90,7 +91,7 @@ def test_fashion_mnist_loads_from_the_debian_folder():
     assert dataset.y_test.shape == (10000,) and set(dataset.y_test) == set(range(10))
     assert dataset.class_names[0] == "T-shirt/top" and dataset.class_names[9] == "Ankle boot"
     assert dataset.source == str(DEBIAN_FASHION_MNIST)
-    assert data.default_dataset_name() == "fashion_mnist"
+    assert catalog.default_dataset_name() == "fashion_mnist"
 
 
 def test_fashion_mnist_in_the_keras_cache_comes_before_the_system_folder(
@@ -103,7 +104,7 @@ def test_fashion_mnist_in_the_keras_cache_comes_before_the_system_folder(
     write_idx(cache / "train-labels-idx1-ubyte", labels[:6], compress=True)
     write_idx(cache / "t10k-images-idx3-ubyte", random_pixels(3), compress=True)
     write_idx(cache / "t10k-labels-idx1-ubyte", labels[6:], compress=True)
-    dataset = data.load_dataset("Fashion-MNIST")  # spelling variants are accepted
+    dataset = catalog.load_dataset("Fashion-MNIST")  # spelling variants are accepted
     assert dataset.name == "fashion_mnist" and dataset.source == str(cache)
     assert len(dataset.x_train) == 6 and dataset.class_names[8] == "Bag"
 
@@ -117,13 +118,13 @@ def test_mnist_loads_from_the_keras_cache(offline_with_empty_keras_cache, no_sys
         cache / "mnist.npz", x_train=x_train, y_train=labels[:50], x_test=x_test, y_test=labels[50:]
     )
 
-    dataset = data.load_dataset("mnist")
+    dataset = catalog.load_dataset("mnist")
     assert dataset.x_train.shape == (50, 28, 28, 1) and dataset.x_test.shape == (20, 28, 28, 1)
     np.testing.assert_allclose(dataset.x_test[..., 0], x_test / 255, rtol=1e-6)
     np.testing.assert_array_equal(dataset.y_train, labels[:50])
     assert dataset.class_names == [str(digit) for digit in range(10)]
-    assert data.default_dataset_name() == "mnist"
-    assert {info.name: info.available for info in data.list_datasets()}["mnist"]
+    assert catalog.default_dataset_name() == "mnist"
+    assert {info.name: info.available for info in catalog.list_datasets()}["mnist"]
 
 
 def test_mnist_offline_and_uncached_says_where_to_put_it(no_system_fashion_mnist):
@@ -132,10 +133,10 @@ def test_mnist_offline_and_uncached_says_where_to_put_it(no_system_fashion_mnist
         r"put mnist\.npz in .*keras_home/datasets/ or pick another dataset \(available: digits\)"
     )
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset("mnist")
+        catalog.load_dataset("mnist")
     message = r"Fashion-MNIST is not cached.*train-images-idx3-ubyte\.gz.*dataset-fashion-mnist"
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset("fashion_mnist")
+        catalog.load_dataset("fashion_mnist")
 
 
 def test_a_failed_download_becomes_one_dataset_error(monkeypatch):
@@ -147,7 +148,7 @@ def test_a_failed_download_becomes_one_dataset_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "keras.datasets.mnist", fake_module)
     message = r"MNIST is not cached and could not be downloaded \(no network\?\): put mnist\.npz in"
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset("mnist")
+        catalog.load_dataset("mnist")
 
 
 def test_a_successful_download_is_converted_like_everything_else(monkeypatch):
@@ -156,15 +157,15 @@ def test_a_successful_download_is_converted_like_everything_else(monkeypatch):
     monkeypatch.setenv("AECORE_OFFLINE", "0")
     fake_module = types.SimpleNamespace(load_data=lambda: downloaded)
     monkeypatch.setitem(sys.modules, "keras.datasets.mnist", fake_module)
-    dataset = data.load_dataset("mnist")
+    dataset = catalog.load_dataset("mnist")
     assert dataset.x_test.shape == (4, 28, 28, 1)
     assert dataset.source.startswith("downloaded by Keras")
 
 
 def test_default_falls_back_to_digits_and_catalogue_says_why(no_system_fashion_mnist):
-    assert data.default_dataset_name() == "digits"
-    infos = {info.name: info for info in data.list_datasets()}
-    assert list(infos) == data.dataset_names() == ["digits", "fashion_mnist", "mnist"]
+    assert catalog.default_dataset_name() == "digits"
+    infos = {info.name: info for info in catalog.list_datasets()}
+    assert list(infos) == catalog.dataset_names() == ["digits", "fashion_mnist", "mnist"]
     assert infos["digits"].available and not infos["fashion_mnist"].available
     assert "downloads are off (AECORE_OFFLINE=1)" in infos["mnist"].source
 
@@ -175,13 +176,13 @@ def test_unknown_name_and_missing_path_say_what_works(tmp_path):
         r"a path to an \.npz file, a folder of images or IDX files, or a \.zip of images also works"
     )
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset("cifar")
+        catalog.load_dataset("cifar")
     with pytest.raises(errors.DatasetError, match=r"No such file or folder: .*missing\.npz"):
-        data.load_dataset(str(tmp_path / "missing.npz"))
+        catalog.load_dataset(str(tmp_path / "missing.npz"))
 
 
 def test_subset_takes_the_first_images_of_each_split():
-    dataset = data.load_dataset("digits")
+    dataset = catalog.load_dataset("digits")
     small = dataset.subset(train=100, test=10)
     assert small.x_train.shape == (100, 8, 8, 1) and small.y_test.shape == (10,)
     np.testing.assert_array_equal(small.x_train, dataset.x_train[:100])
@@ -191,7 +192,7 @@ def test_subset_takes_the_first_images_of_each_split():
 
 
 def test_importing_the_module_loads_no_keras_or_tensorflow():
-    code = "import sys, aecore.data; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
+    code = "import sys, aecore.data.catalog; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
     project_root = Path(__file__).parent.parent
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=project_root
@@ -210,7 +211,7 @@ def test_idx_folder_with_gz_and_raw_files(tmp_path):
     write_idx(tmp_path / "t10k-images-idx3-ubyte", x_test, compress=False)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", y_test, compress=False)
 
-    dataset = data.load_dataset(str(tmp_path))
+    dataset = catalog.load_dataset(str(tmp_path))
     assert dataset.x_train.shape == (30, 10, 12, 1) and dataset.x_test.shape == (6, 10, 12, 1)
     np.testing.assert_allclose(dataset.x_train[..., 0] * 255, x_train, atol=1e-4)
     np.testing.assert_array_equal(dataset.y_test, y_test)
@@ -219,7 +220,7 @@ def test_idx_folder_with_gz_and_raw_files(tmp_path):
 
 def test_idx_folder_of_images_only_is_unlabelled_and_split_when_no_test(tmp_path):
     write_idx(tmp_path / "train-images-idx3-ubyte", random_pixels(12, 8, 8), compress=False)
-    dataset = data.load_dataset(str(tmp_path))
+    dataset = catalog.load_dataset(str(tmp_path))
     assert dataset.y_train is None and dataset.y_test is None
     assert len(dataset.x_train) + len(dataset.x_test) == 12 and len(dataset.x_test) == 2
 
@@ -249,7 +250,7 @@ def test_idx_labels_must_match_the_images(tmp_path):
     write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(9), compress=False)
     message = r"have shape \(9,\) but .* holds 10 images: expected one label per image"
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset(str(tmp_path))
+        catalog.load_dataset(str(tmp_path))
 
 
 # ---------------------------------------------------------------- .npz files
@@ -259,13 +260,13 @@ def test_npz_in_keras_layout_and_as_a_single_array(tmp_path):
     keras_layout = tmp_path / "keras.npz"
     np.savez(keras_layout, x_train=random_pixels(10, 6, 6), y_train=np.arange(10) % 2,
              x_test=random_pixels(4, 6, 6), y_test=np.arange(4) % 2)
-    dataset = data.load_dataset(str(keras_layout))
+    dataset = catalog.load_dataset(str(keras_layout))
     assert dataset.x_train.shape == (10, 6, 6, 1) and list(dataset.y_test) == [0, 1, 0, 1]
 
     single = tmp_path / "single.npz"
     colour_floats = np.random.default_rng(0).random((60, 5, 7, 3), dtype=np.float32)
     np.savez(single, x=colour_floats, y=np.arange(60) % 4)
-    first, same, other = (data.load_dataset(str(single), seed=seed) for seed in (3, 3, 4))
+    first, same, other = (catalog.load_dataset(str(single), seed=seed) for seed in (3, 3, 4))
     assert first.x_train.shape == (50, 5, 7, 3) and first.x_test.shape == (10, 5, 7, 3)
     np.testing.assert_array_equal(first.x_test, same.x_test)
     assert not np.array_equal(first.x_test, other.x_test)
@@ -275,12 +276,12 @@ def test_npz_in_keras_layout_and_as_a_single_array(tmp_path):
 def test_npz_without_labels_and_with_flat_or_wide_integer_pixels(tmp_path):
     unlabelled = tmp_path / "unlabelled.npz"
     np.savez(unlabelled, x=random_pixels(6, 4, 4).reshape(6, 16))  # (n, 16) -> (n, 4, 4, 1)
-    dataset = data.load_dataset(str(unlabelled))
+    dataset = catalog.load_dataset(str(unlabelled))
     assert dataset.y_train is None and dataset.input_shape == (4, 4, 1) and len(dataset.x_test) == 1
 
     scans = tmp_path / "scans.npz"
     np.savez(scans, x=np.array([[[1000, 3000]], [[2000, 5000]]], dtype=np.uint16))
-    dataset = data.load_dataset(str(scans))
+    dataset = catalog.load_dataset(str(scans))
     pixels = np.concatenate([dataset.x_train, dataset.x_test]).ravel()
     assert pixels.min() == 0.0 and pixels.max() == 1.0  # min-max scaled over both splits
 
@@ -342,14 +343,14 @@ def test_bad_npz_files_are_refused_with_a_reason(tmp_path, arrays, message):
     path = tmp_path / "bad.npz"
     np.savez(path, **arrays)
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset(str(path))
+        catalog.load_dataset(str(path))
 
 
 def test_npz_with_python_objects_is_refused_without_unpickling(tmp_path):
     path = tmp_path / "objects.npz"
     np.savez(path, x=np.array([np.zeros(3), "text"], dtype=object))
     with pytest.raises(errors.DatasetError, match=r"objects\.npz holds arrays of Python objects"):
-        data.load_dataset(str(path))
+        catalog.load_dataset(str(path))
 
 
 # ---------------------------------------------------------------- image folders and zips
@@ -366,7 +367,7 @@ def make_labelled_folder(root: Path) -> Path:
 
 
 def test_image_folder_labels_come_from_subfolders(tmp_path):
-    dataset = data.load_dataset(str(make_labelled_folder(tmp_path / "pets")))
+    dataset = catalog.load_dataset(str(make_labelled_folder(tmp_path / "pets")))
     assert dataset.class_names == ["cat", "dog"]
     assert dataset.input_shape == (6, 6, 1)  # all grey -> one channel
     assert len(dataset.x_train) == 4 and len(dataset.x_test) == 1
@@ -380,7 +381,7 @@ def test_colour_images_in_the_root_are_unlabelled_rgb(tmp_path):
     write_image(tmp_path / "red.png", np.tile(np.array([255, 0, 0], dtype=np.uint8), (5, 5, 1)))
     write_image(tmp_path / "grey.bmp", np.full((5, 5), 128, dtype=np.uint8))
     write_image(tmp_path / "big.webp", np.zeros((200, 100, 3), dtype=np.uint8))
-    dataset = data.load_dataset(str(tmp_path))
+    dataset = catalog.load_dataset(str(tmp_path))
     assert dataset.y_train is None and dataset.class_names is None
     # Sorted, big.webp (100 wide, 200 high) comes first and sets the size, shrunk to fit 64.
     assert dataset.input_shape == (64, 32, 3)  # the red image keeps its colour
@@ -394,7 +395,7 @@ def test_zip_of_images_is_read_in_memory(tmp_path):
         for path in sorted(folder.rglob("*")):
             archive.write(path, path.relative_to(tmp_path).as_posix())  # "pets/cat/0.png"
         archive.writestr("__MACOSX/pets/cat/._0.png", b"resource fork")
-    dataset = data.load_dataset(str(archive_path))
+    dataset = catalog.load_dataset(str(archive_path))
     assert dataset.class_names == ["cat", "dog"] and dataset.input_shape == (6, 6, 1)
     assert sorted(np.concatenate([dataset.y_train, dataset.y_test])) == [0, 0, 0, 1, 1]
     assert not (tmp_path / "cat").exists()  # nothing extracted
@@ -404,29 +405,29 @@ def test_empty_folders_corrupt_images_and_bad_zips_are_named(tmp_path, monkeypat
     (tmp_path / "empty").mkdir()
     message = r"empty holds no images \(\.png, .*one subfolder per label"
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset(str(tmp_path / "empty"))
+        catalog.load_dataset(str(tmp_path / "empty"))
 
     folder = make_labelled_folder(tmp_path / "pets")
     (folder / "dog" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     message = r"image dog/broken\.png in .*pets cannot be read or decoded"
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset(str(folder))
+        catalog.load_dataset(str(folder))
 
     (tmp_path / "bad.zip").write_bytes(b"PK this is not a zip")
     with pytest.raises(errors.DatasetError, match=r"bad\.zip is not a readable \.zip file"):
-        data.load_dataset(str(tmp_path / "bad.zip"))
+        catalog.load_dataset(str(tmp_path / "bad.zip"))
     with pytest.raises(errors.DatasetError, match=r"unsupported file type '\.csv'"):
         (tmp_path / "table.csv").write_text("1,2")
-        data.load_dataset(str(tmp_path / "table.csv"))
+        catalog.load_dataset(str(tmp_path / "table.csv"))
 
 
 def test_image_count_and_size_limits(tmp_path, monkeypatch):
     folder = make_labelled_folder(tmp_path / "pets")
-    monkeypatch.setattr(data, "MAX_IMAGES", 4)
+    monkeypatch.setattr(catalog, "MAX_IMAGES", 4)
     with pytest.raises(errors.DatasetError, match=r"holds 5 images, over the 4 limit"):
-        data.load_dataset(str(folder))
-    monkeypatch.setattr(data, "MAX_IMAGES", 100)
-    monkeypatch.setattr(data, "MAX_IMAGE_PIXELS", 100)  # the 6x6 images pass, the 9x12 one not
+        catalog.load_dataset(str(folder))
+    monkeypatch.setattr(catalog, "MAX_IMAGES", 100)
+    monkeypatch.setattr(catalog, "MAX_IMAGE_PIXELS", 100)  # the 6x6 images pass, the 9x12 one not
     message = r"dog/b\.jpeg in .* is 9x12 pixels, over the 100 pixel limit"
     with pytest.raises(errors.DatasetError, match=message):
-        data.load_dataset(str(folder))
+        catalog.load_dataset(str(folder))

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from aecore import families, training
 from aecore.errors import ModelError
+from aecore.models import families
+from aecore.training import trainer
 
 ALL = families.fixed_size_families()  # the photo family (any size, its own trainer): tests/test_photos.py
 
@@ -22,8 +23,8 @@ def test_every_family_builds_with_matching_shapes(family, shape):
 
 @pytest.mark.parametrize("family", ALL)
 def test_every_family_learns_digits_and_round_trips(family, digits, store):
-    config = training.TrainConfig(epochs=4, batch_size=64, patience=0)
-    autoencoder = training.train(family, digits, 8, None, config)
+    config = trainer.TrainConfig(epochs=4, batch_size=64, patience=0)
+    autoencoder = trainer.train(family, digits, 8, None, config)
     losses = autoencoder.meta["history"]["loss"]
     assert losses[-1] < losses[0], losses
     entry = store.save(autoencoder)
@@ -46,8 +47,8 @@ def test_every_family_learns_fashion_mnist(family, fashion_small):
     # (measured: 35 epochs of 2,000 images) before it learns; 40 epochs of this dense model take ~8 s.
     # The strided conv families leave the same plateau after ~50 steps (3 epochs here only just do).
     epochs = {"contractive": 40, "conv": 8, "denoising": 8}.get(family, 3)
-    config = training.TrainConfig(epochs=epochs, batch_size=128, patience=0)
-    autoencoder = training.train(family, fashion_small, 16, None, config)
+    config = trainer.TrainConfig(epochs=epochs, batch_size=128, patience=0)
+    autoencoder = trainer.train(family, fashion_small, 16, None, config)
     losses = autoencoder.meta["history"]["loss"]
     assert losses[-1] < losses[0]
     # A reference computed another way: predicting the mean training image for every test image.

@@ -1,4 +1,4 @@
-"""aecore.images: real files made with Pillow in memory, good and bad."""
+"""aecore.data.images: real files made with Pillow in memory, good and bad."""
 
 import io
 import struct
@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from aecore import errors, images
+from aecore import errors
+from aecore.data import images
 
 MNIST_SHAPE = (28, 28, 1)
 

@@ -7,16 +7,17 @@ output (max abs difference <= 1e-5), and every refusal says which file and why.
 """
 
 import json
-import zipfile
 
 import keras
 import numpy as np
 import pytest
 from keras import layers, ops
-
-from aecore import cli, foreign, serialization
-from aecore.errors import ImportRefused
 from notebook_models import writeup_conv
+
+from aecore.cli import main as cli
+from aecore.errors import ImportRefused
+from aecore.models import foreign
+from aecore.store import serialization
 
 TOLERANCE = 1e-5
 

@@ -12,13 +12,13 @@ import time
 
 import pytest
 
-from aecore import jobs, training
 from aecore.errors import TrainingError
-from aecore.store import ModelStore
+from aecore.store.modelstore import ModelStore
+from aecore.training import jobs, trainer, worker
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QUICK = training.TrainConfig(epochs=3, batch_size=64, patience=0)
-LONG = training.TrainConfig(epochs=300, batch_size=16, patience=0)  # runs until stopped
+QUICK = trainer.TrainConfig(epochs=3, batch_size=64, patience=0)
+LONG = trainer.TrainConfig(epochs=300, batch_size=16, patience=0)  # runs until stopped
 
 
 @pytest.fixture
@@ -47,11 +47,11 @@ def worker_log(folder) -> str:
 
 
 def test_a_job_trains_in_its_own_niced_process_and_writes_its_files(folder):
-    job = jobs.submit(folder, spec("in-a-process", training.TrainConfig(epochs=40, batch_size=32, patience=0)))
+    job = jobs.submit(folder, spec("in-a-process", trainer.TrainConfig(epochs=40, batch_size=32, patience=0)))
     wait_until(lambda: job.progress is not None, what="the first progress file")
     state = job.state()
     assert state["status"] == "running" and state["pid"] != os.getpid()
-    assert os.getpriority(os.PRIO_PROCESS, state["pid"]) >= jobs.NICE, "the worker runs below the server's priority"
+    assert os.getpriority(os.PRIO_PROCESS, state["pid"]) >= worker.NICE, "the worker runs below the server's priority"
     progress = job.progress
     assert progress.epochs == 40 and progress.elapsed > 0 and "loss" in progress.logs
     wait_until(lambda: not job.active, what="the job to finish")
@@ -78,10 +78,10 @@ def test_a_server_restart_finds_running_and_queued_jobs(folder, tmp_path):
     """A 'server' process submits two jobs and is killed mid-training; a new runner sees both and both finish."""
     server = subprocess.Popen([sys.executable, "-c", (
         "import sys, time\n"
-        "from aecore import jobs, training\n"
+        "from aecore.training import jobs, trainer\n"
         "from dashboard.jobs import JobRunner\n"
         "runner = JobRunner()\n"
-        "config = training.TrainConfig(epochs=12, batch_size=32, patience=0)\n"
+        "config = trainer.TrainConfig(epochs=12, batch_size=32, patience=0)\n"
         "first = runner.submit(jobs.JobSpec('dense', 'digits', 4, {}, config, 'first'))\n"
         "runner.submit(jobs.JobSpec('dense', 'digits', 4, {}, config, 'second'))\n"
         "while first.progress is None: time.sleep(0.1)\n"
@@ -165,8 +165,8 @@ def test_stop_mangled_by_tensorflow_still_reads_as_stopped(folder, monkeypatch, 
 
     def mangled(*args, **kwargs):
         raise TypeError("'NoneType' object cannot be interpreted as an integer")
-    monkeypatch.setattr(training, "train", mangled)
-    outcome = jobs.run(job, save=False)
+    monkeypatch.setattr(trainer, "train", mangled)
+    outcome = worker.run(job, save=False)
     assert (outcome["status"], job.status) == (status, status)
     assert ("nothing was saved" if cancelled else "unexpected TypeError") in job.message
 
@@ -197,4 +197,4 @@ def test_default_max_jobs_is_cores_minus_one(monkeypatch):
 ])
 def test_only_the_chief_saves(monkeypatch, config, chief):
     monkeypatch.setenv("TF_CONFIG", json.dumps(config))
-    assert training.is_chief() is chief
+    assert trainer.is_chief() is chief

@@ -13,14 +13,15 @@ import time
 
 import pytest
 
-from aecore.store import ModelStore
+from aecore.store.modelstore import ModelStore
 
 SAVER = """
 import sys
-from aecore import families, store
+from aecore.models import families
+from aecore.store import modelstore
 model = families.build("conv", (28, 28, 1), 16)  # ~120k parameters: a save takes tens of milliseconds
 model.meta.update({"dataset": "digits", "metrics": {}, "history": {}})
-target = store.ModelStore(sys.argv[1])
+target = modelstore.ModelStore(sys.argv[1])
 print("ready", flush=True)
 while True:
     target.save(model, "victim")

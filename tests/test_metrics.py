@@ -1,4 +1,4 @@
-"""aecore.metrics against reference answers computed another way."""
+"""aecore.analysis.metrics against reference answers computed another way."""
 
 import math
 import time
@@ -6,7 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from aecore import errors, metrics
+from aecore import errors
+from aecore.analysis import metrics
 
 
 def _pair(shape=(3, 12, 12, 1), seed=0) -> tuple[np.ndarray, np.ndarray]:

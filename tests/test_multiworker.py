@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from aecore.store import ModelStore
+from aecore.store.modelstore import ModelStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,11 +1,12 @@
-"""aecore.noise: seeded, pure-NumPy corruption of image batches."""
+"""aecore.data.noise: seeded, pure-NumPy corruption of image batches."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aecore import errors, noise
+from aecore import errors
+from aecore.data import noise
 
 
 def _grey_batch(shape=(4, 16, 16, 1), value=0.5) -> np.ndarray:

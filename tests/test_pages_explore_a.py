@@ -20,14 +20,15 @@ RECONSTRUCTIONS, FEATURE_MAPS = "views/reconstructions.py", "views/feature_maps.
 @pytest.fixture(scope="module")
 def model_store(tmp_path_factory, digits):
     """{family: saved name} in a fresh store; a few epochs each (seconds on two cores)."""
-    from aecore import store, training
+    from aecore.store import modelstore
+    from aecore.training import trainer
 
     root = tmp_path_factory.mktemp("explore-a-store")
-    saved = store.ModelStore(root)
+    saved = modelstore.ModelStore(root)
     names = {}
     for family, latent_dim in [("conv", 8), ("vae", 2), ("dense", 16)]:
-        config = training.TrainConfig(epochs=3, batch_size=64, patience=0)
-        names[family] = saved.save(training.train(family, digits, latent_dim, None, config)).name
+        config = trainer.TrainConfig(epochs=3, batch_size=64, patience=0)
+        names[family] = saved.save(trainer.train(family, digits, latent_dim, None, config)).name
     return root, names
 
 
@@ -101,7 +102,8 @@ def test_reconstructions_default_view(open_page, model_store):
 
 
 def test_worst_mode_shows_the_worst_images_of_the_whole_test_set(open_page, model_store, digits):
-    from aecore import analysis, store
+    from aecore.analysis import inspection
+    from aecore.store import modelstore
 
     root, names = model_store
     app = open_page(RECONSTRUCTIONS, model=names["conv"])
@@ -109,7 +111,7 @@ def test_worst_mode_shows_the_worst_images_of_the_whole_test_set(open_page, mode
     app.segmented_control[0].set_value("worst").run()
     no_exception(app)
     assert any("reconstructs worst" in caption.value for caption in app.caption)
-    expected = analysis.worst_reconstructed(store.ModelStore(root).load(names["conv"]), digits.x_test, 4)
+    expected = inspection.worst_reconstructed(modelstore.ModelStore(root).load(names["conv"]), digits.x_test, 4)
     assert [title.split()[0] for title in image_titles(app)] == [f"#{index}" for index in expected]
     bce = [float(text.split()[1]) for text in texts(figures(app)[0]) if text.startswith("BCE ")]
     assert bce == sorted(bce, reverse=True)  # worst first

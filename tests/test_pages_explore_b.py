@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from aecore import training
-from aecore.images import to_png_bytes
-from aecore.store import ModelStore
+from aecore.data.images import to_png_bytes
+from aecore.store.modelstore import ModelStore
+from aecore.training import trainer
 
 PAGES = Path(__file__).resolve().parent.parent / "views"
 
@@ -30,8 +30,8 @@ def models(tmp_path_factory, digits):
     os.environ.update(AECORE_STORE=str(root), AECORE_OFFLINE="1")
     store, names = ModelStore(root), {}
     for family, latent, options in [("vae", 2, None), ("conv", 8, None), ("denoising", 4, {"code": "spatial"})]:
-        config = training.TrainConfig(epochs=5, batch_size=64, patience=0)
-        names[family] = store.save(training.train(family, digits, latent, options, config), f"b-{family}").name
+        config = trainer.TrainConfig(epochs=5, batch_size=64, patience=0)
+        names[family] = store.save(trainer.train(family, digits, latent, options, config), f"b-{family}").name
     yield names
     for key, value in saved.items():
         if value is None:
@@ -124,11 +124,11 @@ def test_latent_map_shows_one_selected_point_and_a_lasso_mosaic(models):
 
 
 def test_selected_indices_reads_customdata_in_order_without_repeats():
-    from dashboard import ui
+    from dashboard import latent_ui
 
     event = {"selection": {"points": [{"customdata": 4}, {"customdata": [2]}, {"customdata": 4}, {"x": 1.0}]}}
-    assert ui.selected_indices(event) == [4, 2]
-    assert ui.selected_indices(None) == []
+    assert latent_ui.selected_indices(event) == [4, 2]
+    assert latent_ui.selected_indices(None) == []
 
 
 # ---------------------------------------------------------------- latent sampler
@@ -199,7 +199,7 @@ def test_spatial_codes_are_flattened_and_sliders_come_in_windows(models):
 
 
 def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(models, monkeypatch):
-    from aecore import webexport
+    from aecore.models import webexport
     from dashboard import livedecoder
 
     def refuse(decoder):
@@ -264,14 +264,14 @@ def test_uploads_show_their_steps_and_bad_files_do_not_stop_the_page(models, dig
 
 
 def test_process_upload_gives_a_result_or_a_message(models, digits):
-    from dashboard import ui
+    from dashboard import latent_ui
 
     model = ModelStore().load(models["denoising"])
     data = png_bytes(digits)
-    result = ui.process_upload(data, "digit.png", model)
+    result = latent_ui.process_upload(data, "digit.png", model)
     assert result.error is None and result.converted.inverted
     assert result.denoised.shape == model.input_shape
     assert Image.open(io.BytesIO(result.png)).size == (8, 8)
-    assert not ui.process_upload(data, "digit.png", model, invert="never").converted.inverted
-    assert "not a PNG, JPEG" in ui.process_upload(b"just some text\n", "notes.png", model).error
-    assert "truncated or corrupt" in ui.process_upload(data[: len(data) // 2], "cut.png", model).error
+    assert not latent_ui.process_upload(data, "digit.png", model, invert="never").converted.inverted
+    assert "not a PNG, JPEG" in latent_ui.process_upload(b"just some text\n", "notes.png", model).error
+    assert "truncated or corrupt" in latent_ui.process_upload(data[: len(data) // 2], "cut.png", model).error

@@ -69,13 +69,14 @@ def test_models_without_metrics_rank_last_and_ties_go_to_the_newest():
 @pytest.fixture(scope="module")
 def quick_store(tmp_path_factory, digits):
     """Four real models, trained for a moment on digits, saved newest-last like the quick start."""
-    from aecore import store, training
+    from aecore.store import modelstore
+    from aecore.training import trainer
 
     root = tmp_path_factory.mktemp("picks-store")
-    saved = store.ModelStore(root)
+    saved = modelstore.ModelStore(root)
     for family, latent, options in [("conv", 8, None), ("vae", 2, None), ("denoising", 8, None), ("dense", 16, None)]:
-        config = training.TrainConfig(epochs=2, batch_size=64, patience=0)
-        saved.save(training.train(family, digits, latent, options, config), f"quick-{family}")
+        config = trainer.TrainConfig(epochs=2, batch_size=64, patience=0)
+        saved.save(trainer.train(family, digits, latent, options, config), f"quick-{family}")
     return root
 
 
@@ -95,9 +96,9 @@ def sidebar_model(app) -> tuple[str, str]:
 
 
 def test_each_explore_page_opens_on_its_own_model_until_the_user_picks(app, quick_store):
-    from aecore import store
+    from aecore.store import modelstore
 
-    best = max(store.ModelStore(quick_store).entries(), key=lambda entry: entry.meta["metrics"]["test_psnr"]).name
+    best = max(modelstore.ModelStore(quick_store).entries(), key=lambda entry: entry.meta["metrics"]["test_psnr"]).name
     for page, expected, why in [("views/feature_maps.py", "quick-conv", "convolutional"),
                                 ("views/latent_sampler.py", "quick-vae", "the VAE"),
                                 ("views/denoise.py", "quick-denoising", "denoising"),
@@ -136,12 +137,12 @@ def test_picking_the_model_the_page_chose_itself_is_a_pick_too(app):
 
 
 def test_the_dataset_picked_stays_picked_on_every_page(quick_store, monkeypatch):
-    from aecore import data
+    from aecore.data import catalog
 
     monkeypatch.setenv("AECORE_STORE", str(quick_store))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # no dataset preset in its state
 
-    available = [info.name for info in data.list_datasets() if info.available]
+    available = [info.name for info in catalog.list_datasets() if info.available]
     other = next((name for name in available if name != "digits"), None)
     if other is None:
         pytest.skip("only digits is available here")

@@ -5,8 +5,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aecore import training
-from aecore.store import ModelStore
+from aecore.store.modelstore import ModelStore
+from aecore.training import trainer
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_train_page_trains_a_model_in_the_background(app_store):
 
 
 def test_train_page_shows_the_architecture_and_cards(app_store, digits):
-    model = training.train("conv", digits, 8, None, training.TrainConfig(epochs=2, patience=0))
+    model = trainer.train("conv", digits, 8, None, trainer.TrainConfig(epochs=2, patience=0))
     app_store.save(model, "shown")
     app = open_page("views/train.py")
     assert not app.exception
@@ -80,7 +80,7 @@ def test_train_page_shows_the_architecture_and_cards(app_store, digits):
     assert app.dataframe, "the architecture table is shown for the active model"
     rows = app.dataframe[0].value
     assert "encoder_conv0" in list(rows["layer"])
-    app_store.save(training.train("dense", digits, 2, None, training.TrainConfig(epochs=1, patience=0)), "weaker")
+    app_store.save(trainer.train("dense", digits, 2, None, trainer.TrainConfig(epochs=1, patience=0)), "weaker")
     app = open_page("views/train.py")
     model_box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")  # noqa: E731
     assert model_box().value == "shown", "the page opens on the best test score"
@@ -94,7 +94,7 @@ def test_a_failed_job_says_why(app_store):
     from dashboard import ui
     from dashboard.jobs import JobSpec
 
-    job = ui.job_runner().submit(JobSpec("vae", "digits", 2, {}, training.TrainConfig(epochs=5, learning_rate=9.0)))
+    job = ui.job_runner().submit(JobSpec("vae", "digits", 2, {}, trainer.TrainConfig(epochs=5, learning_rate=9.0)))
     wait_for_jobs()
     assert job.status == "failed" and "NaN" in job.message
     app = open_page("views/train.py")
@@ -107,7 +107,7 @@ def test_stop_at_every_stage_saves_nothing(app_store):
     from dashboard.jobs import JobSpec
 
     runner = ui.job_runner()
-    long_run = training.TrainConfig(epochs=200, batch_size=16, patience=0)
+    long_run = trainer.TrainConfig(epochs=200, batch_size=16, patience=0)
     running = runner.submit(JobSpec("conv", "digits", 8, {}, long_run, name="mid-training"))
     queued = runner.submit(JobSpec("dense", "digits", 8, {}, long_run, name="still-queued"))
     runner.cancel(queued.id)  # stopped before it starts

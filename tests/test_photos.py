@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aecore import data, denoising, images, photos, tiling, training
+from aecore.data import catalog, images, photos
 from aecore.errors import DatasetError, ImageError, ModelError, TrainingError
+from aecore.photo import denoising, tiling
+from aecore.training import trainer
 
 TINY = {"widths": (8, 8), "blocks": 1}
 
@@ -26,7 +28,7 @@ TINY = {"widths": (8, 8), "blocks": 1}
 @pytest.fixture(scope="module")
 def bundled():
     pytest.importorskip("skimage")
-    return data.load_dataset("photos")
+    return catalog.load_dataset("photos")
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,8 @@ def tiny_model(bundled):
     original = photos.STEPS_PER_EPOCH
     photos.STEPS_PER_EPOCH = 30
     try:
-        config = training.TrainConfig(epochs=2, batch_size=16, learning_rate=3e-3)
-        return training.train("photo", bundled, 8, TINY, config)
+        config = trainer.TrainConfig(epochs=2, batch_size=16, learning_rate=3e-3)
+        return trainer.train("photo", bundled, 8, TINY, config)
     finally:
         photos.STEPS_PER_EPOCH = original
 
@@ -93,7 +95,7 @@ def test_a_folder_of_photos_splits_by_image(tmp_path):
     for number in range(6):
         pixels = random.integers(0, 255, (40 + number, 50, 3), dtype=np.uint8)
         (tmp_path / f"photo{number}.png").write_bytes(png_bytes(pixels))
-    dataset = data.load_dataset(f"photos:{tmp_path}", seed=3)
+    dataset = catalog.load_dataset(f"photos:{tmp_path}", seed=3)
     names = [p.name for p in dataset.train] + [p.name for p in dataset.test]
     assert sorted(names) == [f"photo{number}.png" for number in range(6)] and len(dataset.test) == 1
     assert dataset.train[0].pixels.shape[-1] == 3
@@ -106,7 +108,7 @@ def test_a_folder_of_photos_splits_by_image(tmp_path):
 
 def test_the_photo_family_refuses_small_image_datasets(digits):
     with pytest.raises(TrainingError, match="trains on full-size photos, not on 'digits'"):
-        training.train("photo", digits)
+        trainer.train("photo", digits)
 
 
 def test_tiled_result_equals_one_whole_pass(tiny_model, bundled):
@@ -140,7 +142,7 @@ def test_save_and_load_give_the_same_outputs(tiny_model, store, bundled):
 
 def test_a_held_out_photo_gains_psnr_through_the_cli(tiny_model, bundled, tmp_path):
     root = tmp_path / "models"
-    from aecore.store import ModelStore
+    from aecore.store.modelstore import ModelStore
 
     ModelStore(root).save(tiny_model, "tiny")
     camera = next(p for p in bundled.test if p.name == "camera").pixels[100:300, 150:350, 0]
@@ -174,7 +176,7 @@ def test_user_errors_say_what_to_do(tiny_model, digits, tmp_path):
         denoising.write_image(tmp_path / "out.tiff", np.zeros((4, 4, 3)))
     with pytest.raises(ModelError, match="Unknown noise kind"):
         denoising.denoise_bytes(tiny_model, png_bytes(np.zeros((8, 8), np.uint8)), "x.png", kind="pink")
-    from aecore import families
+    from aecore.models import families
 
     with pytest.raises(ModelError, match="widths must be two positive integers"):
         families.get_family("photo").build((None, None, 3), 8, families.make_options("photo", {"widths": (8, 8, 8)}))
@@ -188,12 +190,12 @@ def test_user_errors_say_what_to_do(tiny_model, digits, tmp_path):
 @pytest.fixture
 def page_store(tmp_path, tiny_model, digits, monkeypatch):
     """A store with a small digits model (the page's 28x28 part) and the tiny photo model."""
-    from aecore.store import ModelStore
+    from aecore.store.modelstore import ModelStore
 
     root = tmp_path / "models"
     monkeypatch.setenv("AECORE_STORE", str(root))
-    config = training.TrainConfig(epochs=1, batch_size=256, patience=0, max_train_images=300)
-    ModelStore(root).save(training.train("dense", digits, 8, None, config), "digits-dense")
+    config = trainer.TrainConfig(epochs=1, batch_size=256, patience=0, max_train_images=300)
+    ModelStore(root).save(trainer.train("dense", digits, 8, None, config), "digits-dense")
     ModelStore(root).save(tiny_model, "tiny-photo")
     return root
 
@@ -232,19 +234,19 @@ def test_the_page_denoises_a_photo_at_full_size(page_store, bundled):
 
 
 def test_the_page_offers_to_train_a_photo_model_when_there_is_none(tmp_path, digits, monkeypatch):
-    from aecore.store import ModelStore
+    from aecore.store.modelstore import ModelStore
 
     monkeypatch.setenv("AECORE_STORE", str(tmp_path / "models"))
-    config = training.TrainConfig(epochs=1, batch_size=256, patience=0, max_train_images=300)
-    ModelStore(tmp_path / "models").save(training.train("dense", digits, 8, None, config), "digits-dense")
+    config = trainer.TrainConfig(epochs=1, batch_size=256, patience=0, max_train_images=300)
+    ModelStore(tmp_path / "models").save(trainer.train("dense", digits, 8, None, config), "digits-dense")
     app = run_denoise_page()
     assert [button.label for button in app.button if button.key == "train_photo"] == ["Train a photo model (about 10 minutes)"]
     assert any("no photo model yet" in info.value for info in app.info)
 
 
 def test_evaluate_scores_held_out_photos_and_export_explains_why_not(tiny_model, tmp_path, capsys):
-    from aecore import cli
-    from aecore.store import ModelStore
+    from aecore.cli import main as cli
+    from aecore.store.modelstore import ModelStore
 
     root = str(tmp_path / "models")
     ModelStore(root).save(tiny_model, "tiny")

@@ -1,7 +1,6 @@
 """The model store: round trips, atomic saves, corrupt entries skipped, safe names, guarded import."""
 
 import json
-import os
 import threading
 import zipfile
 
@@ -9,9 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from aecore import serialization
 from aecore.errors import ImportRefused, StoreError
-from aecore.store import ModelStore, sanitize_name
+from aecore.store import serialization
+from aecore.store.modelstore import ModelStore, sanitize_name
 
 
 def test_save_list_load_rename_delete(trained, store):

@@ -14,7 +14,7 @@ def test_script_runs_leave_keras_state_alone():
     import keras
 
     import dashboard  # noqa: F401  (applies the fix)
-    from aecore import families
+    from aecore.models import families
 
     built = {}
 

@@ -8,14 +8,14 @@ import threading
 import numpy as np
 import pytest
 
-from aecore import training
 from aecore.errors import TrainingCancelled, TrainingError
+from aecore.training import trainer
 
 
 def test_progress_reports_batches_epochs_and_eta(digits):
     events = []
-    config = training.TrainConfig(epochs=3, batch_size=128, patience=0)
-    autoencoder = training.train("dense", digits, 8, None, config, progress=events.append)
+    config = trainer.TrainConfig(epochs=3, batch_size=128, patience=0)
+    autoencoder = trainer.train("dense", digits, 8, None, config, progress=events.append)
     epochs = [event for event in events if event.phase == "epoch"]
     batches = [event for event in events if event.phase == "batch"]
     assert [event.epoch for event in epochs] == [1, 2, 3]
@@ -37,17 +37,17 @@ def test_cancel_stops_within_one_batch_and_returns_nothing(digits):
         if progress.phase == "batch" and progress.epoch == 2 and progress.batch == 3:
             cancel.set()
 
-    config = training.TrainConfig(epochs=50, batch_size=32, patience=0)
+    config = trainer.TrainConfig(epochs=50, batch_size=32, patience=0)
     with pytest.raises(TrainingCancelled, match="stopped at epoch 2 of 50; nothing was saved"):
-        training.train("conv", digits, 8, None, config, progress=report, cancel=cancel)
+        trainer.train("conv", digits, 8, None, config, progress=report, cancel=cancel)
     last = seen[-1]
     assert (last.epoch, last.batch) == (2, 3)  # no batch ran after the flag was seen
 
 
 def test_nan_loss_stops_with_a_clear_message(digits):
-    config = training.TrainConfig(epochs=20, batch_size=32, learning_rate=9.0, patience=0)
+    config = trainer.TrainConfig(epochs=20, batch_size=32, learning_rate=9.0, patience=0)
     with pytest.raises(TrainingError, match="the loss became NaN at epoch .* lower the learning rate \\(it was 9\\)"):
-        training.train("vae", digits, 8, None, config)
+        trainer.train("vae", digits, 8, None, config)
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -60,46 +60,46 @@ def test_nan_loss_stops_with_a_clear_message(digits):
 ])
 def test_bad_settings_are_explained(digits, changes, message):
     with pytest.raises(TrainingError, match=message):
-        training.train("dense", digits, 8, None, training.TrainConfig(**{"epochs": 1, **changes}))
+        trainer.train("dense", digits, 8, None, trainer.TrainConfig(**{"epochs": 1, **changes}))
 
 
 def test_batch_larger_than_the_data_is_clamped_and_noted(digits):
     small = digits.subset(train=40, test=10)
-    autoencoder = training.train("dense", small, 4, None, training.TrainConfig(epochs=2, batch_size=1000))
+    autoencoder = trainer.train("dense", small, 4, None, trainer.TrainConfig(epochs=2, batch_size=1000))
     assert autoencoder.meta["train_config"]["batch_size"] == 36
     assert "more than the 36 training images" in autoencoder.meta["notes"][0]
 
 
 def test_cosine_schedule_ends_at_five_percent_of_the_rate(digits):
-    config = training.TrainConfig(epochs=3, batch_size=128, learning_rate=1e-2, schedule="cosine", patience=0)
-    autoencoder = training.train("dense", digits, 8, None, config)
+    config = trainer.TrainConfig(epochs=3, batch_size=128, learning_rate=1e-2, schedule="cosine", patience=0)
+    autoencoder = trainer.train("dense", digits, 8, None, config)
     optimizer = autoencoder.model.optimizer
-    np.testing.assert_allclose(float(optimizer.learning_rate), 1e-2 * training.FINAL_RATE_SHARE, rtol=1e-4)
+    np.testing.assert_allclose(float(optimizer.learning_rate), 1e-2 * trainer.FINAL_RATE_SHARE, rtol=1e-4)
 
 
 def test_same_seed_same_model(digits):
-    config = training.TrainConfig(epochs=2, batch_size=128, seed=7)
-    first = training.train("dense", digits, 8, None, config)
-    second = training.train("dense", digits, 8, None, config)
+    config = trainer.TrainConfig(epochs=2, batch_size=128, seed=7)
+    first = trainer.train("dense", digits, 8, None, config)
+    second = trainer.train("dense", digits, 8, None, config)
     np.testing.assert_allclose(first.encode(digits.x_test[:8]), second.encode(digits.x_test[:8]), rtol=1e-5, atol=1e-5)
 
 
 def test_small_datasets_get_enough_steps_by_default(digits):
-    config = training.resolve_config(training.families.get_family("conv"), None, 1350)
-    assert config.epochs * 11 >= training.MIN_DEFAULT_STEPS  # 1350 / 128 -> 11 batches per epoch
+    config = trainer.resolve_config(trainer.families.get_family("conv"), None, 1350)
+    assert config.epochs * 11 >= trainer.MIN_DEFAULT_STEPS  # 1350 / 128 -> 11 batches per epoch
 
 
 MIRRORED = """
 import json, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from aecore import training
-from aecore.data import load_dataset
+from aecore.training import trainer
+from aecore.data.catalog import load_dataset
 data = load_dataset("digits")
-strategy = training.choose_strategy("mirrored")
+strategy = trainer.choose_strategy("mirrored")
 result = {"replicas": strategy.num_replicas_in_sync}
 for family in ("conv", "vae"):
-    model = training.train(family, data, 4, None, training.TrainConfig(epochs=3, batch_size=64, strategy="mirrored", patience=0))
+    model = trainer.train(family, data, 4, None, trainer.TrainConfig(epochs=3, batch_size=64, strategy="mirrored", patience=0))
     result[family] = model.meta["history"]["loss"]
 print(json.dumps(result))
 """
@@ -117,4 +117,4 @@ def test_mirrored_strategy_on_two_logical_cpus():
 
 def test_auto_strategy_reads_tf_config(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["localhost:1"]}, "task": {"type": "worker", "index": 0}}))
-    assert training.choose_strategy("auto").num_replicas_in_sync == 1  # one worker: no cluster to join
+    assert trainer.choose_strategy("auto").num_replicas_in_sync == 1  # one worker: no cluster to join

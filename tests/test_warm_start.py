@@ -5,16 +5,17 @@ The quick start's denoiser starts from the quick conv model; both have the same 
 
 import numpy as np
 
-from aecore import families, training
-from aecore.store import ModelStore
+from aecore.models import families
+from aecore.store.modelstore import ModelStore
+from aecore.training import trainer
 
 
 def test_denoiser_starts_from_the_stored_conv_weights_layer_by_layer(digits, tmp_path, monkeypatch):
     monkeypatch.setenv("AECORE_STORE", str(tmp_path))
-    conv = training.train("conv", digits, 8, None, training.TrainConfig(epochs=2, batch_size=64, patience=0))
+    conv = trainer.train("conv", digits, 8, None, trainer.TrainConfig(epochs=2, batch_size=64, patience=0))
     ModelStore(tmp_path).save(conv, "quick-conv-8")
     denoiser = families.build("denoising", digits.input_shape, 8, {"noise_level": 0.4})
-    note = training.warm_start(denoiser, "quick-conv-8")
+    note = trainer.warm_start(denoiser, "quick-conv-8")
     weighted = [layer for part in ("encoder", "decoder") for layer in getattr(conv, part).layers if layer.weights]
     assert note == f"started from the weights of 'quick-conv-8' ({len(weighted)} layers)"
     for part in ("encoder", "decoder"):
@@ -25,17 +26,17 @@ def test_denoiser_starts_from_the_stored_conv_weights_layer_by_layer(digits, tmp
 
 def test_a_missing_or_different_source_trains_from_scratch_and_says_so(digits, tmp_path, monkeypatch):
     monkeypatch.setenv("AECORE_STORE", str(tmp_path))
-    config = training.TrainConfig(epochs=1, batch_size=64, patience=0, warm_start="quick-conv-32")
-    trained = training.train("denoising", digits, 8, None, config)
+    config = trainer.TrainConfig(epochs=1, batch_size=64, patience=0, warm_start="quick-conv-32")
+    trained = trainer.train("denoising", digits, 8, None, config)
     assert any(note.startswith("started from scratch (no model named 'quick-conv-32'") for note in trained.meta["notes"])
-    ModelStore(tmp_path).save(training.train("dense", digits, 4, None, training.TrainConfig(epochs=1, patience=0)), "dense")
+    ModelStore(tmp_path).save(trainer.train("dense", digits, 4, None, trainer.TrainConfig(epochs=1, patience=0)), "dense")
     denoiser = families.build("denoising", digits.input_shape, 8, None)
-    assert training.warm_start(denoiser, "dense") == "started from scratch ('dense' has no layer of the same name and shape)"
+    assert trainer.warm_start(denoiser, "dense") == "started from scratch ('dense' has no layer of the same name and shape)"
 
 
 def test_a_source_trained_on_another_dataset_is_not_used(digits, tmp_path, monkeypatch):
     monkeypatch.setenv("AECORE_STORE", str(tmp_path))
-    ModelStore(tmp_path).save(training.train("conv", digits, 8, None, training.TrainConfig(epochs=1, patience=0)), "conv")
+    ModelStore(tmp_path).save(trainer.train("conv", digits, 8, None, trainer.TrainConfig(epochs=1, patience=0)), "conv")
     denoiser = families.build("denoising", digits.input_shape, 8, None)
-    assert training.warm_start(denoiser, "conv", "fashion_mnist") == \
+    assert trainer.warm_start(denoiser, "conv", "fashion_mnist") == \
         "started from scratch ('conv' was trained on 'digits', not 'fashion_mnist')"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from aecore import families, webexport
-from aecore.webexport import WebExportError
+from aecore.models import families, webexport
+from aecore.models.webexport import WebExportError
 
 # The families that decode a code into an image (the photo family is a denoiser with skip inputs).
 CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]

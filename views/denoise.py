@@ -6,10 +6,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aecore import images as image_files
-from aecore import metrics, noise
+from aecore.analysis import metrics
+from aecore.data import images as image_files
+from aecore.data import noise
 from aecore.errors import AecoreError
-from dashboard import photo_denoise, plots, ui
+from dashboard import images_ui, latent_ui, photo_denoise, plots, ui
 
 IMAGES = 6  # test images in the slider figure
 CURVE_IMAGES = 100  # test images behind each PSNR curve
@@ -36,8 +37,8 @@ kind = kind_column.radio("Noise", noise.NOISE_KINDS, horizontal=True, format_fun
                          help="Gaussian adds level × N(0, 1) to every pixel; the others hit a share (the level) "
                               "of the pixels: salt and pepper sets them to white or black, masking to black.")
 seed = seed_column.number_input("Seed", 0, 1_000_000, 0, key="noise_seed", help="Which test images, and the noise.")
-indices = tuple(sorted(ui.sample_indices(context.dataset, IMAGES, int(seed))))
-levels = ui.NOISE_LEVELS
+indices = tuple(sorted(images_ui.sample_indices(context.dataset, IMAGES, int(seed))))
+levels = latent_ui.NOISE_LEVELS
 sweep = ui.denoise_sweep(context.model_name, context.stamp, context.dataset_name, indices, kind, levels, int(seed))
 
 
@@ -65,7 +66,7 @@ st.caption("Drag the slider under the pictures: all 21 levels are already in you
 st.subheader("Which model cleans best?")
 curve_indices = tuple(range(min(CURVE_IMAGES, len(context.dataset.x_test))))
 curves, denoisers, baseline = {}, set(), None
-for entry in ui.comparable_models(context):
+for entry in latent_ui.comparable_models(context):
     try:
         result = ui.denoise_sweep(entry.name, ui.stamp_of(entry.meta), context.dataset_name, curve_indices, kind,
                                   levels, int(seed))
@@ -96,7 +97,7 @@ def uploads():
     level = level_column.slider("Added noise", 0.0, 1.0, 0.0, 0.05, key="upload_level",
                                 help="A real photo is already 'noisy' for a model trained on clean digits.")
     for file in files or []:
-        result = ui.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, int(seed))
+        result = latent_ui.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, int(seed))
         if result.error:
             st.error(result.error)
             continue

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import plots, ui
+from dashboard import images_ui, plots, ui
 
 context = ui.sidebar(page="feature_maps")
 st.title("Feature maps")
@@ -17,7 +17,7 @@ index = int(picker.number_input("Test image", 0, len(test_images) - 1, 0,
                                 help=f"An index into the {len(test_images):,} test images."))
 picker.caption(f"Image {ui.label_of(context, index)} · {autoencoder.family} model, code of "
                f"{' × '.join(map(str, autoencoder.code_shape))} numbers")
-probe = ui.image_probe(*key, index)
+probe = images_ui.image_probe(*key, index)
 original_title = f"original {ui.label_of(context, index)}"
 original.plotly_chart(plots.single_image(test_images[index], original_title, height=230), width="stretch")
 rebuilt.plotly_chart(plots.single_image(probe.reconstruction, "reconstruction", height=230), width="stretch")
@@ -42,7 +42,7 @@ else:
             column.plotly_chart(plots.feature_map_grid(activation, title), width="stretch")
 
 st.subheader("Codes of many images")
-statistics = ui.code_statistics(*key, min(ui.CODE_SAMPLE, len(test_images)))
+statistics = images_ui.code_statistics(*key, min(images_ui.CODE_SAMPLE, len(test_images)))
 shown = min(100, len(statistics.codes))
 st.plotly_chart(plots.code_heatmap(statistics.codes[:shown], None if labels is None else labels[:shown],
                                    context.dataset.class_names, f"Codes of the first {shown} test images"),

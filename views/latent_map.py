@@ -7,9 +7,9 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from aecore import projections
+from aecore.analysis import projections
 from aecore.errors import AecoreError
-from dashboard import hovermap, plots, ui
+from dashboard import hovermap, latent_ui, plots, ui
 
 MAX_MOSAIC = 64  # images shown for a lasso selection
 NEIGHBOURS = 8
@@ -28,7 +28,7 @@ method = left.radio("Projection", projections.METHODS, horizontal=True, key="map
 count = right.selectbox("Test images", counts, index=len(counts) - 1, key="map_count")
 
 args = (context.model_name, context.stamp, context.dataset_name, count)
-codes = ui.flat_codes(*args)
+codes = latent_ui.flat_codes(*args)
 try:
     slow = st.spinner(f"t-SNE on {count:,} codes: up to ~20 s the first time, then cached.", show_time=True)
     with slow if method == "tsne" else contextlib.nullcontext():  # PCA takes milliseconds
@@ -89,7 +89,7 @@ def map_and_selection():
                                 key=f"map-{context.stamp}-{method}-{count}")
         st.caption("Click a point to see its images below, or pick the lasso in the chart's toolbar (top right) and "
                    "circle a group. Double-click clears the selection.")
-        chosen = ui.selected_indices(event)
+        chosen = latent_ui.selected_indices(event)
     typed = st.columns(3)[0].number_input("…or type an image index", 0, count - 1, value=None, key="map_index",
                                           placeholder=f"0 to {count - 1}")
     if len(chosen) > 1:

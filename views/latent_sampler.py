@@ -4,7 +4,7 @@ mouse, one slider per dimension, the straight line between two images — and ra
 import numpy as np
 import streamlit as st
 
-from dashboard import livedecoder, plots, sampler, ui
+from dashboard import latent_ui, livedecoder, plots, sampler, ui
 
 SLIDERS_SHOWN = 8  # sliders on screen at once; larger codes get a selector
 SAMPLES = 32
@@ -14,9 +14,9 @@ st.title("Latent sampler")
 ui.require_model(context, "The latent sampler")
 autoencoder = context.model
 latent_dim, image_shape = autoencoder.latent_dim, autoencoder.input_shape
-test_codes = ui.flat_codes(context.model_name, context.stamp, context.dataset_name, 2000)
+test_codes = latent_ui.flat_codes(context.model_name, context.stamp, context.dataset_name, 2000)
 live = livedecoder.live_model(context.model_name, context.stamp)
-low, high, start = ui.slider_ranges(autoencoder, test_codes)
+low, high, start = latent_ui.slider_ranges(autoencoder, test_codes)
 if autoencoder.is_variational:
     st.caption("A VAE is trained so that its codes follow a standard normal N(0, I): any code near the origin "
                "should decode to a plausible image. Values below are in standard deviations.")
@@ -99,7 +99,7 @@ def random_samples():
         st.session_state["sampler_shown_seed"] = int(seed)
     if "sampler_shown_seed" in st.session_state:
         shown = st.session_state["sampler_shown_seed"]
-        images = ui.random_samples(context.model_name, context.stamp, context.dataset_name, SAMPLES, shown)
+        images = latent_ui.random_samples(context.model_name, context.stamp, context.dataset_name, SAMPLES, shown)
         st.plotly_chart(plots.single_image(plots.mosaic(images, 16), f"{SAMPLES} samples, seed {shown}", height=200),
                         width="stretch")
     source = "N(0, I), the VAE's prior" if autoencoder.is_variational else \

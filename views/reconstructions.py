@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import plots, ui
+from dashboard import images_ui, plots, ui
 
 MODES = {"random": "Random", "by class": "One class", "worst": "Worst"}
 
@@ -33,7 +33,7 @@ if not chosen:
 
 if mode == "worst":
     ranked_by = chosen[0]
-    indices = ui.worst_indices(ranked_by, ui.stamp_of(entries[ranked_by].meta), context.dataset_name, count)
+    indices = images_ui.worst_indices(ranked_by, ui.stamp_of(entries[ranked_by].meta), context.dataset_name, count)
     seed_column.caption(f"The {count} test images out of all {len(test_images):,} that **{ranked_by}** reconstructs "
                         "worst (highest BCE), worst first: often unusual or ambiguous images.")
 else:
@@ -42,13 +42,13 @@ else:
     if mode == "by class":
         label = detail_column.selectbox("Class", sorted(set(labels.tolist())),
                                         format_func=lambda value: ui.class_name(context, value))
-    indices = ui.sample_indices(context.dataset, count, int(seed), label)
+    indices = images_ui.sample_indices(context.dataset, count, int(seed), label)
 
 rows, row_titles = [list(test_images[list(indices)])], ["original"]
 cell_titles = [[ui.label_of(context, index) for index in indices]]
 for name in chosen:
     try:
-        result = ui.reconstruction_errors(name, ui.stamp_of(entries[name].meta), context.dataset_name, indices)
+        result = images_ui.reconstruction_errors(name, ui.stamp_of(entries[name].meta), context.dataset_name, indices)
     except Exception as error:  # one broken model must not hide the others
         ui.show_error(error)
         continue
@@ -64,7 +64,7 @@ st.caption(f"The number above each reconstruction is its {error_name} against th
 st.subheader("On the whole test set")
 st.caption(f"Means over all {len(test_images):,} test images for {', '.join(chosen)}, measured when training finished. "
            "BCE and MSE: lower is better. PSNR and SSIM: higher is better.")
-for column, (key, title, value_format, better) in zip(st.columns(len(ui.DATASET_METRICS)), ui.DATASET_METRICS):
+for column, (key, title, value_format, better) in zip(st.columns(len(images_ui.DATASET_METRICS)), images_ui.DATASET_METRICS):
     values = {name: entries[name].meta.get("metrics", {}).get(key) for name in chosen}
     values = {name: value for name, value in values.items() if value is not None}
     if not values:

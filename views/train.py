@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from aecore import families, training
+from aecore.models import families
+from aecore.training import trainer
 from dashboard import forms, importer, plots, ui
 from dashboard.jobs import JobSpec
 
@@ -25,7 +26,7 @@ with st.form("train"):
     rate = right.number_input("Learning rate (0 = default)", 0.0, 1.0, 0.0, format="%.4f")
     seed = left.number_input("Seed", 0, 2**31 - 1, 0)
     limit = right.number_input("Train on the first N images (0 = all)", 0, 1_000_000, 0)
-    schedule = left.selectbox("Learning-rate schedule", training.SCHEDULES,
+    schedule = left.selectbox("Learning-rate schedule", trainer.SCHEDULES,
                               help="cosine lowers the rate to 5% over the epochs: a lower final loss on long runs.")
     # A static placeholder: one that followed the form's values changed the widget's identity on submit.
     name = st.text_input("Name (optional)", placeholder="family-dataset-latent", key="train-name")
@@ -33,7 +34,7 @@ with st.form("train"):
     submitted = st.form_submit_button("Start training", type="primary")
 
 if submitted:
-    config = training.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
+    config = trainer.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
                                   seed=int(seed), max_train_images=limit or None, schedule=schedule)
     runner.submit(JobSpec(family_name, context.dataset_name, int(latent), options, config, name or None))
     st.toast(f"Training {family_name} queued")

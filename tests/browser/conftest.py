@@ -15,6 +15,8 @@ CHROMIUM, FLAGS = serve.CHROMIUM, serve.FLAGS
 
 def pytest_collection_modifyitems(items):
     for item in items:
+        if Path(__file__).parent not in Path(item.fspath).parents:
+            continue  # this hook sees the whole session's items: mark only the browser tests
         item.add_marker(pytest.mark.browser)
         if not Path(CHROMIUM).exists():
             item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}: apt-get install chromium"))

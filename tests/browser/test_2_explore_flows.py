@@ -4,7 +4,6 @@ Runs after test_1_start_flows.py (same server, files run in name order), which l
 """
 
 import io
-import time
 
 import numpy as np
 from browser_waits import changed_pixels, drawn_pixels, wait_until

@@ -18,7 +18,10 @@ import time
 import numpy as np
 import pytest
 
-from aecore import data, metrics, store, training
+from aecore.analysis import metrics
+from aecore.data import catalog
+from aecore.store import modelstore
+from aecore.training import trainer
 from scripts import serve
 
 SESSIONS = 8
@@ -30,9 +33,9 @@ MODEL = "shared-conv"
 def load_server(tmp_path_factory):
     """A server whose store already holds one conv model on digits, shared by every session."""
     folder = tmp_path_factory.mktemp("load-store")
-    digits = data.load_dataset("digits")
-    autoencoder = training.train("conv", digits, 8, config=training.TrainConfig(epochs=15, patience=0))
-    store.ModelStore(folder).save(autoencoder, MODEL)
+    digits = catalog.load_dataset("digits")
+    autoencoder = trainer.train("conv", digits, 8, config=trainer.TrainConfig(epochs=15, patience=0))
+    modelstore.ModelStore(folder).save(autoencoder, MODEL)
     process, url = serve.start(folder, dataset="digits")
     bce = metrics.binary_cross_entropy(digits.x_test, autoencoder.reconstruct(digits.x_test))
     yield {"url": url, "store": folder, "bce": bce}
@@ -143,7 +146,7 @@ def test_eight_sessions_each_see_their_own_pictures_while_one_trains(load_server
     while time.time() < deadline and not (load_server["store"] / "trained-under-load").is_dir():
         time.sleep(1)
     assert (load_server["store"] / "trained-under-load" / "model.keras").is_file(), "the training under load never finished"
-    assert store.ModelStore(load_server["store"]).load(MODEL).family == "conv"  # the shared model is untouched
+    assert modelstore.ModelStore(load_server["store"]).load(MODEL).family == "conv"  # the shared model is untouched
 
     report = {name: {"n": len(values), "p50_s": round(statistics.median(values), 2),
                      "p95_s": round(percentile(values, 0.95), 2), "max_s": round(max(values), 2)}

@@ -1,4 +1,4 @@
-"""The live decoder in Chromium: the page's own JavaScript (dashboard/livedecoder.js) against Keras, and
+"""The live decoder in Chromium: the page's own JavaScript (dashboard/decodermath.js + livedecoder.js) against Keras, and
 the Latent sampler's three live views driven with a real mouse and keyboard.
 
 Parity runs in a blank page (no server, no network): the module is imported from a Blob of the file
@@ -8,20 +8,19 @@ the component serves. The page tests run on the shared server after test_1_start
 import base64
 import io
 import re
-from pathlib import Path
 
 import keras
 import numpy as np
-from browser_waits import wait_until
 import pytest
+from browser_waits import wait_until
 from keras import layers
 from PIL import Image
 from playwright.sync_api import expect
 
-from aecore import families, training, webexport
+from aecore.models import families, webexport
+from aecore.training import trainer
 from dashboard import livedecoder
 
-SCRIPT = Path(__file__).resolve().parents[2] / "dashboard" / "livedecoder.js"
 CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]
 TOLERANCE = 1e-4  # max abs difference between the browser's pixels and Keras's, per value
 DECODE_IN_PAGE = """async ([packed, codes, size]) => {  // the weights as the page receives them, at an odd offset
@@ -43,7 +42,7 @@ def blank(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
     page.evaluate("async source => { window.live = await import(URL.createObjectURL(new Blob([source], "
-                  "{type: 'text/javascript'}))); }", SCRIPT.read_text())
+                  "{type: 'text/javascript'}))); }", livedecoder.module_source())
     yield page
     page.close()
 
@@ -76,7 +75,7 @@ def test_browser_decoder_matches_keras_for_family_options(blank, family, options
 
 
 def test_browser_decoder_matches_a_trained_model(blank, digits):
-    trained = training.train("conv", digits, 8, None, training.TrainConfig(epochs=3, batch_size=64, patience=0))
+    trained = trainer.train("conv", digits, 8, None, trainer.TrainConfig(epochs=3, batch_size=64, patience=0))
     assert_parity(blank, trained.decoder)
 
 
@@ -137,10 +136,10 @@ def sampler_model(server, digits):
     """A VAE on digits, saved last: a new session opens on the newest model's dataset (after test_4_import
     that was fashion_mnist, whose barely trained import decodes far codes to flat grey), and on digits the
     Latent sampler picks a VAE."""
-    from aecore.store import ModelStore
+    from aecore.store.modelstore import ModelStore
 
-    config = training.TrainConfig(epochs=10, batch_size=64, patience=0)
-    return ModelStore(server["store"]).save(training.train("vae", digits, 2, None, config), "live-vae").name
+    config = trainer.TrainConfig(epochs=10, batch_size=64, patience=0)
+    return ModelStore(server["store"]).save(trainer.train("vae", digits, 2, None, config), "live-vae").name
 
 
 def open_sampler(server, page):

@@ -10,8 +10,9 @@ from browser_waits import wait_until
 from PIL import Image
 from playwright.sync_api import expect
 
-from aecore import photos, training
-from aecore.store import ModelStore
+from aecore.data import photos
+from aecore.store.modelstore import ModelStore
+from aecore.training import trainer
 
 # The divider's share and the "after" picture's clip, as the page shows them. The component lives in a shadow
 # root, so this runs on the element a Playwright locator found (document.querySelector would not see it).
@@ -25,8 +26,8 @@ def photo_model(server):
     original = photos.STEPS_PER_EPOCH
     photos.STEPS_PER_EPOCH = 20
     try:
-        config = training.TrainConfig(epochs=1, batch_size=8, learning_rate=3e-3)
-        model = training.train("photo", photos.load_photos(), 8, {"widths": (8, 8), "blocks": 1}, config)
+        config = trainer.TrainConfig(epochs=1, batch_size=8, learning_rate=3e-3)
+        model = trainer.train("photo", photos.load_photos(), 8, {"widths": (8, 8), "blocks": 1}, config)
     finally:
         photos.STEPS_PER_EPOCH = original
     return ModelStore(server["store"]).save(model, "browser-photo").name

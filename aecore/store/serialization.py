@@ -36,11 +36,11 @@ def keras_version() -> tuple[int, ...]:
 
 
 def load_autoencoder(path: Path, meta: dict):
-    """Loads a model this package saved; every custom class is registered by importing aecore.layers."""
+    """Loads a model this package saved; every custom class is registered by importing aecore.models.layers."""
     import keras
 
-    from aecore import layers  # noqa: F401  (registers the custom classes)
-    from aecore.autoencoder import from_keras
+    from aecore.models import layers  # noqa: F401  (registers the custom classes)
+    from aecore.models.autoencoder import from_keras
 
     try:
         model = keras.saving.load_model(path, safe_mode=True)
@@ -63,7 +63,7 @@ def _walk_classes(node, found: list):
 
 def _is_plain_sampling(class_name, registered, config) -> bool:
     """The keras.io VAE's `Sampling` layer: nothing in its config beyond what every layer has, so this
-    package's own `aecore.layers.Sampling` (same maths) stands in for it and no code from the file runs.
+    package's own `aecore.models.layers.Sampling` (same maths) stands in for it and no code from the file runs.
     Keras looks `custom_objects` up by the registered name before it would import the class's module."""
     return class_name == "Sampling" and registered == "Sampling" and isinstance(config, dict) \
         and set(config) <= PLAIN_LAYER_CONFIG
@@ -124,7 +124,7 @@ def load_foreign(path: Path):
     """Loads an imported file with safe_mode; the keras.io `Sampling` layer becomes aecore's own."""
     import keras
 
-    from aecore import layers
+    from aecore.models import layers
 
     try:
         return keras.saving.load_model(path, safe_mode=True, custom_objects={"Sampling": layers.Sampling})
@@ -139,7 +139,7 @@ def _settings_dict(settings) -> dict:
 
 
 def _build(paths: list[Path], settings):
-    from aecore import foreign
+    from aecore.models import foreign
 
     models = [load_foreign(path) for path in paths]
     return foreign.build(models[0], models[1] if len(models) > 1 else None, settings)
@@ -148,7 +148,7 @@ def _build(paths: list[Path], settings):
 def inspect_in_subprocess(paths: list[Path], settings) -> dict:
     """Loads the files in a separate process: whatever they do on load cannot touch this one."""
     request = json.dumps({"paths": [str(path) for path in paths], "settings": _settings_dict(settings)})
-    command = [sys.executable, "-m", "aecore.serialization", request]
+    command = [sys.executable, "-m", "aecore.store.serialization", request]
     names = " + ".join(path.name for path in paths)
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=aecore.child_environment())
@@ -163,7 +163,7 @@ def inspect_in_subprocess(paths: list[Path], settings) -> dict:
 
 def _report(request: dict) -> dict:
     """Run in the separate process: load, split into encoder and decoder, and describe the result."""
-    from aecore import foreign
+    from aecore.models import foreign
 
     shape = request["settings"]["image_shape"]
     settings = foreign.ImportSettings(**{**request["settings"], "image_shape": tuple(shape) if shape else None})
@@ -179,7 +179,7 @@ def inspect_import(path, decoder=None, settings=None) -> dict:
     """Every check short of storing: static checks of each file, then the separate-process load and split.
 
     Returns the split's facts: kind, family, bottleneck, candidates, image_shape, code_shape, params."""
-    from aecore import foreign
+    from aecore.models import foreign
 
     paths = [Path(path)] + ([Path(decoder)] if decoder else [])
     classes = [name for each in paths for name in inspect_file(each)["classes"]]
@@ -190,9 +190,9 @@ def inspect_import(path, decoder=None, settings=None) -> dict:
 
 def measuring_dataset(name: str, image_shape: tuple, filename: str, fitting: list[str]):
     """The dataset an import is measured on; refused when its images are not the model's size."""
-    from aecore import data
+    from aecore.data import catalog
 
-    images = data.load_dataset(name)
+    images = catalog.load_dataset(name)
     if images.input_shape != tuple(image_shape):
         raise ImportRefused(f"{name} has {images.input_shape} images; {filename} takes {tuple(image_shape)}. "
                             f"Datasets of that size: {', '.join(fitting) or 'none here'}")
@@ -202,13 +202,15 @@ def measuring_dataset(name: str, image_shape: tuple, filename: str, fitting: lis
 def import_model(path, store, name: str | None = None, decoder=None, settings=None, dataset: str | None = None):
     """The guarded import: static checks, a separate-process load, then a split, test metrics on `dataset`
     (default: the first available one of the model's image size) and a normal save into the store."""
-    from aecore import data, foreign, metrics
+    from aecore.analysis import metrics
+    from aecore.data import catalog
+    from aecore.models import foreign
 
     settings = settings or foreign.ImportSettings()
     paths = [Path(path)] + ([Path(decoder)] if decoder else [])
     report = inspect_import(path, decoder, settings)
     autoencoder = _build(paths, settings)
-    available = [info.name for info in data.list_datasets() if info.available]
+    available = [info.name for info in catalog.list_datasets() if info.available]
     fitting = foreign.fitting_datasets(report["image_shape"], available)
     dataset = dataset or (fitting[0] if fitting else None)
     autoencoder.family = report["family"]

@@ -1,8 +1,8 @@
 """Denoise one image file with any stored model: what `python -m aecore denoise` and the pages call.
 
-A photo model works on the photo as it is: full size, grey stays grey, colour stays colour (aecore.tiling).
+A photo model works on the photo as it is: full size, grey stays grey, colour stays colour (aecore.photo.tiling).
 A 28x28 model (digits, clothing) can only see its own input: the file is converted to that input
-(aecore.images.convert_for_model: grey, shrunk, centred, maybe inverted) and the result is the model's
+(aecore.data.images.convert_for_model: grey, shrunk, centred, maybe inverted) and the result is the model's
 size. Upscaling a 28x28 reconstruction to the photo's size would only pretend to a resolution it
 never had, so the result stays small and a note says why.
 """
@@ -14,7 +14,10 @@ from typing import Callable
 
 import numpy as np
 
-from aecore import errors, imagemessages, images, metrics, noise, tiling
+from aecore import errors
+from aecore.analysis import metrics
+from aecore.data import imagemessages, images, noise
+from aecore.photo import tiling
 
 
 @dataclass
@@ -37,7 +40,7 @@ class DenoiseResult:
 
 def denoise_bytes(autoencoder, data: bytes, name: str, kind: str = "gaussian", level: float = 0.0, seed: int = 0,
                   progress: Callable[[int, int], None] | None = None) -> DenoiseResult:
-    """Untrusted file bytes -> DenoiseResult; every upload guard of aecore.images holds at full size."""
+    """Untrusted file bytes -> DenoiseResult; every upload guard of aecore.data.images holds at full size."""
     noise.add_noise(np.zeros((1, 1, 1), np.float32), kind, level)  # a bad option fails before any decoding
     if autoencoder.family == "photo":
         clean, notes = images.read_photo(data, name)
@@ -88,3 +91,21 @@ def write_image(path: str | Path, pixels: np.ndarray):
         picture.save(path, format=formats[path.suffix.lower()], **({"quality": 95} if formats[path.suffix.lower()] == "JPEG" else {}))
     except OSError as error:
         raise errors.ImageError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def photo_models(store) -> list:
+    """The store's photo models (the shipped one included), best first: by the held-out PSNR at sigma 25 that
+    every photo model's meta carries (on the bundled held-out photos unless trained on a folder), and on a tie or
+    without scores the shipped one first, as it is the one measured on the most photos."""
+    found = [entry for entry in store.entries() if entry.meta.get("family") == "photo"]
+    return sorted(found, key=lambda entry: (-(entry.meta.get("metrics", {}).get("test_psnr_sigma25") or 0.0),
+                                            not entry.meta.get("shipped", False)))
+
+
+def default_photo_model(store) -> str:
+    """The name of the best photo model there is (see photo_models); raises when there is none at all."""
+    found = photo_models(store)
+    if not found:
+        raise errors.StoreError(f"no photo model in {store.root}, and none is shipped with this copy of aecore; train one: "
+                                "python -m aecore train --dataset photos (about 10 minutes on 2 cores)")
+    return found[0].name

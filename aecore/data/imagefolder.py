@@ -2,7 +2,7 @@
 
 Subfolder name = label (sorted names -> indices); images in the root make the set unlabelled.
 Zips are read member by member in memory; nothing is extracted to disk. Pillow is imported only
-when the first image is decoded. The limits come from the caller (`aecore.data` keeps them).
+when the first image is decoded. The limits come from the caller (`aecore.data.catalog` keeps them).
 """
 
 import io
@@ -26,7 +26,7 @@ LoadedImages = tuple[np.ndarray, np.ndarray | None, list[str] | None]
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """What a folder or zip may hold before it is refused; see aecore.data for the defaults."""
+    """What a folder or zip may hold before it is refused; see aecore.data.catalog for the defaults."""
 
     max_images: int  # number of image files
     max_file_bytes: int  # per file, checked before its bytes are read

@@ -8,9 +8,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
-from aecore import blocks, photonet
-from aecore.autoencoder import Autoencoder
 from aecore.errors import ModelError
+from aecore.models import blocks, photonet
+from aecore.models.autoencoder import Autoencoder
 
 
 @dataclass
@@ -171,8 +171,8 @@ FAMILIES: dict[str, Family] = {
         Family("lstm", build_lstm, LSTMOptions, "sequence autoencoder: image rows are time steps", 32, 8, 128, 2e-3),
         Family("linear", build_linear, LinearOptions, "no activations, squared error: the same subspace as PCA", 32, 20, 256, 1e-2, loss="mse"),
         Family("contractive", build_contractive, ContractiveOptions, "dense with a Jacobian penalty that makes codes robust", 32, 20, 256, 1e-2),
-        # Photos of any size (aecore.photonet); trained on noisy patches by aecore.phototraining; latent_dim = code channels.
-        Family("photo", photonet.build_photo, photonet.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": "aecore.phototraining"}),
+        # Photos of any size (aecore.models.photonet); trained on noisy patches by aecore.photo.phototraining; latent_dim = code channels.
+        Family("photo", photonet.build_photo, photonet.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": "aecore.photo.phototraining"}),
     ]
 }
 
@@ -187,7 +187,7 @@ def fixed_size_families() -> list[str]:
 
 def default_family(dataset: str | None) -> str:
     """The photo family for photos ("photos" or "photos:FOLDER"), else the recommended one."""
-    is_photos = (dataset or "").strip().lower().split(":")[0] == "photos"  # aecore.data.PHOTOS
+    is_photos = (dataset or "").strip().lower().split(":")[0] == "photos"  # aecore.data.catalog.PHOTOS
     return PHOTO_FAMILY if is_photos else RECOMMENDED_FAMILY
 
 

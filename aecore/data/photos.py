@@ -6,7 +6,7 @@ the real photographs in scikit-image's wheel plus scikit-learn's two sample imag
 user's own photos works the same way, split by `seed`.
 
 Training draws random patches with Gaussian noise of a random level sigma in [0, 50/255] (blind: the
-user never gives a level), clipped to [0, 1] as aecore.noise does, and minimises the squared error.
+user never gives a level), clipped to [0, 1] as aecore.data.noise does, and minimises the squared error.
 """
 
 import warnings
@@ -102,7 +102,7 @@ def _as_float(pixels: np.ndarray) -> np.ndarray:
 
 
 def _folder(folder: Path, seed: int) -> PhotoDataset:
-    from aecore import images
+    from aecore.data import images
 
     files = sorted(path for path in folder.rglob("*") if path.suffix.lower() in PHOTO_SUFFIXES and path.is_file())
     if len(files) < 2:
@@ -170,17 +170,3 @@ def centre_crop(pixels: np.ndarray, side: int = EVAL_SIDE) -> np.ndarray:
     top = max(0, (pixels.shape[0] - side) // 2)
     left = max(0, (pixels.shape[1] - side) // 2)
     return pixels[top : top + side, left : left + side]
-
-
-def held_out_psnr(autoencoder, photos: list[Photo], sigma: float = EVAL_SIGMA, seed: int = 0) -> dict:
-    """Mean PSNR of noisy and denoised centre crops of `photos` at noise level `sigma` (0..1)."""
-    from aecore import metrics, noise, tiling
-
-    noisy_scores, denoised_scores = [], []
-    for number, photo in enumerate(photos):
-        clean = centre_crop(photo.pixels)
-        noisy = noise.add_noise(clean, "gaussian", sigma, seed + number)
-        denoised = tiling.denoise(autoencoder, noisy)
-        noisy_scores.append(float(metrics.psnr(clean[None], noisy[None])[0]))
-        denoised_scores.append(float(metrics.psnr(clean[None], denoised[None])[0]))
-    return {"psnr_noisy": float(np.mean(noisy_scores)), "psnr": float(np.mean(denoised_scores))}

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from aecore.autoencoder import Autoencoder
 from aecore.errors import ImportRefused
+from aecore.models.autoencoder import Autoencoder
 
 VALUE_RANGES = {"0-1": (0.0, 1.0), "0-255": (0.0, 255.0), "-1-1": (-1.0, 1.0)}  # pixel range -> (low, high)
-NAMED_SHAPES = {"digits": (8, 8, 1), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}  # as aecore.data loads them
+NAMED_SHAPES = {"digits": (8, 8, 1), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}  # as aecore.data.catalog loads them
 ADAPTER_PREFIX = "aecore_"  # names of the layers added around the model
 
 

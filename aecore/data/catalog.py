@@ -5,6 +5,9 @@ out the same way: images float32 in [0, 1] shaped (n, height, width, channels), 
 
 Importing this module is cheap: scikit-learn, Pillow and Keras are imported inside the loaders
 that need them, and Keras only when a download is really attempted.
+
+Longer than 300 lines: every source's loader is short, and they share `_from_arrays` and the `Dataset`
+they return; split apart, each would import the others' private helpers.
 """
 
 import importlib
@@ -14,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aecore import arrays, errors, idx, imagefolder
+from aecore import errors
+from aecore.data import arrays, idx, imagefolder
 
 DATASET_NAMES = ("digits", "fashion_mnist", "mnist")
-# Full-size photos (aecore.photos) load as a PhotoDataset, not a Dataset: "photos" or "photos:FOLDER".
+# Full-size photos (aecore.data.photos) load as a PhotoDataset, not a Dataset: "photos" or "photos:FOLDER".
 PHOTOS = "photos"
 OFFLINE_ENV = "AECORE_OFFLINE"  # "1" forbids downloads (tests and air-gapped machines set it)
 # Where Debian's dataset-fashion-mnist package puts the files; tests point this elsewhere.
@@ -38,7 +42,7 @@ TEST_FRACTION = 1 / 6  # held out when the user's data has no test split (MNIST'
 KNOWN_FORMS = (
     "a path to an .npz file, a folder of images or IDX files, or a .zip of images also works"
 )
-# Limits on a folder or .zip of images (see aecore.imagefolder); read at each load.
+# Limits on a folder or .zip of images (see aecore.data.imagefolder); read at each load.
 MAX_IMAGES = 100_000  # 100k RGB 64x64 images are already ~5 GB as float32
 MAX_IMAGE_FILE_BYTES = 64 * 1024**2  # per file, checked before its bytes are read
 MAX_IMAGE_PIXELS = 4096 * 4096  # per image, checked on the header before decoding
@@ -136,7 +140,7 @@ def list_datasets() -> list[DatasetInfo]:
 
 def photo_datasets() -> list[DatasetInfo]:
     """The photo datasets, listed apart: the pages' 28x28 pickers must not offer them."""
-    from aecore import photos
+    from aecore.data import photos
 
     available = photos.bundled_available()
     source = "scikit-image and scikit-learn bundled" if available else "needs scikit-image (pip install scikit-image)"
@@ -157,7 +161,7 @@ def load_dataset(name_or_path: str, seed: int = 0) -> Dataset:
     """A named dataset or the user's own files; `seed` drives any train/test split made here."""
     key = name_or_path.strip().lower().replace("-", "_")
     if key == PHOTOS or key.startswith(PHOTOS + ":"):  # variable-size photos for the photo family
-        from aecore import photos  # lazy: scikit-image is imported only for photos
+        from aecore.data import photos  # lazy: scikit-image is imported only for photos
 
         folder = name_or_path.strip()[len(PHOTOS) + 1 :]
         return photos.load_photos(folder or PHOTOS, seed)
@@ -291,7 +295,7 @@ def _load_npz(path: Path, name: str, seed: int) -> Dataset:
 
 
 def _load_images(path: Path, name: str, seed: int) -> Dataset:
-    """A folder or .zip of images; subfolder names are the labels (see aecore.imagefolder)."""
+    """A folder or .zip of images; subfolder names are the labels (see aecore.data.imagefolder)."""
     limits = imagefolder.ImageLimits(
         MAX_IMAGES, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
     )

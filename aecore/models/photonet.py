@@ -7,8 +7,8 @@ decoder doubles it back with transposed convolutions, adding the encoder's featu
 residual learning). Measured on the default 16-epoch model (bench/RESULTS.md): held-out photos at sigma
 15/25/50 come out at 29.0/27.7/24.8 dB, ahead of non-local means only at heavy noise; fine texture suffers most.
 
-Every model is colour (3 channels); grey photos go in as three equal channels (aecore.tiling).
-Height and width must be multiples of 4 (`SIZE_MULTIPLE`); aecore.tiling pads any photo to that.
+Every model is colour (3 channels); grey photos go in as three equal channels (aecore.photo.tiling).
+Height and width must be multiples of 4 (`SIZE_MULTIPLE`); aecore.photo.tiling pads any photo to that.
 """
 
 from dataclasses import dataclass
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from aecore.autoencoder import Autoencoder
 from aecore.errors import ModelError
+from aecore.models.autoencoder import Autoencoder
 
 CHANNELS = 3  # every photo model is colour; grey is handled outside the network
 SIZE_MULTIPLE = 4  # two stride-2 stages: sides divisible by 4 line the skips up exactly

@@ -15,8 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from aecore import photonet
 from aecore.errors import ModelError
+from aecore.models import photonet
 
 BORDER = 8  # mirrored pixels around the photo so its edges are not denoised against zero padding
 

@@ -115,7 +115,7 @@ def sprite(images) -> np.ndarray:
 
 def projector_bundle(codes, images, labels=None, class_names=None) -> bytes:
     """A .zip for projector.tensorflow.org: vectors.tsv, metadata.tsv, sprite.png, projector_config.pbtxt."""
-    from aecore.images import to_png_bytes
+    from aecore.data.images import to_png_bytes
 
     codes = flatten(codes)
     height, width = np.asarray(images).shape[1:3]

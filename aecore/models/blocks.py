@@ -6,8 +6,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from aecore import layers as custom_layers
 from aecore.errors import ModelError
+from aecore.models import layers as custom_layers
 
 NOISE_KINDS = ("gaussian", "salt_and_pepper", "masking")
 

@@ -6,6 +6,8 @@
                            cancel         present once someone pressed Stop
     <store>/.jobs/workers/<pid>.json      the live worker processes (pid + start tick)
 
+This module keeps the records, the queue and Stop; aecore.training.worker is what runs in a job's process.
+
 Every write is atomic (temp file + os.replace), so readers never see half a file; the store ignores hidden
 folders. A worker (`python -m aecore jobs --work`) takes the oldest queued job, trains it, and takes the
 next until none is left, so the quick start's four models pay for one TensorFlow import. Whoever submits
@@ -22,7 +24,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -30,12 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aecore
-from aecore import training
-from aecore.errors import AecoreError, TrainingCancelled, TrainingError
+from aecore.errors import TrainingError
+from aecore.training import trainer
 
 JOBS_FOLDER = ".jobs"
-NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
-PROGRESS_INTERVAL = 0.25  # seconds between progress writes within an epoch
 STOP_GRACE = 0.8  # seconds a stopped process gets to clean up before SIGKILL (Stop takes < 1 s)
 KEEP_FINISHED = 50  # finished job folders kept for the lists; older ones are removed
 STOPPED = "training was stopped; nothing was saved"
@@ -44,10 +43,10 @@ STOPPED = "training was stopped; nothing was saved"
 @dataclass
 class JobSpec:
     family: str
-    dataset: str  # a dataset name or path, as aecore.data.load_dataset takes it
+    dataset: str  # a dataset name or path, as aecore.data.catalog.load_dataset takes it
     latent_dim: int | None = None  # None: the family's default
     options: dict = field(default_factory=dict)
-    config: training.TrainConfig = field(default_factory=training.TrainConfig)
+    config: trainer.TrainConfig = field(default_factory=trainer.TrainConfig)
     name: str | None = None  # store name; None: made from family, dataset and latent size
 
     def to_dict(self) -> dict:
@@ -56,8 +55,8 @@ class JobSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "JobSpec":
         options = {key: tuple(value) if isinstance(value, list) else value for key, value in data["options"].items()}
-        known = {option.name for option in dataclasses.fields(training.TrainConfig)}  # a spec from another aecore version
-        config = training.TrainConfig(**{key: value for key, value in data["config"].items() if key in known})
+        known = {option.name for option in dataclasses.fields(trainer.TrainConfig)}  # a spec from another aecore version
+        config = trainer.TrainConfig(**{key: value for key, value in data["config"].items() if key in known})
         return cls(data["family"], data["dataset"], data["latent_dim"], options, config, data["name"])
 
 
@@ -72,18 +71,18 @@ def max_jobs() -> int:
 
 
 def jobs_folder(store_root=None) -> Path:
-    from aecore import store
+    from aecore.store import modelstore
 
-    return store.store_root(store_root).resolve() / JOBS_FOLDER
+    return modelstore.store_root(store_root).resolve() / JOBS_FOLDER
 
 
-def _write(path: Path, data: dict):
+def write_json(path: Path, data: dict):
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     temporary.write_text(json.dumps(data, default=float))
     os.replace(temporary, path)
 
 
-def _read(path: Path) -> dict | None:
+def read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -105,12 +104,12 @@ def process_tick(pid: int | None) -> str | None:
     return fields[19]  # field 22 of /proc/<pid>/stat; fields[0] is field 3
 
 
-def _alive(record: dict | None) -> bool:
+def alive(record: dict | None) -> bool:
     return bool(record) and record.get("tick") is not None and process_tick(record.get("pid")) == record["tick"]
 
 
 @contextmanager
-def _locked(folder: Path):
+def locked(folder: Path):
     """One process at a time claims, cancels or launches in this folder."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as handle:
@@ -126,8 +125,8 @@ class Job:
         self.position: int | None = None  # 1 = next to start, while queued (set by list_jobs)
 
     def state(self) -> dict:
-        state = _read(self.path / "state.json") or {"status": "queued"}
-        if state["status"] == "running" and not _alive(state):
+        state = read_json(self.path / "state.json") or {"status": "queued"}
+        if state["status"] == "running" and not alive(state):
             state = {**state, "status": "failed", "message": f"the training process (pid {state.get('pid')}) ended "
                      "without finishing (killed or crashed); nothing was saved. Start the training again"}
         return state
@@ -143,13 +142,13 @@ class Job:
         return self.status in ("queued", "running")
 
     @property
-    def progress(self) -> training.Progress | None:
-        data = _read(self.path / "progress.json")
-        return training.Progress(**data) if data else None
+    def progress(self) -> trainer.Progress | None:
+        data = read_json(self.path / "progress.json")
+        return trainer.Progress(**data) if data else None
 
 
 def _load(path: Path) -> Job | None:
-    data = _read(path / "spec.json")
+    data = read_json(path / "spec.json")
     if data is None:
         return None  # being written right now, or not a job folder
     return Job(path, JobSpec.from_dict(data["spec"]), data["submitted"])
@@ -175,9 +174,9 @@ def create(folder: Path, spec: JobSpec, running_pid: int | None = None) -> Job:
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(submitted))}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True)
     if running_pid is not None:
-        _write(path / "state.json", {"status": "running", "pid": running_pid, "tick": process_tick(running_pid),
+        write_json(path / "state.json", {"status": "running", "pid": running_pid, "tick": process_tick(running_pid),
                                      "started": submitted})
-    _write(path / "spec.json", {"spec": spec.to_dict(), "submitted": submitted})
+    write_json(path / "spec.json", {"spec": spec.to_dict(), "submitted": submitted})
     return Job(path, spec, submitted)
 
 
@@ -189,7 +188,7 @@ def submit(folder: Path, spec: JobSpec) -> Job:
 
 def register_worker(folder: Path, pid: int):
     (folder / "workers").mkdir(exist_ok=True)
-    _write(folder / "workers" / f"{pid}.json", {"pid": pid, "tick": process_tick(pid), "started": time.time()})
+    write_json(folder / "workers" / f"{pid}.json", {"pid": pid, "tick": process_tick(pid), "started": time.time()})
 
 
 def unregister_worker(folder: Path, pid: int):
@@ -199,7 +198,7 @@ def unregister_worker(folder: Path, pid: int):
 def live_workers(folder: Path) -> int:
     count = 0
     for path in (folder / "workers").glob("*.json"):
-        if _alive(_read(path)):
+        if alive(read_json(path)):
             count += 1
         else:
             path.unlink(missing_ok=True)
@@ -209,7 +208,7 @@ def live_workers(folder: Path) -> int:
 def launch_workers(folder: Path) -> int:
     """Starts workers for the queued jobs, up to AECORE_MAX_JOBS in all; returns how many it started."""
     limit = max_jobs()
-    with _locked(folder):
+    with locked(folder):
         queued = sum(job.status == "queued" for job in list_jobs(folder))
         starting = max(0, min(queued, limit - live_workers(folder)))
         for _ in range(starting):
@@ -238,10 +237,10 @@ def cancel(folder: Path, job_id: str):
     job = _load(folder / job_id)
     if job is None:
         raise TrainingError(f"no job {job_id!r} in {folder}; `python -m aecore jobs` lists them")
-    with _locked(folder):
+    with locked(folder):
         state = job.state()
         if state["status"] == "queued":
-            _write(job.path / "state.json", {"status": "cancelled", "message": "stopped before it started; nothing was saved",
+            write_json(job.path / "state.json", {"status": "cancelled", "message": "stopped before it started; nothing was saved",
                                              "finished": time.time()})
             return
         if state["status"] != "running":
@@ -250,9 +249,9 @@ def cancel(folder: Path, job_id: str):
         # Still under the lock: a worker that finishes this job meanwhile cannot claim the next one (it waits
         # for the lock), so the signal never reaches another job; a worker between jobs simply ends.
         _end_process(state["pid"], state.get("tick"))
-    with _locked(folder):
-        if (_read(job.path / "state.json") or {}).get("status") == "running":  # killed before it wrote its outcome
-            _write(job.path / "state.json", {**state, "status": "cancelled", "message": STOPPED, "finished": time.time()})
+    with locked(folder):
+        if (read_json(job.path / "state.json") or {}).get("status") == "running":  # killed before it wrote its outcome
+            write_json(job.path / "state.json", {**state, "status": "cancelled", "message": STOPPED, "finished": time.time()})
     launch_workers(folder)
 
 
@@ -273,103 +272,3 @@ def _end_process(pid: int, tick: str | None):
             return
     while process_tick(pid) == tick:  # SIGKILL is not instant either
         time.sleep(0.01)
-
-
-class _CancelFile:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def is_set(self) -> bool:
-        return self.path.exists()
-
-
-def _stop_on_sigterm(flag: _CancelFile):
-    if threading.current_thread() is not threading.main_thread():
-        return  # signals reach the main thread only; the cancel file still stops training within a batch
-
-    def handler(signum, frame):
-        if flag.is_set():  # a SIGTERM meant for an earlier job of this worker is ignored
-            raise TrainingCancelled(STOPPED)
-        raise SystemExit(143)  # anyone else's SIGTERM: end like any process would
-    signal.signal(signal.SIGTERM, handler)
-
-
-def _progress_writer(path: Path):
-    last = [0.0]
-
-    def report(progress: training.Progress):
-        now = time.monotonic()
-        if progress.phase == "batch" and now - last[0] < PROGRESS_INTERVAL:
-            return
-        last[0] = now
-        _write(path / "progress.json", dataclasses.asdict(progress))
-    return report
-
-
-def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
-    """Trains `job` in this process, writing its progress and outcome; returns the final state.
-
-    The dashboard's workers and `python -m aecore train` both come here. `echo` also gets every Progress
-    (the CLI's progress bar); `save=False` for the non-chief workers of a multi-worker run.
-    """
-    from aecore import data, store
-
-    flag = _CancelFile(job.path / "cancel")
-    _stop_on_sigterm(flag)
-    _write(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
-                                     "started": time.time()})
-    writer = _progress_writer(job.path)
-    report = writer if echo is None else (lambda progress: (writer(progress), echo(progress)))
-    state = {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid())}
-    try:
-        spec = job.spec
-        dataset = data.load_dataset(spec.dataset, seed=spec.config.seed)
-        autoencoder = training.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config, report, flag)
-        state["meta"] = autoencoder.meta
-        if save:
-            state["model_name"] = store.ModelStore(store_root).save(autoencoder, spec.name).name
-        state["status"] = "done"
-    except TrainingCancelled as error:
-        state.update(status="cancelled", message=str(error))
-    except Exception as error:  # noqa: BLE001  the worker must outlive anything a job does
-        if flag.is_set():  # Stop's SIGTERM raised inside TensorFlow's C++ code, which re-raises it as something else
-            state.update(status="cancelled", message=STOPPED)
-        elif isinstance(error, AecoreError):
-            state.update(status="failed", message=str(error))
-        else:
-            state.update(status="failed", message=f"unexpected {type(error).__name__}: {str(error).strip()[:300]}")
-            import traceback
-
-            traceback.print_exc()
-    finally:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    meta = state.pop("meta", None)
-    _write(job.path / "state.json", {**state, "finished": time.time()})
-    return {**state, "meta": meta}
-
-
-def _claim(folder: Path) -> Job | None:
-    """Under the lock: the oldest queued job, marked running by this process; or None and unregisters."""
-    with _locked(folder):
-        queued = [job for job in list_jobs(folder) if job.status == "queued"]
-        if not queued:
-            unregister_worker(folder, os.getpid())
-            return None
-        job = queued[0]
-        _write(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
-                                         "started": time.time()})
-        return job
-
-
-def work(folder: Path):
-    """A worker's life: niced, trains queued jobs one after another, ends when the queue is empty or on Stop."""
-    os.nice(NICE)
-    register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
-    while (job := _claim(folder)) is not None:
-        outcome = run(job)
-        print(f"job {job.id}: {outcome['status']} {outcome.get('message', '')}", file=sys.stderr, flush=True)
-        if outcome["status"] == "cancelled":  # Stop ends the process; the canceller starts a fresh worker
-            unregister_worker(folder, os.getpid())
-            os._exit(0)  # at once: TensorFlow's exit handlers take seconds, and everything is written
-    unregister_worker(folder, os.getpid())

@@ -2,6 +2,9 @@
 
 Training never saves anything: the caller hands the finished `Autoencoder` to the store, so a
 cancelled or failed run leaves nothing half-written behind.
+
+Longer than 300 lines: `train` and the pieces it alone uses (config, progress monitor, strategies,
+learning-rate schedules); each piece is short and none is used elsewhere.
 """
 
 import dataclasses
@@ -17,9 +20,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from aecore import families, metrics
-from aecore.autoencoder import Autoencoder
+from aecore.analysis import metrics
 from aecore.errors import AecoreError, TrainingCancelled, TrainingError
+from aecore.models import families
+from aecore.models.autoencoder import Autoencoder
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 SCHEDULES = ("constant", "cosine")
@@ -281,10 +285,10 @@ def warm_start(autoencoder: Autoencoder, name: str, dataset_name: str | None = N
     same cost. A missing source (its job failed or has not landed yet) is no error: training starts from
     scratch, and the returned note, kept in the model's metadata, says which happened.
     """
-    from aecore import store  # read only here; the store never imports training
+    from aecore.store import modelstore  # read only here; the store never imports training
 
     try:
-        source = store.ModelStore().load(name)  # $AECORE_STORE: a job's worker runs with its store there
+        source = modelstore.ModelStore().load(name)  # $AECORE_STORE: a job's worker runs with its store there
     except AecoreError as error:
         return f"started from scratch ({error})"
     if dataset_name and source.meta.get("dataset") != dataset_name:  # e.g. an older quick start on other data

@@ -5,6 +5,9 @@ whose message a person can act on; no Pillow exception escapes and nothing touch
 Pipeline: check size and format -> refuse huge images from the header -> decode the first frame ->
 apply EXIF rotation -> flatten to 8-bit RGB or L (alpha onto white) -> grayscale or RGB ->
 fit inside a margin and pad with the background colour -> invert a light background.
+
+Longer than 300 lines: one pipeline (read, guard, flatten, invert, fit, scale) whose steps the dashboard
+shows one by one; splitting it would scatter the guards that must run in order.
 """
 
 import io
@@ -16,7 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from aecore import errors, imagemessages
+from aecore import errors
+from aecore.data import imagemessages
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the size cap for one upload
 MAX_IMAGE_PIXELS = 40_000_000  # refused from the header, before decoding (decompression bombs)

@@ -9,7 +9,8 @@ import keras
 import numpy as np
 from scipy import linalg, stats
 
-from aecore import metrics, noise
+from aecore.analysis import metrics
+from aecore.data import noise
 from aecore.errors import ModelError
 
 

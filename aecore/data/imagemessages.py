@@ -1,4 +1,4 @@
-"""The messages aecore.images puts in its ImageErrors: what the file is, the limit, and the fix.
+"""The messages aecore.data.images puts in its ImageErrors: what the file is, the limit, and the fix.
 
 Limits are passed in by the caller, so a message always quotes the limit that was checked.
 """

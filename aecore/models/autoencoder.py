@@ -18,7 +18,7 @@ BATCH = 512  # images per direct call: large enough to amortise overhead, small 
 
 @dataclass
 class Autoencoder:
-    family: str  # key in aecore.families.FAMILIES
+    family: str  # key in aecore.models.families.FAMILIES
     model: keras.Model  # the trainable autoencoder (image -> image)
     encoder: keras.Model  # image -> code (the VAE's encoder gives [z_mean, z_log_var])
     decoder: keras.Model  # code -> image

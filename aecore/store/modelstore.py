@@ -1,5 +1,10 @@
 """The model store: one folder per model holding `model.keras` and `meta.json`.
 
+Models shipped with aecore (`aecore/store/shipped/`, or the folder in $AECORE_SHIPPED_MODELS; empty for
+none) are listed with the store's own, marked `"shipped": true` in their meta, and are read-only: they
+load like any other, but are never renamed, deleted or overwritten, and a user's model never takes
+their name.
+
 Writes are atomic: a model is written into a hidden `.incoming-*` folder and renamed into place,
 so a crash mid-save never leaves a half model in the list. The folder name is the model's name.
 """
@@ -24,6 +29,7 @@ META_FILE = "meta.json"
 DEFAULT_STORE = "models"
 STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed save and are removed
 NAME_LIMIT = 64
+SHIPPED_FOLDER = Path(__file__).with_name("shipped")  # models that come with aecore, read-only
 
 
 @dataclass
@@ -74,7 +80,7 @@ def _fsync_tree(folder: Path):
 
 def read_meta(folder: Path) -> dict:
     """Reads and checks an entry's meta.json; raises StoreError with the reason."""
-    from aecore import families  # lazy: listing must not need Keras
+    from aecore.models import families  # lazy: listing must not need Keras
 
     meta_path, model_path = folder / META_FILE, folder / MODEL_FILE
     if not meta_path.is_file():
@@ -105,9 +111,18 @@ def versions() -> dict:
             "numpy": numpy.__version__, "python": platform.python_version()}
 
 
+def shipped_root() -> Path | None:
+    """The folder of shipped models: $AECORE_SHIPPED_MODELS if set (empty: none), else aecore's own."""
+    chosen = os.environ.get("AECORE_SHIPPED_MODELS")
+    if chosen is None:
+        return SHIPPED_FOLDER
+    return Path(chosen).resolve() if chosen.strip() else None
+
+
 class ModelStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = store_root(root).resolve()
+        self.shipped = shipped_root()
 
     def _folder(self, name: str) -> Path:
         if sanitize_name(name) != name:
@@ -118,20 +133,45 @@ class ModelStore:
         return folder
 
     def scan(self) -> tuple[list[StoreEntry], list[StoreProblem]]:
-        """Every entry that looks loadable, newest first, and every broken one with its reason."""
+        """Every entry that looks loadable, newest first (the shipped ones last), and every broken one with its reason."""
         entries, problems = [], []
-        if not self.root.is_dir():
-            return entries, problems
-        self._remove_stale()
-        for folder in sorted(self.root.iterdir()):
+        if self.root.is_dir():
+            self._remove_stale()
+            self._scan_folder(self.root, entries, problems)
+        entries.sort(key=lambda entry: str(entry.meta.get("created", "")), reverse=True)
+        shipped = []
+        if self.shipped is not None and self.shipped.is_dir():
+            self._scan_folder(self.shipped, shipped, problems)
+        for entry in shipped:
+            entry.meta["shipped"] = True
+        return entries + shipped, problems
+
+    @staticmethod
+    def _scan_folder(root: Path, entries: list, problems: list):
+        for folder in sorted(root.iterdir()):
             if folder.name.startswith(".") or not folder.is_dir():
                 continue
             try:
                 entries.append(StoreEntry(folder.name, folder, read_meta(folder)))
             except StoreError as error:
                 problems.append(StoreProblem(folder.name, folder, str(error)))
-        entries.sort(key=lambda entry: str(entry.meta.get("created", "")), reverse=True)
-        return entries, problems
+
+    def is_shipped(self, name: str) -> bool:
+        return self.shipped is not None and sanitize_name(name) == name and (self.shipped / name / META_FILE).is_file()
+
+    def _existing(self, name: str) -> Path:
+        """The folder holding model `name`: the store's own, else a shipped one; raises when there is none."""
+        folder = self._folder(name)
+        if folder.is_dir():
+            return folder
+        if self.is_shipped(name):
+            return self.shipped / name
+        raise StoreError(f"no model named {name!r} in {self.root}; `python -m aecore list` shows what is there")
+
+    def _refuse_shipped(self, name: str, action: str):
+        if self.is_shipped(name) and not self._folder(name).is_dir():
+            raise StoreError(f"{name!r} is shipped with aecore and read-only: it cannot be {action}. "
+                             "Train your own photo model to have one you can change")
 
     def entries(self) -> list[StoreEntry]:
         return self.scan()[0]
@@ -140,13 +180,12 @@ class ModelStore:
         return [entry.name for entry in self.entries()]
 
     def meta(self, name: str) -> dict:
-        folder = self._folder(name)
-        if not folder.is_dir():
-            raise StoreError(f"no model named {name!r} in {self.root}; `python -m aecore list` shows what is there")
+        folder = self._existing(name)
         try:
-            return read_meta(folder)
+            meta = read_meta(folder)
         except StoreError as error:
             raise StoreError(f"model {name!r} is damaged: {error}") from None
+        return {**meta, "shipped": True} if folder.parent == self.shipped else meta
 
     def save(self, autoencoder, name: str | None = None) -> StoreEntry:
         """Saves atomically under `name` (or a name made from the run); never overwrites: adds -2, -3..."""
@@ -161,6 +200,8 @@ class ModelStore:
                     "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
             for attempt in range(1, 1000):
                 candidate = base if attempt == 1 else f"{base[: NAME_LIMIT - 5]}-{attempt}"
+                if self.is_shipped(candidate):
+                    continue
                 meta["name"] = candidate
                 _write_json(incoming / META_FILE, meta)
                 _fsync_tree(incoming)
@@ -177,12 +218,13 @@ class ModelStore:
 
     def load(self, name: str):
         """Loads a saved model with its encoder, decoder and optimizer state."""
-        from aecore import serialization
+        from aecore.store import serialization
 
         meta = self.meta(name)
-        return serialization.load_autoencoder(self._folder(name) / MODEL_FILE, meta)
+        return serialization.load_autoencoder(self._existing(name) / MODEL_FILE, meta)
 
     def delete(self, name: str):
+        self._refuse_shipped(name, "deleted")
         folder = self._folder(name)
         if not folder.is_dir():
             raise StoreError(f"no model named {name!r} in {self.root}")
@@ -191,11 +233,12 @@ class ModelStore:
         shutil.rmtree(trash, ignore_errors=True)
 
     def rename(self, name: str, new_name: str) -> StoreEntry:
+        self._refuse_shipped(name, "renamed")
         folder, new_clean = self._folder(name), sanitize_name(new_name)
         target = self._folder(new_clean)
         if not folder.is_dir():
             raise StoreError(f"no model named {name!r} in {self.root}")
-        if target.exists():
+        if target.exists() or self.is_shipped(new_clean):
             raise StoreError(f"a model named {new_clean!r} exists already; pick another name")
         os.rename(folder, target)
         meta = self.meta(new_clean)
@@ -207,7 +250,7 @@ class ModelStore:
         """The model's folder as a .zip (model.keras + meta.json), for downloads."""
         import io
 
-        folder, buffer = self._folder(name), io.BytesIO()
+        folder, buffer = self._existing(name), io.BytesIO()
         self.meta(name)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for filename in (MODEL_FILE, META_FILE):

@@ -1,0 +1,6 @@
+"""Analysis: what a trained model's outputs say, as numbers and arrays the pages draw.
+
+`metrics` scores reconstructions (BCE, MSE, PSNR, SSIM); `inspection` computes errors per image,
+feature maps, code statistics, latent grids and interpolations; `projections` makes 2-D maps of codes
+with their trustworthiness and neighbours. May use `aecore.data` and `aecore.models`.
+"""

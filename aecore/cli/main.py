@@ -1,0 +1,94 @@
+"""The parser and the entry point: one subcommand each, dispatched to aecore.cli's command modules."""
+
+import argparse
+import os
+import sys
+
+from aecore.cli import model_commands, training_commands
+from aecore.errors import AecoreError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m aecore", description="Train, store and explore autoencoders.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument("--store", help="model store folder (default: $AECORE_STORE or ./models)")
+    commands.add_parser("datasets", help="the datasets and where each comes from")
+    commands.add_parser("families", help="the model families and their options")
+    train = commands.add_parser("train", parents=[store], help="train a model and save it in the store")
+    train.add_argument("--family", help="model family (default: conv, what we recommend to a newcomer)")
+    train.add_argument("--dataset", help="a dataset name or a path to .npz, an IDX folder, an image folder or .zip")
+    train.add_argument("--latent-dim", type=int)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--name")
+    train.add_argument("--max-train-images", type=int, help="train on the first N images only")
+    train.add_argument("--validation-split", type=float, default=0.1)
+    train.add_argument("--patience", type=int, default=3, help="early stopping patience in epochs (0 = off)")
+    train.add_argument("--schedule", default="constant", help="learning rate: constant, or cosine (decays over the epochs)")
+    train.add_argument("--strategy", default="auto", help="tf.distribute strategy: auto, default, mirrored, multiworker")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--background", action="store_true",
+                       help="queue it as a job (the dashboard shows it; AECORE_MAX_JOBS run at once) and return")
+    for name, kind in training_commands.family_option_flags().items():
+        train.add_argument(f"--{name.replace('_', '-')}", dest=f"option_{name}", metavar=kind.__name__.upper(),
+                           help="family option (see `families`)" + (", comma-separated" if kind is tuple else ""))
+    jobs = commands.add_parser("jobs", parents=[store], help="the training jobs: queued, running and recent")
+    jobs.add_argument("--cancel", metavar="JOB", help="stop a queued or running job")
+    jobs.add_argument("--work", action="store_true", help="be a worker: train queued jobs until none is left")
+    commands.add_parser("list", parents=[store], help="the models in the store")
+    evaluate = commands.add_parser("evaluate", parents=[store], help="test metrics of a stored model")
+    evaluate.add_argument("name")
+    evaluate.add_argument("--dataset", help="default: the dataset the model was trained on")
+    denoise = commands.add_parser("denoise", parents=[store], help="denoise an image (optionally adding noise first)")
+    denoise.add_argument("name_and_image", nargs="+", metavar="[MODEL] IMAGE",
+                         help="the model (default: the best photo model, else the one shipped with aecore) and the image")
+    denoise.add_argument("--noise-level", type=float, default=None,
+                         help="noise added first (0: denoise the file as it is); default 0 with a photo model, else 0.5")
+    denoise.add_argument("--noise", default="gaussian", help="gaussian, salt_and_pepper or masking")
+    denoise.add_argument("--seed", type=int, default=0)
+    denoise.add_argument("--out", help="the denoised image alone (.png, .jpg, .webp, .bmp): a photo model keeps the "
+                                       "file's size and grey/colour; a 28x28 model writes its own 28x28 output")
+    denoise.add_argument("--compare", help="PNG file: clean | noisy | denoised side by side")
+    export = commands.add_parser("export", parents=[store], help="codes CSV and a TensorFlow Projector bundle")
+    export.add_argument("name")
+    export.add_argument("--dataset", help="default: the dataset the model was trained on")
+    export.add_argument("--limit", type=int, default=5000, help="number of test images")
+    export.add_argument("--out", required=True, help="folder to write codes.csv and projector.zip into")
+    importer = commands.add_parser("import", parents=[store], help="import a .keras autoencoder (inspected, then split)")
+    importer.add_argument("file", help="the whole autoencoder, or its encoder when --decoder is given")
+    importer.add_argument("--decoder", help="the decoder as a second .keras file")
+    importer.add_argument("--name")
+    importer.add_argument("--bottleneck", metavar="LAYER", help="layer whose output is the code (default: the narrowest)")
+    importer.add_argument("--image-shape", metavar="H,W,C", help="how to show a flat model's vectors (default: 784 -> 28,28,1)")
+    importer.add_argument("--value-range", default="0-1", help="pixels the model was trained on: 0-1, 0-255 or -1-1")
+    importer.add_argument("--dataset", help="dataset for its test metrics (default: the first of its image size)")
+    rename = commands.add_parser("rename", parents=[store], help="rename a stored model")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    delete = commands.add_parser("delete", parents=[store], help="delete a stored model")
+    delete.add_argument("name")
+    return parser
+
+
+def main(argv=None) -> int:
+    arguments = build_parser().parse_args(argv)
+    name = f"command_{arguments.command}"
+    handler = getattr(training_commands, name, None) or getattr(model_commands, name)
+    try:
+        handler(arguments)
+    except AecoreError as error:
+        print(f"\nerror: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ncancelled; nothing was saved", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001  a user should see one line, not a Keras traceback
+        if os.environ.get("AECORE_DEBUG"):
+            raise
+        print(f"\nerror: unexpected {type(error).__name__}: {str(error).strip()[:300]} (AECORE_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,121 @@
+"""`list`, `evaluate`, `denoise`, `export`, `import`, `rename`, `delete`: the commands on stored models."""
+
+import json
+import sys
+from pathlib import Path
+
+from aecore.errors import AecoreError
+
+
+def command_list(arguments):
+    from aecore.store import modelstore
+
+    entries, problems = modelstore.ModelStore(arguments.store).scan()
+    if not entries and not problems:
+        print(f"no models in {modelstore.store_root(arguments.store)}; train one with `python -m aecore train`")
+    for entry in entries:
+        meta = entry.meta
+        bce = meta.get("metrics", {}).get("test_bce")
+        print(f"{entry.name:32} {meta['family']:12} {str(meta.get('dataset')):16} latent {meta.get('latent_dim')}"
+              f"{f'  test BCE {bce:.4f}' if bce is not None else ''}  "
+              f"{'shipped with aecore (read-only)' if meta.get('shipped') else meta.get('created', '')}")
+    for problem in problems:
+        print(f"skipped {problem.name}: {problem.reason}", file=sys.stderr)
+
+
+def _model_and_data(arguments):
+    from aecore.data import catalog
+    from aecore.store import modelstore
+
+    autoencoder = modelstore.ModelStore(arguments.store).load(arguments.name)
+    name = arguments.dataset or autoencoder.meta.get("dataset")
+    if not name or name == "imported":
+        name = catalog.default_dataset_name()
+    return autoencoder, catalog.load_dataset(name)
+
+
+def command_evaluate(arguments):
+    from aecore.analysis import metrics
+
+    autoencoder, dataset = _model_and_data(arguments)
+    if autoencoder.family == "photo":  # photos of any size: held-out PSNR at sigma 25
+        from aecore.photo import phototraining
+
+        scores = phototraining.held_out_psnr(autoencoder, dataset.test)
+        print(json.dumps({"name": arguments.name, "family": "photo", "dataset": dataset.name,
+                          "params": autoencoder.count_params(), **{f"test_{key}_sigma25": value for key, value in scores.items()}}))
+        return
+    summary = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
+    print(json.dumps({"name": arguments.name, "family": autoencoder.family, "dataset": dataset.name,
+                      "latent_dim": autoencoder.latent_dim, "params": autoencoder.count_params(),
+                      **{f"test_{key}": value for key, value in summary.items()}}))
+
+
+def command_denoise(arguments):
+    from aecore.errors import ImageError
+    from aecore.photo import denoising
+    from aecore.store import modelstore
+
+    if len(arguments.name_and_image) > 2:
+        raise ImageError(f"denoise takes a model name and one image, or just the image; got {arguments.name_and_image}")
+    if not arguments.out and not arguments.compare:
+        raise ImageError("say where to write the result: --out FILE (the denoised image) and/or --compare FILE (a strip)")
+    store = modelstore.ModelStore(arguments.store)
+    *name, image = arguments.name_and_image
+    name = name[0] if name else denoising.default_photo_model(store)
+    autoencoder = store.load(name)
+    level = arguments.noise_level if arguments.noise_level is not None else (0.0 if autoencoder.family == "photo" else 0.5)
+    result = denoising.denoise_file(autoencoder, image, arguments.noise, level, arguments.seed)
+    for path, pixels in ((arguments.out, result.denoised), (arguments.compare, denoising.comparison_strip(result))):
+        if path:
+            denoising.write_image(path, pixels)
+    height, width, channels = result.denoised.shape
+    print(json.dumps({"model": name, "out": arguments.out, "compare": arguments.compare, "width": width, "height": height,
+                      "mode": "L" if channels == 1 else "RGB", "full_size": result.full_size,
+                      "seconds": round(result.seconds, 3), **result.scores(), "notes": result.notes}))
+
+
+def command_export(arguments):
+    from aecore.analysis import projections
+
+    autoencoder, dataset = _model_and_data(arguments)
+    if autoencoder.family == "photo":
+        raise AecoreError(f"{arguments.name!r} is a photo model: its code is a feature map the size of each photo, "
+                          "so there are no per-image codes to export; export a model of a 28x28 dataset")
+    pictures = dataset.x_test[: arguments.limit]
+    labels = dataset.y_test[: arguments.limit] if dataset.y_test is not None else None
+    codes = autoencoder.encode(pictures)
+    folder = Path(arguments.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "codes.csv").write_text(projections.codes_csv(codes, labels, dataset.class_names))
+    (folder / "projector.zip").write_bytes(projections.projector_bundle(codes, pictures, labels, dataset.class_names))
+    print(json.dumps({"codes": str(folder / "codes.csv"), "projector": str(folder / "projector.zip"), "count": len(codes)}))
+
+
+def command_import(arguments):
+    from aecore.models import foreign
+    from aecore.store import modelstore, serialization
+
+    settings = foreign.ImportSettings(arguments.bottleneck, foreign.parse_image_shape(arguments.image_shape),
+                                      arguments.value_range)
+    entry = serialization.import_model(arguments.file, modelstore.ModelStore(arguments.store), arguments.name,
+                                       arguments.decoder, settings, arguments.dataset)
+    meta = entry.meta
+    print(json.dumps({"name": entry.name, "family": meta["family"], "input_shape": meta["input_shape"],
+                      "bottleneck": meta["imported"]["bottleneck"], "code_shape": meta["code_shape"],
+                      "dataset": meta["dataset"], **meta["metrics"]}))
+
+
+def command_rename(arguments):
+    from aecore.store import modelstore
+
+    print(modelstore.ModelStore(arguments.store).rename(arguments.name, arguments.new_name).name)
+
+
+def command_delete(arguments):
+    from aecore.store import modelstore
+
+    modelstore.ModelStore(arguments.store).delete(arguments.name)
+    print(f"deleted {arguments.name}")
+
+

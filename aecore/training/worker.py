@@ -1,0 +1,123 @@
+"""What runs inside a training job's process: claim the oldest queued job, train it, record the outcome.
+
+A worker (`python -m aecore jobs --work`, started by aecore.training.jobs.launch_workers) trains queued jobs
+one after another and ends when the queue is empty; `python -m aecore train` runs its own job through
+`run`. Progress is written at most every PROGRESS_INTERVAL seconds within an epoch; Stop arrives as the
+job's cancel file plus a SIGTERM, which ends training within a batch and saves nothing.
+"""
+
+import dataclasses
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from aecore.errors import AecoreError, TrainingCancelled
+from aecore.training import jobs, trainer
+from aecore.training.jobs import STOPPED, Job, locked, process_tick, write_json
+
+NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes within an epoch
+
+
+class _CancelFile:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+
+def _stop_on_sigterm(flag: _CancelFile):
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach the main thread only; the cancel file still stops training within a batch
+
+    def handler(signum, frame):
+        if flag.is_set():  # a SIGTERM meant for an earlier job of this worker is ignored
+            raise TrainingCancelled(STOPPED)
+        raise SystemExit(143)  # anyone else's SIGTERM: end like any process would
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _progress_writer(path: Path):
+    last = [0.0]
+
+    def report(progress: trainer.Progress):
+        now = time.monotonic()
+        if progress.phase == "batch" and now - last[0] < PROGRESS_INTERVAL:
+            return
+        last[0] = now
+        write_json(path / "progress.json", dataclasses.asdict(progress))
+    return report
+
+
+def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
+    """Trains `job` in this process, writing its progress and outcome; returns the final state.
+
+    The dashboard's workers and `python -m aecore train` both come here. `echo` also gets every Progress
+    (the CLI's progress bar); `save=False` for the non-chief workers of a multi-worker run.
+    """
+    from aecore.data import catalog
+    from aecore.store import modelstore
+
+    flag = _CancelFile(job.path / "cancel")
+    _stop_on_sigterm(flag)
+    write_json(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
+                                     "started": time.time()})
+    writer = _progress_writer(job.path)
+    report = writer if echo is None else (lambda progress: (writer(progress), echo(progress)))
+    state = {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid())}
+    try:
+        spec = job.spec
+        dataset = catalog.load_dataset(spec.dataset, seed=spec.config.seed)
+        autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config, report, flag)
+        state["meta"] = autoencoder.meta
+        if save:
+            state["model_name"] = modelstore.ModelStore(store_root).save(autoencoder, spec.name).name
+        state["status"] = "done"
+    except TrainingCancelled as error:
+        state.update(status="cancelled", message=str(error))
+    except Exception as error:  # noqa: BLE001  the worker must outlive anything a job does
+        if flag.is_set():  # Stop's SIGTERM raised inside TensorFlow's C++ code, which re-raises it as something else
+            state.update(status="cancelled", message=STOPPED)
+        elif isinstance(error, AecoreError):
+            state.update(status="failed", message=str(error))
+        else:
+            state.update(status="failed", message=f"unexpected {type(error).__name__}: {str(error).strip()[:300]}")
+            import traceback
+
+            traceback.print_exc()
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    meta = state.pop("meta", None)
+    write_json(job.path / "state.json", {**state, "finished": time.time()})
+    return {**state, "meta": meta}
+
+
+def _claim(folder: Path) -> Job | None:
+    """Under the lock: the oldest queued job, marked running by this process; or None and unregisters."""
+    with locked(folder):
+        queued = [job for job in jobs.list_jobs(folder) if job.status == "queued"]
+        if not queued:
+            jobs.unregister_worker(folder, os.getpid())
+            return None
+        job = queued[0]
+        write_json(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
+                                         "started": time.time()})
+        return job
+
+
+def work(folder: Path):
+    """A worker's life: niced, trains queued jobs one after another, ends when the queue is empty or on Stop."""
+    os.nice(NICE)
+    jobs.register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
+    while (job := _claim(folder)) is not None:
+        outcome = run(job)
+        print(f"job {job.id}: {outcome['status']} {outcome.get('message', '')}", file=sys.stderr, flush=True)
+        if outcome["status"] == "cancelled":  # Stop ends the process; the canceller starts a fresh worker
+            jobs.unregister_worker(folder, os.getpid())
+            os._exit(0)  # at once: TensorFlow's exit handlers take seconds, and everything is written
+    jobs.unregister_worker(folder, os.getpid())

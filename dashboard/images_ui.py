@@ -1,0 +1,66 @@
+"""Streamlit helpers for the image pages: Reconstructions and Feature maps (views/reconstructions.py,
+views/feature_maps.py): the worst-rebuilt images, samples, per-image probes, code statistics.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from aecore.analysis import inspection
+from aecore.data import catalog
+from dashboard import ui
+
+DATASET_METRICS = (  # (meta["metrics"] key, title, value format, which way is better)
+    ("test_bce", "BCE", "{:.3f}", "lower is better"),
+    ("test_mse", "MSE", "{:.4f}", "lower is better"),
+    ("test_psnr", "PSNR (dB)", "{:.2f}", "higher is better"),
+    ("test_ssim", "SSIM", "{:.3f}", "higher is better"),
+)
+CODE_SAMPLE = 1000  # test images behind the code statistics (the heat map shows the first 100)
+
+
+@st.cache_data(max_entries=16, show_spinner="Ranking every test image by its reconstruction error…")
+def worst_ranking(model_name: str, stamp: str, dataset_name: str) -> np.ndarray:
+    """Every test index, worst reconstructed (highest BCE) first: one pass over the whole test set."""
+    test_images = ui.dataset(dataset_name).x_test
+    return inspection.worst_reconstructed(ui.model(model_name, stamp), test_images, len(test_images))
+
+
+def worst_indices(model_name: str, stamp: str, dataset_name: str, count: int) -> tuple:
+    return tuple(int(index) for index in worst_ranking(model_name, stamp, dataset_name)[:count])
+
+
+def sample_indices(current: catalog.Dataset, count: int, seed: int, label: int | None = None) -> tuple:
+    """`count` seeded random test indices, all of class `label` when one is given (hashable for the caches)."""
+    pool = np.arange(len(current.x_test))
+    if label is not None:
+        pool = pool[current.y_test == label]
+    return tuple(int(index) for index in np.random.default_rng(seed).choice(pool, min(count, len(pool)), replace=False))
+
+
+@st.cache_data(max_entries=24, show_spinner="Reconstructing…")
+def reconstruction_errors(model_name: str, stamp: str, dataset_name: str, indices: tuple) -> dict:
+    """{"reconstructions", "bce", "mse", "psnr", "ssim"} for the test images at `indices`."""
+    return inspection.reconstruction_errors(ui.model(model_name, stamp), ui.dataset(dataset_name).x_test[list(indices)])
+
+
+@dataclass
+class ImageProbe:
+    code: np.ndarray  # (*code_shape) the image's code; the VAE's is its mean
+    reconstruction: np.ndarray  # (h, w, c)
+    bce: float  # the reconstruction's binary cross-entropy
+    layers: list  # [(label, (h, w, channels))] for every Conv2D layer, encoder first; [] without any
+
+
+@st.cache_data(max_entries=32, show_spinner="Probing the layers…")
+def image_probe(model_name: str, stamp: str, dataset_name: str, index: int) -> ImageProbe:
+    autoencoder, image = ui.model(model_name, stamp), ui.dataset(dataset_name).x_test[index : index + 1]
+    errors = inspection.reconstruction_errors(autoencoder, image)
+    return ImageProbe(autoencoder.encode(image)[0], errors["reconstructions"][0], float(errors["bce"][0]),
+                      inspection.feature_maps(autoencoder, image))
+
+
+@st.cache_data(max_entries=8, show_spinner="Encoding test images…")
+def code_statistics(model_name: str, stamp: str, dataset_name: str, count: int) -> inspection.CodeStatistics:
+    return inspection.code_statistics(ui.model(model_name, stamp), ui.dataset(dataset_name).x_test[:count])

@@ -53,7 +53,7 @@ def test_home_with_an_empty_store_offers_the_quick_start(app_store):
 def test_train_page_trains_a_model_in_the_background(app_store):
     app = open_page("views/train.py")
     assert not app.exception
-    assert "No models yet" in " ".join(info.value for info in app.info)
+    assert "No models of your own yet" in " ".join(info.value for info in app.info)
     family = next(select for select in app.selectbox if select.label == "Family")
     offered = [option.split(":")[0] for option in family.options]  # shown as "name: summary"
     assert "dense" in offered and "photo" not in offered, "photo models train on the Denoise page"

@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--name")
     train.add_argument("--max-train-images", type=int, help="train on the first N images only")
+    train.add_argument("--exclude-class", type=int, help="train without class K (a detector of K: see `anomaly`)")
     train.add_argument("--validation-split", type=float, default=0.1)
     train.add_argument("--patience", type=int, default=3, help="early stopping patience in epochs (0 = off)")
     train.add_argument("--schedule", default="constant", help="learning rate: constant, or cosine (decays over the epochs)")
@@ -42,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", parents=[store], help="test metrics of a stored model")
     evaluate.add_argument("name")
     evaluate.add_argument("--dataset", help="default: the dataset the model was trained on")
+    anomaly = commands.add_parser("anomaly", parents=[store], help="score test images by reconstruction error (a detector)")
+    anomaly.add_argument("name")
+    anomaly.add_argument("--dataset", help="default: the dataset the model was trained on")
+    anomaly.add_argument("--rare", type=int, help="the rare class (default: the class the model was trained without)")
     denoise = commands.add_parser("denoise", parents=[store], help="denoise an image (optionally adding noise first)")
     denoise.add_argument("name_and_image", nargs="+", metavar="[MODEL] IMAGE",
                          help="the model (default: the best photo model, else the one shipped with aecore) and the image")

@@ -35,7 +35,7 @@ def _model_and_data(arguments):
 
 
 def command_evaluate(arguments):
-    from aecore.analysis import metrics
+    from aecore.analysis import metrics, probes
 
     autoencoder, dataset = _model_and_data(arguments)
     if autoencoder.family == "photo":  # photos of any size: held-out PSNR at sigma 25
@@ -46,9 +46,26 @@ def command_evaluate(arguments):
                           "params": autoencoder.count_params(), **{f"test_{key}_sigma25": value for key, value in scores.items()}}))
         return
     summary = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
+    found = {**(probes.code_probes(autoencoder, dataset) or {}),
+             **(probes.baseline_probes(dataset, int(autoencoder.latent_dim)) or {})}
     print(json.dumps({"name": arguments.name, "family": autoencoder.family, "dataset": dataset.name,
                       "latent_dim": autoencoder.latent_dim, "params": autoencoder.count_params(),
-                      **{f"test_{key}": value for key, value in summary.items()}}))
+                      **{f"test_{key}": value for key, value in summary.items()}, **found}))
+
+
+def command_anomaly(arguments):
+    from aecore.analysis import anomaly
+
+    autoencoder, dataset = _model_and_data(arguments)
+    if dataset.y_test is None:
+        raise AecoreError(f"{dataset.name!r} has no labels, so no class can be rare; use a labelled dataset")
+    rare = anomaly.rare_class(autoencoder.meta, arguments.rare, dataset)
+    model = anomaly.detect(autoencoder, dataset, rare).summary()
+    pca = anomaly.detect_with_pca(dataset, rare, int(autoencoder.latent_dim)).summary()
+    print(json.dumps({"name": arguments.name, "dataset": dataset.name, "rare": rare,
+                      "trained_without_rare": autoencoder.meta.get("excluded_class") == rare,
+                      "test_images": len(dataset.x_test), "rare_images": int((dataset.y_test == rare).sum()),
+                      **model, "pca": pca}))
 
 
 def command_denoise(arguments):

@@ -20,10 +20,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from aecore.analysis import metrics
 from aecore.errors import AecoreError, TrainingCancelled, TrainingError
 from aecore.models import families
 from aecore.models.autoencoder import Autoencoder
+from aecore.training import cards
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 SCHEDULES = ("constant", "cosine")
@@ -45,6 +45,7 @@ class TrainConfig:
     max_train_images: int | None = None  # train on the first N images only (quick runs)
     strategy: str = "auto"  # tf.distribute: "auto", "default", "mirrored" or "multiworker"
     warm_start: str | None = None  # a stored model to start from: its weights go into layers of the same name and shape
+    exclude_class: int | None = None  # train without this class (anomaly detection: the "rare" class is never seen)
 
 
 @dataclass
@@ -232,7 +233,7 @@ def train(
         return trainer.train(dataset, latent_dim, options, config, progress, cancel, callbacks)
     latent_dim = spec.latent_dim if latent_dim is None else latent_dim
     config = config or TrainConfig()
-    images = dataset.x_train[: config.max_train_images] if config.max_train_images else dataset.x_train
+    images = cards.training_images(dataset, config)
     config = resolve_config(spec, config, int(len(images) * (1 - config.validation_split)))
     train_images, validation_images = split_validation(images, config.validation_split, config.seed)
     notes = []
@@ -273,7 +274,7 @@ def train(
     if monitor.cancelled:
         raise TrainingCancelled(f"training was stopped at epoch {monitor.epoch} of {config.epochs}; nothing was saved")
     autoencoder.meta.update(
-        describe_run(autoencoder, dataset, config, monitor.history, seconds, notes)
+        cards.describe_run(autoencoder, dataset, config, monitor.history, seconds, notes)
     )
     return autoencoder
 
@@ -304,26 +305,3 @@ def warm_start(autoencoder: Autoencoder, name: str, dataset_name: str | None = N
                 copied += 1
     return f"started from the weights of {name!r} ({copied} layers)" if copied else \
         f"started from scratch ({name!r} has no layer of the same name and shape)"
-
-
-def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
-    """The metadata the store keeps: what was trained on what, how long it took, and how well it does."""
-    test_metrics = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
-    return {
-        "family": autoencoder.family,
-        "options": autoencoder.options,
-        "latent_dim": autoencoder.latent_dim,
-        "code_shape": list(autoencoder.code_shape),
-        "dataset": dataset.name,
-        "dataset_source": dataset.source,
-        "input_shape": list(dataset.input_shape),
-        "class_names": dataset.class_names,
-        "params": autoencoder.count_params(),
-        "train_seconds": round(seconds, 3),
-        "epochs_run": len(next(iter(history.values()), [])),
-        "train_images": int(config.max_train_images or len(dataset.x_train)),
-        "train_config": dataclasses.asdict(config),
-        "history": history,
-        "metrics": {f"test_{key}": value for key, value in test_metrics.items()},
-        "notes": notes,
-    }

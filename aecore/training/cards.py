@@ -1,0 +1,64 @@
+"""A trained model's card: what it was trained on (and without), how long it took, and how well it does.
+
+`describe_run` writes what the store keeps in meta.json: reconstruction metrics on the test set and, for a
+labelled dataset, what a classifier reads off the codes (aecore.analysis.probes). `training_images` is the
+one place that decides which training images a run may see (--exclude-class, --max-train-images).
+"""
+
+import dataclasses
+
+import numpy as np
+
+from aecore.analysis import metrics, probes
+from aecore.errors import TrainingError
+
+
+def training_images(dataset, config) -> np.ndarray:
+    """The training images this run may see: without `exclude_class` if set, then the first `max_train_images`."""
+    images = dataset.x_train
+    if config.exclude_class is not None:
+        classes = sorted(int(label) for label in np.unique(dataset.y_train)) if dataset.y_train is not None else []
+        if int(config.exclude_class) not in classes:
+            raise TrainingError(f"cannot leave out class {config.exclude_class}: {dataset.name!r} has "
+                                + (f"the classes {classes[0]} to {classes[-1]}" if classes else "no labels")
+                                + "; give --exclude-class one of its class numbers, or leave it out")
+        images = images[dataset.y_train != int(config.exclude_class)]
+    return images[: config.max_train_images] if config.max_train_images else images
+
+
+def excluded_class(dataset, config) -> dict:
+    """What the card keeps of --exclude-class: the class left out and the classes that were trained on."""
+    if config.exclude_class is None:
+        return {}
+    kept = dataset.y_train[dataset.y_train != int(config.exclude_class)]
+    kept = kept[: config.max_train_images] if config.max_train_images else kept
+    names = dataset.class_names
+    return {"excluded_class": int(config.exclude_class), "trained_classes": sorted(int(label) for label in np.unique(kept)),
+            "excluded_class_name": names[int(config.exclude_class)] if names else None}
+
+
+def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
+    """The metadata the store keeps: what was trained on what, how long it took, and how well it does."""
+    test_metrics = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
+    found = probes.code_probes(autoencoder, dataset, config.seed) or {}
+    return {
+        "family": autoencoder.family,
+        "options": autoencoder.options,
+        "latent_dim": autoencoder.latent_dim,
+        "code_shape": list(autoencoder.code_shape),
+        "dataset": dataset.name,
+        "dataset_source": dataset.source,
+        "input_shape": list(dataset.input_shape),
+        "class_names": dataset.class_names,
+        "params": autoencoder.count_params(),
+        "train_seconds": round(seconds, 3),
+        "epochs_run": len(next(iter(history.values()), [])),
+        "train_images": int(len(training_images(dataset, config))),
+        **excluded_class(dataset, config),
+        "train_config": dataclasses.asdict(config),
+        "history": history,
+        "metrics": {**{f"test_{key}": value for key, value in test_metrics.items()},
+                    **{key: value for key, value in found.items() if key.endswith("accuracy")}},
+        "probe_images": {"train": found.get("probe_train_images"), "test": found.get("probe_test_images")} if found else None,
+        "notes": notes,
+    }

@@ -5,9 +5,10 @@ views/feature_maps.py): the worst-rebuilt images, samples, per-image probes, cod
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
-from aecore.analysis import inspection
+from aecore.analysis import inspection, probes
 from aecore.data import catalog
 from dashboard import ui
 
@@ -64,3 +65,31 @@ def image_probe(model_name: str, stamp: str, dataset_name: str, index: int) -> I
 @st.cache_data(max_entries=8, show_spinner="Encoding test images…")
 def code_statistics(model_name: str, stamp: str, dataset_name: str, count: int) -> inspection.CodeStatistics:
     return inspection.code_statistics(ui.model(model_name, stamp), ui.dataset(dataset_name).x_test[:count])
+
+
+@st.cache_data(max_entries=16, show_spinner="Probing the codes with k-NN and a linear classifier…")
+def code_probes(model_name: str, stamp: str, dataset_name: str) -> dict | None:
+    """The model's probe accuracies (its card has them when trained here; imported models get them now)."""
+    meta = ui.model_store().meta(model_name)
+    if meta.get("dataset") == dataset_name and "knn_accuracy" in meta.get("metrics", {}):
+        return {key: meta["metrics"][key] for key in ("knn_accuracy", "linear_probe_accuracy")}
+    return probes.code_probes(ui.model(model_name, stamp), ui.dataset(dataset_name))
+
+
+@st.cache_data(max_entries=8, show_spinner="Probing the raw pixels and PCA, the baselines…")
+def baseline_probes(dataset_name: str, dimensions: int) -> dict | None:
+    return probes.baseline_probes(ui.dataset(dataset_name), dimensions)
+
+
+def probe_figure(rows: dict[str, dict]) -> go.Figure:
+    """Grouped bars: k-NN and linear-probe accuracy for each model and baseline (name -> scores)."""
+    figure = go.Figure()
+    for key, title, colour in (("knn_accuracy", "k-NN (k = 5, cosine)", "#2563eb"),
+                               ("linear_probe_accuracy", "linear probe", "#f59e0b")):
+        values = [scores[key] for scores in rows.values()]
+        figure.add_trace(go.Bar(x=list(rows), y=values, name=title, marker_color=colour,
+                                text=[f"{value:.3f}" for value in values], textposition="outside"))
+    low = min(min(scores["knn_accuracy"], scores["linear_probe_accuracy"]) for scores in rows.values())
+    figure.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=30),
+                         yaxis=dict(title="test accuracy", range=[max(0.0, low - 0.1), 1.0]), legend=dict(orientation="h", y=1.12))
+    return figure

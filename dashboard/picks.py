@@ -16,7 +16,8 @@ class PagePreference:
 
 
 def model_kind(meta: dict) -> str:
-    """The page-relevant kind of a stored model: "conv", "denoising", "conv-vae", "vae" or its family."""
+    """The page-relevant kind of a stored model: "conv", "denoising", "conv-vae", "vae" or its family (the
+    Anomalies page also calls a model trained without one class a "detector": see pick_for_page)."""
     family, options = meta.get("family"), meta.get("options") or {}
     if family == "vae":
         return "conv-vae" if options.get("variant") == "conv" else "vae"
@@ -27,6 +28,7 @@ PREFERENCES = {
     "feature_maps": PagePreference(("conv", "denoising", "conv-vae"), "a convolutional model, whose layers this page draws"),
     "latent_sampler": PagePreference(("vae", "conv-vae"), "the VAE, whose codes near 0 all decode to plausible images"),
     "denoise": PagePreference(("denoising",), "the denoising model, trained to remove noise"),
+    "anomaly": PagePreference(("detector",), "a model trained without one class, the class it should flag"),
 }
 BEST_SCORE = PagePreference((), "the best test score")  # Reconstructions, Latent map, Home, Train
 
@@ -51,10 +53,11 @@ def pick_for_page(page: str | None, metas: list[dict]) -> tuple[str | None, str]
         return None, ""
     preference = PREFERENCES.get(page or "", BEST_SCORE)
     rank = {kind: position for position, kind in enumerate(preference.kinds)}
-    best = min(range(len(metas)),
-               key=lambda i: (rank.get(model_kind(metas[i]), len(rank)), -test_score(metas[i]), i))
+    kind = (lambda meta: "detector" if meta.get("excluded_class") is not None else model_kind(meta)) \
+        if page == "anomaly" else model_kind
+    best = min(range(len(metas)), key=lambda i: (rank.get(kind(metas[i]), len(rank)), -test_score(metas[i]), i))
     chosen = metas[best]
-    if preference.kinds and model_kind(chosen) in rank:
+    if preference.kinds and kind(chosen) in rank:
         why = preference.why
     elif preference.kinds:
         wanted = " or ".join(kind.replace("-", " ") for kind in preference.kinds)

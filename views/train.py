@@ -17,6 +17,14 @@ family_name = st.selectbox("Family", offered, key="train-family", index=offered.
                            format_func=lambda name: f"{name}: {families.FAMILIES[name].summary}",
                            help="Photo denoisers (any size, colour) are trained on the Denoise page, under \"Your own photos\".")
 family = families.FAMILIES[family_name]
+if family_name == "stacked":
+    st.info("Trained in stages, as the classic stacked autoencoders were: first each layer learns, on its own, to "
+            "rebuild the layer below it (the pixels, then the first layer's codes, and so on up to the code), each "
+            "stage's loss a curve of its own. Then the whole stack is fine-tuned end to end; set noise to make "
+            "every stage a denoising autoencoder (SdA), or pretrain off to train the same network end to end only.",
+            icon=":material/layers:")
+classes = context.dataset.class_names or sorted(set(int(label) for label in context.dataset.y_train)) \
+    if context.dataset.y_train is not None else []
 with st.form("train"):
     left, right = st.columns(2)
     right.text_input("Dataset", context.dataset_name, disabled=True, help="Change it in the sidebar.")
@@ -30,12 +38,18 @@ with st.form("train"):
                               help="cosine lowers the rate to 5% over the epochs: a lower final loss on long runs.")
     # A static placeholder: one that followed the form's values changed the widget's identity on submit.
     name = st.text_input("Name (optional)", placeholder="family-dataset-latent", key="train-name")
+    left_out = st.selectbox("Leave out a class (anomaly detection)", [None, *range(len(classes))], key="train-exclude",
+                            format_func=lambda index: "none: train on every class" if index is None else
+                            f"{index}: {classes[index]}", disabled=not classes,
+                            help="Train on the other classes only; the Anomalies page then scores how well the "
+                                 "reconstruction error flags this class, which the model never saw.")
     options = forms.family_options(family_name)
     submitted = st.form_submit_button("Start training", type="primary")
 
 if submitted:
     config = trainer.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
-                                  seed=int(seed), max_train_images=limit or None, schedule=schedule)
+                                  seed=int(seed), max_train_images=limit or None, schedule=schedule,
+                                  exclude_class=left_out)
     runner.submit(JobSpec(family_name, context.dataset_name, int(latent), options, config, name or None))
     st.toast(f"Training {family_name} queued")
 

@@ -48,8 +48,11 @@ def validate_options(family, options):
     if "sampling" in values:
         _require(options.sampling in ("strided", "pooling"), f"sampling must be 'strided' or 'pooling'; got {options.sampling!r}")
     if "noise" in values:
-        _require(options.noise in NOISE_KINDS, f"noise must be one of {', '.join(NOISE_KINDS)}; got {options.noise!r}")
+        kinds = ("none", "masking", "gaussian") if family == "stacked" else NOISE_KINDS  # stacked corrupts codes too
+        _require(options.noise in kinds, f"noise must be one of {', '.join(kinds)}; got {options.noise!r}")
         _require(0 <= options.noise_level <= 1, f"noise_level must be between 0 and 1; got {options.noise_level}")
+    if "pretrain_epochs" in values:
+        _require(options.pretrain_epochs >= 1, f"pretrain_epochs must be >= 1; got {options.pretrain_epochs}")
     if "variant" in values:
         _require(options.variant in ("conv", "dense"), f"variant must be 'conv' or 'dense'; got {options.variant!r}")
         _require(options.hidden > 0, f"hidden must be > 0; got {options.hidden}")

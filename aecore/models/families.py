@@ -32,6 +32,15 @@ class DeepOptions:
 
 
 @dataclass
+class StackedOptions:
+    widths: tuple[int, ...] = (256, 128)  # hidden widths from input to code, as deep's; decoder mirrors them
+    pretrain: bool = True  # greedy layer-wise pretraining before fine-tuning (False: the same net, end to end)
+    pretrain_epochs: int = 4  # epochs of each layer's own small autoencoder
+    noise: str = "none"  # "none", "masking" or "gaussian": each stage denoises its corrupted input (SdA)
+    noise_level: float = 0.3  # share of inputs zeroed (masking) or the std of added noise (gaussian)
+
+
+@dataclass
 class ConvOptions:
     filters: tuple[int, ...] = (32, 64)  # channels of each stage; every stage halves the height and width
     code: str = "flat"  # "flat" (a latent_dim vector) or "spatial" (a map with latent_dim channels)
@@ -116,6 +125,14 @@ def build_deep(input_shape, latent_dim, options=None):
     return _finish("deep", input_shape, latent_dim, options, encoder, decoder, blocks.chain(encoder, decoder))
 
 
+def build_stacked(input_shape, latent_dim, options=None):
+    """deep's network; what differs is training (aecore.training.stacked pretrains it layer by layer)."""
+    options = options or StackedOptions()
+    encoder = blocks.dense_encoder(input_shape, latent_dim, tuple(options.widths), activation="relu")
+    decoder = blocks.dense_decoder(input_shape, latent_dim, tuple(reversed(options.widths)))
+    return _finish("stacked", input_shape, latent_dim, options, encoder, decoder, blocks.chain(encoder, decoder))
+
+
 def build_conv(input_shape, latent_dim, options=None):
     options = options or ConvOptions()
     encoder, decoder = blocks.conv_pair(input_shape, latent_dim, tuple(options.filters), options.code, options.sampling)
@@ -165,6 +182,8 @@ FAMILIES: dict[str, Family] = {
         Family("dense", build_dense, DenseOptions, "one dense bottleneck layer (the write-up's first model)", 32, 20, 256, 2e-3),
         Family("sparse", build_sparse, SparseOptions, "dense with an L1 (or KL) sparsity penalty on the code", 32, 20, 256, 2e-3),
         Family("deep", build_deep, DeepOptions, "stacked dense encoder and decoder", 32, 20, 256, 1e-3),
+        # Greedy layer-wise pretraining (Hinton; Bengio; Vincent's SdA with --noise), then fine-tuning: aecore.training.stacked.
+        Family("stacked", build_stacked, StackedOptions, "deep's network pretrained layer by layer, then fine-tuned (SdA with --noise)", 32, 12, 256, 1e-3, extra={"pretrain": "aecore.training.stacked"}),
         Family("conv", build_conv, ConvOptions, "strided Conv2D encoder, Conv2DTranspose decoder (or the write-up's pooling)", 32, 12, 128, 2e-3),
         Family("denoising", build_denoising, DenoisingOptions, "conv autoencoder trained on noisy input against the clean image", 32, 12, 128, 2e-3),
         Family("vae", build_vae, VAEOptions, "variational autoencoder: a smooth latent space you can sample", 2, 20, 128, 1e-3, loss="vae"),

@@ -52,7 +52,7 @@ def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
         "class_names": dataset.class_names,
         "params": autoencoder.count_params(),
         "train_seconds": round(seconds, 3),
-        "epochs_run": len(next(iter(history.values()), [])),
+        "epochs_run": max((len(series) for series in history.values()), default=0),  # stacked: stages + fine-tuning
         "train_images": int(len(training_images(dataset, config))),
         **excluded_class(dataset, config),
         "train_config": dataclasses.asdict(config),

@@ -168,14 +168,21 @@ def split_validation(images: np.ndarray, share: float, seed: int) -> tuple[np.nd
 class _Monitor(keras.callbacks.Callback):
     """Reports progress, honours the cancel flag within one batch, and stops on a NaN loss."""
 
-    def __init__(self, epochs, batches, report, cancel):
+    def __init__(self, epochs, batches, report, cancel, offset=0, history=None, prefix=""):
+        """`offset` epochs came before on the same axis (stacked pretraining stages, which share `history`);
+        `prefix` names this run's terms there ("stage 1 loss", "val_fine-tuning loss")."""
         super().__init__()
         self.epochs, self.batches, self.report, self.cancel = epochs, batches, report, cancel
-        self.history: dict[str, list[float]] = {}
+        self.offset, self.prefix = offset, prefix
+        self.history: dict[str, list[float | None]] = {} if history is None else history
         self.start = time.perf_counter()
-        self.epoch = 1
+        self.epoch = offset + 1
         self.cancelled = False
         self.nan_at: tuple[int, int] | None = None
+
+    def _named(self, logs: dict) -> dict:
+        return {(f"val_{self.prefix}{key[4:]}" if key.startswith("val_") else f"{self.prefix}{key}"): float(value)
+                for key, value in (logs or {}).items()}
 
     def _emit(self, phase, batch, logs):
         if self.report is None:
@@ -191,7 +198,7 @@ class _Monitor(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch + 1
+        self.epoch = self.offset + epoch + 1
 
     def on_train_batch_begin(self, batch, logs=None):
         self._check_cancel()
@@ -202,13 +209,15 @@ class _Monitor(keras.callbacks.Callback):
             self.nan_at = (self.epoch, batch + 1)
             self.model.stop_training = True
             return
-        self._emit("batch", batch + 1, logs)
+        self._emit("batch", batch + 1, self._named(logs))
         self._check_cancel()  # after the report too: a flag set while reporting stops before the next batch
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = {key: float(value) for key, value in (logs or {}).items()}
+        logs = self._named(logs)
         for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
+            series = self.history.setdefault(key, [])
+            series.extend([None] * (self.epoch - 1 - len(series)))  # a term that starts later (stacked stages)
+            series.append(value)
         if not self.cancelled and self.nan_at is None:
             self._emit("epoch", self.batches, logs)
 
@@ -254,16 +263,21 @@ def train(
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         _patch_keras_for_multiworker(autoencoder.model, train_images[:2])
 
-    monitor = _Monitor(config.epochs, batches, progress, cancel)
+    started = time.perf_counter()
+    history, offset, stopped = {}, 0, None
+    if "pretrain" in spec.extra:  # stacked: each layer's own autoencoder first, on the same epoch axis
+        offset, stopped = _pretrain(spec, autoencoder, train_images, config, batches, progress, cancel, history)
+    monitor = _Monitor(offset + config.epochs, batches, progress, cancel, offset, history, "fine-tuning " if offset else "")
     callbacks = [monitor, *(callbacks or [])]
     if config.patience and validation_images is not None:
         callbacks.append(keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True))
     validation = (validation_images, validation_images) if validation_images is not None else None
-    started = time.perf_counter()
-    autoencoder.model.fit(
-        train_images, train_images, batch_size=config.batch_size, epochs=config.epochs,
-        validation_data=validation, shuffle=True, callbacks=callbacks, verbose=0,
-    )
+    if stopped is None:
+        autoencoder.model.fit(
+            train_images, train_images, batch_size=config.batch_size, epochs=config.epochs,
+            validation_data=validation, shuffle=True, callbacks=callbacks, verbose=0,
+        )
+    monitor = stopped or monitor
     seconds = time.perf_counter() - started
     if monitor.nan_at is not None:
         epoch, batch = monitor.nan_at
@@ -272,11 +286,25 @@ def train(
             f"lower the learning rate (it was {config.learning_rate:g}) and try again"
         )
     if monitor.cancelled:
-        raise TrainingCancelled(f"training was stopped at epoch {monitor.epoch} of {config.epochs}; nothing was saved")
+        raise TrainingCancelled(f"training was stopped at epoch {monitor.epoch} of {monitor.epochs}; nothing was saved")
     autoencoder.meta.update(
         cards.describe_run(autoencoder, dataset, config, monitor.history, seconds, notes)
     )
     return autoencoder
+
+
+def _pretrain(spec, autoencoder, train_images, config, batches, progress, cancel, history):
+    """The family's layer-wise pretraining (aecore.training.stacked); returns (epochs used, the stage monitor
+    that saw Stop or a NaN, else None)."""
+    pretrainer = importlib.import_module(spec.extra["pretrain"])
+    total = pretrainer.planned_epochs(autoencoder.options) + config.epochs
+    stages = []
+
+    def monitor_for(stage: int, before: int) -> _Monitor:
+        stages.append(_Monitor(total, batches, progress, cancel, before, history, f"stage {stage} "))
+        return stages[-1]
+    offset = pretrainer.pretrain(autoencoder, train_images, config, monitor_for)
+    return offset, next((stage for stage in stages if stage.cancelled or stage.nan_at is not None), None)
 
 
 def warm_start(autoencoder: Autoencoder, name: str, dataset_name: str | None = None) -> str:

@@ -1,0 +1,92 @@
+"""AppTests of the Anomalies page and of the probes under Reconstructions, on small models trained on real digits:
+a detector trained without the zeros, and a dense model trained on every class."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aecore.analysis import anomaly, probes
+from aecore.store import modelstore
+from aecore.training import trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, digits):
+    root = tmp_path_factory.mktemp("anomaly-store")
+    saved = modelstore.ModelStore(root)
+    everything = trainer.train("dense", digits, 8, None, trainer.TrainConfig(epochs=15, batch_size=64, patience=0))
+    detector = trainer.train("dense", digits, 8, None,
+                             trainer.TrainConfig(epochs=15, batch_size=64, patience=0, exclude_class=0))
+    return root, saved.save(everything, "all-digits").name, saved.save(detector, "no-zeros").name
+
+
+def open_page(store, monkeypatch, page, model=None, **state) -> AppTest:
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("AECORE_STORE", str(store[0]))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.session_state["dataset"] = "digits"
+    if model:
+        app.session_state["model"] = model
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.switch_page(page).run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app
+
+
+def metrics_of(app) -> list[tuple[str, str]]:
+    return [(metric.label, metric.value) for metric in app.metric]
+
+
+def test_the_page_opens_on_the_detector_and_its_numbers_are_the_engines(store, monkeypatch, digits):
+    app = open_page(store, monkeypatch, "views/anomaly.py")
+    assert any("a model trained without one class" in caption.value for caption in app.caption)
+    detector = modelstore.ModelStore(store[0]).load("no-zeros")
+    expected = anomaly.detect(detector, digits, 0).summary()
+    pca = anomaly.detect_with_pca(digits, 0, 8).summary()
+    found = metrics_of(app)
+    assert found[0] == ("ROC AUC", f"{expected['auc']:.3f}") and found[4] == ("ROC AUC", f"{pca['auc']:.3f}")
+    assert found[2] == ("Precision", f"{expected['precision']:.2f}") and found[3] == ("Recall", f"{expected['recall']:.2f}")
+    assert not app.warning  # it was trained without the rare class
+    figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    roc = next(figure for figure in figures if figure["layout"]["title"]["text"].startswith("ROC curve"))
+    assert [trace["name"] for trace in roc["data"]][:2] == [f"model (AUC {expected['auc']:.3f})", f"PCA (AUC {pca['auc']:.3f})"]
+
+
+def test_lowering_the_threshold_catches_more_and_flags_more(store, monkeypatch, digits):
+    from dashboard import anomaly_ui
+
+    app = open_page(store, monkeypatch, "views/anomaly.py")
+    before = next(caption.value for caption in app.caption if caption.value.startswith("At this threshold"))
+    detector = modelstore.ModelStore(store[0]).load("no-zeros")
+    median = anomaly_ui.threshold_steps(anomaly.detect(detector, digits, 0))[50]  # the slider's stop at the median
+    app.select_slider[0].set_value(median).run()
+    assert not app.exception, [item.value for item in app.exception]
+    after = next(caption.value for caption in app.caption if caption.value.startswith("At this threshold"))
+    caught = lambda text: int(text.split(": ")[1].split(" rare caught")[0])  # noqa: E731
+    assert caught(after) > caught(before), (before, after)
+    recall = [value for label, value in metrics_of(app) if label == "Recall"]
+    assert float(recall[0]) > 0.5  # the median error as threshold catches most of the never-seen zeros
+
+
+def test_a_model_trained_on_every_class_says_how_to_make_a_detector(store, monkeypatch):
+    app = open_page(store, monkeypatch, "views/anomaly.py", model="all-digits")
+    assert "Leave out a class" in app.warning[0].value
+
+
+def test_reconstructions_show_the_probes_beside_pixels_and_pca(store, monkeypatch, digits):
+    app = open_page(store, monkeypatch, "views/reconstructions.py", model="no-zeros")
+    figure = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
+                  if json.loads(chart.proto.spec)["layout"].get("barmode") == "group")
+    bars = {trace["name"]: dict(zip(trace["x"], trace["y"])) for trace in figure["data"]}
+    knn = bars["k-NN (k = 5, cosine)"]
+    assert set(knn) == {"no-zeros", "raw pixels", "PCA, 8 dims"}
+    meta = modelstore.ModelStore(store[0]).meta("no-zeros")
+    assert knn["no-zeros"] == pytest.approx(meta["metrics"]["knn_accuracy"])
+    assert knn["raw pixels"] == pytest.approx(probes.baseline_probes(digits, 8)["pixels"]["knn_accuracy"])
+    assert np.all(np.array(list(knn.values())) > 0.5)

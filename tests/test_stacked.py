@@ -74,3 +74,11 @@ def test_bad_options_and_stop_during_a_stage(digits):
     with pytest.raises(TrainingCancelled, match="stopped at epoch 2 of 7"):
         trainer.train("stacked", digits, 8, {"widths": (32,), "pretrain_epochs": 1},
                       trainer.TrainConfig(epochs=5, batch_size=64, patience=0), press_in_stage_two, stop)
+
+
+def test_a_yes_or_no_option_reads_the_word(tmp_path, capsys):
+    from aecore.cli import main as cli
+
+    assert cli.main(["train", "--family", "stacked", "--dataset", "digits", "--pretrain", "nope",
+                     "--store", str(tmp_path)]) == 2
+    assert "--pretrain takes true or false; got 'nope'" in capsys.readouterr().err

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from aecore.errors import AecoreError
+
 
 def family_option_flags() -> dict[str, type]:
     """Every family option as one flag (--noise-level, --widths ...), with the type of its default."""
@@ -19,9 +21,14 @@ def family_option_flags() -> dict[str, type]:
     return flags
 
 
-def parse_option(kind: type, text: str):
+def parse_option(kind: type, text: str, flag: str = "the option"):
     if kind is tuple:
         return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    if kind is bool:  # bool("False") is True: read the word
+        words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        if text.strip().lower() not in words:
+            raise AecoreError(f"{flag} takes true or false; got {text!r}")
+        return words[text.strip().lower()]
     return kind(text)
 
 
@@ -97,7 +104,7 @@ def command_train(arguments):
 
 def _train_options(arguments) -> dict:
     kinds = family_option_flags()
-    return {name: parse_option(kinds[name], getattr(arguments, f"option_{name}"))
+    return {name: parse_option(kinds[name], getattr(arguments, f"option_{name}"), f"--{name.replace('_', '-')}")
             for name in kinds if getattr(arguments, f"option_{name}") is not None}
 
 

@@ -7,6 +7,7 @@ output (max abs difference <= 1e-5), and every refusal says which file and why.
 """
 
 import json
+import zipfile
 
 import keras
 import numpy as np
@@ -224,13 +225,13 @@ def test_sequential_and_conv_models_reproduce_their_output(saved, digits):
         assert np.abs(loaded.reconstruct(digits.x_test[:32]) - np.asarray(original(digits.x_test[:32]))).max() <= TOLERANCE
 
 
-def test_the_narrowest_layer_is_the_code_and_the_deepest_wins_a_tie():
+def test_the_narrowest_layer_is_the_code_and_the_earliest_wins_a_tie():
     deep = writeup_deep(64)
     autoencoder = foreign.build(deep, None, foreign.ImportSettings())
     assert autoencoder.meta["imported"]["bottleneck"] == deep.layers[3].name and autoencoder.code_shape == (32,)
     conv = writeup_conv()
     tied = foreign.build(conv, None, foreign.ImportSettings())  # `encoded` and the next Conv2D are both 4x4x8
-    assert tied.meta["imported"]["bottleneck"] == conv.layers[7].name
+    assert tied.meta["imported"]["bottleneck"] == "encoded" == conv.layers[6].name  # the encoder's output
     assert [name for name, shape in tied.meta["imported"]["candidates"] if shape == [4, 4, 8]] == \
         [conv.layers[6].name, conv.layers[7].name]
 
@@ -307,10 +308,33 @@ def test_a_sampling_layer_with_settings_of_its_own_is_refused(tmp_path, store):
         serialization.import_model(tmp_path / "encoder.keras", store, decoder=tmp_path / "decoder.keras")
 
 
+def registered_sampling():
+    """The keras.io layer as a notebook that registers it writes it: the file names it "Custom>Sampling"."""
+    class Sampling(UnregisteredSampling):
+        pass
+    return keras.saving.register_keras_serializable()(Sampling)
+
+
+UnregisteredSampling = Sampling
+
+
+def test_a_registered_sampling_layer_is_taken_like_an_unregistered_one(tmp_path, store, digits):
+    encoder, decoder = vae_digits(registered_sampling())
+    encoder.save(tmp_path / "encoder.keras")
+    decoder.save(tmp_path / "decoder.keras")
+    with zipfile.ZipFile(tmp_path / "encoder.keras") as archive:
+        assert '"registered_name": "Custom>Sampling"' in archive.read("config.json").decode()  # what was refused
+    entry = serialization.import_model(tmp_path / "encoder.keras", store, decoder=tmp_path / "decoder.keras", name="registered")
+    loaded = store.load(entry.name)
+    expected_mean, _, _ = encoder(digits.x_test[:8])
+    assert loaded.is_variational and np.abs(loaded.encode(digits.x_test[:8]) - np.asarray(expected_mean)).max() <= TOLERANCE
+
+
 def test_a_plain_sampling_layer_is_accepted_and_a_configured_one_is_not():
     base = {"name": "sampling", "trainable": True, "dtype": "float32"}
     plain = {"module": "__main__", "class_name": "Sampling", "registered_name": "Sampling", "config": base}
     serialization.check_config(plain)
+    serialization.check_config({**plain, "registered_name": "Custom>Sampling"})
     with pytest.raises(ImportRefused, match="the class 'Sampling' from '__main__'"):
         serialization.check_config({**plain, "config": {**base, "seed": 3}})
     with pytest.raises(ImportRefused, match="the class 'Sampling' from 'evil'"):  # Keras would import the module

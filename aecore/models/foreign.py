@@ -28,7 +28,7 @@ ADAPTER_PREFIX = "aecore_"  # names of the layers added around the model
 
 @dataclass
 class ImportSettings:
-    bottleneck: str | None = None  # layer whose output is the code; None = the narrowest (the deepest on a tie)
+    bottleneck: str | None = None  # layer whose output is the code; None = the narrowest (the earliest on a tie)
     image_shape: tuple | None = None  # (h, w, c) to show a flat model's vectors as; None = from the size
     value_range: str = "0-1"  # the pixel range the model was trained on: "0-1", "0-255" or "-1-1"
 
@@ -176,8 +176,10 @@ def choose_bottleneck(found: list, wanted: str | None):
     if not found:
         raise ImportRefused("the model has no layer between its input and its output to take as the code")
     if wanted is None:
+        # On a tie the earliest: the write-up's conv model ends its encoder with `encoded` (MaxPooling2D, 4x4x8)
+        # and starts its decoder with a Conv2D of the same size; the deepest would explore a decoder feature.
         narrowest = min(candidate.size for candidate, _ in found)
-        return [pair for pair in found if pair[0].size == narrowest][-1]  # the deepest on a tie
+        return next(pair for pair in found if pair[0].size == narrowest)
     for pair in found:
         if pair[0].layer == wanted:
             return pair

@@ -25,6 +25,9 @@ AECORE_CLASSES = {"aecore>ImageNoise", "aecore>KLSparsity", "aecore>ContractiveD
 REFUSED_CLASSES = {"Lambda", "TFSMLayer", "function", "__lambda__"}
 KERAS_DATA_NODES = {"__keras_tensor__", "__tuple__", "__numpy__", "__slice__"}  # plain data in a functional config
 PLAIN_LAYER_CONFIG = {"name", "trainable", "dtype"}  # what every layer's get_config() holds
+# The keras.io VAE's Sampling as the file names it: unregistered, or registered with
+# @keras.saving.register_keras_serializable() and its default package ("Custom>Sampling").
+SAMPLING_NAMES = ("Sampling", "Custom>Sampling")
 HOW_TO_SAVE = ("to import it, save the encoder and the decoder as two .keras files built from Keras layers only "
                "(the sampling step of a VAE may stay: a layer named Sampling with no settings is recognised)")
 
@@ -65,7 +68,7 @@ def _is_plain_sampling(class_name, registered, config) -> bool:
     """The keras.io VAE's `Sampling` layer: nothing in its config beyond what every layer has, so this
     package's own `aecore.models.layers.Sampling` (same maths) stands in for it and no code from the file runs.
     Keras looks `custom_objects` up by the registered name before it would import the class's module."""
-    return class_name == "Sampling" and registered == "Sampling" and isinstance(config, dict) \
+    return class_name == "Sampling" and registered in SAMPLING_NAMES and isinstance(config, dict) \
         and set(config) <= PLAIN_LAYER_CONFIG
 
 
@@ -127,7 +130,7 @@ def load_foreign(path: Path):
     from aecore.models import layers
 
     try:
-        return keras.saving.load_model(path, safe_mode=True, custom_objects={"Sampling": layers.Sampling})
+        return keras.saving.load_model(path, safe_mode=True, custom_objects={name: layers.Sampling for name in SAMPLING_NAMES})
     except Exception as error:  # Keras raises many types for a damaged file; the user needs one message
         reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
         raise ImportRefused(f"{path.name} cannot be loaded: {reason}") from None

@@ -7,7 +7,12 @@ import starlette.middleware
 import streamlit as st
 from streamlit import file_util
 
-from dashboard import preload
+from dashboard import preload, roles
+
+if roles.mode() == "open":  # once, in the terminal of whoever starts the server
+    print("note: this dashboard is open: anyone who can reach it can train, import, rename and delete models. "
+          "To host it for a class, start it with AECORE_OWNER_PASSWORD=... (or [auth] in .streamlit/secrets.toml "
+          "and AECORE_OWNER_EMAILS); visitors then explore as viewers.", flush=True)
 
 app = st.App("app.py", middleware=[starlette.middleware.Middleware(preload.ElementCodePreloader,
                                                                    static_dir=file_util.get_static_dir())])

@@ -7,7 +7,7 @@ import streamlit as st
 from aecore.errors import AecoreError
 from aecore.models import families
 from aecore.models.blocks import NOISE_KINDS
-from dashboard import ui
+from dashboard import roles, ui
 
 CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "sampling": ["strided", "pooling"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
 
@@ -33,7 +33,7 @@ def family_options(family_name: str) -> dict:
     return values
 
 
-def _card(store, entry):
+def _card(store, entry, visitor):
     meta, result = entry.meta, entry.meta.get("metrics", {})
     with st.container(border=True):
         st.markdown(f"**{entry.name}** · {meta['family']} · {meta.get('dataset')} · latent {meta.get('latent_dim')}")
@@ -58,24 +58,29 @@ def _card(store, entry):
         if meta.get("shipped"):  # read-only: the store refuses to rename or delete it, so offer neither
             rename.caption(f"Recipe: `{meta.get('recipe', '')}`")
             return
+        if not roles.may_change_model(visitor, meta):
+            return  # the owner's model: a viewer explores and downloads it (and the store functions check again)
         with rename.popover("Rename"):
             new_name = st.text_input("New name", entry.name, key=f"rename-text-{entry.name}")
             if st.button("Rename", key=f"rename-{entry.name}"):
                 try:
-                    store.rename(entry.name, new_name)
+                    roles.rename_model(store, visitor, entry.name, new_name)
                     st.rerun()
                 except AecoreError as error:
                     st.error(str(error))
         with delete.popover("Delete"):
             st.caption("This removes the model from the store for good.")
             if st.button("Delete for good", key=f"delete-{entry.name}", type="primary"):
-                store.delete(entry.name)
-                st.rerun()
+                try:
+                    roles.delete_model(store, visitor, entry.name)
+                    st.rerun()
+                except AecoreError as error:
+                    st.error(str(error))
 
 
-def model_cards(store):
+def model_cards(store, visitor):
     entries = store.entries()
     if not [entry for entry in entries if not entry.meta.get("shipped")]:
         st.info("No models of your own yet. Start the quick start on the Home page, or train one above.")
     for entry in entries:
-        _card(store, entry)
+        _card(store, entry, visitor)

@@ -10,7 +10,7 @@ from aecore.data import catalog
 from aecore.errors import AecoreError
 from aecore.models import foreign
 from aecore.store import serialization
-from dashboard import ui
+from dashboard import roles, ui
 
 RANGE_LABELS = {"0-1": "0 to 1 (x / 255)", "0-255": "0 to 255 (raw pixels)", "-1-1": "-1 to 1 (x / 127.5 - 1)"}
 REPORT = "import-report"  # session key: (what was inspected, the report)
@@ -32,6 +32,7 @@ def _settings(report_key: tuple, bottleneck: str | None = None) -> foreign.Impor
 def _inspect(model_file, decoder_file, key: tuple):
     with tempfile.TemporaryDirectory() as folder, st.spinner("Inspecting the model in a separate process…"):
         try:
+            roles.current().require_owner("import models")  # starts a process: the owner's to spend
             report = serialization.inspect_import(_write(folder, model_file, "model"), _write(folder, decoder_file, "decoder"), _settings(key))
             st.session_state[REPORT] = (key, report)
         except AecoreError as error:
@@ -59,6 +60,7 @@ def _confirm(model_file, decoder_file, key: tuple, report: dict):
     if st.button("Import", type="primary", key="import-confirm"):
         with tempfile.TemporaryDirectory() as folder, st.spinner("Importing and computing its test metrics…"):
             try:
+                roles.current().require_owner("import models")  # checked where the store changes, not by hiding
                 entry = serialization.import_model(_write(folder, model_file, "model"), ui.model_store(), name or None,
                                                    _write(folder, decoder_file, "decoder"), _settings(key, bottleneck), dataset)
             except AecoreError as error:

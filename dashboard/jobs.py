@@ -5,10 +5,12 @@ cannot kill it, and a server restart finds it still running (or finished) in the
 session and `python -m aecore train` share the same folder, so they all see the same jobs and queue.
 """
 
+import dataclasses
 import time
 
 from aecore.training import jobs, trainer
 from aecore.training.jobs import Job, JobSpec  # noqa: F401  (the pages build JobSpecs and read Jobs from here)
+from dashboard import roles
 
 LAUNCH_EVERY = 2.0  # seconds between checks that queued jobs have a worker (after a restart, a crash)
 
@@ -39,11 +41,29 @@ class JobRunner:
             jobs.launch_workers(folder)
         return jobs.list_jobs(folder)
 
-    def submit(self, spec: JobSpec) -> Job:
+    def submit(self, spec: JobSpec, visitor: roles.Visitor) -> Job:
+        """Queues `spec` for `visitor`: the owner always; a viewer only where viewers may train, within their
+        share of the queue, and the job is marked theirs."""
+        if not visitor.is_owner:
+            if not roles.viewers_train():
+                visitor.require_owner("train models")
+            mine = [job for job in self.active_jobs() if job.spec.submitted_by == visitor.session]
+            if len(mine) >= roles.viewer_job_limit():
+                raise roles.NotAllowed(f"you have {len(mine)} training(s) queued or running, the most a viewer may have "
+                                       "at once here; wait for it to finish or stop it")
+            spec = dataclasses.replace(spec, submitted_by=visitor.session)
         return jobs.submit(self.folder, spec)
 
-    def cancel(self, job_id: str):
+    def cancel(self, job_id: str, visitor: roles.Visitor):
+        """Stop: the owner stops any job, a viewer only their own."""
+        if not visitor.is_owner:
+            job = next((job for job in self.jobs if job.id == job_id), None)
+            if job is None or job.spec.submitted_by != visitor.session:
+                visitor.require_owner("stop other people's trainings")
         jobs.cancel(self.folder, job_id)
+
+    def may_stop(self, job: Job, visitor: roles.Visitor) -> bool:
+        return visitor.is_owner or job.spec.submitted_by == visitor.session
 
     def active_jobs(self) -> list[Job]:
         return [job for job in self.jobs if job.active]

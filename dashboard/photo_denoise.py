@@ -15,7 +15,7 @@ from aecore.analysis import metrics
 from aecore.data import images as image_files
 from aecore.errors import AecoreError
 from aecore.photo import classical, denoising
-from dashboard import ui
+from dashboard import roles, ui
 from dashboard.compare_slider import compare_slider
 from dashboard.jobs import JobSpec
 
@@ -89,9 +89,16 @@ def training_panel(first: bool = True):
             else:
                 st.caption("The shipped model above trained for over an hour on 415 photos; a 10-minute model on the "
                            "bundled photos shows what training does, and scores lower.")
+            visitor = roles.current()
+            if not roles.may_train(visitor):
+                st.caption("The owner of this dashboard trains photo models.")
+                return
             if st.button("Train a photo model (about 10 minutes)", key="train_photo", icon=":material/model_training:"):
-                ui.job_runner().submit(PHOTO_JOB)
-                st.rerun(scope="app")  # again, now polling
+                try:
+                    ui.job_runner().submit(PHOTO_JOB, visitor)
+                    st.rerun(scope="app")  # again, now polling
+                except roles.NotAllowed as error:
+                    st.error(str(error))
             return
         show_job(job)
     panel()
@@ -116,6 +123,9 @@ def photo_panel(model_name: str, stamp: str):
         st.caption("Upload a noisy photo to clean it, or a clean one and add noise to see what the model recovers.")
         return
     data = upload.getvalue()
+    if not roles.allow_upload(data):
+        st.warning(roles.UPLOAD_LIMIT_MESSAGE)
+        return
     digest = hashlib.sha256(data).hexdigest()[:16]
     bar = st.progress(0.0, text="Denoising…")
     try:

@@ -14,7 +14,7 @@ from aecore.analysis import inspection, projections
 from aecore.data import catalog
 from aecore.errors import AecoreError
 from aecore.store import modelstore
-from dashboard import picks
+from dashboard import picks, roles
 from dashboard.jobs import JobRunner
 
 TRAIN_PAGE = "views/train.py"
@@ -69,6 +69,7 @@ class Context:
     model_name: str | None
     model: object | None  # aecore.models.autoencoder.Autoencoder
     meta: dict | None
+    visitor: roles.Visitor  # who this session is: the owner changes the store, viewers explore
 
     @property
     def stamp(self) -> str:
@@ -126,6 +127,9 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
             with st.expander(f"{len(problems)} store entries skipped"):
                 for problem in problems:
                     st.caption(f"**{problem.name}**: {problem.reason}")
+    visitor = roles.current()
+    with st.sidebar:
+        roles.sidebar_panel(visitor)
     _watch_store(tuple(entry.name for entry in entries), watch_store)
     meta = next((entry.meta for entry in fitting if entry.name == model_name), None)
     loaded = None
@@ -134,7 +138,7 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
             loaded = model(model_name, stamp_of(meta))
         except AecoreError as error:
             st.sidebar.error(str(error))
-    return Context(dataset_name, current, fitting, model_name if loaded else None, loaded, meta if loaded else None)
+    return Context(dataset_name, current, fitting, model_name if loaded else None, loaded, meta if loaded else None, visitor)
 
 
 def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:

@@ -79,11 +79,13 @@ def test_a_server_restart_finds_running_and_queued_jobs(folder, tmp_path):
     server = subprocess.Popen([sys.executable, "-c", (
         "import sys, time\n"
         "from aecore.training import jobs, trainer\n"
+        "from dashboard import roles\n"
         "from dashboard.jobs import JobRunner\n"
         "runner = JobRunner()\n"
         "config = trainer.TrainConfig(epochs=12, batch_size=32, patience=0)\n"
-        "first = runner.submit(jobs.JobSpec('dense', 'digits', 4, {}, config, 'first'))\n"
-        "runner.submit(jobs.JobSpec('dense', 'digits', 4, {}, config, 'second'))\n"
+        "owner = roles.Visitor('owner', 'test', 'open')\n"
+        "first = runner.submit(jobs.JobSpec('dense', 'digits', 4, {}, config, 'first'), owner)\n"
+        "runner.submit(jobs.JobSpec('dense', 'digits', 4, {}, config, 'second'), owner)\n"
         "while first.progress is None: time.sleep(0.1)\n"
         "print('training', flush=True)\n"
         "time.sleep(600)\n")], cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": ROOT})

@@ -7,6 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
+from dashboard.roles import Visitor
+
+OWNER = Visitor("owner", "test-session", "open")  # what every session is on a dashboard with no owner set
 
 
 @pytest.fixture
@@ -45,7 +48,7 @@ def test_home_with_an_empty_store_offers_the_quick_start(app_store):
     quick = [job for job in runner.jobs if job.spec.name.startswith("quick-")]
     assert {job.spec.family for job in quick} == {"conv", "vae", "denoising", "dense"}
     for job in quick:
-        runner.cancel(job.id)
+        runner.cancel(job.id, OWNER)
     wait_for_jobs()
     assert {job.status for job in quick} <= {"cancelled", "done"}
 
@@ -94,7 +97,7 @@ def test_a_failed_job_says_why(app_store):
     from dashboard import ui
     from dashboard.jobs import JobSpec
 
-    job = ui.job_runner().submit(JobSpec("vae", "digits", 2, {}, trainer.TrainConfig(epochs=5, learning_rate=9.0)))
+    job = ui.job_runner().submit(JobSpec("vae", "digits", 2, {}, trainer.TrainConfig(epochs=5, learning_rate=9.0)), OWNER)
     wait_for_jobs()
     assert job.status == "failed" and "NaN" in job.message
     app = open_page("views/train.py")
@@ -108,15 +111,15 @@ def test_stop_at_every_stage_saves_nothing(app_store):
 
     runner = ui.job_runner()
     long_run = trainer.TrainConfig(epochs=200, batch_size=16, patience=0)
-    running = runner.submit(JobSpec("conv", "digits", 8, {}, long_run, name="mid-training"))
-    queued = runner.submit(JobSpec("dense", "digits", 8, {}, long_run, name="still-queued"))
-    runner.cancel(queued.id)  # stopped before it starts
+    running = runner.submit(JobSpec("conv", "digits", 8, {}, long_run, name="mid-training"), OWNER)
+    queued = runner.submit(JobSpec("dense", "digits", 8, {}, long_run, name="still-queued"), OWNER)
+    runner.cancel(queued.id, OWNER)  # stopped before it starts
     deadline = time.time() + 60
     while (running.progress is None or running.progress.epoch < 2) and time.time() < deadline:
         time.sleep(0.2)
-    runner.cancel(running.id)
-    loading = runner.submit(JobSpec("vae", "digits", 2, {}, long_run, name="while-loading"))
-    runner.cancel(loading.id)  # stopped right after submit, before or while the data loads
+    runner.cancel(running.id, OWNER)
+    loading = runner.submit(JobSpec("vae", "digits", 2, {}, long_run, name="while-loading"), OWNER)
+    runner.cancel(loading.id, OWNER)  # stopped right after submit, before or while the data loads
     wait_for_jobs()
     assert (queued.status, running.status, loading.status) == ("cancelled", "cancelled", "cancelled")
     assert "nothing was saved" in running.message and "nothing was saved" in queued.message

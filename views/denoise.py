@@ -10,7 +10,7 @@ from aecore.analysis import metrics
 from aecore.data import images as image_files
 from aecore.data import noise
 from aecore.errors import AecoreError
-from dashboard import images_ui, latent_ui, photo_denoise, plots, ui
+from dashboard import images_ui, latent_ui, photo_denoise, plots, roles, ui
 
 IMAGES = 6  # test images in the slider figure
 CURVE_IMAGES = 100  # test images behind each PSNR curve
@@ -97,6 +97,9 @@ def uploads():
     level = level_column.slider("Added noise", 0.0, 1.0, 0.0, 0.05, key="upload_level",
                                 help="A real photo is already 'noisy' for a model trained on clean digits.")
     for file in files or []:
+        if not roles.allow_upload(file.getvalue()):
+            st.warning(f"{file.name}: {roles.UPLOAD_LIMIT_MESSAGE}")
+            continue
         result = latent_ui.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, int(seed))
         if result.error:
             st.error(result.error)

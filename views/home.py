@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import roles, ui
 from dashboard.jobs import quick_start_specs
 
 context = ui.sidebar(page="home", watch_store=True)
@@ -14,15 +14,18 @@ st.markdown("An autoencoder squeezes each image into a short **code** and rebuil
             "how the codes arrange the data, what the space between codes looks like, and how well they remove noise.")
 
 quick_jobs = [job for job in runner.jobs if job.spec.name and job.spec.name.startswith("quick-")]
-if not context.entries and not runner.active_jobs():
+if not context.entries and not runner.active_jobs() and roles.may_train(context.visitor):
     st.subheader("Quick start")
     st.write(f"Trains four small models on **{context.dataset_name}** in the background: a convolutional "
              "autoencoder, a variational one (2-D latent space), a denoising one and a dense one. "
              "It takes under a minute; the pages fill in as each model lands.")
     if st.button("Start the quick start", type="primary"):
-        for spec in quick_start_specs(context.dataset_name, len(context.dataset.x_train)):
-            runner.submit(spec)
-        st.rerun()
+        try:
+            for spec in quick_start_specs(context.dataset_name, len(context.dataset.x_train)):
+                runner.submit(spec, context.visitor)
+            st.rerun()
+        except roles.NotAllowed as error:
+            st.error(str(error))
 
 
 @st.fragment(run_every=1)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from aecore.models import families
 from aecore.training import trainer
-from dashboard import forms, importer, plots, ui
+from dashboard import forms, importer, plots, roles, ui
 from dashboard.jobs import JobSpec
 
 context = ui.sidebar(page="train", watch_store=True)
@@ -12,46 +12,66 @@ runner = ui.job_runner()
 st.title("Train / load")
 st.caption("Training runs in the background: explore other pages meanwhile; the model lands in the store when done.")
 
-offered = families.fixed_size_families()  # the photo family trains on photos, from the Denoise page
-family_name = st.selectbox("Family", offered, key="train-family", index=offered.index(families.RECOMMENDED_FAMILY),
-                           format_func=lambda name: f"{name}: {families.FAMILIES[name].summary}",
-                           help="Photo denoisers (any size, colour) are trained on the Denoise page, under \"Your own photos\".")
-family = families.FAMILIES[family_name]
-if family_name == "stacked":
-    st.info("Trained in stages, as the classic stacked autoencoders were: first each layer learns, on its own, to "
-            "rebuild the layer below it (the pixels, then the first layer's codes, and so on up to the code), each "
-            "stage's loss a curve of its own. Then the whole stack is fine-tuned end to end; set noise to make "
-            "every stage a denoising autoencoder (SdA), or pretrain off to train the same network end to end only.",
-            icon=":material/layers:")
-classes = context.dataset.class_names or sorted(set(int(label) for label in context.dataset.y_train)) \
-    if context.dataset.y_train is not None else []
-with st.form("train"):
-    left, right = st.columns(2)
-    right.text_input("Dataset", context.dataset_name, disabled=True, help="Change it in the sidebar.")
-    latent = left.number_input("Latent size", 1, 4096, family.latent_dim, help="Code size; the family's default is preselected.")
-    epochs = right.number_input("Epochs (0 = the family's default)", 0, 500, 0)
-    batch = left.number_input("Batch size (0 = default)", 0, 4096, 0)
-    rate = right.number_input("Learning rate (0 = default)", 0.0, 1.0, 0.0, format="%.4f")
-    seed = left.number_input("Seed", 0, 2**31 - 1, 0)
-    limit = right.number_input("Train on the first N images (0 = all)", 0, 1_000_000, 0)
-    schedule = left.selectbox("Learning-rate schedule", trainer.SCHEDULES,
-                              help="cosine lowers the rate to 5% over the epochs: a lower final loss on long runs.")
-    # A static placeholder: one that followed the form's values changed the widget's identity on submit.
-    name = st.text_input("Name (optional)", placeholder="family-dataset-latent", key="train-name")
-    left_out = st.selectbox("Leave out a class (anomaly detection)", [None, *range(len(classes))], key="train-exclude",
-                            format_func=lambda index: "none: train on every class" if index is None else
-                            f"{index}: {classes[index]}", disabled=not classes,
-                            help="Train on the other classes only; the Anomalies page then scores how well the "
-                                 "reconstruction error flags this class, which the model never saw.")
-    options = forms.family_options(family_name)
-    submitted = st.form_submit_button("Start training", type="primary")
 
-if submitted:
-    config = trainer.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
-                                  seed=int(seed), max_train_images=limit or None, schedule=schedule,
-                                  exclude_class=left_out)
-    runner.submit(JobSpec(family_name, context.dataset_name, int(latent), options, config, name or None))
-    st.toast(f"Training {family_name} queued")
+def training_form():
+    """The form that queues a training for this session (the runner checks the role again)."""
+    offered = families.fixed_size_families()  # the photo family trains on photos, from the Denoise page
+    family_name = st.selectbox("Family", offered, key="train-family", index=offered.index(families.RECOMMENDED_FAMILY),
+                               format_func=lambda name: f"{name}: {families.FAMILIES[name].summary}",
+                               help="Photo denoisers (any size, colour) are trained on the Denoise page, under \"Your own photos\".")
+    family = families.FAMILIES[family_name]
+    if family_name == "stacked":
+        st.info("Trained in stages, as the classic stacked autoencoders were: first each layer learns, on its own, to "
+                "rebuild the layer below it (the pixels, then the first layer's codes, and so on up to the code), each "
+                "stage's loss a curve of its own. Then the whole stack is fine-tuned end to end; set noise to make "
+                "every stage a denoising autoencoder (SdA), or pretrain off to train the same network end to end only.",
+                icon=":material/layers:")
+    classes = context.dataset.class_names or sorted(set(int(label) for label in context.dataset.y_train)) \
+        if context.dataset.y_train is not None else []
+    with st.form("train"):
+        left, right = st.columns(2)
+        right.text_input("Dataset", context.dataset_name, disabled=True, help="Change it in the sidebar.")
+        latent = left.number_input("Latent size", 1, 4096, family.latent_dim, help="Code size; the family's default is preselected.")
+        epochs = right.number_input("Epochs (0 = the family's default)", 0, 500, 0)
+        batch = left.number_input("Batch size (0 = default)", 0, 4096, 0)
+        rate = right.number_input("Learning rate (0 = default)", 0.0, 1.0, 0.0, format="%.4f")
+        seed = left.number_input("Seed", 0, 2**31 - 1, 0)
+        limit = right.number_input("Train on the first N images (0 = all)", 0, 1_000_000, 0)
+        schedule = left.selectbox("Learning-rate schedule", trainer.SCHEDULES,
+                                  help="cosine lowers the rate to 5% over the epochs: a lower final loss on long runs.")
+        # A static placeholder: one that followed the form's values changed the widget's identity on submit.
+        name = st.text_input("Name (optional)", placeholder="family-dataset-latent", key="train-name")
+        left_out = st.selectbox("Leave out a class (anomaly detection)", [None, *range(len(classes))], key="train-exclude",
+                                format_func=lambda index: "none: train on every class" if index is None else
+                                f"{index}: {classes[index]}", disabled=not classes,
+                                help="Train on the other classes only; the Anomalies page then scores how well the "
+                                     "reconstruction error flags this class, which the model never saw.")
+        options = forms.family_options(family_name)
+        submitted = st.form_submit_button("Start training", type="primary")
+
+    if submitted:
+        config = trainer.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
+                                      seed=int(seed), max_train_images=limit or None, schedule=schedule,
+                                      exclude_class=left_out)
+        try:
+            runner.submit(JobSpec(family_name, context.dataset_name, int(latent), options, config, name or None), context.visitor)
+            st.toast(f"Training {family_name} queued")
+        except roles.NotAllowed as error:
+            st.error(str(error))
+
+
+if roles.may_train(context.visitor):
+    training_form()
+else:
+    st.info("You are exploring as a viewer: the owner of this dashboard trains, imports and deletes models. "
+            "Every other page works with the models here.", icon=":material/visibility:")
+
+
+def stop(job_id: str):
+    try:
+        runner.cancel(job_id, context.visitor)  # checks the role again: a forged click changes nothing
+    except roles.NotAllowed as error:
+        st.toast(str(error))
 
 
 @st.fragment(run_every=1)
@@ -62,8 +82,9 @@ def live_jobs():
         if state["status"] == "queued":
             st.info(f"Queued: {job.spec.family} on {job.spec.dataset}, number {job.position} in the queue "
                     f"({runner.max_jobs} at a time; `AECORE_MAX_JOBS` sets it).", icon=":material/schedule:")
-            st.button("Stop", key=f"stop-{job.id}", on_click=runner.cancel, args=(job.id,), type="secondary",
-                      help="It never starts; nothing is saved.")
+            if runner.may_stop(job, context.visitor):
+                st.button("Stop", key=f"stop-{job.id}", on_click=stop, args=(job.id,), type="secondary",
+                          help="It never starts; nothing is saved.")
             continue
         st.subheader(f"Training {job.spec.family} on {job.spec.dataset}")
         progress = job.progress
@@ -75,7 +96,8 @@ def live_jobs():
             st.caption("  ·  ".join(f"{key} {value:.4f}" for key, value in progress.logs.items()))
             if progress.history:
                 st.plotly_chart(plots.loss_curves(progress.history), key=f"curves-{job.id}")
-        st.button("Stop", key=f"stop-{job.id}", on_click=runner.cancel, args=(job.id,), type="secondary")
+        if runner.may_stop(job, context.visitor):
+            st.button("Stop", key=f"stop-{job.id}", on_click=stop, args=(job.id,), type="secondary")
     for job in runner.recent(5):
         state = job.state()
         if state["status"] == "done" and state.get("model_name"):
@@ -89,10 +111,11 @@ def live_jobs():
 live_jobs()
 
 st.header("Your models")
-forms.model_cards(ui.model_store())
+forms.model_cards(ui.model_store(), context.visitor)
 
-with st.expander("Import a .keras file (bring your own model)", expanded=bool(st.session_state.get("import-model"))):
-    importer.import_section()
+if context.visitor.is_owner:
+    with st.expander("Import a .keras file (bring your own model)", expanded=bool(st.session_state.get("import-model"))):
+        importer.import_section()
 
 if context.model is not None:
     with st.expander(f"Architecture of {context.model_name}", expanded=False):

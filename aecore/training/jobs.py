@@ -48,6 +48,7 @@ class JobSpec:
     options: dict = field(default_factory=dict)
     config: trainer.TrainConfig = field(default_factory=trainer.TrainConfig)
     name: str | None = None  # store name; None: made from family, dataset and latent size
+    submitted_by: str | None = None  # the dashboard session of a viewer who asked for it; None: the owner or the CLI
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -57,7 +58,7 @@ class JobSpec:
         options = {key: tuple(value) if isinstance(value, list) else value for key, value in data["options"].items()}
         known = {option.name for option in dataclasses.fields(trainer.TrainConfig)}  # a spec from another aecore version
         config = trainer.TrainConfig(**{key: value for key, value in data["config"].items() if key in known})
-        return cls(data["family"], data["dataset"], data["latent_dim"], options, config, data["name"])
+        return cls(data["family"], data["dataset"], data["latent_dim"], options, config, data["name"], data.get("submitted_by"))
 
 
 def max_jobs() -> int:

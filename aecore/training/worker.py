@@ -73,6 +73,8 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
         spec = job.spec
         dataset = catalog.load_dataset(spec.dataset, seed=spec.config.seed)
         autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config, report, flag)
+        if spec.submitted_by:  # a viewer's model: that session may delete it (dashboard.roles)
+            autoencoder.meta["submitted_by"] = spec.submitted_by
         state["meta"] = autoencoder.meta
         if save:
             state["model_name"] = modelstore.ModelStore(store_root).save(autoencoder, spec.name).name

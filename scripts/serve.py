@@ -23,14 +23,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(store, dataset: str | None = None, timeout: float = 60, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """The app on localhost with `store` as its model store (and `env` on top of this process's environment);
-    raises RuntimeError if it does not come up."""
-    port = free_port()
+def start(store, dataset: str | None = None, timeout: float = 60, env: dict | None = None, port: int | None = None,
+          args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """The app on localhost with `store` as its model store (and `env` on top of this process's environment, `args`
+    after Streamlit's own, e.g. --secrets.files); raises RuntimeError if it does not come up."""
+    port = port or free_port()
     environment = {**os.environ, "AECORE_STORE": str(store), "AECORE_OFFLINE": "1",
                    **({"AECORE_DEFAULT_DATASET": dataset} if dataset else {}), **(env or {})}
     command = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args]
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout

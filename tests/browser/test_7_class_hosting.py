@@ -1,0 +1,95 @@
+"""Hosting for a class in a real Chromium: Streamlit's st.login against a local OpenID provider (oidc-provider-mock,
+started here), the owner e-mail allow-list, and the owner password. Each test starts its own server, as a
+teacher would, so the shared server of the other browser tests stays open."""
+
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+from aecore.store.modelstore import ModelStore
+from aecore.training import trainer
+from scripts import serve
+
+TEACHER, STUDENT = "teacher@example.com", "student@example.com"
+
+
+@pytest.fixture(scope="module")
+def class_store(tmp_path_factory, digits):
+    root = tmp_path_factory.mktemp("class-store")
+    config = trainer.TrainConfig(epochs=2, batch_size=128, patience=0)
+    ModelStore(root).save(trainer.train("dense", digits, 8, None, config), "teachers-model")
+    return root
+
+
+@pytest.fixture(scope="module")
+def provider():
+    oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
+    with oidc_provider_mock.run_server_in_thread() as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def hosted(class_store, tmp_path, provider):
+    """The app with [auth] in a secrets file of its own and the teacher as the only owner e-mail."""
+    port = serve.free_port()
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text(f'''[auth]
+redirect_uri = "http://localhost:{port}/oauth2callback"
+cookie_secret = "{secrets.token_hex(16)}"
+client_id = "aecore-class"
+client_secret = "{secrets.token_hex(8)}"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
+''')
+    process, _ = serve.start(class_store, dataset="digits", port=port, env={"AECORE_OWNER_EMAILS": TEACHER},
+                             args=("--secrets.files", str(secrets_file)))
+    yield f"http://localhost:{port}"
+    serve.stop(process)
+
+
+def log_in(page, url: str, email: str):
+    page.goto(f"{url}/train")
+    page.get_by_role("button", name="Log in as the owner").click()
+    page.locator("input[name=sub]").fill(email)  # the provider's form: who signs in
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{url}/**", timeout=60_000)
+
+
+def test_st_login_makes_the_listed_teacher_the_owner_and_a_student_a_viewer(hosted, browser):
+    for email, owner in ((STUDENT, False), (TEACHER, True)):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{hosted}/train")
+        expect(page.get_by_text("You are exploring as a viewer").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_role("button", name="Start training")).to_have_count(0)
+        log_in(page, hosted, email)
+        page.goto(f"{hosted}/train")
+        if owner:
+            expect(page.get_by_text("You are the owner").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=60_000)
+        else:
+            expect(page.get_by_text("You are exploring as a viewer").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("teachers-model").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("button", name="Start training")).to_have_count(0)
+        expect(page.locator("[data-testid=stException]")).to_have_count(0)
+        context.close()
+
+
+def test_the_owner_password_in_a_browser(class_store, browser):
+    password = secrets.token_urlsafe(12)
+    process, url = serve.start(class_store, dataset="digits", env={"AECORE_OWNER_PASSWORD": password})
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/train")
+        expect(page.get_by_text("You are exploring as a viewer").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Delete", exact=True)).to_have_count(0)
+        page.get_by_text("Owner sign-in").click()
+        page.get_by_label("Owner password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("You are the owner").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=60_000)
+        assert password not in page.content()
+        context.close()
+    finally:
+        serve.stop(process)

@@ -122,3 +122,54 @@ def test_uploads_per_minute_are_bounded_and_a_rerun_costs_nothing(monkeypatch):
     assert roles.allow_upload(b"first", now=2.0)  # the same file on a rerun
     assert not roles.allow_upload(b"third", now=3.0)
     assert roles.allow_upload(b"third", now=61.0)  # a minute later the first has left the window
+
+
+def test_a_forged_click_on_the_owners_delete_button_deletes_nothing(hosted, monkeypatch, tmp_path):
+    """The widget message a browser sends for "Delete for good", replayed from a viewer's session."""
+    import shutil
+
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+
+    shutil.copytree(hosted, tmp_path / "models")  # this test deletes for real at the end
+    hosted = tmp_path / "models"
+    monkeypatch.setenv("AECORE_STORE", str(hosted))
+    monkeypatch.delenv("AECORE_OWNER_PASSWORD")
+    owners = open_page("views/train.py")  # open: this session is the owner and sees the button
+    delete_id = next(button.id for button in owners.button if button.key == "delete-teachers-model")
+    monkeypatch.setenv("AECORE_OWNER_PASSWORD", PASSWORD)
+    viewers = open_page("views/train.py")
+    forged = WidgetStates()
+    state = forged.widgets.add()
+    state.id, state.trigger_value = delete_id, True
+    viewers._run(forged)
+    assert not viewers.exception, [item.value for item in viewers.exception]
+    assert ModelStore(hosted).names() == ["teachers-model"]
+    monkeypatch.delenv("AECORE_OWNER_PASSWORD")
+    owners._run(forged)  # the same message from the owner's session does delete: the forgery was a real click
+    assert ModelStore(hosted).names() == []
+
+
+def test_a_map_asked_for_by_many_sessions_at_once_is_computed_once(hosted, monkeypatch):
+    """Streamlit's cache holds one compute lock per value: thirty sessions opening the same map wait for one t-SNE."""
+    import threading
+
+    from aecore.analysis import projections
+    from dashboard import ui
+
+    calls, original = [], projections.project
+
+    def slow_project(codes, method, seed=0):
+        calls.append(method)
+        threading.Event().wait(1.0)  # long enough for every thread to ask while it runs
+        return original(codes, method, seed)
+    monkeypatch.setattr(projections, "project", slow_project)
+    ui.projection.clear()
+    meta = ModelStore(hosted).meta("teachers-model")
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        ui.projection("teachers-model", ui.stamp_of(meta), "digits", 200, "pca"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == 8 and calls == ["pca"]

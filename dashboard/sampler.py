@@ -66,3 +66,23 @@ def server_picture(autoencoder, code, title: str):
     """What the page shows when the browser cannot decode: the server's picture of `code`, on release."""
     image = autoencoder.decode(np.asarray(code)[None])[0]
     st.plotly_chart(plots.single_image(image, title, height=280), width="content")
+
+
+def plane_defaults(test_codes: np.ndarray) -> tuple[tuple[int, int], dict[int, float]]:
+    """The two dimensions whose test codes vary most (the plane opens on them, widest first), and the dead ones:
+    {dimension: its one value} for dimensions that never change (a ReLU code's units that are always 0).
+
+    The write-up's conv model opened on z0 and z1, and z0 was 0 for every test image: a flat picture."""
+    spread = test_codes.std(axis=0, dtype=np.float64)  # (latent_dim,); float32 sums leave ~1e-6 on a constant
+    order = np.argsort(-spread, kind="stable")
+    dead = {int(dim): float(test_codes[0, dim]) for dim in np.flatnonzero(np.ptp(test_codes, axis=0) == 0)}
+    return (int(order[0]), int(order[min(1, len(order) - 1)])), dead
+
+
+def dimension_label(dim: int, dead: dict[int, float]) -> str:
+    return f"z{dim} (dead: always {dead[dim]:.3g})" if dim in dead else f"z{dim}"
+
+
+def size_text(size_bytes: int) -> str:
+    """'0.4 MB', or '37 KB' below 0.1 MB (a small decoder said '0.0 MB')."""
+    return f"{size_bytes / 1e3:.0f} KB" if size_bytes < 100_000 else f"{size_bytes / 1e6:.1f} MB"

@@ -27,7 +27,7 @@ else:
 if len(autoencoder.code_shape) == 3:
     st.caption(f"The code is a {autoencoder.code_shape} map; dimension *k* is its *k*-th value, flattened.")
 if live.live:
-    st.caption(f"The decoder runs in your browser ({live.download_bytes / 1e6:.1f} MB, sent once): pictures follow the "
+    st.caption(f"The decoder runs in your browser ({sampler.size_text(live.download_bytes)}, sent once): pictures follow the "
                "mouse and the sliders while they move.")
 else:
     st.caption(f"Pictures are decoded on the server when you release a control: {live.reason}.")
@@ -41,9 +41,15 @@ def explore():
     if latent_dim < 2:
         st.info("This model has a one-number code, so there is no plane; use the slider below.")
     else:
+        (widest, second), dead = sampler.plane_defaults(test_codes)
+        label = lambda dim: sampler.dimension_label(dim, dead)  # noqa: E731
         x_column, y_column = st.columns(2)
-        dim_x = x_column.selectbox("Across (x)", range(latent_dim), index=0, format_func="z{}".format, key="sampler_x")
-        dim_y = y_column.selectbox("Up (y)", range(latent_dim), index=1, format_func="z{}".format, key="sampler_y")
+        dim_x = x_column.selectbox("Across (x)", range(latent_dim), index=widest, format_func=label, key="sampler_x",
+                                   help="The plane opens on the two dimensions whose test codes vary most.")
+        dim_y = y_column.selectbox("Up (y)", range(latent_dim), index=second, format_func=label, key="sampler_y")
+        if dead:
+            shown = ", ".join(f"z{dim}" for dim in list(dead)[:12]) + (", …" if len(dead) > 12 else "")
+            st.caption(f"{len(dead)} of {latent_dim} dimensions never change on the test images (dead): {shown}.")
         if dim_x == dim_y:
             st.warning("Pick two different dimensions.")
         else:

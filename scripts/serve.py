@@ -25,11 +25,12 @@ def free_port() -> int:
 
 def start(store, dataset: str | None = None, timeout: float = 60, env: dict | None = None, port: int | None = None,
           args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
-    """The app on localhost with `store` as its model store (and `env` on top of this process's environment, `args`
-    after Streamlit's own, e.g. --secrets.files); raises RuntimeError if it does not come up."""
+    """The app on localhost with `store` as its model store (and `env` on top of this process's environment, a None
+    value unsetting; `args` after Streamlit's own, e.g. --secrets.files); raises RuntimeError if it does not come up."""
     port = port or free_port()
     environment = {**os.environ, "AECORE_STORE": str(store), "AECORE_OFFLINE": "1",
                    **({"AECORE_DEFAULT_DATASET": dataset} if dataset else {}), **(env or {})}
+    environment = {key: value for key, value in environment.items() if value is not None}  # env {KEY: None} unsets
     command = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
                "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args]
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

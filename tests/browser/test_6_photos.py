@@ -68,3 +68,28 @@ def test_a_photo_is_denoised_at_full_size_and_compared_by_dragging(server, page,
     with Image.open(download.value.path()) as picture:
         assert picture.size == (320, 240) and picture.mode == "RGB"
     expect(page.locator("[data-testid=stException]")).to_have_count(0)
+
+
+def test_a_first_visit_denoises_a_photo_with_the_shipped_model(browser, tmp_path):
+    """A fresh store and the model shipped with aecore (the default, unlike the other browser tests' servers)."""
+    from aecore.store import modelstore
+    from scripts import serve
+
+    if not (modelstore.SHIPPED_FOLDER / "photo-shipped" / "model.keras").exists():
+        pytest.skip("this copy has no shipped photo model")
+    camera = next(photo for photo in photos.load_photos().test if photo.name == "camera").pixels[:200, :240, 0]
+    Image.fromarray(np.round(camera * 255).astype(np.uint8)).save(tmp_path / "camera.png")
+    process, url = serve.start(tmp_path / "empty-store", dataset="digits", env={"AECORE_SHIPPED_MODELS": None})
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/denoise")
+        expect(page.get_by_text("photo-shipped").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("There is no photo model yet")).to_have_count(0)
+        page.locator(".st-key-photo_upload [data-testid=stFileUploaderDropzoneInput]").set_input_files(str(tmp_path / "camera.png"))
+        expect(page.get_by_text("240×200 px, grey").first).to_be_visible(timeout=120_000)
+        expect(page.locator(".st-key-photo_download button")).to_contain_text("240×200", timeout=60_000)
+        expect(page.locator("[data-testid=stException]")).to_have_count(0)
+        context.close()
+    finally:
+        serve.stop(process)

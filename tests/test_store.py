@@ -125,10 +125,10 @@ def test_store_folder_from_environment(monkeypatch, tmp_path):
     assert ModelStore().root == (tmp_path / "elsewhere").resolve()
 
 
-def test_archive_holds_model_and_meta(trained, store):
+def test_archive_holds_model_meta_and_the_training_snapshots(trained, store):
     store.save(trained["dense"], "zipped")
     with zipfile.ZipFile(__import__("io").BytesIO(store.archive("zipped"))) as archive:
-        assert sorted(archive.namelist()) == ["zipped/meta.json", "zipped/model.keras"]
+        assert sorted(archive.namelist()) == ["zipped/meta.json", "zipped/model.keras", "zipped/snapshots.npz"]
 
 
 # Guarded import of .keras files from elsewhere

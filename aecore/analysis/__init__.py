@@ -4,5 +4,6 @@
 feature maps, code statistics, latent grids and interpolations; `projections` makes 2-D maps of codes
 with their trustworthiness and neighbours; `probes` measures what a classifier reads off the codes
 (k-NN and linear probes, against pixels and PCA); `anomaly` scores images by reconstruction error as a
-detector of a class the model never saw. May use `aecore.data` and `aecore.models`.
+detector of a class the model never saw; `timeline` aligns the maps of a training's snapshots and draws
+them. May use `aecore.data` and `aecore.models`.
 """

@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--name")
     train.add_argument("--max-train-images", type=int, help="train on the first N images only")
     train.add_argument("--exclude-class", type=int, help="train without class K (a detector of K: see `anomaly`)")
+    train.add_argument("--snapshots", default="on", choices=["on", "off"],
+                       help="codes and reconstructions while training, for the timeline (default on)")
     train.add_argument("--validation-split", type=float, default=0.1)
     train.add_argument("--patience", type=int, default=3, help="early stopping patience in epochs (0 = off)")
     train.add_argument("--schedule", default="constant", help="learning rate: constant, or cosine (decays over the epochs)")
@@ -43,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", parents=[store], help="test metrics of a stored model")
     evaluate.add_argument("name")
     evaluate.add_argument("--dataset", help="default: the dataset the model was trained on")
+    timeline = commands.add_parser("timeline", parents=[store], help="the latent space forming while it trained: PNG frames and a GIF")
+    timeline.add_argument("name")
+    timeline.add_argument("--out", required=True, help="a folder for frame_000.png ... and timeline.gif")
     anomaly = commands.add_parser("anomaly", parents=[store], help="score test images by reconstruction error (a detector)")
     anomaly.add_argument("name")
     anomaly.add_argument("--dataset", help="default: the dataset the model was trained on")

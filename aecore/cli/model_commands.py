@@ -53,6 +53,22 @@ def command_evaluate(arguments):
                       **{f"test_{key}": value for key, value in summary.items()}, **found}))
 
 
+def command_timeline(arguments):
+    from aecore.analysis import timeline
+    from aecore.store import modelstore
+
+    found = modelstore.ModelStore(arguments.store).snapshots(arguments.name)
+    if found is None or len(found["epochs"]) == 0:
+        raise AecoreError(f"{arguments.name!r} has no training snapshots: it was imported, trained with --snapshots off, "
+                          "or trained before snapshots existed; train it again to see its timeline")
+    paths = timeline.write_frames(found, arguments.out)
+    moves = timeline.median_moves(timeline.aligned_maps(found["codes"].astype("float32")))
+    print(json.dumps({"name": arguments.name, "frames": len(paths), "out": arguments.out,
+                      "gif": str(Path(arguments.out) / "timeline.gif"), "points": int(found["codes"].shape[1]),
+                      "epochs": [round(float(epoch), 3) for epoch in found["epochs"]],
+                      "median_move": round(float(moves.mean()), 4) if len(moves) else None}))
+
+
 def command_anomaly(arguments):
     from aecore.analysis import anomaly
 

@@ -114,7 +114,8 @@ def _train_config(arguments):
     return trainer.TrainConfig(
         epochs=arguments.epochs, batch_size=arguments.batch_size, learning_rate=arguments.learning_rate,
         seed=arguments.seed, validation_split=arguments.validation_split, patience=arguments.patience, schedule=arguments.schedule,
-        max_train_images=arguments.max_train_images, strategy=arguments.strategy, exclude_class=arguments.exclude_class)
+        max_train_images=arguments.max_train_images, strategy=arguments.strategy, exclude_class=arguments.exclude_class,
+        snapshots=arguments.snapshots)
 
 
 def _train_here(folder, spec, store_root, report) -> dict:

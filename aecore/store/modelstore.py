@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aecore.errors import StoreError
+from aecore.store import atomic
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "meta.json"
+SNAPSHOTS_FILE = "snapshots.npz"  # the training timeline (aecore.training.snapshots), when there is one
 DEFAULT_STORE = "models"
 STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed save and are removed
 NAME_LIMIT = 64
@@ -57,25 +59,6 @@ def sanitize_name(name: str) -> str:
     if not cleaned:
         raise StoreError(f"{name!r} is not a usable model name: use letters, digits, '.', '_' or '-'")
     return cleaned
-
-
-def _write_json(path: Path, data: dict):
-    """Writes JSON next to `path` and renames it over, so readers never see half a file."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(temporary, "w") as handle:
-        json.dump(data, handle, indent=2, default=float)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-def _fsync_tree(folder: Path):
-    for path in [*folder.iterdir(), folder]:
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def read_meta(folder: Path) -> dict:
@@ -195,6 +178,8 @@ class ModelStore:
         incoming.mkdir()
         try:
             autoencoder.model.save(incoming / MODEL_FILE)
+            if getattr(autoencoder, "snapshots", None):  # inside the same atomic rename as the model
+                atomic.write_arrays(incoming / SNAPSHOTS_FILE, autoencoder.snapshots)
             meta = {**autoencoder.meta, "family": autoencoder.family, "options": autoencoder.options,
                     "schema_version": SCHEMA_VERSION, "versions": versions(),
                     "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
@@ -203,8 +188,8 @@ class ModelStore:
                 if self.is_shipped(candidate):
                     continue
                 meta["name"] = candidate
-                _write_json(incoming / META_FILE, meta)
-                _fsync_tree(incoming)
+                atomic.write_json(incoming / META_FILE, meta)
+                atomic.fsync_tree(incoming)
                 try:
                     os.rename(incoming, self.root / candidate)  # atomic; fails if the name is taken
                 except OSError:
@@ -222,6 +207,11 @@ class ModelStore:
 
         meta = self.meta(name)
         return serialization.load_autoencoder(self._existing(name) / MODEL_FILE, meta)
+
+    def snapshots(self, name: str) -> dict | None:
+        """The model's training snapshots (aecore.training.snapshots), or None: imported, trained with them off,
+        or trained before they existed."""
+        return atomic.read_arrays(self._existing(name) / SNAPSHOTS_FILE)
 
     def delete(self, name: str):
         self._refuse_shipped(name, "deleted")
@@ -243,7 +233,7 @@ class ModelStore:
         os.rename(folder, target)
         meta = self.meta(new_clean)
         meta["name"] = new_clean
-        _write_json(target / META_FILE, meta)
+        atomic.write_json(target / META_FILE, meta)
         return StoreEntry(new_clean, target, meta)
 
     def archive(self, name: str) -> bytes:
@@ -253,8 +243,9 @@ class ModelStore:
         folder, buffer = self._existing(name), io.BytesIO()
         self.meta(name)
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for filename in (MODEL_FILE, META_FILE):
-                archive.write(folder / filename, f"{name}/{filename}")
+            for filename in (MODEL_FILE, META_FILE, SNAPSHOTS_FILE):
+                if (folder / filename).is_file():
+                    archive.write(folder / filename, f"{name}/{filename}")
         return buffer.getvalue()
 
     def _remove_stale(self):

@@ -1,7 +1,9 @@
 """Training: one `train` call for every family, and training as jobs in processes of their own.
 
 `trainer` trains any family with progress, cancel, NaN stop and metrics (and across machines); `cards`
-writes what the store keeps of a run (data, time, metrics, probes); `jobs` records, queues and cancels
-training jobs in the store's jobs folder and starts their processes; `worker` is what runs in such a
-process. May use every room below it: `aecore.data`, `aecore.models`, `aecore.analysis`, `aecore.store`.
+writes what the store keeps of a run (data, time, metrics, probes); `snapshots` records the codes while
+it trains (the timeline); `stacked` pretrains the stacked family layer by layer; `jobs` records, queues
+and cancels training jobs in the store's jobs folder and starts their processes; `worker` is what runs
+in such a process. May use every room below it: `aecore.data`, `aecore.models`, `aecore.analysis`,
+`aecore.store`.
 """

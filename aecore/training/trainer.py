@@ -23,7 +23,7 @@ import tensorflow as tf
 from aecore.errors import AecoreError, TrainingCancelled, TrainingError
 from aecore.models import families
 from aecore.models.autoencoder import Autoencoder
-from aecore.training import cards
+from aecore.training import cards, snapshots
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 SCHEDULES = ("constant", "cosine")
@@ -46,6 +46,8 @@ class TrainConfig:
     strategy: str = "auto"  # tf.distribute: "auto", "default", "mirrored" or "multiworker"
     warm_start: str | None = None  # a stored model to start from: its weights go into layers of the same name and shape
     exclude_class: int | None = None  # train without this class (anomaly detection: the "rare" class is never seen)
+    snapshots: str = "on"  # "on": codes and reconstructions while training, for the timeline; "off": none
+    live_snapshots: str | None = None  # a file the snapshots also go to as they land (a job's folder)
 
 
 @dataclass
@@ -272,6 +274,8 @@ def train(
     if config.patience and validation_images is not None:
         callbacks.append(keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True))
     validation = (validation_images, validation_images) if validation_images is not None else None
+    recorder = _snapshot_recorder(autoencoder, dataset, config, batches, strategy)
+    callbacks += [recorder] if recorder else []
     if stopped is None:
         autoencoder.model.fit(
             train_images, train_images, batch_size=config.batch_size, epochs=config.epochs,
@@ -290,7 +294,20 @@ def train(
     autoencoder.meta.update(
         cards.describe_run(autoencoder, dataset, config, monitor.history, seconds, notes)
     )
+    autoencoder.snapshots = recorder.arrays() if recorder and recorder.frames else None  # saved with the model
     return autoencoder
+
+
+def _snapshot_recorder(autoencoder, dataset, config, batches, strategy):
+    """The timeline's recorder, or None: snapshots off, no test images, or a multi-worker run (whose collective
+    ops a snapshot's extra model calls would interleave with)."""
+    if config.snapshots not in ("on", "off"):
+        raise TrainingError(f"snapshots must be on or off; got {config.snapshots!r}")
+    if config.snapshots == "off" or dataset.x_test is None or len(dataset.x_test) == 0 \
+            or isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return None
+    return snapshots.Recorder(autoencoder, dataset.x_test, dataset.y_test, config.epochs, batches, config.seed,
+                              config.live_snapshots)
 
 
 def _pretrain(spec, autoencoder, train_images, config, batches, progress, cancel, history):

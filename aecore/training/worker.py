@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from aecore.errors import AecoreError, TrainingCancelled
+from aecore.store import modelstore
 from aecore.training import jobs, trainer
 from aecore.training.jobs import STOPPED, Job, locked, process_tick, write_json
 
@@ -60,7 +61,6 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
     (the CLI's progress bar); `save=False` for the non-chief workers of a multi-worker run.
     """
     from aecore.data import catalog
-    from aecore.store import modelstore
 
     flag = _CancelFile(job.path / "cancel")
     _stop_on_sigterm(flag)
@@ -72,7 +72,8 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
     try:
         spec = job.spec
         dataset = catalog.load_dataset(spec.dataset, seed=spec.config.seed)
-        autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, spec.config, report, flag)
+        live = dataclasses.replace(spec.config, live_snapshots=str(job.path / modelstore.SNAPSHOTS_FILE))  # pages follow
+        autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, live, report, flag)
         if spec.submitted_by:  # a viewer's model: that session may delete it (dashboard.roles)
             autoencoder.meta["submitted_by"] = spec.submitted_by
         state["meta"] = autoencoder.meta

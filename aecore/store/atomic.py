@@ -1,0 +1,49 @@
+"""Files written so that a reader, or a kill at any moment, never meets half of one: each is written beside
+its place under a hidden temporary name, flushed, and renamed over it (os.replace is atomic on one file system).
+"""
+
+import io
+import json
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+
+def write_json(path: Path, data: dict):
+    """Writes JSON next to `path` and renames it over, so readers never see half a file."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(temporary, "w") as handle:
+        json.dump(data, handle, indent=2, default=float)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def fsync_tree(folder: Path):
+    """Flushes every file of a folder, and the folder itself, to disk before it is renamed into the store."""
+    for path in [*folder.iterdir(), folder]:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def write_arrays(path: Path, arrays: dict):
+    """A compressed .npz written beside `path` and renamed over it: a reader, or a kill, never meets half a file."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary.write_bytes(buffer.getvalue())
+    os.replace(temporary, path)
+
+
+def read_arrays(path: Path) -> dict | None:
+    """The arrays in an .npz, or None when the file is missing or unreadable."""
+    try:
+        with np.load(path) as found:
+            return {key: found[key] for key in found.files}
+    except (OSError, ValueError):
+        return None

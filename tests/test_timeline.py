@@ -1,0 +1,86 @@
+"""The training timeline's engine (issue #24) on real digits: snapshots written and bounded for every family,
+saved with the model atomically, none after a Stop, aligned maps that move less than unaligned ones, and the
+`timeline` command's frames."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aecore.analysis import timeline
+from aecore.errors import TrainingCancelled
+from aecore.models.families import fixed_size_families
+from aecore.store.modelstore import SNAPSHOTS_FILE, ModelStore
+from aecore.training import snapshots, trainer
+
+
+@pytest.mark.parametrize("family", fixed_size_families())
+def test_every_family_takes_bounded_snapshots_saved_with_it(family, digits, store):
+    config = trainer.TrainConfig(epochs=2, batch_size=16, patience=0)  # 76 batches: 1, 2, 8, 23 into the first epoch
+    model = trainer.train(family, digits, 4, None, config)
+    found = model.snapshots
+    epochs = [round(float(epoch), 3) for epoch in found["epochs"]]
+    assert epochs[-2:] == [1.0, 2.0] and epochs[:4] == sorted(epochs[:4]) and len(epochs) == 6, epochs
+    frames, points = found["codes"].shape[:2]
+    assert points == len(digits.x_test) and found["reconstructions"].shape == (frames, 8, 8, 8, 1)
+    assert np.array_equal(found["labels"], digits.y_test[found["indices"]])
+    entry = store.save(model)
+    assert (entry.path / SNAPSHOTS_FILE).stat().st_size <= snapshots.MAX_BYTES
+    assert np.array_equal(store.snapshots(entry.name)["codes"], found["codes"])
+
+
+def test_a_big_code_keeps_fewer_points_and_snapshots_off_keeps_none(fashion_small):
+    assert snapshots.points_that_fit(code_size=512, frames=24, image_size=784) < snapshots.SAMPLE
+    config = trainer.TrainConfig(epochs=1, batch_size=128, patience=0, snapshots="off")
+    assert trainer.train("dense", fashion_small, 8, None, config).snapshots is None
+
+
+def test_a_stopped_training_saves_nothing_and_its_live_file_is_whole(digits, tmp_path):
+    live = tmp_path / "live.npz"
+
+    class StopAtEpochTwo:
+        stop = False
+
+        def is_set(self):
+            return self.stop
+    flag = StopAtEpochTwo()
+
+    def report(progress):
+        flag.stop = flag.stop or progress.epoch == 2
+    config = trainer.TrainConfig(epochs=5, batch_size=32, patience=0, live_snapshots=str(live))
+    with pytest.raises(TrainingCancelled):
+        trainer.train("dense", digits, 8, None, config, report, flag)
+    assert ModelStore(tmp_path).names() == []  # nothing saved
+    with np.load(live) as found:  # the last complete write: the first epoch's snapshots
+        assert found["epochs"][-1] == 1.0 and len(found["codes"]) == len(found["epochs"])
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_aligned_maps_move_less_between_frames_than_unaligned_ones(digits):
+    config = trainer.TrainConfig(epochs=6, batch_size=32, patience=0)
+    found = trainer.train("conv", digits, 8, None, config).snapshots
+    codes = found["codes"].astype(np.float32)
+    aligned, unaligned = timeline.median_moves(timeline.aligned_maps(codes)), timeline.median_moves(timeline.pca_maps(codes))
+    assert np.median(aligned) < np.median(unaligned), (aligned, unaligned)
+    assert np.all(aligned <= unaligned + 1e-6)  # Procrustes never makes a step worse than leaving it as it is
+
+
+def test_the_timeline_command_writes_frames_and_a_gif(digits, tmp_path):
+    config = trainer.TrainConfig(epochs=3, batch_size=64, patience=0)
+    ModelStore(tmp_path / "models").save(trainer.train("dense", digits, 8, None, config), "watched")
+    run = subprocess.run([sys.executable, "-m", "aecore", "timeline", "watched", "--out", str(tmp_path / "frames"),
+                          "--store", str(tmp_path / "models")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-1500:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    pngs = sorted((tmp_path / "frames").glob("frame_*.png"))
+    assert report["frames"] == len(pngs) == len(report["epochs"]) and report["epochs"][-1] == 3.0
+    with Image.open(tmp_path / "frames" / "timeline.gif") as gif:
+        assert gif.n_frames == len(pngs)
+    ModelStore(tmp_path / "models").save(trainer.train("dense", digits, 8, None, trainer.TrainConfig(
+        epochs=1, patience=0, snapshots="off")), "unwatched")
+    none = subprocess.run([sys.executable, "-m", "aecore", "timeline", "unwatched", "--out", str(tmp_path / "none"),
+                           "--store", str(tmp_path / "models")], capture_output=True, text=True, timeout=300)
+    assert none.returncode == 2 and "has no training snapshots" in none.stderr

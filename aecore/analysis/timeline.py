@@ -56,7 +56,8 @@ def draw_frame(points: np.ndarray, labels: np.ndarray, pictures: np.ndarray, tit
     scale = (side - 24) / (2 * limit)
     for (x, y), label in zip(points, labels):
         px, py = side / 2 + x * scale, 24 + side / 2 - 12 - y * scale
-        draw.ellipse((px - 1.5, py - 1.5, px + 1.5, py + 1.5), fill=PALETTE[int(label) % len(PALETTE)] if label >= 0 else "#475569")
+        colour = PALETTE[int(label) % len(PALETTE)] if label >= 0 else "#475569"  # -1: no labels
+        draw.ellipse((px - 1.5, py - 1.5, px + 1.5, py + 1.5), fill=colour)
     canvas.paste(strip, (0, side + 24))
     return canvas
 

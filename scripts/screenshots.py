@@ -19,7 +19,8 @@ from scripts import serve  # noqa: E402
 
 ROOT = serve.ROOT
 PAGES = {"home": "", "train": "train", "reconstructions": "reconstructions", "feature_maps": "feature_maps",
-         "latent_map": "latent_map", "latent_sampler": "latent_sampler", "denoise": "denoise"}
+         "latent_map": "latent_map", "latent_sampler": "latent_sampler", "denoise": "denoise", "timeline": "timeline",
+         "anomalies": "anomaly"}
 SETTLE_SECONDS = 120  # t-SNE of 5,000 codes and a cold model load fit well inside this
 
 
@@ -50,13 +51,17 @@ def main():
     parser.add_argument("--store", required=True)
     parser.add_argument("--dataset")
     parser.add_argument("--out", default=str(ROOT / "docs"))
+    parser.add_argument("--pages", default=",".join(PAGES), help="which pages, comma-separated (default: all)")
+    parser.add_argument("--owner-password", help="start it hosted for a class (the pictures then show a viewer)")
     arguments = parser.parse_args()
-    process, url = serve.start(arguments.store, arguments.dataset, timeout=120)
+    wanted = arguments.pages.split(",")
+    env = {"AECORE_OWNER_PASSWORD": arguments.owner_password} if arguments.owner_password else None
+    process, url = serve.start(arguments.store, arguments.dataset, timeout=120, env=env)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            for name, path in PAGES.items():
+            for name, path in ((name, PAGES[name]) for name in wanted):
                 page.goto(f"{url}/{path}")
                 page.locator("[data-testid=stMain] h1").first.wait_for(timeout=120_000)
                 settle(page)

@@ -84,3 +84,43 @@ def test_the_timeline_command_writes_frames_and_a_gif(digits, tmp_path):
     none = subprocess.run([sys.executable, "-m", "aecore", "timeline", "unwatched", "--out", str(tmp_path / "none"),
                            "--store", str(tmp_path / "models")], capture_output=True, text=True, timeout=300)
     assert none.returncode == 2 and "has no training snapshots" in none.stderr
+
+
+def test_the_timeline_page_animates_every_snapshot_in_one_figure(digits, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    config = trainer.TrainConfig(epochs=3, batch_size=32, patience=0)
+    saved = ModelStore(tmp_path).save(trainer.train("conv", digits, 8, None, config), "watched")
+    expected = ModelStore(tmp_path).snapshots(saved.name)
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.setenv("AECORE_STORE", str(tmp_path))
+    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    app.session_state["dataset"] = "digits"
+    app.switch_page("views/timeline.py").run()
+    assert not app.exception, [item.value for item in app.exception]
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert len(figure["frames"]) == len(expected["epochs"]) and figure["layout"]["sliders"][0]["steps"][-1]["label"] == "3"
+    maps = timeline.aligned_maps(expected["codes"].astype(np.float32))
+    last = figure["frames"][-1]["data"]
+    shown = np.concatenate([np.column_stack([values(trace["x"]), values(trace["y"])])
+                            for trace in last if trace.get("type") == "scattergl"])
+    assert np.allclose(np.sort(shown, axis=0), np.sort(maps[-1], axis=0), atol=1e-4)  # the last frame is the last map
+    ModelStore(tmp_path).save(trainer.train("dense", digits, 8, None, trainer.TrainConfig(
+        epochs=1, patience=0, snapshots="off")), "unwatched")
+    other = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    other.session_state["dataset"], other.session_state["model"] = "digits", "unwatched"
+    other.switch_page("views/timeline.py").run()
+    assert not other.exception, [item.value for item in other.exception]
+    assert any("has no training snapshots" in info.value for info in other.info)
+
+
+def values(encoded) -> np.ndarray:
+    """A Plotly JSON array: a plain list, or a typed array {"dtype": "f4", "bdata": base64}."""
+    import base64
+
+    if isinstance(encoded, dict):
+        return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=np.dtype(encoded["dtype"]))
+    return np.asarray(encoded, np.float64)

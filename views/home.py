@@ -54,6 +54,7 @@ for page, title, text in [
     ("views/reconstructions.py", "Reconstructions", "originals above reconstructions, the worst-rebuilt images, and up to three models side by side"),
     ("views/feature_maps.py", "Feature maps", "what every convolutional layer responds to, and the codes themselves"),
     ("views/latent_map.py", "Latent map", "t-SNE and PCA maps of the codes; click a point to see its image and its neighbours"),
+    ("views/timeline.py", "Training timeline", "replay how the codes organised themselves while the model learned, epoch by epoch, in your browser"),
     ("views/latent_sampler.py", "Latent sampler", "the decoder runs in your browser: pictures follow the sliders and the mouse over a latent plane"),
     ("views/denoise.py", "Denoise", "drag the noise level and watch the model clean up; denoise your own photos at full size"),
     ("views/anomaly.py", "Anomalies", "a model trained without one class flags it by its reconstruction error: ROC, threshold, PCA beside it"),

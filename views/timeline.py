@@ -1,0 +1,50 @@
+"""Training timeline: the latent space forming while the model learned, replayed in the browser."""
+
+import streamlit as st
+
+from dashboard import timeline_ui, ui
+
+context = ui.sidebar(page="timeline", watch_store=True)
+st.title("Training timeline")
+st.caption("While a model trains, its codes of the same test images (up to 2,000) are kept a few times in the first epoch "
+           "(where most happens) and after every epoch. Each snapshot becomes a map, turned to match the one before "
+           "it, so every image moves instead of jumping. Press Play, or drag the epoch slider: it runs in your browser.")
+
+runner = ui.job_runner()
+running = [job for job in runner.active_jobs() if job.status == "running" and job.spec.dataset == context.dataset_name]
+watch = None
+if running:
+    choices = {job.id: f"{job.spec.name or job.spec.family} (training now)" for job in running}
+    watch = st.selectbox("Watch", [None, *choices], format_func=lambda key: "the sidebar's model" if key is None
+                         else choices[key], key="timeline-watch")
+
+
+@st.fragment(run_every=3 if watch else None)
+def live():
+    """A training in progress: its snapshots so far, redrawn as new ones land."""
+    job = next((job for job in running if job.id == watch), None)
+    path = job.path / "snapshots.npz" if job else None
+    if path is None or not path.is_file():
+        st.info("Waiting for the first snapshot (1% into the first epoch)…")
+        return
+    found = timeline_ui.live_frames(str(path), path.stat().st_mtime)
+    if found is not None:
+        st.caption(f"{len(found['epochs'])} snapshots so far; the last at epoch {timeline_ui.frame_label(found['epochs'][-1])}.")
+        st.plotly_chart(timeline_ui.animated_figure(found, context.dataset.class_names), key="timeline-live")
+
+
+if watch:
+    live()
+    st.stop()
+ui.require_model(context, "The training timeline")
+found = timeline_ui.stored_frames(context.model_name, context.stamp)
+if found is None:
+    st.info(f"**{context.model_name}** has no training snapshots: it was imported, trained with snapshots off, or "
+            "trained before they existed. Train a model (any family) to watch its latent space form.",
+            icon=":material/timeline:")
+    st.page_link(ui.TRAIN_PAGE, label="Train one", icon=":material/model_training:")
+    st.stop()
+st.plotly_chart(timeline_ui.animated_figure(found, context.dataset.class_names), key="timeline")
+st.caption(f"{len(found['epochs'])} snapshots of {found['codes'].shape[1]:,} test images; the top row of the strip is "
+           "the originals, the bottom what the model made of them at that moment. "
+           "`python -m aecore timeline MODEL --out frames/` writes the frames as PNGs and a GIF, for slides.")

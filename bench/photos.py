@@ -46,9 +46,11 @@ def classical_methods() -> dict:
     return methods
 
 
-def quality(autoencoder, sigmas: list[int]) -> dict:
-    """{sigma: {method: (mean PSNR, mean SSIM, mean seconds per image)}} over the held-out photos."""
-    held_out = photos.load_photos().test
+def quality(autoencoder, sigmas: list[int], mode: str | None = None) -> dict:
+    """{sigma: {method: (mean PSNR, mean SSIM, mean seconds per image)}} over the held-out photos (mode "grey" or
+    "colour": only those)."""
+    held_out = [photo for photo in photos.load_photos().test
+                if mode is None or (photo.pixels.shape[-1] == 3) == (mode == "colour")]
     methods = {"noisy": lambda image, sigma: image, **classical_methods(),
                "ours": lambda image, sigma: tiling.denoise(autoencoder, image)}
     tiling.denoise(autoencoder, held_out[0].pixels[:64, :64])  # trace the graph once, outside the timings
@@ -73,10 +75,11 @@ def quality(autoencoder, sigmas: list[int]) -> dict:
     return table
 
 
-def print_quality(table: dict, model_name: str):
+def print_quality(table: dict, model_name: str, mode: str | None = None):
     names = list(next(iter(table.values())))
-    held_out = ", ".join(photos.HELD_OUT)
-    print(f"Mean PSNR (dB) / SSIM over the {len(photos.HELD_OUT)} held-out photos ({held_out}); seconds per image\n")
+    chosen = [photo.name for photo in photos.load_photos().test
+              if mode is None or (photo.pixels.shape[-1] == 3) == (mode == "colour")]
+    print(f"Mean PSNR (dB) / SSIM over the {len(chosen)} {mode or ''} held-out photos ({', '.join(chosen)}); seconds per image\n")
     print("| sigma | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
     for sigma, row in table.items():
@@ -108,12 +111,15 @@ def main():
     parser.add_argument("--sigmas", default="15,25,50")
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--tile", type=int, default=tiling.TileConfig.tile, help="tile side for --speed")
+    parser.add_argument("--modes", default="grey,colour", help="grey, colour, or both: one table each")
     arguments = parser.parse_args()
     autoencoder = modelstore.ModelStore(arguments.store).load(arguments.model)
     if arguments.speed:
         speed(autoencoder, arguments.tile)
         return
-    print_quality(quality(autoencoder, [int(part) for part in arguments.sigmas.split(",")]), arguments.model)
+    for mode in arguments.modes.split(","):
+        print_quality(quality(autoencoder, [int(part) for part in arguments.sigmas.split(",")], mode), arguments.model, mode)
+        print()
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ class PagePreference:
 
 
 def model_kind(meta: dict) -> str:
-    """The page-relevant kind of a stored model: "conv", "denoising", "conv-vae", "vae" or its family (the
-    Anomalies page also calls a model trained without one class a "detector": see pick_for_page)."""
+    """The page-relevant kind of a stored model: "conv", "denoising", "conv-vae", "vae" or its family (some pages
+    also read a kind off the card: see MARKED)."""
     family, options = meta.get("family"), meta.get("options") or {}
     if family == "vae":
         return "conv-vae" if options.get("variant") == "conv" else "vae"
@@ -29,6 +29,11 @@ PREFERENCES = {
     "latent_sampler": PagePreference(("vae", "conv-vae"), "the VAE, whose codes near 0 all decode to plausible images"),
     "denoise": PagePreference(("denoising",), "the denoising model, trained to remove noise"),
     "anomaly": PagePreference(("detector",), "a model trained without one class, the class it should flag"),
+    "timeline": PagePreference(("recorded",), "a model with training snapshots to replay"),
+}
+MARKED = {  # page -> (kind, test): kinds read from the card rather than the family
+    "anomaly": ("detector", lambda meta: meta.get("excluded_class") is not None),
+    "timeline": ("recorded", lambda meta: bool(meta.get("snapshots"))),
 }
 BEST_SCORE = PagePreference((), "the best test score")  # Reconstructions, Latent map, Home, Train
 
@@ -53,8 +58,8 @@ def pick_for_page(page: str | None, metas: list[dict]) -> tuple[str | None, str]
         return None, ""
     preference = PREFERENCES.get(page or "", BEST_SCORE)
     rank = {kind: position for position, kind in enumerate(preference.kinds)}
-    kind = (lambda meta: "detector" if meta.get("excluded_class") is not None else model_kind(meta)) \
-        if page == "anomaly" else model_kind
+    marked, test = MARKED.get(page or "", (None, None))
+    kind = (lambda meta: marked if test(meta) else model_kind(meta)) if marked else model_kind
     best = min(range(len(metas)), key=lambda i: (rank.get(kind(metas[i]), len(rank)), -test_score(metas[i]), i))
     chosen = metas[best]
     if preference.kinds and kind(chosen) in rank:

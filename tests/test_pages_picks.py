@@ -131,7 +131,8 @@ def test_picking_the_model_the_page_chose_itself_is_a_pick_too(app):
     box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")  # noqa: E731
     box().set_value("quick-dense").run()
     box().set_value("quick-conv").run()  # what this page had picked for itself
-    assert sidebar_model(app) == ("quick-conv", "Your pick: it stays on every page.")
+    chosen, captions = sidebar_model(app)
+    assert chosen == "quick-conv" and captions.startswith("Your pick: it stays on every page.")  # then the role line
     app.switch_page("views/latent_sampler.py").run()
     assert sidebar_model(app)[0] == "quick-conv"
 

@@ -295,6 +295,7 @@ def train(
         cards.describe_run(autoencoder, dataset, config, monitor.history, seconds, notes)
     )
     autoencoder.snapshots = recorder.arrays() if recorder and recorder.frames else None  # saved with the model
+    autoencoder.meta["snapshots"] = len(recorder.frames) if recorder else 0  # the card says whether there is a timeline
     return autoencoder
 
 

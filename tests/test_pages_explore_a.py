@@ -137,7 +137,9 @@ def test_comparing_models_adds_rows_and_metric_charts(open_page, model_store):
     grid_text = " ".join(texts(shown[0]))
     assert all(name in grid_text for name in names.values())
     assert len([trace for trace in shown[0]["data"] if trace["type"] == "image"]) == 4 * 8
-    assert not app.metric and len(shown) == 1 + 4  # one bar chart per dataset metric instead of cards
+    assert not app.metric and len(shown) == 1 + 4 + 1  # one bar chart per dataset metric instead of cards, the probes
+    probes = shown[-1]
+    assert probes["layout"]["barmode"] == "group" and len(probes["data"][0]["x"]) == 3 + 2  # the models, pixels, PCA
     app.multiselect[0].set_value([]).run()
     no_exception(app)
     assert any("Pick at least one model" in info.value for info in app.main.info)

@@ -24,7 +24,8 @@ def test_progress_reports_batches_epochs_and_eta(digits):
     assert all(event.eta is not None and event.eta >= 0 for event in batches)
     assert "val_loss" in epochs[-1].logs
     assert autoencoder.meta["epochs_run"] == 3
-    assert set(autoencoder.meta["metrics"]) == {"test_bce", "test_mse", "test_psnr", "test_ssim"}
+    assert set(autoencoder.meta["metrics"]) == {"test_bce", "test_mse", "test_psnr", "test_ssim",
+                                                "knn_accuracy", "linear_probe_accuracy"}  # digits are labelled
     assert autoencoder.meta["params"] == autoencoder.model.count_params()
 
 

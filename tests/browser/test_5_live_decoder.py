@@ -190,11 +190,12 @@ def test_plane_decodes_under_the_mouse_and_a_click_pins_the_code(server, sampler
     wait_for_change(page, picture, before)
     assert canvas_pixels(picture).std() > 5, "the decoded picture under the mouse is blank"
     assert canvas_pixels(plane).std() > 5, "the plane shows no points or decoded grid"
-    readout = page.locator("div.readout").first.inner_text()  # "z0 = 1.80, z1 = -0.60"
-    x = float(readout.split("=")[1].split(",")[0])
+    readout = page.locator("div.readout").first.inner_text()  # "z1 = 1.80, z0 = -0.60": the plane's x dimension first
+    across, value = readout.split(",")[0].split("=")  # the plane opens on the widest dimension, not always z0
+    x = float(value)
     page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.7)
     # Python got the pinned code and handed it to the sliders.
-    slider = page.locator("div.live input[role=slider][aria-label=z0]")
+    slider = page.locator(f"div.live input[role=slider][aria-label={across.strip()}]")
     page.wait_for_function("([s, x]) => Math.abs(Number(s.getAttribute('aria-valuenow')) - x) < 0.02",
                            arg=[slider.element_handle(), x], timeout=30_000)
 

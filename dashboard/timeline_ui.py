@@ -19,13 +19,9 @@ def stored_frames(model_name: str, stamp: str) -> dict | None:
     return _with_maps(found)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
 def live_frames(path: str, modified: float) -> dict | None:
     """A running job's snapshots so far (`modified` keys the cache: the file is replaced as snapshots land)."""
-    return _live_frames(path, modified)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _live_frames(path: str, modified: float) -> dict | None:
     from pathlib import Path
 
     return _with_maps(atomic.read_arrays(Path(path)))

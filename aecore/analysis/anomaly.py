@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from aecore.analysis import probes
+from aecore.analysis import metrics, probes
 from aecore.errors import ModelError
 
 THRESHOLD_TRAIN = 5000  # normal training images behind the "largest training error" threshold (seeded sample)
@@ -58,10 +58,6 @@ def rare_class(meta: dict, rare: int | None, dataset) -> int:
     return int(chosen)
 
 
-def per_image_error(images: np.ndarray, rebuilt: np.ndarray) -> np.ndarray:
-    return np.mean(np.square(images - rebuilt).reshape(len(images), -1), axis=1)
-
-
 def normal_training_images(dataset, rare: int, seed: int = 0) -> np.ndarray:
     normal = dataset.x_train[dataset.y_train != rare] if dataset.y_train is not None else dataset.x_train
     return normal[probes.sample(len(normal), THRESHOLD_TRAIN, seed)]
@@ -70,8 +66,8 @@ def normal_training_images(dataset, rare: int, seed: int = 0) -> np.ndarray:
 def detect(autoencoder, dataset, rare: int, seed: int = 0) -> Detection:
     """The model as a detector of class `rare` on the test set."""
     normal = normal_training_images(dataset, rare, seed)
-    threshold = per_image_error(normal, autoencoder.reconstruct(normal)).max()
-    scores = per_image_error(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
+    threshold = metrics.mean_squared_error(normal, autoencoder.reconstruct(normal)).max()
+    scores = metrics.mean_squared_error(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
     return Detection(scores, dataset.y_test == rare, float(threshold))
 
 
@@ -84,5 +80,5 @@ def detect_with_pca(dataset, rare: int, components: int, seed: int = 0) -> Detec
     def rebuild(images):
         flat_images = images.reshape(len(images), -1)
         return pca.inverse_transform(pca.transform(flat_images)).reshape(images.shape)
-    threshold = per_image_error(normal, rebuild(normal)).max()
-    return Detection(per_image_error(dataset.x_test, rebuild(dataset.x_test)), dataset.y_test == rare, float(threshold))
+    threshold = metrics.mean_squared_error(normal, rebuild(normal)).max()
+    return Detection(metrics.mean_squared_error(dataset.x_test, rebuild(dataset.x_test)), dataset.y_test == rare, float(threshold))

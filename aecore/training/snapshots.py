@@ -16,19 +16,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from aecore.analysis import probes
 from aecore.store import atomic
 
 SAMPLE = 2000  # test images whose codes every snapshot keeps
 RECONSTRUCTIONS = 8  # of those, the first ones whose reconstructions it keeps
 FIRST_EPOCH = (0.01, 0.03, 0.10, 0.30)  # fractions of the first epoch with a snapshot of their own
 MAX_BYTES = 5 * 2**20  # every snapshot of one model, together
-
-
-def sample_indices(test_count: int, seed: int) -> np.ndarray:
-    """Sorted, seeded: the same images in every snapshot of a run."""
-    if test_count <= SAMPLE:
-        return np.arange(test_count)
-    return np.sort(np.random.default_rng(seed).choice(test_count, SAMPLE, replace=False))
 
 
 def points_that_fit(code_size: int, frames: int, image_size: int) -> int:
@@ -43,7 +37,7 @@ class Recorder(keras.callbacks.Callback):
     def __init__(self, autoencoder, test_images, labels, epochs: int, batches: int, seed: int = 0,
                  live_path: str | None = None):
         super().__init__()
-        chosen = sample_indices(len(test_images), seed)
+        chosen = probes.sample(len(test_images), SAMPLE, seed)  # sorted, seeded: the same images every snapshot
         frames = epochs + len(FIRST_EPOCH)
         code_size = int(np.prod(autoencoder.code_shape))
         chosen = chosen[: points_that_fit(code_size, frames, int(np.prod(test_images.shape[1:])))]

@@ -49,29 +49,37 @@ def test_the_page_opens_on_the_detector_and_its_numbers_are_the_engines(store, m
     detector = modelstore.ModelStore(store[0]).load("no-zeros")
     expected = anomaly.detect(detector, digits, 0).summary()
     pca = anomaly.detect_with_pca(digits, 0, 8).summary()
-    found = metrics_of(app)
-    assert found[0] == ("ROC AUC", f"{expected['auc']:.3f}") and found[4] == ("ROC AUC", f"{pca['auc']:.3f}")
-    assert found[2] == ("Precision", f"{expected['precision']:.2f}") and found[3] == ("Recall", f"{expected['recall']:.2f}")
+    assert metrics_of(app) == [("ROC AUC", f"{expected['auc']:.3f}"), ("Average precision", f"{expected['average_precision']:.3f}"),
+                               ("ROC AUC", f"{pca['auc']:.3f}"), ("Average precision", f"{pca['average_precision']:.3f}")]
     assert not app.warning  # it was trained without the rare class
     figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     roc = next(figure for figure in figures if figure["layout"]["title"]["text"].startswith("ROC curve"))
     assert [trace["name"] for trace in roc["data"]][:2] == [f"model (AUC {expected['auc']:.3f})", f"PCA (AUC {pca['auc']:.3f})"]
 
 
-def test_lowering_the_threshold_catches_more_and_flags_more(store, monkeypatch, digits):
-    from dashboard import anomaly_ui
+def test_every_threshold_stop_holds_the_engines_counts_and_pca_flags_the_same_share(store, digits):
+    from dashboard import threshold_slider
 
-    app = open_page(store, monkeypatch, "views/anomaly.py")
-    before = next(caption.value for caption in app.caption if caption.value.startswith("At this threshold"))
     detector = modelstore.ModelStore(store[0]).load("no-zeros")
-    median = anomaly_ui.threshold_steps(anomaly.detect(detector, digits, 0))[50]  # the slider's stop at the median
-    app.select_slider[0].set_value(median).run()
-    assert not app.exception, [item.value for item in app.exception]
-    after = next(caption.value for caption in app.caption if caption.value.startswith("At this threshold"))
-    caught = lambda text: int(text.split(": ")[1].split(" rare caught")[0])  # noqa: E731
-    assert caught(after) > caught(before), (before, after)
-    recall = [value for label, value in metrics_of(app) if label == "Recall"]
-    assert float(recall[0]) > 0.5  # the median error as threshold catches most of the never-seen zeros
+    found = {"model": anomaly.detect(detector, digits, 0), "PCA": anomaly.detect_with_pca(digits, 0, 8)}
+    data = threshold_slider.payload(found, {"model": "no-zeros", "PCA": "PCA"}, "0")
+    model, pca = data["panels"]
+    assert np.all(np.diff(model["thresholds"]) > 0) and model["thresholds"][data["start"]] == data["rule"]
+    assert data["rule"] == pytest.approx(found["model"].threshold)
+    rule = found["model"].summary()
+    assert model["counts"][data["start"]] == [rule[name] for name in threshold_slider.COUNT_NAMES]
+    for stop in (0, len(model["thresholds"]) // 2, len(model["thresholds"]) - 1):
+        at = found["model"].at(model["thresholds"][stop])
+        assert model["counts"][stop] == [at[name] for name in threshold_slider.COUNT_NAMES]
+        flagged_by_model = sum(model["counts"][stop][:2])  # true and false positives
+        flagged_by_pca = int(np.sum(found["PCA"].scores > pca["thresholds"][stop]))
+        assert abs(flagged_by_pca - flagged_by_model) <= 2  # the same share, up to ties at the quantile
+    caught = [counts[0] for counts in model["counts"]]
+    assert caught[0] >= caught[len(caught) // 2] >= caught[-1]  # a lower threshold catches more
+    assert caught[len(caught) // 2] / sum(model["counts"][0][:1] + model["counts"][0][2:3]) > 0.5  # the median catches most zeros
+    for panel in data["panels"]:
+        histogram = panel["histogram"]
+        assert len(histogram["normal"]) == threshold_slider.BINS and sum(histogram["rare"]) == pytest.approx(1, abs=1e-3)
 
 
 def test_a_model_trained_on_every_class_says_how_to_make_a_detector(store, monkeypatch):

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import anomaly_ui, plots, ui
+from dashboard import anomaly_ui, plots, threshold_slider, ui
 
 context = ui.sidebar(page="anomaly")
 st.title("Anomalies")
@@ -30,33 +30,22 @@ elif excluded != rare:
     st.caption(f"This model never saw class {excluded} ({classes[excluded]}); here it is asked to flag {classes[rare]}.")
 
 found = anomaly_ui.detections(context.model_name, context.stamp, context.dataset_name, int(rare))
-model, pca = found["model"], found["PCA"]
-steps = anomaly_ui.threshold_steps(model)
-threshold = st.select_slider(
-    "Threshold: flag every image rebuilt worse than this", steps, value=float(model.threshold),
-    format_func=lambda value: f"{value:.4f}" + ("  (largest training error)" if value == model.threshold else ""),
-    help="Starts at the tutorials' rule: the worst-rebuilt normal training image. Lower catches more rare "
-         "images and flags more normal ones.")
-
+model = found["model"]
+labels = {"model": context.model_name, "PCA": f"PCA, {int(np.prod(context.model.code_shape))} components"}
 columns = st.columns(2)
-for column, (name, detection, at) in zip(columns, (("model", model, threshold), ("PCA", pca, None))):
-    # PCA's errors have their own scale: its threshold flags the same share of the test images as the model's.
-    if at is None:
-        share = float(np.mean(model.scores <= threshold))
-        at = float(np.quantile(detection.scores, share))
-    summary, counts = detection.summary(), detection.at(at)
+for column, (name, detection) in zip(columns, found.items()):
+    summary = detection.summary()
     with column:
-        st.subheader(f"{context.model_name}" if name == "model" else f"PCA, {int(np.prod(context.model.code_shape))} components")
-        top = st.columns(4)
-        top[0].metric("ROC AUC", f"{summary['auc']:.3f}")
+        st.subheader(labels[name])
+        top = st.columns(2)
+        top[0].metric("ROC AUC", f"{summary['auc']:.3f}", help="The chance that a random rare image scores above a "
+                      "random normal one: 1 is perfect, 0.5 is chance. It needs no threshold.")
         top[1].metric("Average precision", f"{summary['average_precision']:.3f}")
-        top[2].metric("Precision", f"{counts['precision']:.2f}")
-        top[3].metric("Recall", f"{counts['recall']:.2f}")
-        st.caption(("At this threshold" if name == "model" else "Flagging the same share of test images") +
-                   f": {counts['true_positive']} rare caught, {counts['false_negative']} missed; "
-                   f"{counts['false_positive']} normal flagged, {counts['true_negative']} passed.")
-        st.plotly_chart(anomaly_ui.histogram(detection, at, "Error of normal and rare test images"),
-                        key=f"histogram-{name}")
+st.caption("Drag the threshold: precision, recall and the counts follow at once. It starts at the tutorials' rule, "
+           "the worst-rebuilt normal training image; lower catches more rare images and flags more normal ones. "
+           "PCA's errors have their own scale, so its threshold flags the same share of the test images as the model's.")
+threshold_slider.threshold_slider(found, labels, classes[rare], identity=f"{context.model_name}-{context.stamp}-"
+                                  f"{context.dataset_name}-{rare}")
 
 st.plotly_chart(anomaly_ui.roc_figure(found), key="roc")
 st.subheader("Most anomalous test images by the model")

@@ -98,8 +98,22 @@ def test_projections_are_seeded_and_trustworthy(trained, digits):
     assert pca.points.shape == tsne.points.shape == (len(codes), 2)
     np.testing.assert_allclose(tsne.points, again.points)
     assert tsne.trustworthiness > 0.9 and tsne.trustworthiness > pca.trustworthiness
-    with pytest.raises(ModelError, match="unknown projection 'umap'"):
-        projections.project(codes, "umap")
+    with pytest.raises(ModelError, match="unknown projection 'isomap'; choose one of: pca, umap, tsne"):
+        projections.project(codes, "isomap")
+
+
+def test_umap_and_fast_tsne_keep_neighbours_and_repeat_with_their_seed(trained, digits):
+    codes = trained["conv"].encode(digits.x_test)
+    pca = projections.project(codes, "pca")
+    fractions = []
+    umap = projections.project(codes, "umap", seed=1, progress=fractions.append)
+    assert umap.points.shape == (len(codes), 2) and umap.trustworthiness > pca.trustworthiness + 0.02
+    np.testing.assert_allclose(projections.project(codes, "umap", seed=1).points, umap.points, atol=1e-4)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    fractions.clear()
+    fast = projections.fast_tsne(projections.flatten(codes), 3, 30.0, fractions.append)  # openTSNE, as above 10,000
+    assert projections.trustworthiness(codes, fast) > pca.trustworthiness + 0.02
+    assert len(fractions) >= 10 and fractions == sorted(fractions)
 
 
 def test_nearest_neighbours_share_labels(trained, digits):

@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from aecore.cli import model_commands, training_commands
+from aecore.cli import map_commands, model_commands, training_commands
 from aecore.errors import AecoreError
 
 
@@ -67,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--dataset", help="default: the dataset the model was trained on")
     export.add_argument("--limit", type=int, default=5000, help="number of test images")
     export.add_argument("--out", required=True, help="folder to write codes.csv and projector.zip into")
+    project = commands.add_parser("project", parents=[store], help="a 2-D map of a whole split's codes: CSV, Projector bundle")
+    project.add_argument("name")
+    project.add_argument("--dataset", help="default: the dataset the model was trained on (any dataset the model fits)")
+    project.add_argument("--method", default="umap", choices=["pca", "umap", "tsne"])
+    project.add_argument("--split", default="test", choices=["test", "train", "all"],
+                         help="all = train then test (70,000 images for Fashion-MNIST)")
+    project.add_argument("--seed", type=int, default=0)
+    project.add_argument("--out", help="CSV of index, split, label, class, x, y")
+    project.add_argument("--projector", metavar="ZIP", help="also a TensorFlow Projector bundle of the split's codes")
+    project.add_argument("--quiet", action="store_true", help="no progress bar")
+    project.add_argument("--progress-file", help=argparse.SUPPRESS)  # the dashboard's map job reads it
     importer = commands.add_parser("import", parents=[store], help="import a .keras autoencoder (inspected, then split)")
     importer.add_argument("file", help="the whole autoencoder, or its encoder when --decoder is given")
     importer.add_argument("--decoder", help="the decoder as a second .keras file")
@@ -86,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     name = f"command_{arguments.command}"
-    handler = getattr(training_commands, name, None) or getattr(model_commands, name)
+    handler = getattr(training_commands, name, None) or getattr(map_commands, name, None) or getattr(model_commands, name)
     try:
         handler(arguments)
     except AecoreError as error:

@@ -1,6 +1,7 @@
 """Store: models on disk, saved atomically, loaded back, and imported from elsewhere under guard.
 
 `modelstore` is the folder of models (`model.keras` + `meta.json` each, and the training snapshots);
+`mapcache` the codes and 2-D maps of whole splits, cached beside each model;
 `serialization` loads them and inspects a foreign `.keras` file in a separate process before anything
 in it runs; `atomic` writes JSON and array files so that no reader or kill ever meets half of one. May
 use `aecore.data`, `aecore.models` and `aecore.analysis`.

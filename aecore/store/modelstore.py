@@ -151,6 +151,14 @@ class ModelStore:
             return self.shipped / name
         raise StoreError(f"no model named {name!r} in {self.root}; `python -m aecore list` shows what is there")
 
+    def cache_folder(self, name: str) -> Path:
+        """A writable folder for what is computed from model `name` (aecore.store.mapcache): inside its own folder,
+        so it goes with the model; for a shipped model, under the store's hidden .cache folder."""
+        folder = self._existing(name)
+        place = self.root / ".cache" / name if folder.parent == self.shipped else folder / "cache"
+        place.mkdir(parents=True, exist_ok=True)
+        return place
+
     def _refuse_shipped(self, name: str, action: str):
         if self.is_shipped(name) and not self._folder(name).is_dir():
             raise StoreError(f"{name!r} is shipped with aecore and read-only: it cannot be {action}. "

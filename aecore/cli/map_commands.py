@@ -1,0 +1,77 @@
+"""`project`: a 2-D map of a whole split's codes (PCA, UMAP or t-SNE), cached in the store, written as CSV.
+
+The dashboard's Latent map runs this same command as its map job (`--progress-file`), so a map computed on the
+page is there for the CLI and the other way round.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from aecore.errors import AecoreError
+
+STAGES = {"encoding": (0.0, 0.15), "projecting": (0.15, 1.0)}  # each stage's part of the whole bar
+
+
+def _reporter(progress_file: str | None, quiet: bool, stream=sys.stderr, interval: float = 0.25):
+    """progress(stage, fraction): a bar on stderr and, when asked, the same in a JSON file (written atomically)."""
+    from aecore.store import atomic
+
+    last = {"time": 0.0}
+    started = time.perf_counter()
+
+    def report(stage: str, fraction: float):
+        low, high = STAGES[stage]
+        overall = low + (high - low) * max(0.0, min(1.0, fraction))
+        now = time.perf_counter()
+        if now - last["time"] < interval and fraction < 1.0:
+            return
+        last["time"] = now
+        if progress_file:
+            atomic.write_json(Path(progress_file), {"pid": os.getpid(), "stage": stage, "fraction": round(overall, 4),
+                                                    "elapsed": round(now - started, 1)})
+        if not quiet:
+            filled = int(round(30 * overall))
+            stream.write(f"\r{stage:10} [{'#' * filled}{'.' * (30 - filled)}] {overall:4.0%}  {now - started:5.0f} s")
+            stream.flush()
+
+    return report
+
+
+def command_project(arguments):
+    from aecore.cli.model_commands import _model_and_data
+    from aecore.store import atomic, mapcache, modelstore
+
+    report = _reporter(arguments.progress_file, arguments.quiet)
+    try:
+        autoencoder, dataset = _model_and_data(arguments)
+        if autoencoder.family == "photo":
+            raise AecoreError(f"{arguments.name!r} is a photo model: its code is a feature map the size of each photo, "
+                              "so there are no per-image codes to map; pick a model of a fixed image size")
+        store = modelstore.ModelStore(arguments.store)
+        chosen = mapcache.split(dataset, arguments.split)
+        cached = mapcache.cached_map(store, arguments.name, dataset.name, arguments.split, arguments.method) is not None
+        projection = mapcache.project(store, arguments.name, autoencoder, dataset, arguments.split, arguments.method,
+                                      arguments.seed, report)
+    except AecoreError as error:
+        if arguments.progress_file:
+            atomic.write_json(Path(arguments.progress_file), {"pid": os.getpid(), "error": str(error)})
+        raise
+    if not arguments.quiet:
+        sys.stderr.write("\n")
+    if arguments.out:
+        Path(arguments.out).write_text(mapcache.points_csv(projection, chosen, dataset.class_names))
+    if arguments.projector:
+        from aecore.analysis import projections
+
+        flat = mapcache.codes(store, arguments.name, autoencoder, dataset, arguments.split)
+        Path(arguments.projector).write_bytes(projections.projector_bundle(flat, chosen.images, chosen.labels,
+                                                                          dataset.class_names))
+    result = {"name": arguments.name, "dataset": dataset.name, "split": arguments.split, "method": arguments.method,
+              "points": len(projection.points), "seconds": round(projection.seconds, 2),
+              "trustworthiness": round(projection.trustworthiness, 4), "cached": cached, "out": arguments.out}
+    if arguments.progress_file:
+        atomic.write_json(Path(arguments.progress_file), {"pid": os.getpid(), "done": True, **result})
+    print(json.dumps(result))

@@ -34,6 +34,13 @@ def test_a_map_is_computed_once_then_read_from_the_store(store, trained, digits,
     assert first.points.shape == (len(digits.x_train) + len(digits.x_test), 2) and first.trustworthiness > 0.9
     assert stages[0][0] == "encoding" and stages[-1] == ("projecting", 1.0)
     assert sorted(path.name for path in store.cache_folder(name).iterdir()) == ["codes-digits-all.npz", "map-digits-all-tsne.npz"]
+    codes, errors = mapcache.codes_and_errors(store, name, trained["conv"], digits, "all")
+    chosen = mapcache.split(digits, "all").images
+    np.testing.assert_allclose(codes[:5], projections.flatten(trained["conv"].encode(chosen[:5])), atol=1e-5)
+    from aecore.analysis import metrics
+
+    np.testing.assert_allclose(errors[-5:], metrics.mean_squared_error(chosen[-5:], trained["conv"].reconstruct(chosen[-5:])),
+                               rtol=1e-4)
 
     def refuse(*args, **kwargs):
         raise AssertionError("the cached map should have been used")

@@ -1,6 +1,6 @@
 """The codes of a whole dataset and their 2-D maps, cached beside the model they come from.
 
-    <store>/<model>/cache/codes-<dataset>-<split>.npz          codes (n, d) float32 and the model's `created`
+    <store>/<model>/cache/codes-<dataset>-<split>.npz          codes (n, d), errors (n,) and the model's `created`
     <store>/<model>/cache/map-<dataset>-<split>-<method>.npz   points (n, 2), trustworthiness, seconds, `created`
     <store>/.cache/<model>/...                                  the same for a shipped (read-only) model
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aecore.analysis import projections
+from aecore.analysis import metrics, projections
 from aecore.errors import DatasetError
 from aecore.store import atomic, modelstore
 
@@ -71,21 +71,31 @@ def _read(path: Path, created: str) -> dict | None:
 
 def codes(store, name: str, autoencoder, dataset, split_name: str,
           progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """(n, d) flat codes of the split, from the cache or encoded now (and cached)."""
+    """(n, d) flat codes of the split, from the cache or encoded now (and cached with `errors`)."""
+    return codes_and_errors(store, name, autoencoder, dataset, split_name, progress)[0]
+
+
+def codes_and_errors(store, name: str, autoencoder, dataset, split_name: str,
+                     progress: Callable[[float], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(codes (n, d), reconstruction errors (n,): mean squared error per image, decoded from those codes)."""
     created = str(store.meta(name).get("created"))
     path = folder(store, name) / f"codes-{_safe(dataset.name)}-{split_name}.npz"
     found = _read(path, created)
     if found is not None:
-        return found["codes"]
+        return found["codes"], found["errors"]
     images = split(dataset, split_name).images
-    parts = []
+    parts, errors = [], []
     for start in range(0, len(images), ENCODE_BATCH):
-        parts.append(projections.flatten(autoencoder.encode(images[start : start + ENCODE_BATCH])))
+        batch = images[start : start + ENCODE_BATCH]
+        batch_codes = autoencoder.encode(batch)
+        parts.append(projections.flatten(batch_codes))
+        errors.append(metrics.mean_squared_error(batch, autoencoder.decode(batch_codes)))
         if progress is not None:
             progress(min(len(images), start + ENCODE_BATCH) / len(images))
     flat = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
-    atomic.write_arrays(path, {"codes": flat, "created": np.array(created)})
-    return flat
+    error = np.concatenate(errors).astype(np.float32) if errors else np.zeros(0, np.float32)
+    atomic.write_arrays(path, {"codes": flat, "errors": error, "created": np.array(created)})
+    return flat, error
 
 
 def cached_map(store, name: str, dataset_name: str, split_name: str, method: str) -> projections.Projection | None:

@@ -1,0 +1,63 @@
+"""Thumbnails of a whole split over HTTP, a sheet of SHEET_SIDE² images at a time, for the whole-dataset map.
+
+Sending 70,000 thumbnails with the page would be ~30 MB before the first draw. Instead the page registers the
+split's images here (`register` -> a token) and the map's JavaScript fetches `/api/sheets/<token>/<n>.png`,
+sheet n holding images n·SHEET² ... (n+1)·SHEET² - 1 in rows, when the mouse first hovers one of them; the
+browser caches each sheet. server.py mounts `route`. Only registered splits are served (an unknown token is
+a 404), and the registry holds references to arrays the dashboard's dataset cache already keeps.
+"""
+
+import hashlib
+import io
+import threading
+
+import numpy as np
+from PIL import Image
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+SHEET_SIDE = 32  # images per sheet row and column: 1,024 per sheet, ~250 KB of PNG for 28x28 greys
+PATH = "/api/sheets"
+_registry: dict[str, np.ndarray] = {}
+_lock = threading.Lock()
+
+
+def register(identity: str, images: np.ndarray) -> str:
+    """The token under which `images` (n, h, w, c) in [0, 1] are served; `identity` names them (dataset, split)."""
+    token = hashlib.sha256(identity.encode()).hexdigest()[:20]
+    with _lock:
+        _registry[token] = images
+    return token
+
+
+def sheet_png(images: np.ndarray, number: int) -> bytes | None:
+    """Sheet `number` as PNG bytes, or None past the end."""
+    count = SHEET_SIDE * SHEET_SIDE
+    chosen = images[number * count : (number + 1) * count]
+    if number < 0 or not len(chosen):
+        return None
+    height, width, channels = chosen.shape[1:]
+    sheet = np.zeros((SHEET_SIDE * height, SHEET_SIDE * width, channels), np.uint8)
+    for offset, image in enumerate(chosen):
+        row, column = divmod(offset, SHEET_SIDE)
+        sheet[row * height : (row + 1) * height, column * width : (column + 1) * width] = np.clip(
+            np.round(image * 255), 0, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(sheet[..., 0] if channels == 1 else sheet).save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+async def _serve(request: Request) -> Response:
+    images = _registry.get(request.path_params["token"])
+    try:
+        number = int(request.path_params["number"])
+    except ValueError:
+        number = -1
+    body = sheet_png(images, number) if images is not None else None
+    if body is None:
+        return Response("no such sheet", status_code=404, media_type="text/plain")
+    return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=86400, immutable"})
+
+
+route = Route(PATH + "/{token}/{number}.png", _serve)

@@ -19,24 +19,28 @@ from starlette.routing import Route
 
 SHEET_SIDE = 32  # images per sheet row and column: 1,024 per sheet, ~250 KB of PNG for 28x28 greys
 PATH = "/api/sheets"
-_registry: dict[str, np.ndarray] = {}
+_registry: dict[str, tuple[np.ndarray, ...]] = {}
 _lock = threading.Lock()
 
 
-def register(identity: str, images: np.ndarray) -> str:
-    """The token under which `images` (n, h, w, c) in [0, 1] are served; `identity` names them (dataset, split)."""
+def register(identity: str, parts: list[np.ndarray]) -> str:
+    """The token under which the images of `parts` (arrays (n, h, w, c) in [0, 1], one after the other, as
+    aecore.store.mapcache.parts gives a split) are served; `identity` names them (dataset and split)."""
     token = hashlib.sha256(identity.encode()).hexdigest()[:20]
     with _lock:
-        _registry[token] = images
+        _registry[token] = tuple(parts)
     return token
 
 
-def sheet_png(images: np.ndarray, number: int) -> bytes | None:
+def sheet_png(parts: tuple[np.ndarray, ...], number: int) -> bytes | None:
     """Sheet `number` as PNG bytes, or None past the end."""
-    count = SHEET_SIDE * SHEET_SIDE
-    chosen = images[number * count : (number + 1) * count]
-    if number < 0 or not len(chosen):
+    count, total = SHEET_SIDE * SHEET_SIDE, sum(len(part) for part in parts)
+    if number < 0 or number * count >= total:
         return None
+    wanted = np.arange(number * count, min(total, (number + 1) * count))
+    bounds = np.cumsum([0] + [len(part) for part in parts])
+    chosen = np.concatenate([part[wanted[(wanted >= low) & (wanted < high)] - low]
+                             for part, low, high in zip(parts, bounds[:-1], bounds[1:])])
     height, width, channels = chosen.shape[1:]
     sheet = np.zeros((SHEET_SIDE * height, SHEET_SIDE * width, channels), np.uint8)
     for offset, image in enumerate(chosen):
@@ -49,12 +53,12 @@ def sheet_png(images: np.ndarray, number: int) -> bytes | None:
 
 
 async def _serve(request: Request) -> Response:
-    images = _registry.get(request.path_params["token"])
+    parts = _registry.get(request.path_params["token"])
     try:
         number = int(request.path_params["number"])
     except ValueError:
         number = -1
-    body = sheet_png(images, number) if images is not None else None
+    body = sheet_png(parts, number) if parts is not None else None
     if body is None:
         return Response("no such sheet", status_code=404, media_type="text/plain")
     return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=86400, immutable"})

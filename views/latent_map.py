@@ -1,4 +1,4 @@
-"""Latent map: the codes of test images in 2-D (PCA or t-SNE); click or lasso points to see their images."""
+"""Latent map: the codes of test images, or of the whole dataset, in 2-D (PCA, UMAP or t-SNE); click or lasso\npoints to see their images."""
 
 import contextlib
 from collections import Counter
@@ -9,7 +9,7 @@ import streamlit as st
 
 from aecore.analysis import projections
 from aecore.errors import AecoreError
-from dashboard import hovermap, latent_ui, plots, ui
+from dashboard import hovermap, latent_ui, plots, ui, wholemap_ui
 
 MAX_MOSAIC = 64  # images shown for a lasso selection
 NEIGHBOURS = 8
@@ -17,21 +17,30 @@ NEIGHBOURS = 8
 context = ui.sidebar(page="latent_map")
 st.title("Latent map")
 ui.require_model(context, "The latent map")
-st.caption("Every test image becomes a code; the map squeezes the codes to 2-D so you can see which images the "
-           "model puts close together. Colours are the true classes, which the autoencoder never saw.")
+st.caption("Every image becomes a code; the map squeezes the codes to 2-D so you can see which images the model puts "
+           "close together. Colours are the true classes, which the autoencoder never saw. Pick *the whole dataset* "
+           "below to see every training and test image at once.")
 
 test_size = len(context.dataset.x_test)
+whole = len(context.dataset.x_train) + test_size
 counts = sorted({min(count, test_size) for count in (1000, 2000, 5000)})
 left, right = st.columns(2)
 method = left.radio("Projection", projections.METHODS, horizontal=True, key="map_method",
-                    format_func={"pca": "PCA (fast, linear)", "tsne": "t-SNE (slow, keeps neighbours)"}.get)
-count = right.selectbox("Test images", counts, index=len(counts) - 1, key="map_count")
+                    format_func={"pca": "PCA (fast, linear)", "umap": "UMAP (keeps neighbours and groups)",
+                                 "tsne": "t-SNE (keeps neighbours)"}.get)
+count = right.selectbox("Images", [*counts, whole], index=len(counts) - 1, key="map_count",
+                        format_func=lambda n: f"the whole dataset: all {n:,}, train and test" if n == whole and n != test_size
+                        else f"{n:,} test images")
+if count == whole and whole != test_size:
+    wholemap_ui.section(context, method)
+    st.stop()
 
 args = (context.model_name, context.stamp, context.dataset_name, count)
 codes = latent_ui.flat_codes(*args)
 try:
-    slow = st.spinner(f"t-SNE on {count:,} codes: up to ~20 s the first time, then cached.", show_time=True)
-    with slow if method == "tsne" else contextlib.nullcontext():  # PCA takes milliseconds
+    slow = st.spinner(f"{'UMAP' if method == 'umap' else 't-SNE'} of {count:,} codes: up to ~20 s the first time "
+                      "(UMAP's very first run on a machine also compiles, about a minute), then cached.", show_time=True)
+    with slow if method != "pca" else contextlib.nullcontext():  # PCA takes milliseconds
         projection = ui.projection(*args, method)
 except AecoreError as error:  # e.g. fewer than 3 codes
     ui.show_error(error)

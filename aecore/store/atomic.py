@@ -47,3 +47,11 @@ def read_arrays(path: Path) -> dict | None:
             return {key: found[key] for key in found.files}
     except (OSError, ValueError):
         return None
+
+
+def read_json(path: Path) -> dict | None:
+    """The JSON object in `path`, or None when the file is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None

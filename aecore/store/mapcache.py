@@ -47,11 +47,33 @@ def split(dataset, name: str) -> Split:
                  np.concatenate([np.full(len(images), train) for images, _, train in chosen]))
 
 
+def parts(dataset, name: str) -> list[np.ndarray]:
+    """The split's image arrays in order, without copying them together (60,000 Fashion-MNIST images are 188 MB)."""
+    if name not in SPLITS:
+        split(dataset, name)  # raises the message that names the splits
+    return {"test": [dataset.x_test], "train": [dataset.x_train], "all": [dataset.x_train, dataset.x_test]}[name]
+
+
+def images_at(dataset, name: str, indices) -> np.ndarray:
+    """(k, h, w, c): the split's images at `indices` (an index into the split, as on its map)."""
+    arrays, indices = parts(dataset, name), np.asarray(indices, dtype=int)
+    bounds = np.cumsum([0] + [len(array) for array in arrays])
+    output = np.empty((len(indices),) + arrays[0].shape[1:], arrays[0].dtype)
+    for number, array in enumerate(arrays):
+        inside = (indices >= bounds[number]) & (indices < bounds[number + 1])
+        output[inside] = array[indices[inside] - bounds[number]]
+    return output
+
+
+def has_codes(store, name: str, dataset_name: str, split_name: str) -> bool:
+    return (folder(store, name) / f"codes-{safe_name(dataset_name)}-{split_name}.npz").exists()
+
+
 def folder(store: modelstore.ModelStore, name: str) -> Path:
     return store.cache_folder(name)
 
 
-def _safe(dataset_name: str) -> str:
+def safe_name(dataset_name: str) -> str:
     """A file-name-safe dataset name: a catalogue name as it is, a path as its last part plus a short hash."""
     if re.fullmatch(r"[A-Za-z0-9_]+", dataset_name):
         return dataset_name
@@ -79,20 +101,22 @@ def codes_and_errors(store, name: str, autoencoder, dataset, split_name: str,
                      progress: Callable[[float], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(codes (n, d), reconstruction errors (n,): mean squared error per image, decoded from those codes)."""
     created = str(store.meta(name).get("created"))
-    path = folder(store, name) / f"codes-{_safe(dataset.name)}-{split_name}.npz"
+    path = folder(store, name) / f"codes-{safe_name(dataset.name)}-{split_name}.npz"
     found = _read(path, created)
     if found is not None:
         return found["codes"], found["errors"]
-    images = split(dataset, split_name).images
-    parts, errors = [], []
-    for start in range(0, len(images), ENCODE_BATCH):
-        batch = images[start : start + ENCODE_BATCH]
-        batch_codes = autoencoder.encode(batch)
-        parts.append(projections.flatten(batch_codes))
-        errors.append(metrics.mean_squared_error(batch, autoencoder.decode(batch_codes)))
-        if progress is not None:
-            progress(min(len(images), start + ENCODE_BATCH) / len(images))
-    flat = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+    arrays = parts(dataset, split_name)
+    total, done, found_codes, errors = sum(len(array) for array in arrays), 0, [], []
+    for array in arrays:
+        for start in range(0, len(array), ENCODE_BATCH):
+            batch = array[start : start + ENCODE_BATCH]
+            batch_codes = autoencoder.encode(batch)
+            found_codes.append(projections.flatten(batch_codes))
+            errors.append(metrics.mean_squared_error(batch, autoencoder.decode(batch_codes)))
+            done += len(batch)
+            if progress is not None:
+                progress(done / total)
+    flat = np.concatenate(found_codes) if found_codes else np.zeros((0, 0), np.float32)
     error = np.concatenate(errors).astype(np.float32) if errors else np.zeros(0, np.float32)
     atomic.write_arrays(path, {"codes": flat, "errors": error, "created": np.array(created)})
     return flat, error
@@ -100,7 +124,7 @@ def codes_and_errors(store, name: str, autoencoder, dataset, split_name: str,
 
 def cached_map(store, name: str, dataset_name: str, split_name: str, method: str) -> projections.Projection | None:
     created = str(store.meta(name).get("created"))
-    found = _read(folder(store, name) / f"map-{_safe(dataset_name)}-{split_name}-{method}.npz", created)
+    found = _read(folder(store, name) / f"map-{safe_name(dataset_name)}-{split_name}-{method}.npz", created)
     if found is None:
         return None
     return projections.Projection(method, found["points"], float(found["trustworthiness"]), float(found["seconds"]))
@@ -121,7 +145,7 @@ def project(store, name: str, autoencoder, dataset, split_name: str, method: str
     projection = projections.project(flat, method, seed, progress=report("projecting"))
     projection.seconds = time.perf_counter() - started
     created = str(store.meta(name).get("created"))
-    atomic.write_arrays(folder(store, name) / f"map-{_safe(dataset.name)}-{split_name}-{method}.npz",
+    atomic.write_arrays(folder(store, name) / f"map-{safe_name(dataset.name)}-{split_name}-{method}.npz",
                         {"points": projection.points, "trustworthiness": np.array(projection.trustworthiness),
                          "seconds": np.array(projection.seconds), "created": np.array(created)})
     return projection

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import aecore
 from aecore.errors import TrainingError
+from aecore.store.atomic import read_json
 from aecore.training import trainer
 
 JOBS_FOLDER = ".jobs"
@@ -81,13 +82,6 @@ def write_json(path: Path, data: dict):
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     temporary.write_text(json.dumps(data, default=float))
     os.replace(temporary, path)
-
-
-def read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def process_tick(pid: int | None) -> str | None:

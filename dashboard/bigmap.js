@@ -1,0 +1,289 @@
+// The whole-dataset map: every point drawn by WebGL2 from one binary message (bigmap.py packs it), so panning
+// and zooming change two uniforms and redraw, with no rerun. Hover finds the nearest point through a grid and
+// shows its thumbnail, cut from a sheet of 1,024 the server sends on demand (dashboard/sheets.py). A click or a
+// lasso (shift+drag, or the Lasso mode) is the only thing Python hears of.
+const HOVER_PIXELS = 9;  // farther than this from every point is empty space
+
+class BigMap {
+  constructor(root, map, setTriggerValue) {
+    this.root = root;
+    this.canvas = root.querySelector("canvas.points");
+    this.overlay = root.querySelector("canvas.overlay");
+    this.tip = root.querySelector(".tip");
+    this.setTriggerValue = setTriggerValue;
+    this.gl = this.canvas.getContext("webgl2", { antialias: false, premultipliedAlpha: true });
+    if (!this.gl) throw new Error("this browser has no WebGL2");
+    this.program = compile(this.gl);
+    this.sheets = new Map();
+    this.view = { zoom: 1, x: 0, y: 0 };  // screen = (unit - [x, y]) * zoom
+    this.hidden = 0; this.colouring = 0; this.density = false; this.mode = "pan";
+    this.frames = 0;
+    this.load(map);
+    this.bind();
+    new ResizeObserver(() => this.resize()).observe(this.canvas);
+    this.resize();
+  }
+
+  load(map) {
+    const gl = this.gl, { header } = map;
+    this.map = map; this.header = header;
+    const count = header.count;
+    const errors = map.errors, top = header.error_top || 1;
+    const values = new Float32Array(count);
+    for (let i = 0; i < count; i++) values[i] = Math.min(1, errors[i] / top);
+    this.values = values;
+    this.chosen = new Float32Array(count);
+    this.vao = gl.createVertexArray();
+    gl.bindVertexArray(this.vao);
+    const attribute = (name, data, size) => {
+      const buffer = gl.createBuffer();
+      gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+      gl.bufferData(gl.ARRAY_BUFFER, data, name === "chosen" ? gl.DYNAMIC_DRAW : gl.STATIC_DRAW);
+      const location = gl.getAttribLocation(this.program, name);
+      gl.enableVertexAttribArray(location);
+      gl.vertexAttribPointer(location, size, gl.FLOAT, false, 0, 0);
+      return buffer;
+    };
+    attribute("position", map.positions, 2);
+    attribute("kind", Float32Array.from(map.kinds), 1);
+    this.valueBuffer = attribute("value", values, 1);
+    this.chosenBuffer = attribute("chosen", this.chosen, 1);
+    this.trainValues = Float32Array.from(map.train);
+    this.buildGrid();
+    this.legend();
+  }
+
+  buildGrid() { this.grid = buildGrid(this.map.positions, this.header.count); }
+
+  legend() {
+    const box = this.root.querySelector(".legend");
+    box.replaceChildren();
+    (this.header.classes || []).forEach((name, k) => {
+      const chip = document.createElement("button");
+      chip.type = "button"; chip.className = "chip"; chip.dataset.kind = String(k);
+      chip.innerHTML = `<i style="background:${this.header.palette[k % this.header.palette.length]}"></i>`;
+      chip.append(document.createTextNode(name));
+      chip.title = "click: hide or show this class";
+      chip.onclick = () => { this.hidden ^= 1 << k; chip.classList.toggle("off"); this.draw(); };
+      box.append(chip);
+    });
+  }
+
+  resize() {
+    const ratio = window.devicePixelRatio || 1, box = this.canvas.getBoundingClientRect();
+    for (const canvas of [this.canvas, this.overlay]) {
+      canvas.width = Math.max(1, Math.round(box.width * ratio));
+      canvas.height = Math.max(1, Math.round(box.height * ratio));
+    }
+    this.ratio = ratio;
+    this.draw();
+  }
+
+  // unit square -> CSS pixels of the canvas, and back
+  toScreen(u, v) {
+    const box = this.canvas.getBoundingClientRect(), side = Math.min(box.width, box.height), pad = 12;
+    const scale = (side - 2 * pad) * this.view.zoom;
+    const left = (box.width - (side - 2 * pad)) / 2, top = (box.height - (side - 2 * pad)) / 2;
+    return [left + (u - this.view.x) * scale, top + (1 - v - this.view.y) * scale];
+  }
+  toUnit(px, py) {
+    const box = this.canvas.getBoundingClientRect(), side = Math.min(box.width, box.height), pad = 12;
+    const scale = (side - 2 * pad) * this.view.zoom;
+    const left = (box.width - (side - 2 * pad)) / 2, top = (box.height - (side - 2 * pad)) / 2;
+    return [(px - left) / scale + this.view.x, 1 - ((py - top) / scale + this.view.y)];
+  }
+
+  draw() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => { this.pending = 0; this.render(); });
+  }
+
+  render() {
+    const gl = this.gl, box = this.canvas.getBoundingClientRect();
+    if (!box.width) return;
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.clearColor(0, 0, 0, 0); gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.useProgram(this.program);
+    gl.enable(gl.BLEND);
+    if (this.density) gl.blendFunc(gl.ONE, gl.ONE); else gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    const [x0, y0] = this.toScreen(0, 1), [x1, y1] = this.toScreen(1, 0);
+    // clip = (position * scale + offset) * 2 - 1 with y flipped: position (u, 1 - v) maps to screen fractions
+    // screen fraction = position * scale + offset: x grows right, and y (down the screen) shrinks as v grows
+    const set = (name, ...values) => gl[`uniform${values.length}f`](gl.getUniformLocation(this.program, name), ...values);
+    set("scale", (x1 - x0) / box.width, -(y1 - y0) / box.height);
+    set("offset", x0 / box.width, y1 / box.height);
+    const count = this.header.count;
+    const base = count > 30000 ? 2.0 : count > 5000 ? 3.0 : 4.5;
+    set("size", Math.min(10, base * Math.sqrt(this.view.zoom)) * this.ratio);
+    set("density", this.density ? 1 : 0);
+    gl.uniform1i(gl.getUniformLocation(this.program, "hidden"), this.hidden);
+    gl.uniform1i(gl.getUniformLocation(this.program, "colouring"), this.colouring);
+    gl.uniform1i(gl.getUniformLocation(this.program, "anyChosen"), this.anyChosen ? 1 : 0);
+    const palette = new Float32Array(48);
+    this.header.palette.slice(0, 16).forEach((hex, k) => palette.set(hexToRgb(hex), 3 * k));
+    gl.uniform3fv(gl.getUniformLocation(this.program, "palette"), palette);
+    gl.bindVertexArray(this.vao);
+    gl.drawArrays(gl.POINTS, 0, count);
+    this.frames += 1;
+    this.root.dataset.frames = String(this.frames);
+    this.drawOverlay();
+  }
+
+  drawOverlay() {
+    const context = this.overlay.getContext("2d"), ratio = this.ratio;
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    const ring = (index, colour) => {
+      if (index === undefined || index === null || index < 0) return;
+      const [x, y] = this.toScreen(this.map.positions[2 * index], this.map.positions[2 * index + 1]);
+      context.strokeStyle = colour; context.lineWidth = 2;
+      context.beginPath(); context.arc(x, y, 7, 0, 2 * Math.PI); context.stroke();
+    };
+    ring(this.header.highlight, "#111827");
+    ring(this.hovered, "#f59e0b");
+    if (this.path && this.path.length > 1) {
+      context.strokeStyle = "#2563eb"; context.lineWidth = 1.5; context.setLineDash([5, 3]);
+      context.beginPath(); context.moveTo(...this.path[0]);
+      for (const point of this.path.slice(1)) context.lineTo(...point);
+      context.closePath(); context.stroke(); context.setLineDash([]);
+    }
+  }
+
+  nearest(px, py) {
+    const [u, v] = this.toUnit(px, py), [ux] = this.toUnit(px + HOVER_PIXELS, py);
+    return nearestPoint(this.grid, this.map.positions, this.map.kinds, this.hidden, u, v, Math.abs(ux - u));
+  }
+
+  sheet(number) {
+    if (!this.sheets.has(number)) {
+      const image = new Image();
+      image.src = `${this.header.sheet_url}/${number}.png`;
+      this.sheets.set(number, image.decode().then(() => image).catch(() => null));
+    }
+    return this.sheets.get(number);
+  }
+
+  async hover(event) {
+    const box = this.canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+    const started = performance.now();
+    const index = this.nearest(px, py);
+    if (index !== this.hovered) { this.hovered = index; this.drawOverlay(); }
+    if (index < 0) { this.tip.style.display = "none"; delete this.root.dataset.hovered; return; }
+    const caption = this.tip.querySelector("span"), picture = this.tip.querySelector("canvas");
+    const kind = this.map.kinds[index], names = this.header.classes || [];
+    caption.textContent = `#${index} ${names[kind] ?? ""} · ${this.map.train[index] ? "train" : "test"} · error ${this.map.errors[index].toPrecision(3)}`;
+    this.tip.style.display = "block";
+    this.tip.style.left = `${Math.min(px + 14, box.width - 140)}px`;
+    this.tip.style.top = `${Math.max(py - 130, 0)}px`;
+    if (!this.header.sheet_url) return;
+    const perSheet = this.header.sheet_side * this.header.sheet_side, number = Math.floor(index / perSheet);
+    const image = await this.sheet(number);
+    if (this.hovered !== index || !image) return;
+    const offset = index - number * perSheet, side = this.header.side_h;
+    const column = offset % this.header.sheet_side, row = Math.floor(offset / this.header.sheet_side);
+    const context = picture.getContext("2d");
+    context.imageSmoothingEnabled = false;
+    context.drawImage(image, column * this.header.side_w, row * side, this.header.side_w, side, 0, 0, picture.width, picture.height);
+    this.root.dataset.hovered = String(index);
+    this.root.dataset.hoverMs = (performance.now() - started).toFixed(1);
+  }
+
+  select(path) {
+    const inside = insidePolygon(this.map.positions, this.map.kinds, this.hidden, path.map(([x, y]) => this.toUnit(x, y)));
+    this.showChosen(inside);
+    this.root.dataset.selected = String(inside.length);
+    this.setTriggerValue("selected", inside);
+  }
+
+  showChosen(indices) {
+    this.chosen.fill(0);
+    for (const i of indices) this.chosen[i] = 1;
+    this.anyChosen = indices.length > 0;
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.chosenBuffer);
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.chosen);
+    this.draw();
+  }
+
+  recolour(mode) {
+    this.colouring = { class: 0, error: 1, split: 2 }[mode] ?? 0;
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.valueBuffer);
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.colouring === 2 ? this.trainValues : this.values);
+    this.root.querySelector(".legend").style.display = this.colouring === 0 ? "" : "none";
+    this.root.querySelector(".ramp").style.display = this.colouring === 1 ? "" : "none";
+    this.draw();
+  }
+
+  bind() {
+    const canvas = this.overlay;
+    let drag = null;
+    canvas.onpointerdown = event => {
+      canvas.setPointerCapture(event.pointerId);
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      const lasso = this.mode === "lasso" || event.shiftKey;
+      drag = { px, py, view: { ...this.view }, moved: false, lasso };
+      this.path = lasso ? [[px, py]] : null;
+    };
+    canvas.onpointermove = event => {
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      if (!drag) { this.hover(event); return; }
+      if (Math.hypot(px - drag.px, py - drag.py) > 3) drag.moved = true;
+      if (drag.lasso) { this.path.push([px, py]); this.drawOverlay(); return; }
+      const scale = this.toScreen(1, 0)[0] - this.toScreen(0, 0)[0];  // CSS pixels per unit at this zoom
+      this.view.x = drag.view.x - (px - drag.px) / scale; this.view.y = drag.view.y - (py - drag.py) / scale;
+      this.tip.style.display = "none";
+      this.draw();
+    };
+    canvas.onpointerup = event => {
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      if (drag && !drag.moved) {
+        const index = this.nearest(px, py);
+        if (index >= 0) { this.root.dataset.clicked = String(index); this.setTriggerValue("clicked", index); }
+      } else if (drag && drag.lasso && this.path.length > 2) {
+        this.select(this.path);
+      }
+      drag = null; this.path = null; this.drawOverlay();
+    };
+    canvas.onpointerleave = () => { if (!drag) { this.tip.style.display = "none"; this.hovered = -1; this.drawOverlay(); } };
+    canvas.onwheel = event => {
+      event.preventDefault();
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      const [u, v] = this.toUnit(px, py);
+      this.view.zoom = Math.min(200, Math.max(0.5, this.view.zoom * Math.exp(-event.deltaY * 0.0015)));
+      const [u2, v2] = this.toUnit(px, py);
+      this.view.x += u - u2; this.view.y -= v - v2;
+      this.draw();
+    };
+    const controls = this.root.querySelector(".controls");
+    controls.querySelector("select.colour").onchange = event => this.recolour(event.target.value);
+    controls.querySelector("input.density").onchange = event => { this.density = event.target.checked; this.draw(); };
+    for (const button of controls.querySelectorAll("button.mode")) {
+      button.onclick = () => {
+        this.mode = button.dataset.mode;
+        controls.querySelectorAll("button.mode").forEach(other => other.classList.toggle("on", other === button));
+        canvas.style.cursor = this.mode === "lasso" ? "crosshair" : "grab";
+      };
+    }
+    controls.querySelector("button.home").onclick = () => { this.view = { zoom: 1, x: 0, y: 0 }; this.draw(); };
+    controls.querySelector("button.clear").onclick = () => { this.showChosen([]); this.setTriggerValue("selected", []); };
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector(".bigmap");
+  try {
+    if (data instanceof Uint8Array || ArrayBuffer.isView(data)) {
+      const map = parse(data);
+      if (!root.bigmap) root.bigmap = new BigMap(root, map, setTriggerValue);
+      else if (root.dataset.key !== map.header.key) { root.bigmap.load(map); root.bigmap.draw(); }
+      else { root.bigmap.header.highlight = map.header.highlight; root.bigmap.draw(); }
+      root.bigmap.setTriggerValue = setTriggerValue;
+      root.dataset.key = map.header.key;
+      root.dataset.count = String(map.header.count);
+    }
+  } catch (error) {
+    root.querySelector(".problem").textContent = `The map cannot be drawn here: ${error.message}`;
+  }
+}

@@ -1,0 +1,163 @@
+"""The Latent map's whole-dataset view (views/latent_map.py): every image of the dataset, train and test, on one
+WebGL map (dashboard/bigmap.py), computed by a map job (dashboard/mapjobs.py) and cached beside the model.
+
+While UMAP or t-SNE is computed, the page shows the job's progress and, once the codes are in, their PCA map.
+A click shows the image, its reconstruction, its code and its nearest neighbours in code space; a lasso shows
+the selection as a grid, its class counts and its mean code decoded, with its indices to download.
+"""
+
+from collections import Counter
+
+import numpy as np
+import streamlit as st
+
+from aecore.analysis import projections
+from aecore.store import mapcache
+from dashboard import bigmap, mapjobs, plots, sheets, ui
+
+SPLIT = "all"
+MAX_MOSAIC = 64
+NEIGHBOURS = 8
+METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the cached codes…")
+def codes_and_errors(model_name: str, stamp: str, dataset_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """From the map cache only (the job wrote them): (codes (n, d), errors (n,))."""
+    return mapcache.codes_and_errors(ui.model_store(), model_name, ui.model(model_name, stamp), ui.dataset(dataset_name), SPLIT)
+
+
+@st.cache_data(max_entries=4, show_spinner="PCA of the codes…")
+def pca_map(model_name: str, stamp: str, dataset_name: str) -> projections.Projection:
+    return projections.project(codes_and_errors(model_name, stamp, dataset_name)[0], "pca")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def message(model_name: str, stamp: str, dataset_name: str, method: str, _projection, highlight: int | None,
+            sheet_url: str | None) -> bytes:
+    dataset, (_, errors) = ui.dataset(dataset_name), codes_and_errors(model_name, stamp, dataset_name)
+    labels = None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
+    is_train = np.arange(len(dataset.x_train) + len(dataset.x_test)) < len(dataset.x_train)
+    return bigmap.pack(f"{stamp}-{dataset_name}-{method}", _projection.points, labels, is_train, errors,
+                       dataset.class_names, dataset.x_test.shape, sheet_url, highlight)
+
+
+def _job_progress(store, context, method: str):
+    """A progress bar that polls the job each second and reruns the page when the map has landed."""
+
+    @st.fragment(run_every=1.0)
+    def poll():
+        status = mapjobs.status(store, context.model_name, context.dataset_name, SPLIT, method)
+        if status is None or status.get("done") or mapcache.cached_map(
+                store, context.model_name, context.dataset_name, SPLIT, method) is not None:
+            st.rerun(scope="app")
+        if status.get("error"):
+            st.error(f"The {METHOD_NAMES[method]} map could not be computed: {status['error']}")
+            return
+        stage = {"starting": "Starting", "encoding": "Encoding every image", "projecting": f"{METHOD_NAMES[method]} of the codes"}
+        st.progress(float(status.get("fraction", 0.0)),
+                    text=f"{stage.get(status.get('stage'), 'Working')}… {status.get('elapsed', 0):.0f} s "
+                         "(it runs in its own process: you can keep exploring, and the map is kept for next time)")
+
+    poll()
+
+
+def section(context, method: str):
+    """The whole-dataset map for the chosen projection `method`."""
+    store, dataset = ui.model_store(), context.dataset
+    total = len(dataset.x_train) + len(dataset.x_test)
+    projection = mapcache.cached_map(store, context.model_name, context.dataset_name, SPLIT, method)
+    shown_method = method
+    if projection is None:
+        status = mapjobs.status(store, context.model_name, context.dataset_name, SPLIT, method)
+        failed = status is not None and status.get("error") and not status["running"]
+        if failed:
+            st.error(f"The {METHOD_NAMES[method]} map could not be computed: {status['error']}")
+            if not st.button("Try again", icon=":material/refresh:"):
+                st.stop()
+        if status is None or failed or not status["running"]:
+            mapjobs.start(store, context.model_name, context.dataset_name, SPLIT, method)
+        _job_progress(store, context, method)
+        if not mapcache.has_codes(store, context.model_name, context.dataset_name, SPLIT):
+            st.caption(f"The codes of all {total:,} images come first; their PCA map shows here as soon as they do.")
+            st.stop()
+        projection, shown_method = pca_map(context.model_name, context.stamp, context.dataset_name), "pca"
+        st.caption(f"Meanwhile: PCA of the same codes. The {METHOD_NAMES[method]} map replaces it when it lands.")
+    draw(context, projection, shown_method)
+
+
+def draw(context, projection, method: str):
+    dataset = context.dataset
+    codes, errors = codes_and_errors(context.model_name, context.stamp, context.dataset_name)
+    columns = st.columns(4)
+    columns[0].metric("Images", f"{len(projection.points):,}", help="Every training and test image of the dataset.")
+    columns[1].metric("Trustworthiness", f"{projection.trustworthiness:.3f}",
+                      help="1.0 means the map's nearest neighbours are also neighbours in code space (Venna & Kaski), "
+                           "measured on 1,000 sampled images.")
+    columns[2].metric("Computed in", f"{projection.seconds:.0f} s", help="Once: it is kept beside the model.")
+    columns[3].metric("Codes", f"{codes.shape[0]:,} × {codes.shape[1]}")
+    typed = st.number_input("Find an image by its index (train images first, then test)", 0, len(codes) - 1,
+                            value=None, key=f"whole-find-{context.stamp}", placeholder=f"0 to {len(codes) - 1:,}")
+    token = sheets.register(f"{context.dataset_name}/{SPLIT}", mapcache.parts(dataset, SPLIT))
+    data = message(context.model_name, context.stamp, context.dataset_name, method, projection,
+                   None if typed is None else int(typed), f"{sheets.PATH}/{token}")
+    st.caption(f"**{METHOD_NAMES[method]} of all {len(codes):,} codes ({context.model_name})**. Scroll to zoom, drag to "
+               "pan, hover for the image; click a point for its reconstruction and neighbours; shift-drag (or *Lasso*) "
+               "to select a group. Click a class below the map to hide it.")
+    clicked, selected = bigmap.big_map(data, key=f"bigmap-{context.stamp}-{context.dataset_name}")
+    state = st.session_state
+    if clicked is not None:
+        state["whole_clicked"], state["whole_selected"] = int(clicked), None
+    if selected is not None:
+        state["whole_selected"] = [int(index) for index in selected]
+    chosen = state.get("whole_selected")
+    if chosen:
+        show_many(context, chosen, codes)
+    elif typed is not None or state.get("whole_clicked") is not None:
+        show_one(context, int(typed) if typed is not None else state["whole_clicked"], codes, errors)
+    st.download_button("Map coordinates (CSV)", lambda: mapcache.points_csv(projection, mapcache.split(dataset, SPLIT),
+                                                                             dataset.class_names),
+                       f"{context.model_name}-{method}-map.csv", "text/csv", on_click="ignore", icon=":material/table:")
+
+
+def _name(context, index: int) -> str:
+    labels = _labels(context)
+    where = "train" if index < len(context.dataset.x_train) else "test"
+    return f"#{index}, {where}" if labels is None else f"#{index} {ui.class_name(context, labels[index])}, {where}"
+
+
+def _labels(context):
+    dataset = context.dataset
+    return None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
+
+
+def show_one(context, index: int, codes: np.ndarray, errors: np.ndarray):
+    image = mapcache.images_at(context.dataset, SPLIT, [index])[0]
+    neighbours = projections.nearest_neighbours(codes, index, NEIGHBOURS)
+    first, second, third = st.columns([1, 1, 2])
+    first.plotly_chart(plots.single_image(image, f"original {_name(context, index)}"), width="stretch")
+    second.plotly_chart(plots.single_image(context.model.reconstruct(image)[0], f"reconstruction (error {errors[index]:.4f})"),
+                        width="stretch")
+    third.plotly_chart(plots.code_bars(codes[index], "its code"), width="stretch")
+    st.plotly_chart(plots.image_strip(mapcache.images_at(context.dataset, SPLIT, neighbours),
+                                      [_name(context, neighbour) for neighbour in neighbours]), width="stretch")
+    st.caption(f"The {NEIGHBOURS} nearest codes among all {len(codes):,} (Euclidean, in the full code space, not on the map).")
+
+
+def show_many(context, indices: list[int], codes: np.ndarray):
+    labels, shown = _labels(context), indices[:MAX_MOSAIC]
+    left, right = st.columns([3, 1])
+    sheet = plots.mosaic(mapcache.images_at(context.dataset, SPLIT, shown), min(16, len(shown)))
+    title = f"the first {len(shown)} of {len(indices):,} selected" if len(indices) > len(shown) else f"{len(indices)} selected"
+    left.plotly_chart(plots.single_image(sheet, title, height=120 + 40 * int(np.ceil(len(shown) / 16))), width="stretch")
+    mean_code = codes[indices].mean(axis=0)
+    right.plotly_chart(plots.single_image(context.model.decode(mean_code[None])[0], "their mean code, decoded"),
+                       width="stretch")
+    if labels is not None:
+        tally = Counter(ui.class_name(context, label) for label in labels[indices])
+        st.caption(f"{len(indices):,} images selected: " + ", ".join(f"{name}: {count:,}" for name, count in tally.most_common()))
+    rows = "index,split,label\n" + "".join(
+        f"{index},{'train' if index < len(context.dataset.x_train) else 'test'},{'' if labels is None else int(labels[index])}\n"
+        for index in indices)
+    st.download_button("Selected indices (CSV)", rows, f"{context.model_name}-selection.csv", "text/csv",
+                       on_click="ignore", icon=":material/download:")

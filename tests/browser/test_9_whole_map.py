@@ -1,0 +1,83 @@
+"""The whole-dataset map in a real Chromium: the page starts a map job, draws every digit (train and test) by
+WebGL, shows the image under the mouse (from the server's thumbnail sheets), and a lasso selects what it
+encloses, minus any class hidden from the legend."""
+
+import re
+
+import numpy as np
+import pytest
+from browser_waits import wait_until
+from playwright.sync_api import expect
+
+from aecore.store import mapcache
+from aecore.training import trainer
+
+THUMBNAIL = """c => { const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  return {width: c.width, grey: Array.from({length: c.width * c.height}, (_, i) => data[4 * i])}; }"""
+
+
+@pytest.fixture(scope="module")
+def map_model(server, digits):
+    from aecore.store.modelstore import ModelStore
+
+    config = trainer.TrainConfig(epochs=5, batch_size=64, patience=0)
+    return ModelStore(server["store"]).save(trainer.train("conv", digits, 8, None, config), "browser-map").name
+
+
+def open_whole_map(server, page, name):
+    page.goto(f"{server['url']}/latent_map")
+    expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile(name), timeout=120_000)
+    page.get_by_text("PCA (fast, linear)").click()
+    page.get_by_role("combobox", name="Images").click()
+    page.get_by_role("option", name=re.compile("the whole dataset")).click()
+    root = page.locator(".bigmap")
+    root.wait_for(timeout=180_000)  # the job: a process of its own encodes all 1,797 digits, then projects them
+    page.wait_for_function("r => Number(r.dataset.frames) > 0 && Number(r.dataset.count) > 0", arg=root.element_handle(),
+                           timeout=60_000)
+    return root
+
+
+def test_hover_shows_the_digit_under_the_mouse_and_a_lasso_selects_all_shown(server, page, map_model, digits):
+    root = open_whole_map(server, page, map_model)
+    whole = len(digits.x_train) + len(digits.x_test)
+    assert int(root.get_attribute("data-count")) == whole
+    overlay = page.locator(".bigmap canvas.overlay")
+    overlay.scroll_into_view_if_needed()
+    box = overlay.bounding_box()
+
+    def hover_somewhere():
+        for fraction_x in np.linspace(0.2, 0.8, 13):
+            for fraction_y in (0.4, 0.5, 0.6):
+                page.mouse.move(box["x"] + box["width"] * fraction_x, box["y"] + box["height"] * fraction_y)
+                tip = page.locator(".bigmap .tip")
+                if tip.is_visible() and root.get_attribute("data-hovered"):
+                    return int(root.get_attribute("data-hovered"))
+        return None
+
+    index = wait_until(hover_somewhere, 30, 0.5, "a point under the mouse with its thumbnail")
+    expect(page.locator(".bigmap .tip span")).to_contain_text(f"#{index} ")
+    picture = page.locator(".bigmap .tip canvas").evaluate(THUMBNAIL)
+    side = picture["width"]
+    grey = np.array(picture["grey"], float).reshape(side, side)
+    cell = side / 8  # an 8x8 digit drawn at 112 px, nearest-neighbour
+    centres = grey[(np.arange(8) * cell + cell / 2).astype(int)][:, (np.arange(8) * cell + cell / 2).astype(int)]
+    expected = mapcache.images_at(digits, "all", [index])[0, :, :, 0] * 255
+    assert np.abs(centres - expected).max() <= 2, "the thumbnail is not the hovered digit"
+
+    page.get_by_role("button", name="Lasso").click()
+    page.locator(".bigmap .chip[data-kind='0']").click()  # hide the zeros (below the map: the page may scroll)
+    overlay.scroll_into_view_if_needed()
+    box = overlay.bounding_box()
+    corners = [(0.01, 0.01), (0.99, 0.01), (0.99, 0.99), (0.01, 0.99)]
+    page.mouse.move(box["x"] + box["width"] * corners[0][0], box["y"] + box["height"] * corners[0][1])
+    page.mouse.down()
+    for x, y in corners[1:] + corners[:1]:
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=4)
+    page.mouse.up()
+    labels = np.concatenate([digits.y_train, digits.y_test])
+    shown = int(np.sum(labels != 0))
+    wait_until(lambda: root.get_attribute("data-selected") == str(shown) or root.get_attribute("data-selected"), 10, 0.2,
+               "a lasso selection")
+    assert root.get_attribute("data-selected") == str(shown)
+    expect(page.get_by_text(f"{shown:,} images selected").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("their mean code, decoded")).to_be_visible()

@@ -20,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 
+import test_3_load as load  # noqa: E402
+
 from aecore.analysis import metrics  # noqa: E402
 from aecore.data import catalog  # noqa: E402
 from aecore.store import modelstore  # noqa: E402
 from aecore.training import trainer  # noqa: E402
 from scripts import serve  # noqa: E402
-
-import test_3_load as load  # noqa: E402
 
 PASSWORD = "class-of-2026"
 

@@ -49,6 +49,10 @@ class BigMap {
     this.valueBuffer = attribute("value", values, 1);
     this.chosenBuffer = attribute("chosen", this.chosen, 1);
     this.trainValues = Float32Array.from(map.train);
+    const select = this.root.querySelector("select.colour");
+    select.querySelector("option[value=agreement]")?.remove();
+    if (map.agreement) select.add(new Option("agreement with the other model", "agreement"));
+    if (map.chosen) this.showMask(map.chosen);
     this.buildGrid();
     this.legend();
   }
@@ -205,11 +209,20 @@ class BigMap {
     this.draw();
   }
 
+  showMask(mask) {  // the selection Python sent (made on the other map of a comparison)
+    const indices = [];
+    if (mask) for (let i = 0; i < mask.length; i++) if (mask[i]) indices.push(i);
+    this.root.dataset.shownSelection = String(indices.length);
+    this.showChosen(indices);
+  }
+
   recolour(mode) {
-    this.colouring = { class: 0, error: 1, split: 2 }[mode] ?? 0;
+    this.colouring = { class: 0, error: 1, split: 2, agreement: 1 }[mode] ?? 0;
     const gl = this.gl;
     gl.bindBuffer(gl.ARRAY_BUFFER, this.valueBuffer);
-    gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.colouring === 2 ? this.trainValues : this.values);
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, mode === "split" ? this.trainValues
+                     : mode === "agreement" && this.map.agreement ? this.map.agreement : this.values);
+    this.root.querySelector(".ramp").dataset.mode = mode;
     this.root.querySelector(".legend").style.display = this.colouring === 0 ? "" : "none";
     this.root.querySelector(".ramp").style.display = this.colouring === 1 ? "" : "none";
     this.draw();
@@ -278,7 +291,14 @@ export default function (component) {
       const map = parse(data);
       if (!root.bigmap) root.bigmap = new BigMap(root, map, setTriggerValue);
       else if (root.dataset.key !== map.header.key) { root.bigmap.load(map); root.bigmap.draw(); }
-      else { root.bigmap.header.highlight = map.header.highlight; root.bigmap.draw(); }
+      else {
+        root.bigmap.header.highlight = map.header.highlight;
+        if (map.header.chosen_version !== root.bigmap.header.chosen_version) {
+          root.bigmap.header.chosen_version = map.header.chosen_version;
+          root.bigmap.showMask(map.chosen);
+        }
+        root.bigmap.draw();
+      }
       root.bigmap.setTriggerValue = setTriggerValue;
       root.dataset.key = map.header.key;
       root.dataset.count = String(map.header.count);

@@ -7,6 +7,7 @@ dashboard/sheets.py when the mouse first reaches a sheet. Python hears only of a
 and of a lasso (`selected`, indices).
 """
 
+import hashlib
 import json
 import struct
 from pathlib import Path
@@ -31,7 +32,7 @@ HTML = """<div class="bigmap">
 </div>
 <div class="stage"><canvas class="points"></canvas><canvas class="overlay" aria-label="whole-dataset map"></canvas>
 <div class="tip"><canvas width="112" height="112"></canvas><span></span></div></div>
-<div class="legend"></div><div class="ramp" style="display:none"><span>low error</span><i></i><span>high error</span></div>
+<div class="legend"></div><div class="ramp" style="display:none"><span class="low"></span><i></i><span class="high"></span></div>
 <div class="problem"></div></div>"""
 
 CSS = """
@@ -55,6 +56,10 @@ CSS = """
 .bigmap .ramp i { width: 160px; height: 10px; border-radius: 5px;
                   background: linear-gradient(90deg, rgb(48,54,148), rgb(33,168,143), rgb(252,191,46)); }
 .bigmap .problem { color: #b91c1c; }
+.bigmap .ramp[data-mode=error] .low::after { content: "low error"; }
+.bigmap .ramp[data-mode=error] .high::after { content: "high error"; }
+.bigmap .ramp[data-mode=agreement] .low::after { content: "no shared neighbours"; }
+.bigmap .ramp[data-mode=agreement] .high::after { content: "all 10 shared"; }
 """
 
 _component = st.components.v2.component("aecore_big_map", html=HTML, css=CSS, js="\n".join(script.read_text() for script in SCRIPTS))
@@ -69,17 +74,25 @@ def unit_square(points: np.ndarray) -> np.ndarray:
 
 
 def pack(key: str, points, labels, is_train, errors, class_names, images_shape, sheet_url: str | None,
-         highlight: int | None = None) -> bytes:
-    """The map as one binary message (see the module docstring)."""
+         highlight: int | None = None, chosen=None, agreement=None) -> bytes:
+    """The map as one binary message (see the module docstring). `chosen`: indices selected elsewhere (the other
+    map of a comparison), shown as a selection; `agreement`: (n,) in [0, 1], a colouring of its own."""
     count = len(points)
     arrays = [("positions", unit_square(points).tobytes()),
               ("kinds", (np.zeros(count, np.uint8) if labels is None else np.asarray(labels).astype(np.uint8)).tobytes()),
               ("train", np.asarray(is_train, np.uint8).tobytes()),
               ("errors", np.asarray(errors, np.float32).tobytes())]
+    mask = np.zeros(count, np.uint8)
+    if chosen is not None:
+        mask[np.asarray(chosen, dtype=int)] = 1
+        arrays.append(("chosen", mask.tobytes()))
+    if agreement is not None:
+        arrays.append(("agreement", np.asarray(agreement, np.float32).tobytes()))
     header = {"key": key, "count": count, "classes": list(class_names or []), "palette": plots.PALETTE,
               "error_top": float(np.quantile(errors, 0.99)) if len(errors) else 1.0,
               "side_h": int(images_shape[1]), "side_w": int(images_shape[2]), "sheet_side": sheets.SHEET_SIDE,
-              "sheet_url": sheet_url, "highlight": highlight, "offsets": {}}
+              "sheet_url": sheet_url, "highlight": highlight, "offsets": {},
+              "chosen_version": None if chosen is None else int(hashlib.sha1(mask.tobytes()).hexdigest()[:8], 16)}
     # Offsets depend on the header's length, which holds them: reserve room, then fill in.
     body, offset = [], 0
     for _, blob in arrays:

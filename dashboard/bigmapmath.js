@@ -41,7 +41,9 @@ function parse(bytes) {
                                                             bytes.byteOffset + offset + count * Type.BYTES_PER_ELEMENT));
   return { header, positions: copy(header.offsets.positions, 2 * header.count, Float32Array),
            kinds: copy(header.offsets.kinds, header.count, Uint8Array), train: copy(header.offsets.train, header.count, Uint8Array),
-           errors: copy(header.offsets.errors, header.count, Float32Array) };
+           errors: copy(header.offsets.errors, header.count, Float32Array),
+           chosen: header.offsets.chosen === undefined ? null : copy(header.offsets.chosen, header.count, Uint8Array),
+           agreement: header.offsets.agreement === undefined ? null : copy(header.offsets.agreement, header.count, Float32Array) };
 }
 
 function compile(gl) {

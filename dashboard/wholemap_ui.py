@@ -32,24 +32,31 @@ def pca_map(model_name: str, stamp: str, dataset_name: str) -> projections.Proje
     return projections.project(codes_and_errors(model_name, stamp, dataset_name)[0], "pca")
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=6, show_spinner=False)
 def message(model_name: str, stamp: str, dataset_name: str, method: str, _projection, highlight: int | None,
-            sheet_url: str | None) -> bytes:
+            sheet_url: str | None, chosen: tuple | None = None, other: tuple | None = None) -> bytes:
+    """The map's binary message; `chosen` the selection to show, `other` (name, stamp) of the compared model."""
     dataset, (_, errors) = ui.dataset(dataset_name), codes_and_errors(model_name, stamp, dataset_name)
     labels = None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
     is_train = np.arange(len(dataset.x_train) + len(dataset.x_test)) < len(dataset.x_train)
+    shared = None if other is None else agreement(*sorted([(model_name, stamp), other]), dataset_name)
     return bigmap.pack(f"{stamp}-{dataset_name}-{method}", _projection.points, labels, is_train, errors,
-                       dataset.class_names, dataset.x_test.shape, sheet_url, highlight)
+                       dataset.class_names, dataset.x_test.shape, sheet_url, highlight, chosen, shared)
 
 
-def _job_progress(store, context, method: str):
+@st.cache_data(max_entries=4, show_spinner="Comparing the two code spaces: each image's 10 nearest neighbours in both…")
+def agreement(first: tuple, second: tuple, dataset_name: str) -> np.ndarray:
+    """(n,) share of each image's 10 nearest neighbours the two models' code spaces share."""
+    return projections.neighbour_agreement(codes_and_errors(*first, dataset_name)[0], codes_and_errors(*second, dataset_name)[0])
+
+
+def _job_progress(store, model_name: str, dataset_name: str, method: str):
     """A progress bar that polls the job each second and reruns the page when the map has landed."""
 
     @st.fragment(run_every=1.0)
     def poll():
-        status = mapjobs.status(store, context.model_name, context.dataset_name, SPLIT, method)
-        if status is None or status.get("done") or mapcache.cached_map(
-                store, context.model_name, context.dataset_name, SPLIT, method) is not None:
+        status = mapjobs.status(store, model_name, dataset_name, SPLIT, method)
+        if status is None or status.get("done") or mapcache.cached_map(store, model_name, dataset_name, SPLIT, method) is not None:
             st.rerun(scope="app")
         if status.get("error"):
             st.error(f"The {METHOD_NAMES[method]} map could not be computed: {status['error']}")
@@ -77,7 +84,7 @@ def section(context, method: str):
                 st.stop()
         if status is None or failed or not status["running"]:
             mapjobs.start(store, context.model_name, context.dataset_name, SPLIT, method)
-        _job_progress(store, context, method)
+        _job_progress(store, context.model_name, context.dataset_name, method)
         if not mapcache.has_codes(store, context.model_name, context.dataset_name, SPLIT):
             st.caption(f"The codes of all {total:,} images come first; their PCA map shows here as soon as they do.")
             st.stop()
@@ -86,8 +93,20 @@ def section(context, method: str):
     draw(context, projection, shown_method)
 
 
+def _other_map(context, method: str, other: str):
+    """The compared model's map of the same images: cached, or its job started with its progress shown (None)."""
+    store = ui.model_store()
+    found = mapcache.cached_map(store, other, context.dataset_name, SPLIT, method)
+    if found is None:
+        status = mapjobs.status(store, other, context.dataset_name, SPLIT, method)
+        if status is None or not status["running"]:
+            mapjobs.start(store, other, context.dataset_name, SPLIT, method)
+        _job_progress(store, other, context.dataset_name, method)
+    return found
+
+
 def draw(context, projection, method: str):
-    dataset = context.dataset
+    dataset, state = context.dataset, st.session_state
     codes, errors = codes_and_errors(context.model_name, context.stamp, context.dataset_name)
     columns = st.columns(4)
     columns[0].metric("Images", f"{len(projection.points):,}", help="Every training and test image of the dataset.")
@@ -96,28 +115,57 @@ def draw(context, projection, method: str):
                            "measured on 1,000 sampled images.")
     columns[2].metric("Computed in", f"{projection.seconds:.0f} s", help="Once: it is kept beside the model.")
     columns[3].metric("Codes", f"{codes.shape[0]:,} × {codes.shape[1]}")
-    typed = st.number_input("Find an image by its index (train images first, then test)", 0, len(codes) - 1,
-                            value=None, key=f"whole-find-{context.stamp}", placeholder=f"0 to {len(codes) - 1:,}")
+    left, right = st.columns(2)
+    typed = left.number_input("Find an image by its index (train images first, then test)", 0, len(codes) - 1,
+                              value=None, key=f"whole-find-{context.stamp}", placeholder=f"0 to {len(codes) - 1:,}")
+    others = {entry.name: entry.meta for entry in context.entries
+              if entry.name != context.model_name and entry.meta.get("family") != "photo"}
+    other = right.selectbox("Compare with another model", [None, *others], key="whole_compare",
+                            format_func=lambda name: "no comparison" if name is None else name,
+                            help="The same images on that model's map; a lasso on either map shows on both.")
+    other_projection = _other_map(context, method, other) if other else None
     token = sheets.register(f"{context.dataset_name}/{SPLIT}", mapcache.parts(dataset, SPLIT))
-    data = message(context.model_name, context.stamp, context.dataset_name, method, projection,
-                   None if typed is None else int(typed), f"{sheets.PATH}/{token}")
-    st.caption(f"**{METHOD_NAMES[method]} of all {len(codes):,} codes ({context.model_name})**. Scroll to zoom, drag to "
-               "pan, hover for the image; click a point for its reconstruction and neighbours; shift-drag (or *Lasso*) "
-               "to select a group. Click a class below the map to hide it.")
-    clicked, selected = bigmap.big_map(data, key=f"bigmap-{context.stamp}-{context.dataset_name}")
-    state = st.session_state
-    if clicked is not None:
-        state["whole_clicked"], state["whole_selected"] = int(clicked), None
-    if selected is not None:
-        state["whole_selected"] = [int(index) for index in selected]
     chosen = state.get("whole_selected")
+    chosen_key = tuple(chosen) if chosen else None
+    highlight = None if typed is None else int(typed)
+    st.caption(f"**{METHOD_NAMES[method]} of all {len(codes):,} codes**. Scroll to zoom, drag to pan, hover for the "
+               "image; click a point for its reconstruction and neighbours; shift-drag (or *Lasso*) to select a group. "
+               "Click a class below the map to hide it.")
+    maps = [(context.model_name, context.stamp, projection)]
+    if other_projection is not None:
+        maps.append((other, ui.stamp_of(others[other]), other_projection))
+    events = []
+    for column, (name, stamp, found) in zip(st.columns(len(maps)), maps):
+        with column:
+            partner = next(((n, s) for n, s, _ in maps if n != name), None)
+            if len(maps) > 1:
+                st.markdown(f"**{name}**")
+            data = message(name, stamp, context.dataset_name, method, found, highlight, f"{sheets.PATH}/{token}",
+                           chosen_key, partner)
+            events.append(bigmap.big_map(data, key=f"bigmap-{stamp}-{context.dataset_name}"))
+    if len(maps) > 1:
+        shared = agreement(*sorted([(n, s) for n, s, _ in maps]), context.dataset_name)
+        st.caption(f"**Agreement: {shared.mean():.0%}** of each image's 10 nearest neighbours in one code space are "
+                   "among its 10 nearest in the other (averaged over every image). *Colour by agreement* shows where "
+                   "the two models group images alike and where they differ.")
+    for clicked, selected in events:
+        if clicked is not None:
+            state["whole_clicked"], state["whole_selected"] = int(clicked), None
+        if selected is not None:
+            state["whole_selected"] = [int(index) for index in selected] or None
+    if state.get("whole_selected") != chosen:
+        st.rerun()  # so the other map shows the new selection too
     if chosen:
         show_many(context, chosen, codes)
     elif typed is not None or state.get("whole_clicked") is not None:
         show_one(context, int(typed) if typed is not None else state["whole_clicked"], codes, errors)
-    st.download_button("Map coordinates (CSV)", lambda: mapcache.points_csv(projection, mapcache.split(dataset, SPLIT),
-                                                                             dataset.class_names),
-                       f"{context.model_name}-{method}-map.csv", "text/csv", on_click="ignore", icon=":material/table:")
+    downloads = st.columns(2)
+    downloads[0].download_button("Map coordinates (CSV)", lambda: mapcache.points_csv(
+        projection, mapcache.split(dataset, SPLIT), dataset.class_names), f"{context.model_name}-{method}-map.csv",
+        "text/csv", on_click="ignore", icon=":material/table:")
+    downloads[1].download_button("TensorFlow Projector (zip)", lambda: projections.projector_bundle(
+        codes, mapcache.split(dataset, SPLIT).images, _labels(context), dataset.class_names),
+        f"{context.model_name}-all-projector.zip", "application/zip", on_click="ignore", icon=":material/folder_zip:")
 
 
 def _name(context, index: int) -> str:

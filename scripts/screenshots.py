@@ -24,12 +24,22 @@ PAGES = {"home": "", "train": "train", "reconstructions": "reconstructions", "fe
 SETTLE_SECONDS = 120  # t-SNE of 5,000 codes and a cold model load fit well inside this
 
 
-def hover_a_point(page):
-    """Moves the mouse over the hover map until a thumbnail shows, so the picture shows the feature."""
-    box = page.locator("canvas.map").bounding_box()
+def whole_dataset_map(page):
+    """Picks UMAP of the whole dataset (waiting for its job if the map is not cached) and hovers a point."""
+    page.get_by_text("UMAP (keeps neighbours and groups)").click()
+    page.get_by_role("combobox", name="Images").click()
+    page.get_by_role("option", name="the whole dataset", exact=False).click()
+    root = page.locator(".bigmap")
+    root.wait_for(timeout=600_000)
+    page.wait_for_function("r => Number(r.dataset.frames) > 0 && !document.body.innerText.includes('Meanwhile')",
+                           arg=root.element_handle(), timeout=600_000)
+    overlay = page.locator(".bigmap canvas.overlay")
+    overlay.scroll_into_view_if_needed()
+    box = overlay.bounding_box()
     for step in range(200):
         page.mouse.move(box["x"] + box["width"] * (0.3 + 0.002 * step), box["y"] + box["height"] * 0.45)
-        if page.locator("div.tip").is_visible():
+        if root.get_attribute("data-hovered"):
+            time.sleep(0.5)
             return
 
 
@@ -66,8 +76,8 @@ def main():
                 page.locator("[data-testid=stMain] h1").first.wait_for(timeout=120_000)
                 settle(page)
                 if name == "latent_map":
-                    hover_a_point(page)
-                page.screenshot(path=f"{arguments.out}/{name}.png", full_page=True)
+                    whole_dataset_map(page)
+                page.screenshot(path=f"{arguments.out}/{name}.png", full_page=name != "latent_map")
                 print("saved", f"{arguments.out}/{name}.png", flush=True)
             browser.close()
     finally:

@@ -116,6 +116,18 @@ def test_umap_and_fast_tsne_keep_neighbours_and_repeat_with_their_seed(trained, 
     assert len(fractions) >= 10 and fractions == sorted(fractions)
 
 
+def test_neighbour_agreement_is_one_with_itself_and_matches_a_direct_count(trained, digits):
+    conv, dense = trained["conv"].encode(digits.x_test), trained["dense"].encode(digits.x_test)
+    assert np.all(projections.neighbour_agreement(conv, conv * 3.0) == 1.0)  # a scaled copy keeps every neighbour
+    shared = projections.neighbour_agreement(conv, dense, 10)
+    row = 17
+    first = set(projections.nearest_neighbours(conv, row, 10)) & set(projections.nearest_neighbours(dense, row, 10))
+    assert shared[row] == pytest.approx(len(first) / 10)
+    assert 0.0 < shared.mean() < 1.0
+    with pytest.raises(ModelError, match="differ in length"):
+        projections.neighbour_agreement(conv, dense[:-1])
+
+
 def test_nearest_neighbours_share_labels(trained, digits):
     codes = trained["conv"].encode(digits.x_test)
     agree = [np.mean(digits.y_test[projections.nearest_neighbours(codes, index, 5)] == digits.y_test[index])

@@ -144,6 +144,23 @@ def nearest_neighbours(codes, index: int, count: int = 8) -> np.ndarray:
     return np.argsort(distances)[:count]
 
 
+def neighbour_agreement(codes_a, codes_b, neighbours: int = 10) -> np.ndarray:
+    """(n,): for each image, the share of its `neighbours` nearest codes (Euclidean, itself excluded) in one code
+    space that are also among its nearest in the other: 1 where two models group an image alike, 0 where not."""
+    from sklearn.neighbors import NearestNeighbors
+
+    found = []
+    for codes in (flatten(codes_a), flatten(codes_b)):
+        if len(codes) != len(flatten(codes_a)):
+            raise ModelError(f"the two code sets differ in length: {len(flatten(codes_a))} and {len(codes)} images")
+        index = NearestNeighbors(n_neighbors=neighbours + 1, n_jobs=os.cpu_count()).fit(codes)
+        found.append(index.kneighbors(codes, return_distance=False))
+    shared = np.empty(len(found[0]), np.float32)
+    for row, (first, second) in enumerate(zip(*found)):
+        shared[row] = len(set(first[first != row][:neighbours]) & set(second[second != row][:neighbours])) / neighbours
+    return shared
+
+
 def label_names(labels, class_names) -> list[str]:
     if labels is None:
         return [""] * 0

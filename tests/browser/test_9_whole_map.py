@@ -81,3 +81,48 @@ def test_hover_shows_the_digit_under_the_mouse_and_a_lasso_selects_all_shown(ser
     assert root.get_attribute("data-selected") == str(shown)
     expect(page.get_by_text(f"{shown:,} images selected").first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("their mean code, decoded")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def second_model(server, digits, map_model):
+    """A dense model on digits, to compare with `map_model` (saved before it, so `map_model` stays the newest)."""
+    from aecore.store.modelstore import ModelStore
+
+    config = trainer.TrainConfig(epochs=5, batch_size=64, patience=0)
+    return ModelStore(server["store"]).save(trainer.train("dense", digits, 8, None, config), "browser-map-dense").name
+
+
+def test_a_lasso_on_one_of_two_maps_shows_on_the_other(server, page, map_model, second_model, digits):
+    from aecore.analysis import projections
+
+    open_whole_map(server, page, map_model)
+    page.get_by_role("combobox", name="Compare with another model").click()
+    page.get_by_role("option", name=second_model).click()
+    maps = page.locator(".bigmap")
+    expect(maps).to_have_count(2, timeout=180_000)  # the dense model's map job runs first
+    expect(page.get_by_text(re.compile(r"Agreement: \d+%"))).to_be_visible(timeout=60_000)
+    shown = page.get_by_text(re.compile(r"Agreement: \d+%")).inner_text()
+    from aecore.store.modelstore import ModelStore
+
+    store = ModelStore(server["store"])
+    cached = [mapcache.codes(store, name, None, digits, "all") for name in (map_model, second_model)]  # the jobs' codes
+    expected = projections.neighbour_agreement(*cached).mean()
+    assert f"Agreement: {expected:.0%}" in shown
+
+    first = maps.nth(0)
+    first.scroll_into_view_if_needed()
+    first.get_by_role("button", name="Lasso").click()
+    overlay = first.locator("canvas.overlay")
+    box = overlay.bounding_box()
+    corners = [(0.01, 0.01), (0.6, 0.01), (0.6, 0.99), (0.01, 0.99)]
+    page.mouse.move(box["x"] + box["width"] * corners[0][0], box["y"] + box["height"] * corners[0][1])
+    page.mouse.down()
+    for x, y in corners[1:] + corners[:1]:
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=4)
+    page.mouse.up()
+    count = wait_until(lambda: first.get_attribute("data-selected"), 10, 0.2, "a lasso selection on the first map")
+    assert int(count) > 0
+    second = maps.nth(1)
+    wait_until(lambda: second.get_attribute("data-shown-selection") == count, 60, 0.25,
+               f"the second map to show the same {count} images selected")
+    expect(page.get_by_text(f"{int(count):,} images selected").first).to_be_visible(timeout=60_000)

@@ -134,23 +134,8 @@ class BigMap {
   }
 
   drawOverlay() {
-    const context = this.overlay.getContext("2d"), ratio = this.ratio;
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    context.clearRect(0, 0, this.overlay.width, this.overlay.height);
-    const ring = (index, colour) => {
-      if (index === undefined || index === null || index < 0) return;
-      const [x, y] = this.toScreen(this.map.positions[2 * index], this.map.positions[2 * index + 1]);
-      context.strokeStyle = colour; context.lineWidth = 2;
-      context.beginPath(); context.arc(x, y, 7, 0, 2 * Math.PI); context.stroke();
-    };
-    ring(this.header.highlight, "#111827");
-    ring(this.hovered, "#f59e0b");
-    if (this.path && this.path.length > 1) {
-      context.strokeStyle = "#2563eb"; context.lineWidth = 1.5; context.setLineDash([5, 3]);
-      context.beginPath(); context.moveTo(...this.path[0]);
-      for (const point of this.path.slice(1)) context.lineTo(...point);
-      context.closePath(); context.stroke(); context.setLineDash([]);
-    }
+    const toScreen = index => this.toScreen(this.map.positions[2 * index], this.map.positions[2 * index + 1]);
+    paintOverlay(this.overlay, this.ratio, toScreen, [[this.header.highlight, "#111827"], [this.hovered, "#f59e0b"]], this.path);
   }
 
   nearest(px, py) {

@@ -1,5 +1,5 @@
 // The whole-dataset map's maths: the point shaders, the binary message's parser (bigmap.py packs it), the
-// hover grid and the lasso's point-in-polygon test. No DOM here. dashboard/bigmap.py joins this file and bigmap.js (the map's interactions) into
+// hover grid, the lasso's point-in-polygon test, and the overlay (rings and the lasso's path).
 // the one module the page runs.
 const MAGIC = "AEMAP1\0\0";
 
@@ -114,4 +114,22 @@ function insidePolygon(positions, kinds, hidden, polygon) {  // indices of the s
     if (within) inside.push(i);
   }
   return inside;
+}
+
+function paintOverlay(canvas, ratio, toScreen, rings, path) {  // rings: [[index, colour]]; path: the lasso so far
+  const context = canvas.getContext("2d");
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  for (const [index, colour] of rings) {
+    if (index === undefined || index === null || index < 0) continue;
+    const [x, y] = toScreen(index);
+    context.strokeStyle = colour; context.lineWidth = 2;
+    context.beginPath(); context.arc(x, y, 7, 0, 2 * Math.PI); context.stroke();
+  }
+  if (path && path.length > 1) {
+    context.strokeStyle = "#2563eb"; context.lineWidth = 1.5; context.setLineDash([5, 3]);
+    context.beginPath(); context.moveTo(...path[0]);
+    for (const point of path.slice(1)) context.lineTo(...point);
+    context.closePath(); context.stroke(); context.setLineDash([]);
+  }
 }

@@ -1,6 +1,6 @@
 // The whole-dataset map's maths: the point shaders, the binary message's parser (bigmap.py packs it), the
-// hover grid, the lasso's point-in-polygon test, and the overlay (rings and the lasso's path).
-// the one module the page runs.
+// hover grid, the lasso's point-in-polygon test, and the overlay (rings and the lasso's path). bigmap.py joins
+// this file and bigmap.js (the map's interactions) into the one module the page runs.
 const MAGIC = "AEMAP1\0\0";
 
 const VERTEX = `#version 300 es

@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import plots, sheets
 
 MAGIC = b"AEMAP1\0\0"
+SHEET_CELLS = 24  # the grid that orders thumbnails on sheets (see sheet_order)
 SCRIPTS = [Path(__file__).with_name(name) for name in ("bigmapmath.js", "bigmap.js")]  # shaders and parser, then the map
 
 HTML = """<div class="bigmap">
@@ -73,8 +74,15 @@ def unit_square(points: np.ndarray) -> np.ndarray:
     return ((points - (low + high) / 2) / span + 0.5).astype(np.float32)
 
 
+def sheet_order(points) -> np.ndarray:
+    """The images' order on the thumbnail sheets: by cell of a SHEET_CELLS x SHEET_CELLS grid over the map, so the
+    points under the mouse share a sheet (in the split's order, each hover wanted a sheet of its own: ~100 ms)."""
+    cells = np.minimum((unit_square(points) * SHEET_CELLS).astype(int), SHEET_CELLS - 1)
+    return np.argsort(cells[:, 1] * SHEET_CELLS + cells[:, 0], kind="stable")
+
+
 def pack(key: str, points, labels, is_train, errors, class_names, images_shape, sheet_url: str | None,
-         highlight: int | None = None, chosen=None, agreement=None) -> bytes:
+         highlight: int | None = None, chosen=None, agreement=None, order=None) -> bytes:
     """The map as one binary message (see the module docstring). `chosen`: indices selected elsewhere (the other
     map of a comparison), shown as a selection; `agreement`: (n,) in [0, 1], a colouring of its own."""
     count = len(points)
@@ -88,6 +96,10 @@ def pack(key: str, points, labels, is_train, errors, class_names, images_shape, 
         arrays.append(("chosen", mask.tobytes()))
     if agreement is not None:
         arrays.append(("agreement", np.asarray(agreement, np.float32).tobytes()))
+    if order is not None:  # each image's place on the sheets
+        rank = np.empty(count, np.uint32)
+        rank[np.asarray(order)] = np.arange(count, dtype=np.uint32)
+        arrays.append(("rank", rank.tobytes()))
     header = {"key": key, "count": count, "classes": list(class_names or []), "palette": plots.PALETTE,
               "error_top": float(np.quantile(errors, 0.99)) if len(errors) else 1.0,
               "side_h": int(images_shape[1]), "side_w": int(images_shape[2]), "sheet_side": sheets.SHEET_SIDE,

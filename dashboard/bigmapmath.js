@@ -43,7 +43,8 @@ function parse(bytes) {
            kinds: copy(header.offsets.kinds, header.count, Uint8Array), train: copy(header.offsets.train, header.count, Uint8Array),
            errors: copy(header.offsets.errors, header.count, Float32Array),
            chosen: header.offsets.chosen === undefined ? null : copy(header.offsets.chosen, header.count, Uint8Array),
-           agreement: header.offsets.agreement === undefined ? null : copy(header.offsets.agreement, header.count, Float32Array) };
+           agreement: header.offsets.agreement === undefined ? null : copy(header.offsets.agreement, header.count, Float32Array),
+           rank: header.offsets.rank === undefined ? null : copy(header.offsets.rank, header.count, Uint32Array) };
 }
 
 function compile(gl) {

@@ -19,28 +19,38 @@ from starlette.routing import Route
 
 SHEET_SIDE = 32  # images per sheet row and column: 1,024 per sheet, ~250 KB of PNG for 28x28 greys
 PATH = "/api/sheets"
-_registry: dict[str, tuple[np.ndarray, ...]] = {}
+_registry: dict[str, tuple[tuple[np.ndarray, ...], np.ndarray | None]] = {}
 _lock = threading.Lock()
 
 
-def register(identity: str, parts: list[np.ndarray]) -> str:
+def register(identity: str, parts: list[np.ndarray], order: np.ndarray | None = None) -> str:
     """The token under which the images of `parts` (arrays (n, h, w, c) in [0, 1], one after the other, as
-    aecore.store.mapcache.parts gives a split) are served; `identity` names them (dataset and split)."""
+    aecore.store.mapcache.parts gives a split) are served; `identity` names them (dataset, split, map).
+    `order`: the images' order across the sheets (bigmap.sheet_order puts neighbours on the map together, so
+    hovering around one place needs one sheet, not one per point); None keeps the split's order."""
     token = hashlib.sha256(identity.encode()).hexdigest()[:20]
     with _lock:
-        _registry[token] = tuple(parts)
+        _registry[token] = (tuple(parts), None if order is None else np.asarray(order))
     return token
 
 
-def sheet_png(parts: tuple[np.ndarray, ...], number: int) -> bytes | None:
+def gather(parts: tuple[np.ndarray, ...], wanted: np.ndarray) -> np.ndarray:
+    """(k, h, w, c): images `wanted` (indices into the parts one after the other), in that order."""
+    bounds = np.cumsum([0] + [len(part) for part in parts])
+    output = np.empty((len(wanted),) + parts[0].shape[1:], parts[0].dtype)
+    for part, low, high in zip(parts, bounds[:-1], bounds[1:]):
+        inside = (wanted >= low) & (wanted < high)
+        output[inside] = part[wanted[inside] - low]
+    return output
+
+
+def sheet_png(parts: tuple[np.ndarray, ...], number: int, order: np.ndarray | None = None) -> bytes | None:
     """Sheet `number` as PNG bytes, or None past the end."""
     count, total = SHEET_SIDE * SHEET_SIDE, sum(len(part) for part in parts)
     if number < 0 or number * count >= total:
         return None
     wanted = np.arange(number * count, min(total, (number + 1) * count))
-    bounds = np.cumsum([0] + [len(part) for part in parts])
-    chosen = np.concatenate([part[wanted[(wanted >= low) & (wanted < high)] - low]
-                             for part, low, high in zip(parts, bounds[:-1], bounds[1:])])
+    chosen = gather(parts, wanted if order is None else order[wanted])
     height, width, channels = chosen.shape[1:]
     sheet = np.zeros((SHEET_SIDE * height, SHEET_SIDE * width, channels), np.uint8)
     for offset, image in enumerate(chosen):
@@ -53,12 +63,12 @@ def sheet_png(parts: tuple[np.ndarray, ...], number: int) -> bytes | None:
 
 
 async def _serve(request: Request) -> Response:
-    parts = _registry.get(request.path_params["token"])
+    found = _registry.get(request.path_params["token"])
     try:
         number = int(request.path_params["number"])
     except ValueError:
         number = -1
-    body = sheet_png(parts, number) if parts is not None else None
+    body = sheet_png(*found[:1], number, found[1]) if found is not None else None
     if body is None:
         return Response("no such sheet", status_code=404, media_type="text/plain")
     return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=86400, immutable"})

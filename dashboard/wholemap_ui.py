@@ -34,14 +34,17 @@ def pca_map(model_name: str, stamp: str, dataset_name: str) -> projections.Proje
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def message(model_name: str, stamp: str, dataset_name: str, method: str, _projection, highlight: int | None,
-            sheet_url: str | None, chosen: tuple | None = None, other: tuple | None = None) -> bytes:
+            chosen: tuple | None = None, other: tuple | None = None) -> bytes:
     """The map's binary message; `chosen` the selection to show, `other` (name, stamp) of the compared model."""
     dataset, (_, errors) = ui.dataset(dataset_name), codes_and_errors(model_name, stamp, dataset_name)
     labels = None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
     is_train = np.arange(len(dataset.x_train) + len(dataset.x_test)) < len(dataset.x_train)
     shared = None if other is None else agreement(*sorted([(model_name, stamp), other]), dataset_name)
-    return bigmap.pack(f"{stamp}-{dataset_name}-{method}", _projection.points, labels, is_train, errors,
-                       dataset.class_names, dataset.x_test.shape, sheet_url, highlight, chosen, shared)
+    key = f"{stamp}-{dataset_name}-{method}"
+    order = bigmap.sheet_order(_projection.points)
+    token = sheets.register(f"{dataset_name}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order)
+    return bigmap.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, dataset.x_test.shape,
+                       f"{sheets.PATH}/{token}", highlight, chosen, shared, order)
 
 
 @st.cache_data(max_entries=4, show_spinner="Comparing the two code spaces: each image's 10 nearest neighbours in both…")
@@ -124,7 +127,6 @@ def draw(context, projection, method: str):
                             format_func=lambda name: "no comparison" if name is None else name,
                             help="The same images on that model's map; a lasso on either map shows on both.")
     other_projection = _other_map(context, method, other) if other else None
-    token = sheets.register(f"{context.dataset_name}/{SPLIT}", mapcache.parts(dataset, SPLIT))
     chosen = state.get("whole_selected")
     chosen_key = tuple(chosen) if chosen else None
     highlight = None if typed is None else int(typed)
@@ -140,8 +142,7 @@ def draw(context, projection, method: str):
             partner = next(((n, s) for n, s, _ in maps if n != name), None)
             if len(maps) > 1:
                 st.markdown(f"**{name}**")
-            data = message(name, stamp, context.dataset_name, method, found, highlight, f"{sheets.PATH}/{token}",
-                           chosen_key, partner)
+            data = message(name, stamp, context.dataset_name, method, found, highlight, chosen_key, partner)
             events.append(bigmap.big_map(data, key=f"bigmap-{stamp}-{context.dataset_name}"))
     if len(maps) > 1:
         shared = agreement(*sorted([(n, s) for n, s, _ in maps]), context.dataset_name)

@@ -114,3 +114,40 @@ def test_project_umap_on_digits_with_a_projector_bundle_and_clear_errors(tmp_pat
     assert len(zipfile.ZipFile(bundle).read("vectors.tsv").decode().strip().splitlines()) == len(digits.x_test)
     missing = run_project("nope", "--store", str(tmp_path / "models"))
     assert missing.returncode == 2 and "no model named 'nope'" in missing.stderr
+
+
+def test_thumbnail_sheets_follow_the_given_order_across_train_and_test(digits):
+    from PIL import Image
+
+    from dashboard import sheets
+
+    parts = tuple(mapcache.parts(digits, "all"))
+    order = np.random.default_rng(0).permutation(sum(len(part) for part in parts))
+    sheet = np.asarray(Image.open(io.BytesIO(sheets.sheet_png(parts, 1, order)))) / 255
+    per_sheet, side = sheets.SHEET_SIDE ** 2, digits.x_test.shape[1]
+    for offset in (0, 5, 700):
+        row, column = divmod(offset, sheets.SHEET_SIDE)
+        expected = mapcache.images_at(digits, "all", [order[per_sheet + offset]])[0, :, :, 0]
+        np.testing.assert_allclose(sheet[row * side : (row + 1) * side, column * side : (column + 1) * side], expected, atol=1 / 255)
+    assert sheets.sheet_png(parts, 2, order) is None and sheets.sheet_png(parts, -1) is None  # 1,797 images: two sheets
+
+
+def test_the_map_message_holds_the_points_and_each_images_place_on_the_sheets(digits):
+    import struct
+
+    from dashboard import bigmap
+
+    points = np.random.default_rng(1).normal(size=(500, 2)) * [3, 1]
+    order = bigmap.sheet_order(points)
+    message = bigmap.pack("k", points, digits.y_test[:500], np.zeros(500), np.linspace(0, 1, 500), digits.class_names,
+                          (500, 8, 8, 1), "/api/sheets/t", chosen=[3, 4], order=order)
+    length = struct.unpack("<I", message[8:12])[0]
+    header = json.loads(message[12 : 12 + length])
+    offsets = header["offsets"]
+    assert all(offset % 4 == 0 for offset in offsets.values()) and header["count"] == 500
+    positions = np.frombuffer(message, np.float32, 1000, offsets["positions"]).reshape(500, 2)
+    np.testing.assert_allclose(positions, bigmap.unit_square(points))
+    assert positions.min() >= 0 and positions.max() <= 1 and np.ptp(positions[:, 0]) == pytest.approx(1)  # shape kept
+    rank = np.frombuffer(message, np.uint32, 500, offsets["rank"])
+    np.testing.assert_array_equal(order[rank], np.arange(500))
+    assert np.flatnonzero(np.frombuffer(message, np.uint8, 500, offsets["chosen"])).tolist() == [3, 4]

@@ -24,8 +24,11 @@ class BigMap {
     this.resize();
   }
 
-  load(map) {
+  load(map) {  // a first map, or another one in the same place (another projection, another comparison)
     const gl = this.gl, { header } = map;
+    for (const buffer of this.buffers || []) gl.deleteBuffer(buffer);
+    if (this.vao) gl.deleteVertexArray(this.vao);  // the previous map's
+    this.buffers = []; this.sheets.clear(); this.hidden = 0; this.anyChosen = false; this.hovered = -1;
     this.map = map; this.header = header;
     const count = header.count;
     const errors = map.errors, top = header.error_top || 1;
@@ -36,12 +39,8 @@ class BigMap {
     this.vao = gl.createVertexArray();
     gl.bindVertexArray(this.vao);
     const attribute = (name, data, size) => {
-      const buffer = gl.createBuffer();
-      gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
-      gl.bufferData(gl.ARRAY_BUFFER, data, name === "chosen" ? gl.DYNAMIC_DRAW : gl.STATIC_DRAW);
-      const location = gl.getAttribLocation(this.program, name);
-      gl.enableVertexAttribArray(location);
-      gl.vertexAttribPointer(location, size, gl.FLOAT, false, 0, 0);
+      const buffer = makeAttribute(gl, this.program, name, data, size, name === "chosen");
+      this.buffers.push(buffer);
       return buffer;
     };
     attribute("position", map.positions, 2);
@@ -52,25 +51,16 @@ class BigMap {
     const select = this.root.querySelector("select.colour");
     select.querySelector("option[value=agreement]")?.remove();
     if (map.agreement) select.add(new Option("agreement with the other model", "agreement"));
+    if (![...select.options].some(option => option.value === select.value)) select.value = "class";
     if (map.chosen) this.showMask(map.chosen);
-    this.buildGrid();
+    this.grid = buildGrid(this.map.positions, this.header.count);
     this.legend();
+    this.recolour(select.value);
   }
 
-  buildGrid() { this.grid = buildGrid(this.map.positions, this.header.count); }
-
   legend() {
-    const box = this.root.querySelector(".legend");
-    box.replaceChildren();
-    (this.header.classes || []).forEach((name, k) => {
-      const chip = document.createElement("button");
-      chip.type = "button"; chip.className = "chip"; chip.dataset.kind = String(k);
-      chip.innerHTML = `<i style="background:${this.header.palette[k % this.header.palette.length]}"></i>`;
-      chip.append(document.createTextNode(name));
-      chip.title = "click: hide or show this class";
-      chip.onclick = () => { this.hidden ^= 1 << k; chip.classList.toggle("off"); this.draw(); };
-      box.append(chip);
-    });
+    buildLegend(this.root.querySelector(".legend"), this.header.classes || [], this.header.palette,
+                kind => { this.hidden ^= 1 << kind; this.draw(); });
   }
 
   resize() {
@@ -214,9 +204,8 @@ class BigMap {
     this.draw();
   }
 
-  // Panning moves the drawn points as a layer (a CSS transform the compositor applies at screen rate) and
-  // redraws them once, at the release: a full WebGL redraw of 70,000 points ran at 17 frames a second on
-  // SwiftShader (bench/maps.py). What enters the view while dragging appears at the release.
+  // Panning moves the drawn points as a layer (a CSS transform: screen rate) and redraws once, at the release: a full
+  // redraw of 70,000 points ran at 12-17 fps on SwiftShader (bench/maps.py). What enters the view appears then.
   panBy(dx, dy) {
     this.canvas.style.transform = `translate(${dx}px, ${dy}px)`;
     if (this.hovered >= 0) { this.hovered = -1; this.drawOverlay(); }

@@ -1,5 +1,5 @@
 // The whole-dataset map's maths: the point shaders, the binary message's parser (bigmap.py packs it), the
-// hover grid, the lasso's point-in-polygon test, and the overlay (rings and the lasso's path). bigmap.py joins
+// hover grid, the lasso's point-in-polygon test, the overlay (rings and the lasso's path), the legend. bigmap.py joins
 // this file and bigmap.js (the map's interactions) into the one module the page runs.
 const MAGIC = "AEMAP1\0\0";
 
@@ -133,4 +133,27 @@ function paintOverlay(canvas, ratio, toScreen, rings, path) {  // rings: [[index
     for (const point of path.slice(1)) context.lineTo(...point);
     context.closePath(); context.stroke(); context.setLineDash([]);
   }
+}
+
+function makeAttribute(gl, program, name, data, size, dynamic) {  // a float attribute of the bound vertex array
+  const buffer = gl.createBuffer();
+  gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+  gl.bufferData(gl.ARRAY_BUFFER, data, dynamic ? gl.DYNAMIC_DRAW : gl.STATIC_DRAW);
+  const location = gl.getAttribLocation(program, name);
+  gl.enableVertexAttribArray(location);
+  gl.vertexAttribPointer(location, size, gl.FLOAT, false, 0, 0);
+  return buffer;
+}
+
+function buildLegend(box, classes, palette, onToggle) {  // one chip per class; a click hides or shows it
+  box.replaceChildren();
+  classes.forEach((name, kind) => {
+    const chip = document.createElement("button"), swatch = document.createElement("i");
+    chip.type = "button"; chip.className = "chip"; chip.dataset.kind = String(kind);
+    swatch.style.background = palette[kind % palette.length];
+    chip.append(swatch, document.createTextNode(name));
+    chip.title = "click: hide or show this class";
+    chip.onclick = () => { chip.classList.toggle("off"); onToggle(kind); };
+    box.append(chip);
+  });
 }

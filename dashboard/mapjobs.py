@@ -2,9 +2,11 @@
 its own so the page stays responsive, and read back from F (stage, fraction; `done` or `error` at the end).
 
 The result lands in the model's map cache (aecore.store.mapcache), where the page, the CLI and other sessions
-find it. A job already running for the same model, dataset, split and method is not started twice: this server
-keeps the processes it started (polled, so none is left a zombie), and a progress file whose process is alive
-counts as running too (a job a previous server started).
+find it. One map job runs at a time per server (each is a TensorFlow process of about 1 GB on a 2-core
+machine): `start` returns False while another runs, and the page asks again on its next poll. A job already
+running for the same model, dataset, split and method is not started twice: this server keeps the processes it
+started (a thread waits on each, so none is left a zombie), and a progress file whose process is alive (pid and
+start tick, as aecore.training.jobs checks them) counts as running too: a job a previous server started.
 """
 
 import os
@@ -15,22 +17,16 @@ from pathlib import Path
 
 import aecore
 from aecore.store import atomic, mapcache
+from aecore.training import jobs
 
 ROOT = Path(aecore.__file__).resolve().parents[1]
+NICENESS = 5
 _processes: dict[Path, subprocess.Popen] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def progress_path(store, name: str, dataset_name: str, split: str, method: str) -> Path:
     return store.cache_folder(name) / f"job-{mapcache.safe_name(dataset_name)}-{split}-{method}.json"
-
-
-def _alive(pid) -> bool:
-    try:
-        with open(f"/proc/{int(pid)}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, ValueError, TypeError, IndexError):
-        return False
 
 
 def status(store, name: str, dataset_name: str, split: str, method: str) -> dict | None:
@@ -39,30 +35,43 @@ def status(store, name: str, dataset_name: str, split: str, method: str) -> dict
     with _lock:
         process = _processes.get(path)
         running = process is not None and process.poll() is None
-        if process is not None and not running:
-            _processes.pop(path, None)
-    found = atomic.read_json(path) if path.exists() else None
+        found = atomic.read_json(path) if path.exists() else None
     if found is None:
         return None
-    running = running or (process is None and not found.get("done") and not found.get("error") and _alive(found.get("pid")))
+    if process is None and not found.get("done") and not found.get("error"):
+        running = jobs.alive({"pid": found.get("pid"), "tick": found.get("tick")})
     if not running and not found.get("done") and not found.get("error"):
-        log = path.with_suffix(".log")
-        tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
-        found["error"] = "the map job stopped before it finished" + (f": {tail[0][-300:]}" if tail else "")
+        code = process.returncode if process is not None else None
+        reason = " (killed: most likely out of memory)" if code == -9 else f" (exit code {code})" if code else ""
+        found["error"] = f"the map job stopped before it finished{reason}; its log: {path.with_suffix('.log')}"
     return {**found, "running": running}
 
 
-def start(store, name: str, dataset_name: str, split: str, method: str) -> None:
-    """Starts the job unless one for this map is running."""
+def busy() -> bool:
+    """True while a map job this server started is running."""
+    with _lock:
+        return any(process.poll() is None for process in _processes.values())
+
+
+def start(store, name: str, dataset_name: str, split: str, method: str) -> bool:
+    """Starts the job unless one for this map runs (True: it runs now); False while another map job runs."""
     path = progress_path(store, name, dataset_name, split, method)
-    current = status(store, name, dataset_name, split, method)
-    if current is not None and current["running"]:
-        return
-    command = [sys.executable, "-m", "aecore", "project", name, "--dataset", dataset_name, "--split", split,
-               "--method", method, "--store", str(store.root), "--quiet", "--progress-file", str(path)]
-    with _lock, open(path.with_suffix(".log"), "w") as log:
-        atomic.write_json(path, {"pid": None, "stage": "starting", "fraction": 0.0})
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
-                                   preexec_fn=lambda: os.nice(5))
+    with _lock:
+        current = status(store, name, dataset_name, split, method)
+        if current is not None and current["running"]:
+            return True
+        if busy():
+            return False
+        command = [sys.executable, "-m", "aecore", "project", name, "--dataset", dataset_name, "--split", split,
+                   "--method", method, "--store", str(store.root), "--quiet", "--progress-file", str(path)]
+        with open(path.with_suffix(".log"), "w") as log:
+            process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+        try:
+            os.setpriority(os.PRIO_PROCESS, process.pid, NICENESS)  # not preexec_fn: unsafe in a threaded server
+        except OSError:
+            pass
         _processes[path] = process
-        atomic.write_json(path, {"pid": process.pid, "stage": "starting", "fraction": 0.0})
+        atomic.write_json(path, {"pid": process.pid, "tick": jobs.process_tick(process.pid), "stage": "starting",
+                                 "fraction": 0.0})
+    threading.Thread(target=process.wait, daemon=True).start()  # reaps it the moment it ends
+    return True

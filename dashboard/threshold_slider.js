@@ -30,7 +30,11 @@ function histogram(panel, rareName) {
     picture.append(label);
   }
   const legend = svg("text", { x: WIDTH - 4, y: 12, "text-anchor": "end", "font-size": 11, fill: "#6b7280" });
-  legend.innerHTML = `<tspan fill="${COLOURS.normal}">■ normal</tspan>  <tspan fill="${COLOURS.rare}">■ ${rareName}</tspan>`;
+  for (const [colour, text] of [[COLOURS.normal, "■ normal  "], [COLOURS.rare, `■ ${rareName}`]]) {
+    const part = svg("tspan", { fill: colour });
+    part.textContent = text;  // a class name is text, never markup
+    legend.append(part);
+  }
   picture.append(legend);
   const line = svg("line", { y1: 0, y2: HEIGHT, stroke: "#111827", "stroke-width": 2, "stroke-dasharray": "5 3",
                              class: "threshold-line" });

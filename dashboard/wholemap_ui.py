@@ -40,7 +40,7 @@ def message(model_name: str, stamp: str, dataset_name: str, method: str, _projec
     labels = None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
     is_train = np.arange(len(dataset.x_train) + len(dataset.x_test)) < len(dataset.x_train)
     shared = None if other is None else agreement(*sorted([(model_name, stamp), other]), dataset_name)
-    key = f"{stamp}-{dataset_name}-{method}"
+    key = f"{stamp}-{dataset_name}-{method}" + (f"-beside-{other[1]}" if other else "")
     order = bigmap.sheet_order(_projection.points)
     token = sheets.register(f"{dataset_name}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order)
     return bigmap.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, dataset.x_test.shape,
@@ -54,19 +54,26 @@ def agreement(first: tuple, second: tuple, dataset_name: str) -> np.ndarray:
 
 
 def _job_progress(store, model_name: str, dataset_name: str, method: str):
-    """A progress bar that polls the job each second and reruns the page when the map has landed."""
+    """Starts the map's job (when no other map job runs) and shows its progress, polled each second; reruns the
+    page when the map has landed."""
 
     @st.fragment(run_every=1.0)
     def poll():
-        status = mapjobs.status(store, model_name, dataset_name, SPLIT, method)
-        if status is None or status.get("done") or mapcache.cached_map(store, model_name, dataset_name, SPLIT, method) is not None:
+        if mapcache.cached_map(store, model_name, dataset_name, SPLIT, method) is not None:
             st.rerun(scope="app")
-        if status.get("error"):
-            st.error(f"The {METHOD_NAMES[method]} map could not be computed: {status['error']}")
+        status = mapjobs.status(store, model_name, dataset_name, SPLIT, method)
+        if status is not None and status.get("error") and not status["running"]:
+            st.error(f"The {METHOD_NAMES[method]} map of {model_name} could not be computed: {status['error']}")
             return
+        if status is None or not status["running"]:
+            if not mapjobs.start(store, model_name, dataset_name, SPLIT, method):
+                st.info(f"Another map is being computed; the {METHOD_NAMES[method]} map of {model_name} starts when "
+                        "it is done.", icon=":material/hourglass_top:")
+                return
+            status = mapjobs.status(store, model_name, dataset_name, SPLIT, method) or {}
         stage = {"starting": "Starting", "encoding": "Encoding every image", "projecting": f"{METHOD_NAMES[method]} of the codes"}
         st.progress(float(status.get("fraction", 0.0)),
-                    text=f"{stage.get(status.get('stage'), 'Working')}… {status.get('elapsed', 0):.0f} s "
+                    text=f"{model_name}: {stage.get(status.get('stage'), 'Working')}… {status.get('elapsed', 0):.0f} s "
                          "(it runs in its own process: you can keep exploring, and the map is kept for next time)")
 
     poll()
@@ -80,12 +87,10 @@ def section(context, method: str):
     shown_method = method
     if projection is None:
         status = mapjobs.status(store, context.model_name, context.dataset_name, SPLIT, method)
-        failed = status is not None and status.get("error") and not status["running"]
-        if failed:
+        if status is not None and status.get("error") and not status["running"]:
             st.error(f"The {METHOD_NAMES[method]} map could not be computed: {status['error']}")
             if not st.button("Try again", icon=":material/refresh:"):
                 st.stop()
-        if status is None or failed or not status["running"]:
             mapjobs.start(store, context.model_name, context.dataset_name, SPLIT, method)
         _job_progress(store, context.model_name, context.dataset_name, method)
         if not mapcache.has_codes(store, context.model_name, context.dataset_name, SPLIT):
@@ -101,9 +106,6 @@ def _other_map(context, method: str, other: str):
     store = ui.model_store()
     found = mapcache.cached_map(store, other, context.dataset_name, SPLIT, method)
     if found is None:
-        status = mapjobs.status(store, other, context.dataset_name, SPLIT, method)
-        if status is None or not status["running"]:
-            mapjobs.start(store, other, context.dataset_name, SPLIT, method)
         _job_progress(store, other, context.dataset_name, method)
     return found
 
@@ -111,6 +113,7 @@ def _other_map(context, method: str, other: str):
 def draw(context, projection, method: str):
     dataset, state = context.dataset, st.session_state
     codes, errors = codes_and_errors(context.model_name, context.stamp, context.dataset_name)
+    selected_key, clicked_key = f"whole_selected-{context.dataset_name}", f"whole_clicked-{context.dataset_name}"
     columns = st.columns(4)
     columns[0].metric("Images", f"{len(projection.points):,}", help="Every training and test image of the dataset.")
     columns[1].metric("Trustworthiness", f"{projection.trustworthiness:.3f}",
@@ -127,7 +130,7 @@ def draw(context, projection, method: str):
                             format_func=lambda name: "no comparison" if name is None else name,
                             help="The same images on that model's map; a lasso on either map shows on both.")
     other_projection = _other_map(context, method, other) if other else None
-    chosen = state.get("whole_selected")
+    chosen = [index for index in state.get(selected_key) or [] if index < len(codes)] or None
     chosen_key = tuple(chosen) if chosen else None
     highlight = None if typed is None else int(typed)
     st.caption(f"**{METHOD_NAMES[method]} of all {len(codes):,} codes**. Scroll to zoom, drag to pan, hover for the "
@@ -151,18 +154,18 @@ def draw(context, projection, method: str):
                    "the two models group images alike and where they differ.")
     for clicked, selected in events:
         if clicked is not None:
-            state["whole_clicked"], state["whole_selected"] = int(clicked), None
+            state[clicked_key], state[selected_key] = int(clicked), None
         if selected is not None:
-            state["whole_selected"] = [int(index) for index in selected] or None
-    if state.get("whole_selected") != chosen:
+            state[selected_key] = [int(index) for index in selected] or None
+    if state.get(selected_key) != chosen:
         st.rerun()  # so the other map shows the new selection too
     if chosen:
         show_many(context, chosen, codes)
-    elif typed is not None or state.get("whole_clicked") is not None:
-        show_one(context, int(typed) if typed is not None else state["whole_clicked"], codes, errors)
+    elif typed is not None or (state.get(clicked_key) is not None and state[clicked_key] < len(codes)):
+        show_one(context, int(typed) if typed is not None else state[clicked_key], codes, errors)
     downloads = st.columns(2)
     downloads[0].download_button("Map coordinates (CSV)", lambda: mapcache.points_csv(
-        projection, mapcache.split(dataset, SPLIT), dataset.class_names), f"{context.model_name}-{method}-map.csv",
+        projection, mapcache.split(dataset, SPLIT, with_images=False), dataset.class_names), f"{context.model_name}-{method}-map.csv",
         "text/csv", on_click="ignore", icon=":material/table:")
     downloads[1].download_button("TensorFlow Projector (zip)", lambda: projections.projector_bundle(
         codes, mapcache.split(dataset, SPLIT).images, _labels(context), dataset.class_names),

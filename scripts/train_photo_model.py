@@ -62,6 +62,8 @@ def extra_colour_photos() -> list[photos.Photo]:
     try:
         import matplotlib
     except ImportError:
+        print("warning: matplotlib is not installed (pip install -r bench/requirements.txt): the colour phase trains "
+              "without Grace Hopper's portrait, so this is not the recipe's model", file=sys.stderr)
         return []
     path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     return [photos.Photo("grace_hopper", images.read_photo(path.read_bytes(), path.name)[0])] if path.exists() else []

@@ -118,7 +118,7 @@ def test_umap_and_fast_tsne_keep_neighbours_and_repeat_with_their_seed(trained, 
 
 def test_neighbour_agreement_is_one_with_itself_and_matches_a_direct_count(trained, digits):
     conv, dense = trained["conv"].encode(digits.x_test), trained["dense"].encode(digits.x_test)
-    assert np.all(projections.neighbour_agreement(conv, conv * 3.0) == 1.0)  # a scaled copy keeps every neighbour
+    assert np.all(projections.neighbour_agreement(conv, conv * 2.0) == 1.0)  # a scaled copy (exact in float) keeps them all
     shared = projections.neighbour_agreement(conv, dense, 10)
     row = 17
     first = set(projections.nearest_neighbours(conv, row, 10)) & set(projections.nearest_neighbours(dense, row, 10))

@@ -133,7 +133,8 @@ def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(model
     store = ModelStore(os.environ["AECORE_STORE"])
     status = mapjobs.status(store, models["conv"], "digits", "all", "tsne")
     assert status is not None, "the page did not start a map job"
-    assert any(bar.proto.text.startswith(("Starting", "Encoding", "t-SNE")) for bar in app.get("progress")) or status.get("done")
+    assert any(any(stage in bar.proto.text for stage in ("Starting", "Encoding", "t-SNE")) for bar in app.get("progress")) \
+        or status.get("done")
     deadline = time.monotonic() + 300
     while not (status := mapjobs.status(store, models["conv"], "digits", "all", "tsne")).get("done"):
         assert not status.get("error"), status
@@ -145,14 +146,14 @@ def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(model
     assert metrics["Images"] == f"{whole:,}" and metrics["Codes"] == f"{whole:,} × 8"
     assert float(metrics["Trustworthiness"]) > 0.9
     assert "Map coordinates (CSV)" in [button.label for button in app.download_button]
-    app.session_state["whole_selected"] = list(range(len(digits.x_train) - 50, len(digits.x_train) + 50))  # a lasso's result
+    app.session_state["whole_selected-digits"] = list(range(len(digits.x_train) - 50, len(digits.x_train) + 50))  # a lasso's result
     app.run()
     assert any(caption.value.startswith("100 images selected") for caption in app.caption)
     assert "Selected indices (CSV)" in [button.label for button in app.download_button]
     decoded = figure_titled(app, "their mean code, decoded")
     assert picture(image_sources(decoded)[0]).size[0] >= 8
-    app.session_state["whole_selected"] = None
-    app.session_state["whole_clicked"] = len(digits.x_train) + 3  # the 4th test image
+    app.session_state["whole_selected-digits"] = None
+    app.session_state["whole_clicked-digits"] = len(digits.x_train) + 3  # the 4th test image
     app.run()
     label = digits.class_names[int(digits.y_test[3])] if digits.class_names else str(int(digits.y_test[3]))
     assert any(title(figure) == f"original #{len(digits.x_train) + 3} {label}, test" for figure in figures(app))

@@ -1,4 +1,5 @@
-"""Latent map: the codes of test images, or of the whole dataset, in 2-D (PCA, UMAP or t-SNE); click or lasso\npoints to see their images."""
+"""Latent map: the codes of test images, or of the whole dataset, in 2-D (PCA, UMAP or t-SNE); click or lasso
+points to see their images."""
 
 import contextlib
 from collections import Counter

@@ -51,8 +51,9 @@ def command_project(arguments):
             raise AecoreError(f"{arguments.name!r} is a photo model: its code is a feature map the size of each photo, "
                               "so there are no per-image codes to map; pick a model of a fixed image size")
         store = modelstore.ModelStore(arguments.store)
-        chosen = mapcache.split(dataset, arguments.split)
-        cached = mapcache.cached_map(store, arguments.name, dataset.name, arguments.split, arguments.method) is not None
+        chosen = mapcache.split(dataset, arguments.split, with_images=arguments.projector is not None)
+        cached = mapcache.cached_map(store, arguments.name, dataset.name, arguments.split, arguments.method,
+                                     arguments.seed) is not None
         projection = mapcache.project(store, arguments.name, autoencoder, dataset, arguments.split, arguments.method,
                                       arguments.seed, report)
     except AecoreError as error:

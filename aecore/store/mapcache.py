@@ -31,18 +31,21 @@ ENCODE_BATCH = 2_000  # images encoded between two progress reports
 
 @dataclass
 class Split:
-    images: np.ndarray  # (n, h, w, c)
+    images: np.ndarray | None  # (n, h, w, c); None when not asked for
     labels: np.ndarray | None  # (n,)
     is_train: np.ndarray  # (n,) True for training images
 
 
-def split(dataset, name: str) -> Split:
+def split(dataset, name: str, with_images: bool = True) -> Split:
+    """The split's images (copied together for "all": 220 MB for Fashion-MNIST; `with_images=False` gives None),
+    labels and train flags."""
     if name not in SPLITS:
         raise DatasetError(f"unknown split {name!r}; choose one of: {', '.join(SPLITS)}")
     parts = {"train": [(dataset.x_train, dataset.y_train, True)], "test": [(dataset.x_test, dataset.y_test, False)]}
     chosen = parts["train"] + parts["test"] if name == "all" else parts[name]
     labelled = all(labels is not None for _, labels, _ in chosen)
-    return Split(np.concatenate([images for images, _, _ in chosen]) if len(chosen) > 1 else chosen[0][0],
+    images = None if not with_images else np.concatenate([x for x, _, _ in chosen]) if len(chosen) > 1 else chosen[0][0]
+    return Split(images,
                  np.concatenate([labels for _, labels, _ in chosen]) if labelled else None,
                  np.concatenate([np.full(len(images), train) for images, _, train in chosen]))
 
@@ -122,9 +125,14 @@ def codes_and_errors(store, name: str, autoencoder, dataset, split_name: str,
     return flat, error
 
 
-def cached_map(store, name: str, dataset_name: str, split_name: str, method: str) -> projections.Projection | None:
+def _map_file(store, name: str, dataset_name: str, split_name: str, method: str, seed: int) -> Path:
+    return folder(store, name) / f"map-{safe_name(dataset_name)}-{split_name}-{method}{f'-seed{seed}' if seed else ''}.npz"
+
+
+def cached_map(store, name: str, dataset_name: str, split_name: str, method: str,
+               seed: int = 0) -> projections.Projection | None:
     created = str(store.meta(name).get("created"))
-    found = _read(folder(store, name) / f"map-{safe_name(dataset_name)}-{split_name}-{method}.npz", created)
+    found = _read(_map_file(store, name, dataset_name, split_name, method, seed), created)
     if found is None:
         return None
     return projections.Projection(method, found["points"], float(found["trustworthiness"]), float(found["seconds"]))
@@ -136,7 +144,7 @@ def project(store, name: str, autoencoder, dataset, split_name: str, method: str
     `progress(stage, fraction)` names the stage: "encoding" or "projecting"."""
     if method not in projections.METHODS:
         raise DatasetError(f"unknown projection {method!r}; choose one of: {', '.join(projections.METHODS)}")
-    found = cached_map(store, name, dataset.name, split_name, method)
+    found = cached_map(store, name, dataset.name, split_name, method, seed)
     if found is not None:
         return found
     report = (lambda stage: (lambda fraction: progress(stage, fraction))) if progress else (lambda stage: None)
@@ -145,7 +153,7 @@ def project(store, name: str, autoencoder, dataset, split_name: str, method: str
     projection = projections.project(flat, method, seed, progress=report("projecting"))
     projection.seconds = time.perf_counter() - started
     created = str(store.meta(name).get("created"))
-    atomic.write_arrays(folder(store, name) / f"map-{safe_name(dataset.name)}-{split_name}-{method}.npz",
+    atomic.write_arrays(_map_file(store, name, dataset.name, split_name, method, seed),
                         {"points": projection.points, "trustworthiness": np.array(projection.trustworthiness),
                          "seconds": np.array(projection.seconds), "created": np.array(created)})
     return projection

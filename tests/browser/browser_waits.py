@@ -50,3 +50,17 @@ def changed_pixels(locator, before: np.ndarray, min_change: float = 1, timeout: 
         return found if found.shape == before.shape and np.abs(found - before).mean() > min_change else None
 
     return wait_until(changed, timeout, 0.25, f"{locator} to change")
+
+
+def pick_model(page, name: str, timeout: float = 120):
+    """Picks model `name` in the sidebar (a page otherwise opens on the model it shows best, which depends on what
+    earlier tests stored) and waits until the sidebar shows it."""
+    import re
+
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("combobox", name="Model", exact=True)
+    box.wait_for(timeout=timeout * 1000)
+    box.click()
+    page.get_by_role("option").filter(has_text=f"{name} ·").first.click()
+    expect(box).to_have_value(re.compile(rf"^{re.escape(name)} · "), timeout=timeout * 1000)

@@ -1,11 +1,9 @@
 """The Anomalies page's threshold follows the mouse: precision, recall and the counts change while the button is
 still down (no rerun), and they are the engine's numbers for the stop the slider shows."""
 
-import re
 
 import pytest
-from browser_waits import wait_until
-from playwright.sync_api import expect
+from browser_waits import pick_model, wait_until
 
 from aecore.analysis import anomaly
 from aecore.training import trainer
@@ -37,7 +35,7 @@ def test_dragging_the_threshold_updates_both_detectors_before_the_release(server
     expected = threshold_slider.payload(found, {"model": entry.name, "PCA": "PCA"}, "0")
 
     page.goto(f"{server['url']}/anomaly")
-    expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile(entry.name), timeout=120_000)
+    pick_model(page, entry.name)
     panel = page.locator(".threshold-panel")
     panel.wait_for(timeout=120_000)
     start = wait_until(lambda: (state := shown(panel))["columns"] and state, 30, 0.25, "the threshold's columns")

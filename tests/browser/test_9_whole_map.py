@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from browser_waits import wait_until
+from browser_waits import pick_model, wait_until
 from playwright.sync_api import expect
 
 from aecore.store import mapcache
@@ -26,7 +26,7 @@ def map_model(server, digits):
 
 def open_whole_map(server, page, name):
     page.goto(f"{server['url']}/latent_map")
-    expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile(name), timeout=120_000)
+    pick_model(page, name)
     page.get_by_text("PCA (fast, linear)").click()
     page.get_by_role("combobox", name="Images").click()
     page.get_by_role("option", name=re.compile("the whole dataset")).click()

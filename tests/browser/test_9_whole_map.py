@@ -24,6 +24,17 @@ def map_model(server, digits):
     return ModelStore(server["store"]).save(trainer.train("conv", digits, 8, None, config), "browser-map").name
 
 
+def lasso(page, overlay, right: float):
+    """Drags a rectangle from the overlay's left edge to `right` (a share of its width), top to bottom."""
+    box = overlay.bounding_box()
+    corners = [(0.01, 0.01), (right, 0.01), (right, 0.99), (0.01, 0.99)]
+    page.mouse.move(box["x"] + box["width"] * corners[0][0], box["y"] + box["height"] * corners[0][1])
+    page.mouse.down()
+    for x, y in corners[1:] + corners[:1]:
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=4)
+    page.mouse.up()
+
+
 def open_whole_map(server, page, name):
     page.goto(f"{server['url']}/latent_map")
     pick_model(page, name)
@@ -67,13 +78,7 @@ def test_hover_shows_the_digit_under_the_mouse_and_a_lasso_selects_all_shown(ser
     page.get_by_role("button", name="Lasso").click()
     page.locator(".bigmap .chip[data-kind='0']").click()  # hide the zeros (below the map: the page may scroll)
     overlay.scroll_into_view_if_needed()
-    box = overlay.bounding_box()
-    corners = [(0.01, 0.01), (0.99, 0.01), (0.99, 0.99), (0.01, 0.99)]
-    page.mouse.move(box["x"] + box["width"] * corners[0][0], box["y"] + box["height"] * corners[0][1])
-    page.mouse.down()
-    for x, y in corners[1:] + corners[:1]:
-        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=4)
-    page.mouse.up()
+    lasso(page, overlay, right=0.99)
     labels = np.concatenate([digits.y_train, digits.y_test])
     shown = int(np.sum(labels != 0))
     wait_until(lambda: root.get_attribute("data-selected") == str(shown) or root.get_attribute("data-selected"), 10, 0.2,
@@ -113,13 +118,7 @@ def test_a_lasso_on_one_of_two_maps_shows_on_the_other(server, page, map_model, 
     first.scroll_into_view_if_needed()
     first.get_by_role("button", name="Lasso").click()
     overlay = first.locator("canvas.overlay")
-    box = overlay.bounding_box()
-    corners = [(0.01, 0.01), (0.6, 0.01), (0.6, 0.99), (0.01, 0.99)]
-    page.mouse.move(box["x"] + box["width"] * corners[0][0], box["y"] + box["height"] * corners[0][1])
-    page.mouse.down()
-    for x, y in corners[1:] + corners[:1]:
-        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=4)
-    page.mouse.up()
+    lasso(page, overlay, right=0.6)
     count = wait_until(lambda: first.get_attribute("data-selected"), 10, 0.2, "a lasso selection on the first map")
     assert int(count) > 0
     second = maps.nth(1)

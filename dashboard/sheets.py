@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aecore.store import mapcache
+
 SHEET_SIDE = 32  # images per sheet row and column: 1,024 per sheet, ~250 KB of PNG for 28x28 greys
 PATH = "/api/sheets"
 _registry: dict[str, tuple[tuple[np.ndarray, ...], np.ndarray | None]] = {}
@@ -35,23 +37,13 @@ def register(identity: str, parts: list[np.ndarray], order: np.ndarray | None = 
     return token
 
 
-def gather(parts: tuple[np.ndarray, ...], wanted: np.ndarray) -> np.ndarray:
-    """(k, h, w, c): images `wanted` (indices into the parts one after the other), in that order."""
-    bounds = np.cumsum([0] + [len(part) for part in parts])
-    output = np.empty((len(wanted),) + parts[0].shape[1:], parts[0].dtype)
-    for part, low, high in zip(parts, bounds[:-1], bounds[1:]):
-        inside = (wanted >= low) & (wanted < high)
-        output[inside] = part[wanted[inside] - low]
-    return output
-
-
 def sheet_png(parts: tuple[np.ndarray, ...], number: int, order: np.ndarray | None = None) -> bytes | None:
     """Sheet `number` as PNG bytes, or None past the end."""
     count, total = SHEET_SIDE * SHEET_SIDE, sum(len(part) for part in parts)
     if number < 0 or number * count >= total:
         return None
     wanted = np.arange(number * count, min(total, (number + 1) * count))
-    chosen = gather(parts, wanted if order is None else order[wanted])
+    chosen = mapcache.gather(parts, wanted if order is None else order[wanted])
     height, width, channels = chosen.shape[1:]
     sheet = np.zeros((SHEET_SIDE * height, SHEET_SIDE * width, channels), np.uint8)
     for offset, image in enumerate(chosen):

@@ -2,6 +2,9 @@
 
 Each page runs standalone (it calls ui.sidebar() itself). Plotly charts are read back from their JSON
 spec; images inside them are PNG data URIs, decoded with Pillow to check sizes.
+
+Longer than 300 lines: the three pages share one module fixture (three models trained once, ~20 s) and the
+figure helpers; split into files, each would train them again or import them across test modules.
 """
 
 import base64

@@ -59,7 +59,12 @@ def parts(dataset, name: str) -> list[np.ndarray]:
 
 def images_at(dataset, name: str, indices) -> np.ndarray:
     """(k, h, w, c): the split's images at `indices` (an index into the split, as on its map)."""
-    arrays, indices = parts(dataset, name), np.asarray(indices, dtype=int)
+    return gather(parts(dataset, name), indices)
+
+
+def gather(arrays, indices) -> np.ndarray:
+    """(k, h, w, c): images `indices` of `arrays` taken one after the other, in that order, without joining them."""
+    arrays, indices = list(arrays), np.asarray(indices, dtype=int)
     bounds = np.cumsum([0] + [len(array) for array in arrays])
     output = np.empty((len(indices),) + arrays[0].shape[1:], arrays[0].dtype)
     for number, array in enumerate(arrays):

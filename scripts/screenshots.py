@@ -43,6 +43,23 @@ def whole_dataset_map(page):
             return
 
 
+def timeline_moment(page):
+    """The timeline two thirds through, with trails for three images of different classes."""
+    canvas = page.locator(".timeline-player canvas.map")
+    canvas.wait_for(timeout=120_000)
+    canvas.scroll_into_view_if_needed()
+    for index in canvas.evaluate("""canvas => { const player = canvas.closest('.timeline-player').player;
+        player.seek((player.data.count - 1) * 0.66); const seen = new Map();
+        player.data.labels.forEach((label, index) => { if (!seen.has(label)) seen.set(label, index); });
+        return [...seen.values()].slice(0, 3); }"""):
+        where = canvas.evaluate(f"""canvas => {{ const player = canvas.closest('.timeline-player').player;
+            const [x, y] = player.toScreen(player.at({index}, player.time)); const box = canvas.getBoundingClientRect();
+            return [box.left + x / player.ratio, box.top + y / player.ratio]; }}""")
+        page.mouse.click(*where)
+    page.mouse.move(0, 0)
+    time.sleep(0.5)
+
+
 def settle(page, timeout: float = SETTLE_SECONDS) -> bytes:
     """A full-page screenshot once two taken a second apart are identical and nothing is running."""
     deadline, previous = time.monotonic() + timeout, None
@@ -77,6 +94,8 @@ def main():
                 settle(page)
                 if name == "latent_map":
                     whole_dataset_map(page)
+                if name == "timeline":
+                    timeline_moment(page)
                 page.screenshot(path=f"{arguments.out}/{name}.png", full_page=name != "latent_map")
                 print("saved", f"{arguments.out}/{name}.png", flush=True)
             browser.close()

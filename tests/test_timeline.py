@@ -33,7 +33,7 @@ def test_every_family_takes_bounded_snapshots_saved_with_it(family, digits, stor
 
 
 def test_a_big_code_keeps_fewer_points_and_snapshots_off_keeps_none(fashion_small):
-    assert snapshots.points_that_fit(code_size=512, frames=24, image_size=784) < snapshots.SAMPLE
+    assert snapshots.points_that_fit(code_size=512, frames=24, picture_bytes=8 * 784) < snapshots.SAMPLE
     config = trainer.TrainConfig(epochs=1, batch_size=128, patience=0, snapshots="off")
     assert trainer.train("dense", fashion_small, 8, None, config).snapshots is None
 
@@ -86,10 +86,39 @@ def test_the_timeline_command_writes_frames_and_a_gif(digits, tmp_path):
     assert none.returncode == 2 and "has no training snapshots" in none.stderr
 
 
-def test_the_timeline_page_animates_every_snapshot_in_one_figure(digits, tmp_path, monkeypatch):
+def test_many_epochs_and_large_colour_images_stay_within_the_bound():
+    assert snapshots.epoch_stride(12) == 1 and snapshots.epoch_stride(200) == 4
+    assert snapshots.planned_frames(200) == len(snapshots.FIRST_EPOCH) + 50
+    kept, grid = snapshots.pictures_that_fit(snapshots.planned_frames(200), 96 * 96 * 3, grid=True)
+    assert 1 <= kept < snapshots.RECONSTRUCTIONS and not grid  # 54 frames of 96-px colour: a few, and no grid
+    assert snapshots.pictures_that_fit(16, 28 * 28, grid=True) == (snapshots.RECONSTRUCTIONS, True)
+
+
+def test_a_two_dimensional_vae_keeps_its_decoded_grid_at_every_snapshot(digits, store, tmp_path):
+    config = trainer.TrainConfig(epochs=3, batch_size=32, patience=0)
+    model = trainer.train("vae", digits, 2, None, config)
+    grids = model.snapshots["grids"]
+    assert grids.shape == (len(model.snapshots["epochs"]), snapshots.GRID, snapshots.GRID, 8, 8, 1)
+    assert grids.dtype == np.uint8 and np.abs(np.diff(grids.astype(float), axis=0)).mean() > 0  # the decoder changed
+    entry = store.save(model)
+    assert (entry.path / SNAPSHOTS_FILE).stat().st_size <= snapshots.MAX_BYTES
+    from aecore.analysis import inspection
+
+    final = inspection.latent_grid(model, steps=snapshots.GRID)[0]  # the last snapshot is the finished decoder's grid
+    assert np.abs(grids[-1].astype(float) - np.round(final * 255)).max() <= 1
+    codes = model.snapshots["codes"].astype(np.float32)
+    assert np.array_equal(timeline.aligned_maps(codes), codes)  # a 2-D code is its own map, at its own scale
+    with Image.open(timeline.write_frames(model.snapshots, tmp_path / "frames")[-1]) as frame:
+        assert frame.width == 2 * 480  # the grid beside the map, for slides
+
+
+def test_the_timeline_page_sends_every_snapshot_to_the_player_once(digits, tmp_path, monkeypatch):
+    import base64
     from pathlib import Path
 
     from streamlit.testing.v1 import AppTest
+
+    from dashboard import timeline_player
 
     root = Path(__file__).resolve().parents[1]
     config = trainer.TrainConfig(epochs=3, batch_size=32, patience=0)
@@ -101,13 +130,14 @@ def test_the_timeline_page_animates_every_snapshot_in_one_figure(digits, tmp_pat
     app.session_state["dataset"] = "digits"
     app.switch_page("views/timeline.py").run()
     assert not app.exception, [item.value for item in app.exception]
-    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
-    assert len(figure["frames"]) == len(expected["epochs"]) and figure["layout"]["sliders"][0]["steps"][-1]["label"] == "3"
+    [data] = [json.loads(element.proto.json) for element in app.get("bidi_component") if element.proto.json]
+    count, points = len(expected["epochs"]), len(expected["indices"])
+    assert data["count"] == count == len(data["strips"]) and data["points"] == points and data["epochs"][-1] == 3.0
+    assert data["grids"] is None and data["sheet_url"]  # a conv model: no latent grid; hover thumbnails served
+    positions = np.frombuffer(base64.b64decode(data["positions"]), np.float32).reshape(count, points, 2)
     maps = timeline.aligned_maps(expected["codes"].astype(np.float32))
-    last = figure["frames"][-1]["data"]
-    shown = np.concatenate([np.column_stack([values(trace["x"]), values(trace["y"])])
-                            for trace in last if trace.get("type") == "scattergl"])
-    assert np.allclose(np.sort(shown, axis=0), np.sort(maps[-1], axis=0), atol=1e-4)  # the last frame is the last map
+    assert np.allclose(positions, timeline_player.unit_positions(maps))  # every frame is its aligned map
+    assert positions.min() >= 0 and positions.max() <= 1 and data["labels"] == expected["labels"].tolist()
     ModelStore(tmp_path).save(trainer.train("dense", digits, 8, None, trainer.TrainConfig(
         epochs=1, patience=0, snapshots="off")), "unwatched")
     other = AppTest.from_file(str(root / "app.py"), default_timeout=120)
@@ -115,12 +145,3 @@ def test_the_timeline_page_animates_every_snapshot_in_one_figure(digits, tmp_pat
     other.switch_page("views/timeline.py").run()
     assert not other.exception, [item.value for item in other.exception]
     assert any("has no training snapshots" in info.value for info in other.info)
-
-
-def values(encoded) -> np.ndarray:
-    """A Plotly JSON array: a plain list, or a typed array {"dtype": "f4", "bdata": base64}."""
-    import base64
-
-    if isinstance(encoded, dict):
-        return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=np.dtype(encoded["dtype"]))
-    return np.asarray(encoded, np.float64)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import timeline_ui, ui
+from dashboard import timeline_player, timeline_ui, ui
 
 context = ui.sidebar(page="timeline", watch_store=True)
 st.title("Training timeline")
@@ -15,22 +15,27 @@ running = [job for job in runner.active_jobs() if job.status == "running" and jo
 watch = None
 if running:
     choices = {job.id: f"{job.spec.name or job.spec.family} (training now)" for job in running}
-    watch = st.selectbox("Watch", [None, *choices], format_func=lambda key: "the sidebar's model" if key is None
-                         else choices[key], key="timeline-watch")
+    watch = st.selectbox("Watch", [None, *choices], index=1, format_func=lambda key: "the sidebar's model" if key is None
+                         else choices[key], key="timeline-watch", help="A training in progress opens first: its "
+                         "codes so far, redrawn as snapshots land. Pick the sidebar's model to replay a finished one.")
 
 
 @st.fragment(run_every=3 if watch else None)
 def live():
     """A training in progress: its snapshots so far, redrawn as new ones land."""
-    job = next((job for job in running if job.id == watch), None)
-    path = job.path / "snapshots.npz" if job else None
+    job = next((job for job in runner.active_jobs() if job.id == watch), None)
+    if job is None or job.status != "running":  # it finished (or stopped): the whole page shows what there is now
+        st.rerun()
+    path = job.path / "snapshots.npz"
     if path is None or not path.is_file():
         st.info("Waiting for the first snapshot (1% into the first epoch)…")
         return
-    found = timeline_ui.live_frames(str(path), path.stat().st_mtime)
+    modified = path.stat().st_mtime
+    found = timeline_ui.live_frames(str(path), modified)
     if found is not None:
-        st.caption(f"{len(found['epochs'])} snapshots so far; the last at epoch {timeline_ui.frame_label(found['epochs'][-1])}.")
-        st.plotly_chart(timeline_ui.animated_figure(found, context.dataset.class_names), key="timeline-live")
+        st.caption(f"{len(found['epochs'])} snapshots so far; the newest at epoch "
+                   f"{timeline_player.frame_label(found['epochs'][-1])}. The player stays on the newest while you leave it there.")
+        timeline_player.player(timeline_ui.message(f"live-{job.id}", modified, found, context.dataset), key="timeline-live")
 
 
 if watch:
@@ -44,7 +49,6 @@ if found is None:
             icon=":material/timeline:")
     st.page_link(ui.TRAIN_PAGE, label="Train one", icon=":material/model_training:")
     st.stop()
-st.plotly_chart(timeline_ui.animated_figure(found, context.dataset.class_names), key="timeline")
-st.caption(f"{len(found['epochs'])} snapshots of {found['codes'].shape[1]:,} test images; the top row of the strip is "
-           "the originals, the bottom what the model made of them at that moment. "
+timeline_player.player(timeline_ui.message(f"{context.model_name}-{context.stamp}", 0.0, found, context.dataset), key="timeline")
+st.caption(f"{len(found['epochs'])} snapshots of {found['codes'].shape[1]:,} test images. "
            "`python -m aecore timeline MODEL --out frames/` writes the frames as PNGs and a GIF, for slides.")

@@ -96,6 +96,9 @@ def live_jobs():
             st.caption("  ·  ".join(f"{key} {value:.4f}" for key, value in progress.logs.items()))
             if progress.history:
                 st.plotly_chart(plots.loss_curves(progress.history), key=f"curves-{job.id}")
+            if job.spec.config.snapshots == "on" and job.spec.dataset == context.dataset_name:
+                st.page_link("views/timeline.py", label="Watch its codes take shape on the Training timeline",
+                             icon=":material/timeline:")
         if runner.may_stop(job, context.visitor):
             st.button("Stop", key=f"stop-{job.id}", on_click=stop, args=(job.id,), type="secondary")
     for job in runner.recent(5):

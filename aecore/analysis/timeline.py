@@ -3,7 +3,8 @@
 Each frame's codes get their own PCA map (the code space itself changes while a model learns, so one
 projection for all frames would show the last frame's axes on codes that did not have them yet). Then each
 map is fitted to the one before it by an orthogonal Procrustes rotation (reflections allowed) and a scale,
-so PCA's arbitrary signs and order of axes do not flip the picture between frames. `median_moves` measures
+so PCA's arbitrary signs and order of axes do not flip the picture between frames. A 2-D code is drawn as it
+is (z0 across, z1 up), so its scale shows too: a VAE's codes gathering towards N(0, I). `median_moves` measures
 what the alignment buys: each image's median move between consecutive frames, as a share of the map's size.
 Frames are drawn as PNG pictures with Pillow alone (points coloured by class, the reconstructions below).
 """
@@ -34,6 +35,8 @@ def aligned_maps(codes: np.ndarray, seed: int = 0) -> np.ndarray:
     """(frames, n, d) -> (frames, n, 2), every frame rotated and scaled onto the frame before it."""
     if len(codes) == 0:
         raise ModelError("this model has no training snapshots: it was imported, or trained with --snapshots off")
+    if codes.shape[2] == 2:  # a 2-D code is its own map: z0 across, z1 up, at its true scale (a VAE's pull to N(0, I))
+        return np.asarray(codes, np.float32).copy()
     maps = pca_maps(codes, seed)
     for index in range(1, len(maps)):
         rotation, _ = orthogonal_procrustes(maps[index], maps[index - 1])  # (2, 2): best fit onto the last frame
@@ -46,11 +49,18 @@ def median_moves(maps: np.ndarray) -> np.ndarray:
     return np.median(np.linalg.norm(np.diff(maps, axis=0), axis=2), axis=1)
 
 
-def draw_frame(points: np.ndarray, labels: np.ndarray, pictures: np.ndarray, title: str, side: int = 480) -> Image.Image:
-    """One frame: the map (points coloured by label) above a strip of reconstructions, with a title."""
+def draw_frame(points: np.ndarray, labels: np.ndarray, pictures: np.ndarray, title: str, side: int = 480,
+               grid: np.ndarray | None = None) -> Image.Image:
+    """One frame: the map (points coloured by label) above a strip of reconstructions, with a title; a 2-D VAE's
+    decoded latent grid (rows, columns, h, w, c) to the right of the map."""
     limit = float(np.quantile(np.abs(points), 0.995)) or 1.0
     strip = _strip(pictures, side)
-    canvas = Image.new("RGB", (side, side + strip.height + 24), "white")
+    tiles = None
+    if grid is not None:  # (rows, columns, h, w, c) -> one (rows*h, columns*w, c) picture, scaled to the map's side
+        tiles = _strip(np.concatenate([np.concatenate(list(row), axis=1) for row in grid])[None], side)
+    canvas = Image.new("RGB", (side + (side if tiles else 0), side + strip.height + 24), "white")
+    if tiles:
+        canvas.paste(tiles, (side, 24))
     draw = ImageDraw.Draw(canvas)
     draw.text((8, 4), title, fill="#111827")
     scale = (side - 24) / (2 * limit)
@@ -81,7 +91,7 @@ def write_frames(snapshots: dict, folder, seed: int = 0) -> list:
     for index, (epoch, loss) in enumerate(zip(snapshots["epochs"], snapshots["losses"])):
         title = f"epoch {epoch:.2f}" if epoch < 1 else f"epoch {epoch:.0f}"
         frame = draw_frame(maps[index], snapshots["labels"], snapshots["reconstructions"][index],
-                           f"{title}   loss {loss:.4f}")
+                           f"{title}   loss {loss:.4f}", grid=snapshots["grids"][index] if "grids" in snapshots else None)
         paths.append(folder / f"frame_{index:03d}.png")
         frame.save(paths[-1])
         frames.append(frame)

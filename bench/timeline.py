@@ -95,7 +95,7 @@ def browser(arguments):
     from scripts import serve
 
     found = train(arguments.store, "--family", "conv", "--dataset", "fashion_mnist", "--epochs", "16",
-                  "--patience", "0", "--name", "played")
+                  "--patience", "0", "--max-train-images", "10000", "--name", "played")
     process, url = serve.start(Path(arguments.store), dataset="fashion_mnist")
     try:
         with sync_playwright() as playwright:
@@ -104,7 +104,9 @@ def browser(arguments):
             page.goto(f"{url}/timeline")
             player = page.locator(".timeline-player")
             player.locator("canvas.map").wait_for(timeout=180_000)
-            page.wait_for_function("document.querySelector('.timeline-player').dataset.count > 0", timeout=60_000)
+            deadline = time.monotonic() + 60  # the player sits in the component's shadow root: poll its locator
+            while not int(player.get_attribute("data-count") or 0) and time.monotonic() < deadline:
+                time.sleep(0.25)
             count = int(player.get_attribute("data-count"))
             points = int(player.get_attribute("data-points"))
             player.locator("button.play").click()

@@ -75,9 +75,9 @@ _component = st.components.v2.component("aecore_timeline_player", html=HTML, css
 
 
 def unit_positions(maps: np.ndarray) -> np.ndarray:
-    """(frames, n, 2) -> float32 in the unit square, centred on 0, one scale for all frames (a few far points
-    beyond the 99.5th percentile sit at the edge)."""
-    limit = float(np.quantile(np.abs(maps), 0.995)) * 1.08 or 1.0
+    """(frames, n, 2) -> float32 in the unit square, centred on 0, one scale for all frames: the widest frame's
+    (a few far points beyond its 99.5th percentile sit at the edge)."""
+    limit = max(float(np.quantile(np.abs(frame), 0.995)) for frame in maps) * 1.08 or 1.0
     return np.clip(0.5 + np.asarray(maps, np.float64) / (2 * limit), 0, 1).astype(np.float32)
 
 

@@ -105,6 +105,16 @@ def test_leftovers_of_a_killed_save_are_invisible(trained, store):
     assert store.names() == ["kept"]
 
 
+def test_the_datasets_folder_is_not_a_model_nor_a_model_name(trained, store):
+    (store.root / "datasets" / "mine").mkdir(parents=True)  # aecore.data.owndata's datasets live here
+    (store.root / "datasets" / "mine" / "card.json").write_text("{}")
+    assert store.scan() == ([], [])  # not a broken model either
+    assert store.save(trained["dense"], "datasets").name == "datasets-2"
+    assert store.names() == ["datasets-2"] and store.scan()[1] == []
+    with pytest.raises(StoreError, match=r"'datasets' holds your own datasets in the store .*; pick another name"):
+        store.rename("datasets-2", "datasets")
+
+
 @pytest.mark.parametrize("name, cleaned", [("../evil", "evil"), ("a/b\\c", "a-b-c"), ("  spaced out  ", "spaced-out"),
                                            (".hidden", "hidden"), ("ünïcode✓", "n-code")])
 def test_names_are_sanitised(name, cleaned):

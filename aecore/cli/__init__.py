@@ -1,8 +1,8 @@
 """The command line, `python -m aecore`: datasets, families, train, jobs, list, evaluate, timeline, anomaly,
 denoise, export, project, import, rename, delete.
 
-`main` reads the arguments (the parser and the error handling); `training_commands` holds datasets,
-families, train and jobs; `model_commands` the commands on stored models;
+`main` reads the arguments (the parser and the error handling); `dataset_commands` holds datasets (list,
+add, remove); `training_commands` families, train and jobs; `model_commands` the commands on stored models;
 `map_commands` `project`, the whole-split maps. The top room: it may use
 every other room, and nothing in aecore imports it.
 

@@ -4,16 +4,20 @@ import argparse
 import os
 import sys
 
-from aecore.cli import map_commands, model_commands, training_commands
+from aecore.cli import dataset_commands, map_commands, model_commands, training_commands
 from aecore.errors import AecoreError
 
+# Commands that need neither Keras nor TensorFlow: their parser skips the family flags, whose import costs
+# ~7 s and ~700 MB, most of the memory a dataset conversion may use.
+LIGHT_COMMANDS = ("datasets",)
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m aecore", description="Train, store and explore autoencoders.")
     commands = parser.add_subparsers(dest="command", required=True)
     store = argparse.ArgumentParser(add_help=False)
     store.add_argument("--store", help="model store folder (default: $AECORE_STORE or ./models)")
-    commands.add_parser("datasets", help="the datasets and where each comes from")
+    add_datasets_parser(commands)
     commands.add_parser("families", help="the model families and their options")
     train = commands.add_parser("train", parents=[store], help="train a model and save it in the store")
     train.add_argument("--family", help="model family (default: conv, what we recommend to a newcomer)")
@@ -35,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--background", action="store_true",
                        help="queue it as a job (the dashboard shows it; AECORE_MAX_JOBS run at once) and return")
-    for name, kind in training_commands.family_option_flags().items():
+    for name, kind in (training_commands.family_option_flags() if family_flags else {}).items():
         train.add_argument(f"--{name.replace('_', '-')}", dest=f"option_{name}", metavar=kind.__name__.upper(),
                            help="family option (see `families`)" + (", comma-separated" if kind is tuple else ""))
     jobs = commands.add_parser("jobs", parents=[store], help="the training jobs: queued, running and recent")
@@ -94,10 +98,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_datasets_parser(commands):
+    """`datasets` lists them; `datasets add NAME PATH` converts the user's images; `datasets remove NAME`."""
+    store_help = "store folder holding your datasets (default: $AECORE_STORE or ./models)"
+    datasets = commands.add_parser("datasets", help="the datasets and where each comes from; add or remove your own")
+    datasets.add_argument("--store", help=store_help)
+    actions = datasets.add_subparsers(dest="action", metavar="{add,remove}")  # none: list them
+    add = actions.add_parser("add", help="convert a .zip or folder of images (subfolders = labels) or an .npz into a "
+                                         "named dataset in the store")
+    add.add_argument("name", help="letters, digits, '.', '_' or '-'; then `train --dataset NAME`")
+    add.add_argument("path", help="a .zip or a folder of images (one subfolder per label, or none), or an .npz")
+    add.add_argument("--size", type=int, default=64, help="pixels a side: 28, 32, 64 or 96 (default 64)")
+    colour = add.add_mutually_exclusive_group()
+    colour.add_argument("--colour", dest="colour", action="store_true", default=True, help="3 channels (default)")
+    colour.add_argument("--grey", dest="colour", action="store_false", help="1 grey channel")
+    add.add_argument("--fit", default="crop", help="crop: the centre square (default); pad: the whole image on a "
+                                                  "square of its border colour")
+    remove = actions.add_parser("remove", help="delete one of your datasets")
+    remove.add_argument("name")
+    for action in (add, remove):  # SUPPRESS: `datasets --store DIR add ...` keeps DIR
+        action.add_argument("--store", default=argparse.SUPPRESS, help=store_help)
+
+
 def main(argv=None) -> int:
-    arguments = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    arguments = build_parser(family_flags=bool(argv) and argv[0] not in LIGHT_COMMANDS).parse_args(argv)
+    if getattr(arguments, "store", None):  # the store's own datasets (aecore.data.owndata) are found by name too
+        os.environ["AECORE_STORE"] = str(arguments.store)
     name = f"command_{arguments.command}"
-    handler = getattr(training_commands, name, None) or getattr(map_commands, name, None) or getattr(model_commands, name)
+    handler = (getattr(dataset_commands, name, None) or getattr(training_commands, name, None)
+               or getattr(map_commands, name, None) or getattr(model_commands, name))
     try:
         handler(arguments)
     except AecoreError as error:

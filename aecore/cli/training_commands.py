@@ -1,4 +1,5 @@
-"""`datasets`, `families`, `train` and `jobs`: what there is to train on and with, and training itself."""
+"""`families`, `train` and `jobs`: what there is to train with, and training itself (`datasets` is in
+dataset_commands)."""
 
 import dataclasses
 import json
@@ -50,15 +51,6 @@ def progress_printer(stream=sys.stderr, interval: float = 0.25):
         stream.flush()
 
     return report
-
-
-def command_datasets(arguments):
-    from aecore.data import catalog
-
-    default = catalog.default_dataset_name()
-    for info in catalog.list_datasets() + catalog.photo_datasets():
-        mark = "available" if info.available else "missing"
-        print(f"{info.name:14} {mark:9} {'(default) ' if info.name == default else ''}{info.description} <- {info.source}")
 
 
 def command_families(arguments):

@@ -1,7 +1,9 @@
-"""The dataset catalogue: three named datasets and the user's own files, all as one `Dataset`.
+"""The dataset catalogue: three named datasets, the user's own converted ones (`owndata`) and the user's
+files, all as one `Dataset`.
 
 Every loader ends in `_from_arrays`, which checks and converts the arrays, so each source comes
 out the same way: images float32 in [0, 1] shaped (n, height, width, channels), labels int64.
+(The user's own datasets were checked when they were converted; `owndata.load` gives them in that layout.)
 
 Importing this module is cheap: scikit-learn, Pillow and Keras are imported inside the loaders
 that need them, and Keras only when a download is really attempted.
@@ -86,7 +88,7 @@ class Dataset:
 class DatasetInfo:
     """One named dataset as the catalogue sees it, without loading it."""
 
-    name: str  # one of DATASET_NAMES
+    name: str  # one of DATASET_NAMES, or the name of one of the user's own (aecore.data.owndata)
     available: bool  # True when it loads without a download
     source: str  # where it is, or where it would come from
     description: str  # one line for people
@@ -112,7 +114,8 @@ def keras_datasets_dir() -> Path:
 
 
 def list_datasets() -> list[DatasetInfo]:
-    """The three named datasets, each with whether it is on this machine and where it comes from."""
+    """The three named datasets, each with whether it is on this machine and where it comes from, then the
+    user's own (aecore.data.owndata), read from their small card files: the dashboard asks on every page run."""
     fashion_folder = _find_fashion_mnist()
     fashion_cache = keras_datasets_dir() / "fashion-mnist"
     mnist_file = keras_datasets_dir() / "mnist.npz"
@@ -135,7 +138,21 @@ def list_datasets() -> list[DatasetInfo]:
             str(mnist_file) if mnist_file.is_file() else _download_source(mnist_file),
             "70,000 handwritten digits, 28x28 grayscale, 10 classes",
         ),
+        *_own_datasets(),
     ]
+
+
+def _own_datasets() -> list[DatasetInfo]:
+    from aecore.data import owndata  # lazy: owndata imports this module
+
+    infos = []
+    for name in owndata.names():
+        where = str(owndata.folder() / name)
+        try:
+            infos.append(DatasetInfo(name, True, where, owndata.describe(owndata.card(name))))
+        except errors.DatasetError as error:  # a damaged card: listed, but not offered
+            infos.append(DatasetInfo(name, False, where, str(error)))
+    return infos
 
 
 def photo_datasets() -> list[DatasetInfo]:
@@ -167,12 +184,19 @@ def load_dataset(name_or_path: str, seed: int = 0) -> Dataset:
         return photos.load_photos(folder or PHOTOS, seed)
     if key in DATASET_NAMES:
         return NAMED_LOADERS[key](seed)
+    from aecore.data import owndata  # lazy: owndata imports this module
+
+    own_names = owndata.names()
+    if name_or_path.strip() in own_names:
+        return owndata.load(name_or_path.strip(), seed=seed)
     path = Path(name_or_path).expanduser()
     if not path.exists():
         if os.sep not in name_or_path and "/" not in name_or_path and not path.suffix:
+            yours = f"yours: {', '.join(own_names)}" if own_names else "none of your own yet"
             raise errors.DatasetError(
                 f"Unknown dataset {name_or_path!r}: known names are {', '.join(DATASET_NAMES)}; "
-                f"{KNOWN_FORMS}"
+                f"{KNOWN_FORMS}; {yours} in {owndata.folder()} "
+                f"(`python -m aecore datasets add NAME PATH` converts one)"
             )
         raise errors.DatasetError(f"No such file or folder: {path}. Check the path; {KNOWN_FORMS}")
     return _load_path(path, name_or_path, seed)

@@ -32,6 +32,7 @@ DEFAULT_STORE = "models"
 STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed save and are removed
 NAME_LIMIT = 64
 SHIPPED_FOLDER = Path(__file__).with_name("shipped")  # models that come with aecore, read-only
+DATASETS_FOLDER = "datasets"  # the user's own datasets (aecore.data.owndata.FOLDER): not a model, never a model's name
 
 
 @dataclass
@@ -120,7 +121,7 @@ class ModelStore:
         entries, problems = [], []
         if self.root.is_dir():
             self._remove_stale()
-            self._scan_folder(self.root, entries, problems)
+            self._scan_folder(self.root, entries, problems, skip={DATASETS_FOLDER})
         entries.sort(key=lambda entry: str(entry.meta.get("created", "")), reverse=True)
         shipped = []
         if self.shipped is not None and self.shipped.is_dir():
@@ -130,9 +131,9 @@ class ModelStore:
         return entries + shipped, problems
 
     @staticmethod
-    def _scan_folder(root: Path, entries: list, problems: list):
+    def _scan_folder(root: Path, entries: list, problems: list, skip: set[str] = frozenset()):
         for folder in sorted(root.iterdir()):
-            if folder.name.startswith(".") or not folder.is_dir():
+            if folder.name.startswith(".") or folder.name in skip or not folder.is_dir():
                 continue
             try:
                 entries.append(StoreEntry(folder.name, folder, read_meta(folder)))
@@ -193,7 +194,7 @@ class ModelStore:
                     "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
             for attempt in range(1, 1000):
                 candidate = base if attempt == 1 else f"{base[: NAME_LIMIT - 5]}-{attempt}"
-                if self.is_shipped(candidate):
+                if self.is_shipped(candidate) or candidate == DATASETS_FOLDER:
                     continue
                 meta["name"] = candidate
                 atomic.write_json(incoming / META_FILE, meta)
@@ -236,6 +237,8 @@ class ModelStore:
         target = self._folder(new_clean)
         if not folder.is_dir():
             raise StoreError(f"no model named {name!r} in {self.root}")
+        if new_clean == DATASETS_FOLDER:
+            raise StoreError(f"{new_clean!r} holds your own datasets in the store {self.root}; pick another name")
         if target.exists() or self.is_shipped(new_clean):
             raise StoreError(f"a model named {new_clean!r} exists already; pick another name")
         os.rename(folder, target)

@@ -1,0 +1,196 @@
+"""The user's own datasets: images converted once into a named dataset kept in the store, then loaded by name.
+
+`add` converts a .zip or folder of images (subfolders are labels; `ownimages`) or an .npz (`ownnpz`) into
+<store>/datasets/<name>/images.npz (x_train, y_train, x_test, y_test: uint8 (n, size, size, 1 or 3) and int64
+labels, no label arrays when unlabelled) and card.json (what it is and where it came from). A member that
+cannot be used is skipped and counted; a source that cannot be used is refused with one DatasetError.
+
+Atomic: everything is written into a hidden `.incoming-*` folder that is renamed into place at the end, and
+removed on any failure, Ctrl-C included, so a half-converted dataset is never listed. The conversion itself,
+in bounded memory, is `ownconvert`'s.
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from aecore import errors
+from aecore.data import catalog, ownconvert
+
+SIZES = ownconvert.SIZES  # sides offered: 28, 32, 64, 96
+ConversionOptions = ownconvert.ConversionOptions  # size, colour, fit; checked when made
+Preview = ownconvert.Preview  # what preview() returns
+FOLDER = "datasets"  # inside the store; aecore.store.modelstore skips it when it lists models
+DEFAULT_STORE = "models"  # as aecore.store.modelstore.DEFAULT_STORE (the data room cannot import the store)
+CARD_FILE, IMAGES_FILE = "card.json", ownconvert.IMAGES_FILE
+NAME_LIMIT = 64
+STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed conversion and are removed
+
+
+def folder(store: str | os.PathLike | None = None) -> Path:
+    """<store>/datasets: the store is the given path, else $AECORE_STORE, else ./models, the same default as
+    aecore.store.modelstore.store_root, so datasets sit beside the models trained on them."""
+    return Path(store or os.environ.get("AECORE_STORE") or DEFAULT_STORE) / FOLDER
+
+
+def names(store=None) -> list[str]:
+    """The datasets in the store, sorted; removes leftovers of crashed conversions older than an hour."""
+    root = folder(store)
+    if not root.is_dir():
+        return []
+    for leftover in root.glob(".*-*"):
+        if leftover.name.startswith((".incoming-", ".trash-")):
+            try:
+                if time.time() - leftover.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(leftover, ignore_errors=True)
+            except OSError:
+                pass  # another process removed it first
+    return sorted(path.name for path in root.iterdir()
+                  if not path.name.startswith(".") and (path / CARD_FILE).is_file() and (path / IMAGES_FILE).is_file())
+
+
+def card(name: str, store=None) -> dict:
+    """The dataset's card.json: what it holds and where it came from."""
+    path = _existing(name, store) / CARD_FILE
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise errors.DatasetError(f"dataset {name!r} is damaged: {path} is not readable JSON ({error}); remove it "
+                                  f"and add it again") from None
+    if not isinstance(found, dict):
+        raise errors.DatasetError(f"dataset {name!r} is damaged: {path} does not hold an object; add it again")
+    return found
+
+
+def describe(found: dict) -> str:
+    """One line for people: "1,200 images, 64x64 colour, 3 classes — yours, from /home/me/cats.zip"."""
+    counts, size = found.get("counts", {}), found.get("size")
+    total = int(counts.get("train", 0)) + int(counts.get("test", 0))
+    classes = f"{found['classes']} classes" if found.get("classes") else "unlabelled"
+    look = "colour" if found.get("colour") else "grayscale"
+    return f"{total:,} images, {size}x{size} {look}, {classes} — yours, from {found.get('source')}"
+
+
+def load(name: str, store=None, seed: int = 0) -> catalog.Dataset:
+    """The dataset as float32 in [0, 1]; the split was made once by `add` (seed is the catalogue's interface)."""
+    found = card(name, store)
+    path = _existing(name, store) / IMAGES_FILE
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            x_train, x_test = _unit_floats(archive["x_train"]), _unit_floats(archive["x_test"])
+            labelled = "y_train" in archive.files
+            y_train = archive["y_train"].astype(np.int64) if labelled else None
+            y_test = archive["y_test"].astype(np.int64) if labelled else None
+    except (OSError, KeyError, ValueError, EOFError) as error:
+        raise errors.DatasetError(f"dataset {name!r} is damaged: {path} cannot be read ({error}); remove it and "
+                                  f"add it again") from None
+    return catalog.Dataset(name, x_train, y_train, x_test, y_test, found.get("class_names"), str(found.get("source")))
+
+
+def remove(name: str, store=None):
+    """Deletes the dataset: renamed to a hidden folder first, so a reader never meets half of it."""
+    path = _existing(name, store)
+    trash = path.parent / f".trash-{uuid.uuid4().hex}"
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def preview(source, options: ConversionOptions, count: int = 6, limits=None) -> Preview:
+    """The first `count` usable images of a source as they are (each at most 160 px a side, uint8) and as `add`
+    would convert them, (count, size, size, channels) uint8: a before/after look."""
+    return ownconvert.preview(Path(source).expanduser(), options, count, limits or ownconvert.default_limits())
+
+
+def add(name: str, source, options: ConversionOptions | None = None, store=None,
+        progress: Callable[[int, int], None] | None = None, limits=None) -> dict:
+    """Converts `source` (a .zip, a folder or an .npz) into dataset `name` in the store; returns its card.
+
+    progress(done, total) is called every 64 images (ownconvert.BATCH). limits: an ownimages.Limits, by
+    default aecore.data.catalog's. Raises DatasetError for a bad name, options or source.
+    """
+    started = time.monotonic()
+    options = options or ConversionOptions()
+    root = folder(store)
+    _check_new_name(name, root)
+    source_path = Path(source).expanduser().absolute()
+    root.mkdir(parents=True, exist_ok=True)
+    incoming = root / f".incoming-{uuid.uuid4().hex}"
+    incoming.mkdir()
+    try:
+        made = ownconvert.convert(incoming, source_path, options, limits or ownconvert.default_limits(), progress)
+        made = {"name": name, **made, "created": _now(), "seconds": round(time.monotonic() - started, 2)}
+        _write_json(incoming / CARD_FILE, made)
+        _fsync(incoming / IMAGES_FILE, incoming / CARD_FILE, incoming)
+        try:
+            os.replace(incoming, root / name)  # atomic; fails when another conversion took the name meanwhile
+        except OSError:
+            raise errors.DatasetError(_taken(name, root)) from None
+    except BaseException:  # KeyboardInterrupt too: nothing half-made stays behind
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise
+    return made
+
+
+def _unit_floats(pixels: np.ndarray) -> np.ndarray:
+    result = np.empty(pixels.shape, np.float32)
+    np.divide(pixels, np.float32(255), out=result)
+    return result
+
+
+def _existing(name: str, store) -> Path:
+    path = folder(store) / str(name)
+    if _clean(name) != name or not (path / CARD_FILE).is_file():
+        known = ", ".join(names(store)) or "none yet"
+        raise errors.DatasetError(f"no dataset named {name!r} in {folder(store)} (yours: {known}); "
+                                  f"`python -m aecore datasets` lists every dataset")
+    return path
+
+
+def _clean(name) -> str:
+    # The rule of aecore.store.modelstore.sanitize_name: letters, digits, '.', '_' and '-'; never hidden.
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip(".-")[:NAME_LIMIT].strip(".-")
+
+
+def _check_new_name(name: str, root: Path):
+    cleaned = _clean(name)
+    if not cleaned or cleaned != name:
+        example = f", e.g. {cleaned!r}" if cleaned else ""
+        raise errors.DatasetError(f"{name!r} is not a usable dataset name: use up to {NAME_LIMIT} letters, digits, "
+                                  f"'.', '_' or '-', not starting with '.' or '-'{example}")
+    built_in = (*catalog.DATASET_NAMES, catalog.PHOTOS)
+    if name.lower().replace("-", "_") in built_in:
+        raise errors.DatasetError(f"{name!r} is a built-in dataset's name ({', '.join(built_in)}): pick another, "
+                                  f"e.g. 'my-{name.lower()}'")
+    if (root / name).exists():
+        raise errors.DatasetError(_taken(name, root))
+
+
+def _taken(name: str, root: Path) -> str:
+    return (f"a dataset named {name!r} exists already in {root}: pick another name, or remove it first with "
+            f"`python -m aecore datasets remove {name}`")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: dict):
+    path.write_text(json.dumps(data, indent=2))
+
+
+def _fsync(*paths: Path):
+    """Flushed to disk before the rename, so a crash after it never leaves a listed but empty dataset."""
+    for path in paths:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

@@ -6,7 +6,8 @@ st.set_page_config(page_title="Autoencoder Explorer", page_icon="🧭", layout="
 
 pages = {
     "Start": [st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
-              st.Page("views/train.py", title="Train / load", icon=":material/model_training:")],
+              st.Page("views/train.py", title="Train / load", icon=":material/model_training:"),
+              st.Page("views/datasets.py", title="Datasets", icon=":material/photo_library:")],
     "Explore": [
         st.Page("views/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
         st.Page("views/feature_maps.py", title="Feature maps", icon=":material/grid_view:"),

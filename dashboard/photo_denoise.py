@@ -1,6 +1,6 @@
 """The Denoise page's "Your own photos" section: a photo model at full size, against classical denoisers.
 
-Photos never go through the 28x28 models: a photo model (family "photo") from the store denoises the
+Photos never go through the small-image models (28x28 and the like): a photo model (family "photo") from the store denoises the
 whole photo in tiles: the best one there is, which on a first visit is the model shipped with aecore. With
 none at all (a copy without it), a button queues one (dashboard.jobs) and a bar follows it.
 """
@@ -85,7 +85,7 @@ def training_panel(first: bool = True):
             if failed is not None and failed.status == "failed":
                 st.warning(f"The last photo training failed: {failed.message}")
             if first:
-                st.info("There is no photo model yet. Photos need one: the 28x28 models below only see tiny grey pictures.")
+                st.info("There is no photo model yet. Photos need one: the models below only see small pictures of one size.")
             else:
                 st.caption("The shipped model above trained for over an hour on 415 photos; a 10-minute model on the "
                            "bundled photos shows what training does, and scores lower.")

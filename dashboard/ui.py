@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from aecore.analysis import inspection, projections
-from aecore.data import catalog
+from aecore.data import catalog, owndata
 from aecore.errors import AecoreError
 from aecore.store import modelstore
 from dashboard import picks, roles
@@ -30,8 +30,23 @@ def model_store() -> modelstore.ModelStore:
     return modelstore.ModelStore()
 
 
-@st.cache_resource(max_entries=3, show_spinner="Loading the dataset…")
 def dataset(name: str) -> catalog.Dataset:
+    """The dataset `name`; one of your own is loaded afresh when it was removed and added again under that name."""
+    return _dataset(name, dataset_version(name))
+
+
+def dataset_version(name: str) -> str:
+    """What changes when a dataset of that name is replaced: its card's time (built-ins never change)."""
+    if name in catalog.DATASET_NAMES:
+        return "built-in"
+    try:
+        return str(owndata.card(name).get("created"))
+    except AecoreError:  # removed meanwhile: loading it says so
+        return "gone"
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading the dataset…")
+def _dataset(name: str, version: str) -> catalog.Dataset:
     return catalog.load_dataset(name)
 
 

@@ -20,7 +20,7 @@ from scripts import serve  # noqa: E402
 ROOT = serve.ROOT
 PAGES = {"home": "", "train": "train", "reconstructions": "reconstructions", "feature_maps": "feature_maps",
          "latent_map": "latent_map", "latent_sampler": "latent_sampler", "denoise": "denoise", "timeline": "timeline",
-         "anomalies": "anomaly"}
+         "anomalies": "anomaly", "datasets": "datasets"}
 SETTLE_SECONDS = 120  # t-SNE of 5,000 codes and a cold model load fit well inside this
 
 

@@ -1,4 +1,4 @@
-"""Denoise: your own photos at full size (a photo model), then how well the sidebar's 28x28 model cleans
+"""Denoise: your own photos at full size (a photo model), then how well the sidebar's small-image model cleans
 noisy test images and your own small pictures."""
 
 from pathlib import Path
@@ -19,9 +19,10 @@ KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "mas
 
 context = ui.sidebar(page="denoise")
 st.title("Denoise")
+height, width, channels = context.dataset.input_shape
 st.caption("Which model serves which upload: **photos** (any size, grey or colour) go through a photo model at "
-           "full size, just below; **digit and clothing pictures** go through the 28x28 model picked in the "
-           "sidebar, further down.")
+           f"full size, just below; **pictures like {context.dataset_name}'s** go through the {height}x{width} "
+           f"{'colour' if channels == 3 else 'grey'} model picked in the sidebar, further down.")
 photo_denoise.section()
 st.divider()
 st.subheader("Test images and small pictures")

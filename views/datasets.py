@@ -1,0 +1,90 @@
+"""Datasets: what there is to explore on this server, as pictures, and your own images added as a dataset."""
+
+import contextlib
+import re
+from pathlib import Path
+
+import streamlit as st
+
+from aecore.data import catalog, owndata
+from aecore.errors import AecoreError
+from dashboard import datasets_ui, ui
+
+context = ui.sidebar(page="datasets")
+st.title("Datasets")
+st.caption("The built-in datasets and your own. Add a zip or an .npz of your pictures: it is converted once, to the "
+           "size you choose, grey or colour, and then offered on every page and to `python -m aecore`.")
+
+own = set(owndata.names())
+for info in [info for info in catalog.list_datasets() if info.available]:
+    with st.container(border=True):
+        left, right = st.columns([3, 1])
+        mine = info.name in own
+        card = owndata.card(info.name) if mine else None
+        left.markdown(f"**{info.name}**" + (" · yours" if mine else " · built in"))
+        left.caption(datasets_ui.describe(card) if card else info.description)
+        left.image(datasets_ui.sample_picture(info.name, ui.dataset_version(info.name)), clamp=True,
+                   width="stretch")
+        right.button("Explore it", key=f"explore-{info.name}", on_click=ui.explore, args=(info.name, None),
+                     disabled=info.name == context.dataset_name, icon=":material/travel_explore:")
+        if mine and context.visitor.is_owner:
+            right.button("Remove", key=f"remove-{info.name}", on_click=datasets_ui.remove,
+                         args=(info.name, context.visitor), icon=":material/delete:",
+                         help="Removes the converted images; models trained on them stay in the store.")
+
+st.header("Add your own images")
+if not context.visitor.is_owner:
+    st.info("Only the owner of this dashboard adds datasets; you are exploring as a viewer.", icon=":material/lock:")
+    st.stop()
+st.caption("A **.zip** of images (one subfolder per class, or none), or an **.npz** (`x_train`, `y_train`, `x_test`, "
+           "`y_test` as Keras has them, or `x` and `y`). Broken or oversized files inside are skipped and counted.")
+choices = ["Upload a .zip or .npz"] + (["A folder on this machine"] if datasets_ui.is_local() else [])
+where = st.radio("From", choices, horizontal=True, key="dataset-from", label_visibility="collapsed")
+source_name, source = None, None
+if where == choices[0]:
+    upload = st.file_uploader("Your images", type=["zip", "npz"], key="dataset-upload")
+    if upload is not None:
+        source_name = upload.name
+else:
+    folder = st.text_input("Folder", key="dataset-folder", placeholder="/home/me/pictures/cells",
+                           help="Subfolders are the classes; images directly inside make an unlabelled dataset.")
+    if folder:
+        source = Path(folder).expanduser()
+        source_name = source.name
+        if not source.exists():
+            st.error(f"There is no folder or file at {source}.")
+            st.stop()
+if source_name is None:
+    st.stop()
+
+left, middle, right = st.columns(3)
+default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source_name).stem).strip(".-")[:40] or "my-images"
+name = left.text_input("Name", value=default_name, key=f"dataset-name-{source_name}")
+size = middle.select_slider("Size (square, pixels)", datasets_ui.SIZES, value=64, key="dataset-size",
+                            help="Each image is cropped or padded to a square, then resized to this size.")
+colour = right.radio("Colours", ["Colour", "Grey"], horizontal=True, key="dataset-colour") == "Colour"
+fit = st.radio("To make it square", ["crop", "pad"], horizontal=True, key="dataset-fit",
+               format_func={"crop": "crop the middle", "pad": "pad the sides"}.get)
+options = owndata.ConversionOptions(size=size, colour=colour, fit=fit)
+
+with datasets_ui.uploaded_file(upload) if where == choices[0] else contextlib.nullcontext(source) as path:
+    try:
+        preview = owndata.preview(path, options)
+    except AecoreError as error:
+        st.error(str(error))
+        st.stop()
+    classes = f"{len(preview.class_names)} classes ({', '.join(preview.class_names[:8])}" + (
+        "…)" if len(preview.class_names) > 8 else ")") if preview.class_names else "no classes (no subfolders)"
+    st.caption(f"{preview.image_count:,} images, {classes}. The first ones before (top) and after the conversion:")
+    columns = st.columns(max(1, len(preview.names)))
+    for column, label, original, converted in zip(columns, preview.names, preview.originals, preview.converted):
+        column.image(original, caption=label.rsplit("/", 1)[-1][:24], width="stretch")
+        column.image(converted, width="stretch")
+    for line in preview.skipped[:3]:
+        st.caption(f"Will be skipped: {line}")
+    if st.button(f"Add {name}", type="primary", icon=":material/add_photo_alternate:", key="dataset-add"):
+        card = datasets_ui.add(name, path, options, context.visitor)
+        if card:
+            st.success(f"Added **{card['name']}**: {datasets_ui.describe(card)}. It is in the sidebar on every page.")
+            st.button(f"Explore {card['name']}", on_click=ui.explore, args=(card["name"], None), key="dataset-explore-new")
+            st.page_link(ui.TRAIN_PAGE, label="Train a model on it", icon=":material/model_training:")

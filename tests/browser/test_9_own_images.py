@@ -1,0 +1,76 @@
+"""Your own images, as a new user brings them (issue #27): a zip of photographs uploaded on the Datasets page, a model
+trained on it from the Train page, and the Latent map and the Latent sampler explored on it, in colour."""
+
+import io
+import re
+
+import numpy as np
+from browser_waits import drawn_pixels, wait_until
+from owndata_sources import photo_crops, write_photo_zip
+from PIL import Image
+from playwright.sync_api import expect
+
+
+def colour_spread(locator) -> float:
+    """How far the element's pixels are from grey: the mean spread between their red, green and blue."""
+    rgb = np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB"), dtype=float)
+    return float(np.mean(rgb.max(axis=2) - rgb.min(axis=2)))
+
+
+def go_to(page, title: str):
+    """In-app navigation (a sidebar link), which keeps the session."""
+    page.locator("section[data-testid=stSidebar] [data-testid=stSidebarNavLink]").filter(has_text=title).first.click()
+
+
+def test_a_zip_of_your_own_images_is_added_trained_on_and_explored(server, page, tmp_path):
+    archive = write_photo_zip(tmp_path / "holiday.zip", photo_crops(10))  # 6 photographs, 10 crops each
+    page.goto(f"{server['url']}/datasets")
+    page.locator("input[type=file]").first.set_input_files(str(archive))
+    page.get_by_text(re.compile(r"60 images, 6 classes")).first.wait_for(timeout=60_000)  # the preview's line
+    page.get_by_role("button", name="Add holiday").click()
+    page.get_by_text("Added holiday").first.wait_for(timeout=120_000)
+    page.get_by_role("button", name="Explore holiday").click()
+    sidebar = page.locator("section[data-testid=stSidebar]")
+    expect(sidebar.get_by_role("combobox", name="Dataset")).to_have_value("holiday", timeout=60_000)
+
+    go_to(page, "Train / load")
+    page.get_by_text("Start training").wait_for(timeout=60_000)
+    page.get_by_label("Name (optional)").fill("holiday-conv")
+    page.get_by_label("Epochs (0 = the family's default)").fill("8")
+    page.get_by_text("Start training").click()
+    page.get_by_text(re.compile(r"Training conv on holiday")).first.wait_for(timeout=60_000)
+    wait_until(lambda: (server["store"] / "holiday-conv" / "model.keras").is_file(), 240, 1, "the model in the store")
+    expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(re.compile(r"^holiday-conv "), timeout=60_000)
+
+    go_to(page, "Latent map")
+    canvas = page.locator("canvas.map")
+    drawn_pixels(canvas, min_std=1, timeout=120)
+    canvas.scroll_into_view_if_needed()
+    tip = page.locator("div.tip")
+
+    spreads = []
+
+    def colour_thumbnail():
+        """Hovers the drawn points (found on the canvas's own pixels: a small test split has few) until a
+        thumbnail shows a photograph in colour."""
+        box = canvas.bounding_box()
+        rgb = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), dtype=float)
+        ys, xs = np.nonzero(rgb.max(axis=2) - rgb.min(axis=2) > 60)  # the points: saturated class colours
+        scale = box["width"] / rgb.shape[1]
+        for y, x in list(zip(ys, xs))[:: max(1, len(xs) // 40)]:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+            if tip.evaluate("element => getComputedStyle(element).display") == "block":
+                spreads.append(colour_spread(tip.locator("canvas")))
+                if spreads[-1] > 8:  # a photograph, not a grey image
+                    return True
+        return False
+
+    wait_until(colour_thumbnail, 60, 0.5, "a colour thumbnail under the mouse")
+    assert spreads[-1] > 8, spreads
+
+    go_to(page, "Latent sampler")
+    plane = page.locator("canvas.plane")
+    drawn_pixels(plane, min_std=5, timeout=120)
+    decoded = page.locator('canvas[aria-label="decoded image (sliders)"]')
+    decoded.wait_for(timeout=60_000)
+    wait_until(lambda: colour_spread(decoded) > 3, 30, 0.5, "the decoder painting colour in the page")

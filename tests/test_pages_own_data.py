@@ -1,0 +1,94 @@
+"""Your own images in the dashboard (issue #27), by AppTest on real files: a zip of photograph crops with a broken
+member added and removed on the Datasets page, then a 32-px colour dataset explored on every page."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from owndata_sources import jpeg, photo_crops, write_photo_zip
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from aecore.data import owndata
+from aecore.store.modelstore import ModelStore
+from aecore.training import trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ("reconstructions", "feature_maps", "latent_map", "timeline", "latent_sampler", "denoise", "anomaly")
+
+
+def open_page(page: str, **state) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.switch_page(f"views/{page}.py").run()
+    assert not app.exception, [item.value for item in app.exception]
+    return app
+
+
+@pytest.fixture
+def served_store(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setenv("AECORE_STORE", str(tmp_path))
+    return tmp_path
+
+
+def test_a_zip_is_previewed_added_and_removed_on_the_datasets_page(served_store, tmp_path):
+    archive = write_photo_zip(tmp_path / "holiday.zip", photo_crops(3),
+                              extra={"holiday/coffee/cut.jpg": jpeg(np.zeros((64, 64, 3), np.uint8))[:200]})
+    app = open_page("datasets")
+    app.file_uploader(key="dataset-upload").set_value(("holiday.zip", archive.read_bytes(), "application/zip")).run()
+    assert not app.exception and not app.error, [item.value for item in app.error]
+    assert any("19 images, 6 classes" in caption.value for caption in app.caption)  # 18 crops and the cut one
+    app.select_slider(key="dataset-size").set_value(32).run()
+    app.button(key="dataset-add").click().run()
+    assert not app.exception, [item.value for item in app.exception]
+    assert owndata.names(served_store) == ["holiday"]
+    card = owndata.card("holiday", served_store)
+    assert card["size"] == 32 and card["colour"] and card["counts"]["skipped"] == 1
+    assert card["counts"]["train"] + card["counts"]["test"] == 18
+    assert any("Added **holiday**" in success.value for success in app.success)
+
+    listed = open_page("datasets")
+    assert any("holiday" in markdown.value and "yours" in markdown.value for markdown in listed.markdown)
+    listed.button(key="remove-holiday").click().run()
+    assert not listed.exception and owndata.names(served_store) == []
+
+
+@pytest.fixture
+def colour_models(served_store, tmp_path):
+    """A 32-px colour dataset of photograph crops, with a conv model and a 2-D VAE trained on it."""
+    archive = write_photo_zip(tmp_path / "crops.zip", photo_crops(12))
+    owndata.add("crops", archive, owndata.ConversionOptions(size=32, colour=True), store=served_store)
+    dataset = owndata.load("crops", served_store)
+    store = ModelStore(served_store)
+    config = trainer.TrainConfig(epochs=3, batch_size=16, patience=0)
+    conv = store.save(trainer.train("conv", dataset, 16, None, config), "crops-conv").name
+    vae = store.save(trainer.train("vae", dataset, 2, None, config), "crops-vae").name
+    return {"conv": conv, "vae": vae, "dataset": dataset}
+
+
+def test_every_page_explores_a_colour_dataset_of_your_own(colour_models):
+    for page in PAGES:
+        for model in (colour_models["conv"], colour_models["vae"]):
+            app = open_page(page, dataset="crops", model=model)
+            assert not app.error, (page, model, [item.value for item in app.error])
+            assert app.selectbox(key="dataset").value == "crops" and app.selectbox(key="model").value == model
+
+
+def test_the_sampler_decodes_in_colour_and_uploads_keep_their_colours(colour_models):
+    app = open_page("latent_sampler", dataset="crops", model=colour_models["vae"])
+    weights = [element.proto.bytes for element in app.get("bidi_component") if element.proto.bytes]
+    header = json.loads(weights[0][8:8 + int.from_bytes(weights[0][4:8], "little")])
+    assert header["spec"]["output_shape"] == [32, 32, 3], header.keys()  # the browser paints a colour canvas
+    red = Image.new("RGB", (80, 60), (220, 30, 30))
+    buffer = io.BytesIO()
+    red.save(buffer, "PNG")
+    page = open_page("denoise", dataset="crops", model=colour_models["conv"])
+    page.file_uploader(key="denoise_uploads").set_value([("red.png", buffer.getvalue(), "image/png")]).run()
+    assert not page.exception and not page.error, [item.value for item in page.error]
+    steps = [json.loads(chart.proto.spec) for chart in page.get("plotly_chart")][-1]
+    names = [annotation["text"] for annotation in steps["layout"]["annotations"]]
+    assert "inverted" not in names and "grayscale" not in names, names  # your own photos keep their colours

@@ -7,8 +7,8 @@ import numpy as np
 import streamlit as st
 
 from aecore.analysis import metrics
+from aecore.data import catalog, noise
 from aecore.data import images as image_files
-from aecore.data import noise
 from aecore.errors import AecoreError
 from dashboard import images_ui, latent_ui, photo_denoise, plots, roles, ui
 
@@ -89,12 +89,16 @@ st.caption("Up to 4 models with this image size (the selected one first, then de
 def uploads():
     """Your own pictures; changing these options reruns only this part."""
     st.subheader("Your own images")
+    white_on_black = context.dataset_name in catalog.DATASET_NAMES  # digits and clothes; your own are as they are
+    colours = "colour" if context.model.input_shape[-1] == 3 else "grey levels"
     st.caption(f"Each file is converted to what the model expects ({'×'.join(map(str, context.model.input_shape))}): "
-               "grey levels, resized with its aspect kept, and inverted if the background is light.")
+               f"{colours}, resized with its aspect kept" + (", and inverted if the background is light." if white_on_black
+                                                              else ", colours as they are (your dataset's own look)."))
     files = st.file_uploader("Images", type=UPLOAD_TYPES, accept_multiple_files=True, key="denoise_uploads")
     invert_column, level_column = st.columns(2)
     invert = invert_column.radio("Invert colours", image_files.INVERT_OPTIONS, horizontal=True, key="upload_invert",
-                                 help="The datasets are white on black; *auto* inverts images with a light background.")
+                                 index=image_files.INVERT_OPTIONS.index("auto" if white_on_black else "never"),
+                                 help="Digits and clothes are white on black; *auto* inverts images with a light background.")
     level = level_column.slider("Added noise", 0.0, 1.0, 0.0, 0.05, key="upload_level",
                                 help="A real photo is already 'noisy' for a model trained on clean digits.")
     for file in files or []:

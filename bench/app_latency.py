@@ -1,7 +1,8 @@
 """Dashboard-side latency: a cached t-SNE map, each page's full rerun in AppTest, app start to first page.
 
-Usage: python bench/app_latency.py MODEL --store DIR [--runs 20]
-Prints a Markdown table for bench/RESULTS.md (issue #5, part 2).
+Usage: python bench/app_latency.py MODEL --store DIR [--runs 20] [--pages-only]
+Prints a Markdown table for bench/RESULTS.md (issue #5, part 2). Each page opens on MODEL's dataset (a dataset of
+your own too: issue #27 times every page on a 64x64 colour one with --pages-only).
 """
 
 import argparse
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench import latency  # noqa: E402  (timed: warm-up, then p50 and p95)
 
-PAGES = ("home", "reconstructions", "feature_maps", "latent_map", "latent_sampler", "denoise", "train")
+PAGES = ("home", "reconstructions", "feature_maps", "latent_map", "timeline", "latent_sampler", "denoise", "anomaly", "train")
 
 
 def cached_tsne(model_name, runs):
@@ -31,12 +32,15 @@ def cached_tsne(model_name, runs):
 def page_reruns(model_name, runs):
     from streamlit.testing.v1 import AppTest
 
+    from dashboard import ui
+
+    dataset = next(entry for entry in ui.model_store().entries() if entry.name == model_name).meta["dataset"]
     rows = []
     for page in PAGES:
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
         if page != "home":
             app.switch_page(f"views/{page}.py")
-        app.session_state["model"] = model_name
+        app.session_state["model"], app.session_state["dataset"] = model_name, dataset
         p50, p95 = latency.timed(app.run, runs)  # its warm-up run loads the model, computes and caches
         assert not app.exception, f"{page}: {app.exception}"
         rows.append((page, p50, p95))
@@ -69,13 +73,20 @@ def main():
     parser.add_argument("model")
     parser.add_argument("--store", required=True)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--pages-only", action="store_true", help="only each page's rerun, not the start or t-SNE")
     arguments = parser.parse_args()
     os.environ["AECORE_STORE"] = arguments.store
+    if arguments.pages_only:
+        return print_pages(arguments)
     healthy, ready = app_start(arguments.store)  # first: a cold server, nothing cached
     print(f"app start: server healthy after {healthy:.1f} s, first page's title in Chromium after {ready:.1f} s (target 10 s)\n")
     cold, (p50, p95) = cached_tsne(arguments.model, 100)
     print(f"t-SNE map of 5,000 codes through the page's cache: cold {cold:.1f} s; cached p50 {p50 * 1000:.1f} ms, "
           f"p95 {p95 * 1000:.1f} ms over 100 runs (target 0.1 s)\n")
+    print_pages(arguments)
+
+
+def print_pages(arguments):
     print(f"| page (AppTest, model {arguments.model}) | runs | p50 | p95 |\n|---|---|---|---|")
     for page, p50, p95 in page_reruns(arguments.model, arguments.runs):
         print(f"| {page} | {arguments.runs} | {p50 * 1000:.0f} ms | {p95 * 1000:.0f} ms |", flush=True)

@@ -51,10 +51,11 @@ def _confirm(model_file, decoder_file, key: tuple, report: dict):
         bottleneck = st.selectbox("Bottleneck: the layer whose output is the code", list(shapes),
                                   index=list(shapes).index(report["bottleneck"]), key="import-bottleneck",
                                   format_func=lambda layer: f"{layer} {shapes[layer]}")
-    datasets = foreign.fitting_datasets(report["image_shape"], [info.name for info in catalog.list_datasets() if info.available])
+    datasets = catalog.fitting_datasets(report["image_shape"])
     if not datasets:
         st.warning(f"No dataset here has {tuple(report['image_shape'])} images: the model is stored without test "
-                   "metrics and cannot be explored until one is added.")
+                   "metrics and cannot be explored until one is added (the Datasets page converts your images to "
+                   "28, 32, 64 or 96 pixels, grey or colour).")
     dataset = st.selectbox("Dataset it fits (its test metrics are computed on it)", datasets, key="import-dataset")
     name = st.text_input("Name", Path(model_file.name).stem, key="import-name")
     if st.button("Import", type="primary", key="import-confirm"):

@@ -79,6 +79,7 @@ def main():
     parser.add_argument("--dataset")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument("--pages", default=",".join(PAGES), help="which pages, comma-separated (default: all)")
+    parser.add_argument("--upload", help="a .zip the Datasets page's picture shows being added (its preview)")
     parser.add_argument("--owner-password", help="start it hosted for a class (the pictures then show a viewer)")
     arguments = parser.parse_args()
     wanted = arguments.pages.split(",")
@@ -96,6 +97,10 @@ def main():
                     whole_dataset_map(page)
                 if name == "timeline":
                     timeline_moment(page)
+                if name == "datasets" and arguments.upload:
+                    page.locator("input[type=file]").first.set_input_files(arguments.upload)
+                    page.get_by_text("before (top) and after").first.wait_for(timeout=120_000)
+                    settle(page)
                 page.screenshot(path=f"{arguments.out}/{name}.png", full_page=name != "latent_map")
                 print("saved", f"{arguments.out}/{name}.png", flush=True)
             browser.close()

@@ -324,6 +324,8 @@ def test_remove_and_the_catalogue(tmp_path, root, crops, monkeypatch):
     loaded = catalog.load_dataset("two")
     assert loaded.name == "two" and loaded.input_shape == (28, 28, 1) and loaded.class_names == ["coins", "rocket"]
     assert "two" in [info.name for info in catalog.list_datasets() if info.available]
+    assert "two" in catalog.fitting_datasets((28, 28, 1)) and "fashion_mnist" in catalog.fitting_datasets((28, 28, 1))
+    assert "two" not in catalog.fitting_datasets((28, 28, 3)) and catalog.fitting_datasets((8, 8, 1)) == ["digits"]
 
     owndata.remove("two", store=root)
     assert owndata.names(root) == [] and os.listdir(owndata.folder(root)) == []

@@ -155,6 +155,28 @@ def _own_datasets() -> list[DatasetInfo]:
     return infos
 
 
+BUILT_IN_SHAPES = {"digits": (8, 8, 1), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}  # as loaded here
+
+
+def fitting_datasets(image_shape) -> list[str]:
+    """The available datasets whose images have `image_shape` (height, width, channels): the built-in ones and
+    your own (from their cards, without loading them), for a model brought from elsewhere."""
+    from aecore.data import owndata  # lazy: owndata imports this module
+
+    wanted, found = tuple(int(size) for size in image_shape), []
+    for info in list_datasets():
+        if not info.available:
+            continue
+        if info.name in BUILT_IN_SHAPES:
+            shape = BUILT_IN_SHAPES[info.name]
+        else:
+            card = owndata.card(info.name)
+            shape = (card["size"], card["size"], card["channels"])
+        if shape == wanted:
+            found.append(info.name)
+    return found
+
+
 def photo_datasets() -> list[DatasetInfo]:
     """The photo datasets, listed apart: the pages' 28x28 pickers must not offer them."""
     from aecore.data import photos

@@ -22,7 +22,6 @@ from aecore.errors import ImportRefused
 from aecore.models.autoencoder import Autoencoder
 
 VALUE_RANGES = {"0-1": (0.0, 1.0), "0-255": (0.0, 255.0), "-1-1": (-1.0, 1.0)}  # pixel range -> (low, high)
-NAMED_SHAPES = {"digits": (8, 8, 1), "fashion_mnist": (28, 28, 1), "mnist": (28, 28, 1)}  # as aecore.data.catalog loads them
 ADAPTER_PREFIX = "aecore_"  # names of the layers added around the model
 
 
@@ -276,8 +275,3 @@ def build(model: keras.Model, decoder_file: keras.Model | None, settings: Import
     family = family_of(encoder, decoder, facts["kind"] == "vae")
     facts = {**facts, "value_range": settings.value_range}
     return Autoencoder(family=family, model=full, encoder=encoder, decoder=decoder, options={}, meta={"imported": facts})
-
-
-def fitting_datasets(image_shape, available: list[str]) -> list[str]:
-    """The named datasets (of `available`) whose images have `image_shape`."""
-    return [name for name in available if NAMED_SHAPES.get(name) == tuple(image_shape)]

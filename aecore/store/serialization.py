@@ -213,8 +213,7 @@ def import_model(path, store, name: str | None = None, decoder=None, settings=No
     paths = [Path(path)] + ([Path(decoder)] if decoder else [])
     report = inspect_import(path, decoder, settings)
     autoencoder = _build(paths, settings)
-    available = [info.name for info in catalog.list_datasets() if info.available]
-    fitting = foreign.fitting_datasets(report["image_shape"], available)
+    fitting = catalog.fitting_datasets(report["image_shape"])
     dataset = dataset or (fitting[0] if fitting else None)
     autoencoder.family = report["family"]
     meta = {"family": autoencoder.family, "options": {}, "imported_from": " + ".join(each.name for each in paths),

@@ -92,3 +92,21 @@ def test_the_sampler_decodes_in_colour_and_uploads_keep_their_colours(colour_mod
     steps = [json.loads(chart.proto.spec) for chart in page.get("plotly_chart")][-1]
     names = [annotation["text"] for annotation in steps["layout"]["annotations"]]
     assert "inverted" not in names and "grayscale" not in names, names  # your own photos keep their colours
+
+
+def test_an_npz_in_keras_layout_is_added_grey_with_its_own_split(served_store, digits):
+    buffer = io.BytesIO()
+    np.savez(buffer, x_train=(digits.x_train[..., 0] * 16).astype(np.uint8), y_train=digits.y_train,
+             x_test=(digits.x_test[..., 0] * 16).astype(np.uint8), y_test=digits.y_test)  # 0-16, as scikit-learn has it
+    app = open_page("datasets")
+    app.file_uploader(key="dataset-upload").set_value(("my-digits.npz", buffer.getvalue(), "application/octet-stream")).run()
+    assert not app.error, [item.value for item in app.error]
+    app.select_slider(key="dataset-size").set_value(28).run()
+    app.radio(key="dataset-colour").set_value("Grey").run()
+    app.button(key="dataset-add").click().run()
+    assert not app.exception and not app.error, [item.value for item in app.error]
+    card = owndata.card("my-digits", served_store)
+    assert (card["size"], card["channels"], card["split"]) == (28, 1, "from the file")
+    assert card["counts"] == {"train": len(digits.x_train), "test": len(digits.x_test), "skipped": 0}
+    loaded = owndata.load("my-digits", served_store)
+    assert np.array_equal(loaded.y_test, digits.y_test) and loaded.x_test.shape[1:] == (28, 28, 1)

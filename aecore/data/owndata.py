@@ -46,6 +46,14 @@ def names(store=None) -> list[str]:
     root = folder(store)
     if not root.is_dir():
         return []
+    remove_stale(root)
+    return sorted(path.name for path in root.iterdir()
+                  if not path.name.startswith(".") and (path / CARD_FILE).is_file() and (path / IMAGES_FILE).is_file())
+
+
+def remove_stale(root: Path):
+    """Removes the hidden `.incoming-*` and `.trash-*` folders in `root` older than STALE_SECONDS: leftovers of a
+    crashed write (a conversion here, a model save in aecore.store.modelstore)."""
     for leftover in root.glob(".*-*"):
         if leftover.name.startswith((".incoming-", ".trash-")):
             try:
@@ -53,8 +61,6 @@ def names(store=None) -> list[str]:
                     shutil.rmtree(leftover, ignore_errors=True)
             except OSError:
                 pass  # another process removed it first
-    return sorted(path.name for path in root.iterdir()
-                  if not path.name.startswith(".") and (path / CARD_FILE).is_file() and (path / IMAGES_FILE).is_file())
 
 
 def card(name: str, store=None) -> dict:

@@ -15,12 +15,12 @@ import os
 import platform
 import re
 import shutil
-import time
 import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from aecore.data import owndata
 from aecore.errors import StoreError
 from aecore.store import atomic
 
@@ -29,7 +29,6 @@ MODEL_FILE = "model.keras"
 META_FILE = "meta.json"
 SNAPSHOTS_FILE = "snapshots.npz"  # the training timeline (aecore.training.snapshots), when there is one
 DEFAULT_STORE = "models"
-STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed save and are removed
 NAME_LIMIT = 64
 SHIPPED_FOLDER = Path(__file__).with_name("shipped")  # models that come with aecore, read-only
 DATASETS_FOLDER = "datasets"  # the user's own datasets (aecore.data.owndata.FOLDER): not a model, never a model's name
@@ -260,13 +259,7 @@ class ModelStore:
         return buffer.getvalue()
 
     def _remove_stale(self):
-        for folder in self.root.glob(".*-*"):
-            if folder.name.startswith((".incoming-", ".trash-")):
-                try:
-                    if time.time() - folder.stat().st_mtime > STALE_SECONDS:
-                        shutil.rmtree(folder, ignore_errors=True)
-                except OSError:
-                    pass  # another process removed it first
+        owndata.remove_stale(self.root)  # the same hidden leftovers, the same age
 
 
 def default_name(meta: dict, family: str) -> str:

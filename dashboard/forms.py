@@ -53,8 +53,10 @@ def _card(store, entry, visitor):
         else:
             use.button("Explore", key=f"use-{entry.name}", on_click=ui.explore,
                        args=(meta.get("dataset"), meta.get("name")))
-        download.download_button("Download", store.archive(entry.name), f"{entry.name}.zip", "application/zip",
-                                 key=f"download-{entry.name}")
+        # Zipped when clicked, in a thread of its own: zipping every model on every run took ~1 s on the Train page
+        # with four 64x64 colour models (bench/RESULTS.md, "Your own images").
+        download.download_button("Download", lambda name=entry.name: store.archive(name), f"{entry.name}.zip",
+                                 "application/zip", key=f"download-{entry.name}")
         if meta.get("shipped"):  # read-only: the store refuses to rename or delete it, so offer neither
             rename.caption(f"Recipe: `{meta.get('recipe', '')}`")
             return

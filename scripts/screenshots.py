@@ -101,6 +101,7 @@ def main():
                     page.locator("input[type=file]").first.set_input_files(arguments.upload)
                     page.get_by_text("before (top) and after").first.wait_for(timeout=120_000)
                     settle(page)
+                    page.locator(".st-key-dataset-add").scroll_into_view_if_needed()  # the preview above the button
                 page.screenshot(path=f"{arguments.out}/{name}.png", full_page=name != "latent_map")
                 print("saved", f"{arguments.out}/{name}.png", flush=True)
             browser.close()

@@ -384,3 +384,10 @@ def test_the_command_line_adds_lists_trains_on_and_removes_a_dataset(tmp_path, c
     assert "holiday" not in run("datasets", "--store", store).stdout
     again = run("datasets", "remove", "holiday", "--store", store)
     assert again.returncode == 2 and "error: no dataset named 'holiday'" in again.stderr
+
+
+def test_the_preview_shows_each_class_first(tmp_path, crops):
+    """A zip lists one class's members first: a preview of its first six would show one photograph six times."""
+    found = owndata.preview(write_photo_zip(tmp_path / "set.zip", crops), owndata.ConversionOptions(32), count=6)
+    assert [name.split("/")[0] for name in found.names] == sorted(crops)  # one of each, in class order
+    assert found.converted.shape == (6, 32, 32, 3) and found.image_count == sum(len(each) for each in crops.values())

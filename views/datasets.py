@@ -75,11 +75,12 @@ with datasets_ui.uploaded_file(upload) if where == choices[0] else contextlib.nu
         st.stop()
     classes = f"{len(preview.class_names)} classes ({', '.join(preview.class_names[:8])}" + (
         "…)" if len(preview.class_names) > 8 else ")") if preview.class_names else "no classes (no subfolders)"
-    st.caption(f"{preview.image_count:,} images, {classes}. The first ones before (top) and after the conversion:")
+    st.caption(f"{preview.image_count:,} images, {classes}. One of each class first, before (top) and after the conversion:")
     columns = st.columns(max(1, len(preview.names)))
     for column, label, original, converted in zip(columns, preview.names, preview.originals, preview.converted):
-        column.image(original, caption=label.rsplit("/", 1)[-1][:24], width="stretch")
-        column.image(converted, width="stretch")
+        column.image(original, caption=label[:28], width="stretch")
+        column.image(converted, caption=f"{size}×{size} {'colour' if colour else 'grey'}",
+                     width=size * 2 if size * 2 < 150 else "stretch")  # near its real size: what the model will see
     for line in preview.skipped[:3]:
         st.caption(f"Will be skipped: {line}")
     if st.button(f"Add {name}", type="primary", icon=":material/add_photo_alternate:", key="dataset-add"):

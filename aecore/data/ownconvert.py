@@ -88,13 +88,14 @@ def open_source(source: Path, limits):
 
 
 def preview(source: Path, options: ConversionOptions, count: int, limits) -> Preview:
-    """The first `count` usable images of a source, as they are and converted, for a before/after look."""
+    """`count` usable images of a source, as they are and converted, for a before/after look: the first of each
+    class first (a zip's first members are often all of one class), then the first ones."""
     from aecore.data import ownimages
 
     originals, converted, shown, skipped = [], [], [], []
     with open_source(source, limits) as opened:
         draft = ("RGB", max(options.size, PREVIEW_SIDE))  # originals keep their colour
-        for index, picture in opened.pictures(draft):
+        for index, picture in opened.pictures(draft, preview_order(opened.labels, len(opened.names))):
             if len(shown) == count:
                 break
             if isinstance(picture, str):
@@ -106,6 +107,15 @@ def preview(source: Path, options: ConversionOptions, count: int, limits) -> Pre
     empty = np.zeros((0, options.size, options.size, options.channels), np.uint8)
     stacked = np.stack(converted) if converted else empty
     return Preview(shown, originals, stacked, skipped, len(opened.names), opened.class_names)
+
+
+def preview_order(labels: np.ndarray | None, count: int) -> list[int]:
+    """Members to preview: each class's first member, in class order, then every other member in order."""
+    if labels is None:
+        return list(range(count))
+    _, firsts = np.unique(labels, return_index=True)
+    chosen = set(int(first) for first in firsts)
+    return sorted(chosen, key=lambda index: labels[index]) + [index for index in range(count) if index not in chosen]
 
 
 def convert(folder: Path, source: Path, options: ConversionOptions, limits,

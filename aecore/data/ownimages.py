@@ -54,7 +54,7 @@ class Source:
     labels: np.ndarray | None  # (len(names),) int64, or None when unlabelled
     class_names: list[str] | None  # label index -> name (subfolders), or None
     test_start: int | None  # an .npz with its own test split: members from here on are its test images
-    pictures: Callable[[tuple[str, int] | None], Iterator[Picture]]  # draft (mode, side) for JPEGs, or None
+    pictures: Callable[..., Iterator[Picture]]  # (draft (mode, side) for JPEGs or None, indices: those only, in order)
 
 
 @contextlib.contextmanager
@@ -95,10 +95,10 @@ def _source(where: str, entries: list, limits: Limits) -> Source:
     labels, class_names = imagefolder._labels_from_folders(names)
     readers = [read for _, _, read in entries]
 
-    def pictures(draft: tuple[str, int] | None) -> Iterator[Picture]:
-        for index, read in enumerate(readers):
+    def pictures(draft: tuple[str, int] | None, indices=None) -> Iterator[Picture]:
+        for index in range(len(readers)) if indices is None else indices:
             try:
-                yield index, decode(read(), limits, draft)
+                yield index, decode(readers[index](), limits, draft)
             except Skipped as reason:
                 yield index, str(reason)
 

@@ -82,14 +82,15 @@ def _source(archive: zipfile.ZipFile, path: Path, limits: ownimages.Limits) -> o
     offset, divisor = _pixel_scale(archive, stored, path)
     names = [f"{array.key}[{row}]" for array in stored for row in range(array.shape[0])]
 
-    def pictures(draft) -> Iterator[ownimages.Picture]:
-        index = 0
+    def pictures(draft, indices=None) -> Iterator[ownimages.Picture]:
+        wanted, index = None if indices is None else set(indices), 0  # an .npz streams: the rest are passed over
         for array in stored:
             for chunk in _checked_chunks(archive, array, path):
                 unit = (chunk.astype(np.float64) - offset) / divisor  # (rows, h, w, c) in [0, 1]
                 pixels = np.clip(np.round(unit * 255), 0, 255).astype(np.uint8)
                 for image in pixels:
-                    yield index, Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+                    if wanted is None or index in wanted:
+                        yield index, Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
                     index += 1
 
     test_start = counts[0] if len(parts) == 2 else None

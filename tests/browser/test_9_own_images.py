@@ -3,6 +3,7 @@ trained on it from the Train page, and the Latent map and the Latent sampler exp
 
 import io
 import re
+import zipfile
 
 import numpy as np
 from browser_waits import drawn_pixels, wait_until
@@ -41,6 +42,10 @@ def test_a_zip_of_your_own_images_is_added_trained_on_and_explored(server, page,
     page.get_by_text(re.compile(r"Training conv on holiday")).first.wait_for(timeout=60_000)
     wait_until(lambda: (server["store"] / "holiday-conv" / "model.keras").is_file(), 240, 1, "the model in the store")
     expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(re.compile(r"^holiday-conv "), timeout=60_000)
+    with page.expect_download(timeout=60_000) as download:  # zipped when clicked, not on every run
+        page.locator(".st-key-download-holiday-conv button").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert "holiday-conv/model.keras" in archive.namelist()
 
     go_to(page, "Latent map")
     canvas = page.locator("canvas.map")

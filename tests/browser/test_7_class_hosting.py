@@ -137,7 +137,10 @@ class SocketTap:
 
         if isinstance(message, bytes):
             parsed = BackMsg.FromString(message)
-            if parsed.HasField("rerun_script"):
+            # A whole page's run only: the Train page's job list reruns on its own every second (a fragment), and a
+            # click forged from that message runs the fragment alone, so the delete never ran (one run in three).
+            if parsed.HasField("rerun_script") and not parsed.rerun_script.fragment_id and \
+                    not parsed.rerun_script.is_auto_rerun:
                 self.last_rerun = parsed
         self.server.send(message)
 

@@ -1,12 +1,13 @@
 """The user's own datasets (aecore.data.owndata) on data as users have it: zips of photographs with broken files
-in them, a flat folder, an .npz in Keras layout, Fashion-MNIST written out as PNGs; and the CLI in a real process."""
+in them, a flat folder, an .npz in Keras layout, Fashion-MNIST written out as PNGs (the CLI: test_owndata_cli.py).
+
+Longer than 300 lines: each test builds the source it needs from one module fixture of photograph crops, and the
+guards (per member, per source) read best beside the conversions they guard."""
 
 import dataclasses
 import io
 import json
 import os
-import subprocess
-import sys
 import time
 import zipfile
 
@@ -341,49 +342,6 @@ def test_the_model_store_ignores_the_datasets_folder(tmp_path, store, crops):
     owndata.add("coins", tmp_path / "set.zip", owndata.ConversionOptions(28, False), store=store.root)
     assert (store.root / "datasets" / "coins" / "card.json").is_file()
     assert store.scan() == ([], [])  # not listed, and not reported as a broken model
-
-
-def run(*arguments, timeout=600):
-    environment = {**os.environ, "AECORE_STORE": "/nonexistent-use-the-store-flag"}
-    return subprocess.run([sys.executable, "-m", "aecore", *arguments], capture_output=True, text=True,
-                          timeout=timeout, env=environment)
-
-
-@pytest.mark.slow
-def test_the_command_line_adds_lists_trains_on_and_removes_a_dataset(tmp_path, crops):
-    store = str(tmp_path / "store")
-    write_photo_zip(tmp_path / "set.zip", crops, {"holiday/coins/broken.png": b"not a png"})
-    added = run("datasets", "add", "holiday", str(tmp_path / "set.zip"), "--size", "28", "--grey", "--fit", "pad",
-                "--store", store)
-    assert added.returncode == 0, added.stderr[-1500:]
-    card = json.loads(added.stdout.strip().splitlines()[-1])
-    assert card["counts"] == {"train": 20, "test": 4, "skipped": 1} and card["fit"] == "pad"
-    assert "converting [" in added.stderr and "25/25 images" in added.stderr
-    code = ("import sys; from aecore.cli import main; main.main(['datasets', '--store', sys.argv[1]]); "
-            "print('keras' in sys.modules or 'tensorflow' in sys.modules)")
-    light = subprocess.run([sys.executable, "-c", code, store], capture_output=True, text=True, check=True)
-    assert light.stdout.strip().splitlines()[-1] == "False"  # `datasets` never pays for TensorFlow (~7 s, ~700 MB)
-
-    listed = run("datasets", "--store", store)
-    assert listed.returncode == 0
-    line = next(line for line in listed.stdout.splitlines() if line.startswith("holiday"))
-    assert "available" in line and "24 images, 28x28 grayscale, 6 classes — yours" in line
-
-    refused = run("datasets", "add", "holiday", str(tmp_path / "set.zip"), "--store", store)
-    assert refused.returncode == 2 and "error: a dataset named 'holiday' exists already" in refused.stderr
-    assert "Traceback" not in refused.stderr
-
-    trained = run("train", "--dataset", "holiday", "--epochs", "1", "--latent-dim", "4", "--batch-size", "8",
-                  "--snapshots", "off", "--quiet", "--name", "on-holiday", "--store", store)
-    assert trained.returncode == 0, trained.stderr[-1500:]
-    result = json.loads(trained.stdout.strip().splitlines()[-1])
-    assert result["dataset"] == "holiday" and result["name"] == "on-holiday" and result["epochs_run"] == 1
-
-    removed = run("datasets", "remove", "holiday", "--store", store)
-    assert removed.returncode == 0 and json.loads(removed.stdout)["removed"] == "holiday"
-    assert "holiday" not in run("datasets", "--store", store).stdout
-    again = run("datasets", "remove", "holiday", "--store", store)
-    assert again.returncode == 2 and "error: no dataset named 'holiday'" in again.stderr
 
 
 def test_the_preview_shows_each_class_first(tmp_path, crops):

@@ -27,7 +27,7 @@ def live():
     if job is None or job.status != "running":  # it finished (or stopped): the whole page shows what there is now
         st.rerun()
     path = job.path / "snapshots.npz"
-    if path is None or not path.is_file():
+    if not path.is_file():
         st.info("Waiting for the first snapshot (1% into the first epoch)…")
         return
     modified = path.stat().st_mtime

@@ -151,3 +151,23 @@ def test_the_map_message_holds_the_points_and_each_images_place_on_the_sheets(di
     rank = np.frombuffer(message, np.uint32, 500, offsets["rank"])
     np.testing.assert_array_equal(order[rank], np.arange(500))
     assert np.flatnonzero(np.frombuffer(message, np.uint8, 500, offsets["chosen"])).tolist() == [3, 4]
+
+
+CACHE_PROBE = """
+import json, numpy as np
+from aecore.analysis import projections
+import umap.layouts, umap.umap_
+projections.project(np.random.default_rng(0).normal(size=(300, 8)).astype("float32"), "umap")
+functions = [umap.umap_.smooth_knn_dist, umap.umap_.compute_membership_strengths, umap.layouts._nb_optimize_layout_euclidean_single_epoch]
+print(json.dumps([[sum(f.stats.cache_hits.values()), sum(f.stats.cache_misses.values())] for f in functions]))
+"""
+
+
+def test_umap_compiles_once_per_machine_not_once_per_process():
+    """umap-learn's own uncached functions load from numba's disk cache in a second fresh process; its serial layout
+    epoch, which shares its Python function (and so numba's cache key) with the parallel one, is never cached."""
+    runs = [subprocess.run([sys.executable, "-c", CACHE_PROBE], capture_output=True, text=True, timeout=600) for _ in range(2)]
+    assert runs[1].returncode == 0, runs[1].stderr[-2000:]
+    (smooth, membership, serial_epoch) = json.loads(runs[1].stdout.strip().splitlines()[-1])
+    assert smooth[0] > 0 and membership[0] > 0 and smooth[1] == membership[1] == 0, (smooth, membership)
+    assert serial_epoch == [0, 1]

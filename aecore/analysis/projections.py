@@ -3,12 +3,14 @@
 No Keras here, so projections can be computed and cached anywhere. UMAP is umap-learn; t-SNE is scikit-learn's
 Barnes-Hut up to TSNE_SKLEARN_MAX codes (faster there) and openTSNE's FFT method above (70,000 codes in about
 a minute where scikit-learn's takes many). umap-learn compiles with numba: its compiled functions are cached
-on disk (NUMBA_CACHE_DIR, ~/.cache/aecore/numba unless set), so the compile is paid once per machine.
+on disk (NUMBA_CACHE_DIR, ~/.cache/aecore/numba unless set), so the compile is paid once per machine, including
+the functions umap-learn itself compiles without a cache (cache_compiled_functions).
 """
 
 import csv
 import io
 import os
+import sys
 import time
 import warnings
 import zipfile
@@ -113,6 +115,7 @@ def umap(codes: np.ndarray, seed: int, progress=None) -> np.ndarray:
         progress(0.05)
     import umap as umap_learn  # the first import compiles (~1 min) unless numba's cache has it
 
+    cache_compiled_functions(umap_learn)
     neighbours = min(UMAP_NEIGHBOURS, len(codes) - 1)
     distances, indices = NearestNeighbors(n_neighbors=neighbours, n_jobs=os.cpu_count()).fit(codes).kneighbors(codes)
     if progress is not None:
@@ -123,6 +126,31 @@ def umap(codes: np.ndarray, seed: int, progress=None) -> np.ndarray:
     with warnings.catch_warnings():  # "no search index: transform() is unavailable": the map never transforms
         warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
         return reducer.fit_transform(codes)
+
+
+def cache_compiled_functions(package) -> int:
+    """Turn numba's on-disk cache on for the package's jitted functions that do not ask for it (umap-learn's layout
+    optimiser, smooth_knn_dist...): compiled in every fresh process otherwise, ~28 of a map job's 53 s at 70,000
+    codes (bench/maps.py). numba keys its cache by the Python function, not by options, so where one function is
+    jitted twice (umap-learn's serial and parallel layout epochs) only the parallel one is cached: a seeded map must
+    never load the parallel code. Functions already compiled keep their code. Returns how many were turned on."""
+    from numba.core.dispatcher import Dispatcher
+
+    prefix = package.__name__ + "."
+    modules = [module for name, module in list(sys.modules.items()) if module and (name + ".").startswith(prefix)]
+    dispatchers = {id(value): value for module in modules for value in list(vars(module).values())
+                   if isinstance(value, Dispatcher)}
+    by_function = {}
+    for dispatcher in dispatchers.values():
+        by_function.setdefault(id(dispatcher.py_func), []).append(dispatcher)
+    turned_on = 0
+    for same in by_function.values():
+        chosen = same if len(same) == 1 else [one for one in same if one.targetoptions.get("parallel")][:1]
+        for dispatcher in chosen:
+            if not dispatcher.overloads:
+                dispatcher.enable_caching()
+                turned_on += 1
+    return turned_on
 
 
 def trustworthiness(codes, points, seed: int = 0, neighbours: int = 5) -> float:

@@ -6,7 +6,9 @@ Usage:  python scripts/train_photo_model.py [--checkpoints DIR] [--train400 DIR]
 Trains the `photo` family at a larger size than the 10-minute default on the 400 grey photos of DnCNN's
 training set (../shared/data/train400, a training-only resource: users never need it) plus the bundled
 training photos (scikit-image's and scikit-learn's, colour and grey), a quarter of every batch from the
-latter so colour is learnt too. The held-out photos (aecore.data.photos.HELD_OUT) are never drawn from.
+latter so colour is learnt too; then two colour phases (see PHASES), the last one with the colour photographs of
+five Debian wallpaper packages (DEBIAN_PHOTOS; `apt-get install` them first). The held-out photos
+(aecore.data.photos.HELD_OUT) are never drawn from.
 
 Every CHECKPOINT_STEPS steps the model (weights and optimizer state) and the step count are written
 atomically to DIR (default ~/.cache/aecore/photo-recipe, outside the work tree), so an interrupted run
@@ -38,12 +40,34 @@ from aecore.models import photonet
 OPTIONS = photonet.PhotoOptions(widths=(32, 64), blocks=4)  # 1.44M parameters, 1 MP colour in ~1.7 s on 2 cores
 LATENT_DIM = 128  # channels at quarter resolution
 BATCH = 16
-LEARNING_RATE = 1e-3  # cosine decay to 5% over the planned steps
-STEPS = 10_000
+LEARNING_RATE = 1e-3  # cosine decay to 5% over the first two phases (16,000 steps)
 CHECKPOINT_STEPS = int(os.environ.get("PHOTO_RECIPE_CHECKPOINT_STEPS", 250))
 BUNDLED_SHARE = 0.25  # of each batch drawn from the bundled (partly colour) training photos
 COLOUR_PHASE_STEP = 9_250  # from here on half of each batch is bundled photos, with matplotlib's Grace Hopper too:
 COLOUR_PHASE_SHARE = 0.5   # at step 9,250 colour scored 1 dB under BM3D at sigma 25 while grey was level with it
+WALLPAPER_PHASE_STEP = 16_000  # from here on three quarters of each batch are colour-rich photos, the Debian ones added,
+WALLPAPER_PHASE_SHARE = 0.75   # under a fresh cosine schedule: at 16,000 colour was 0.46 dB under BM3D at sigma 25
+WALLPAPER_LEARNING_RATE = 2e-4
+STEPS = 20_000
+WALLPAPER_SIDE = 768  # Debian's photos are 1,300 to 6,000 px: scaled so the long side is this (BSD's are 481)
+# (package, path) of the real colour photographs in Debian packages (bookworm) used from WALLPAPER_PHASE_STEP; licences
+# and authors in the README. Renders, paintings and near-grey photos in the same packages are left out.
+DEBIAN_PHOTOS = (
+    *(("lomiri-wallpapers-16.04", f"/usr/share/backgrounds/{name}.jpg") for name in (
+        "Dragonfly_by_Bolly", "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi",
+        "picosdeeuropa_by_Aitzol_Berasategi", "aitzgorri_by_Aitzol_Berasategi", "life_by_Aitzol_Berasategi",
+        "friends_by_Aitzol_Berasategi", "Bridge_by_Sander_Klootwijk", "Picture_0B_by_freespace",
+        "Picture_1A_by_freespace", "analogpattern_by_Peter_Nerlich")),
+    ("lomiri-wallpapers-20.04", "/usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg"),
+    *(("mate-backgrounds", f"/usr/share/backgrounds/mate/nature/{name}.jpg") for name in (
+        "Aqua", "Garden", "LadyBird", "YellowFlower", "TwoWings", "Wood", "Storm", "Blinds", "RainDrops", "Dune",
+        "FreshFlower", "GreenMeadow")),
+    *(("plasma-workspace-wallpapers", f"/usr/share/wallpapers/{name}/contents/images/2560x1600.jpg") for name in (
+        "OneStandsOut", "Path", "Kite", "DarkestHour", "summer_1am", "EveningGlow", "FallenLeaf", "ColorfulCups",
+        "BytheWater")),
+    *(("palapeli-data", f"/usr/share/palapeli/collection/{name}.jpg") for name in (
+        "european-honey-bee", "panther-chameleon-female", "castle-maintenon", "cincinnati-bridge", "citrus-fruits")),
+)
 SEED = 0
 DEFAULT_CHECKPOINTS = Path.home() / ".cache" / "aecore" / "photo-recipe"
 DEFAULT_TRAIN400 = ROOT.parent / "shared" / "data" / "train400"
@@ -69,32 +93,57 @@ def extra_colour_photos() -> list[photos.Photo]:
     return [photos.Photo("grace_hopper", images.read_photo(path.read_bytes(), path.name)[0])] if path.exists() else []
 
 
-def batch(step: int, grey: list, bundled: list, extra: list = ()) -> tuple[np.ndarray, np.ndarray]:
+def debian_photos() -> list[photos.Photo]:
+    """DEBIAN_PHOTOS, each scaled down (Lanczos) so its long side is WALLPAPER_SIDE: at full size a 64-px patch of
+    a 12-megapixel wallpaper is mostly smooth, and scaling down also averages away its JPEG blocks and sensor noise."""
+    from PIL import Image
+
+    missing = sorted({package for package, path in DEBIAN_PHOTOS if not Path(path).exists()})
+    if missing:
+        raise SystemExit(f"the last phase trains on photos from Debian packages that are not installed: "
+                         f"sudo apt-get install --no-install-recommends {' '.join(missing)}")
+    found = []
+    for _, path in DEBIAN_PHOTOS:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            image.thumbnail((WALLPAPER_SIDE, WALLPAPER_SIDE), Image.Resampling.LANCZOS)
+            found.append(photos.Photo(Path(path).stem, np.asarray(image, np.float32) / 255.0))
+    return found
+
+
+def batch(step: int, grey: list, bundled: list, extra: list = (), debian: list = ()) -> tuple[np.ndarray, np.ndarray]:
     """The step's (noisy, clean) batch: the same for a given step whether or not the run was resumed."""
     random = np.random.default_rng([SEED, step])
-    colour_phase = step >= COLOUR_PHASE_STEP
-    bundled = [*bundled, *extra] if colour_phase else bundled
-    from_bundled = int(round(BATCH * (COLOUR_PHASE_SHARE if colour_phase else BUNDLED_SHARE)))
+    colour_phase, wallpaper_phase = step >= COLOUR_PHASE_STEP, step >= WALLPAPER_PHASE_STEP
+    bundled = [*bundled, *extra, *debian] if wallpaper_phase else [*bundled, *extra] if colour_phase else bundled
+    share = WALLPAPER_PHASE_SHARE if wallpaper_phase else COLOUR_PHASE_SHARE if colour_phase else BUNDLED_SHARE
+    from_bundled = int(round(BATCH * share))
     noisy_a, clean_a = photos.noisy_patches(bundled, from_bundled, random)
     noisy_b, clean_b = photos.noisy_patches(grey, BATCH - from_bundled, random)
     return np.concatenate([noisy_a, noisy_b]), np.concatenate([clean_a, clean_b])
 
 
-def build(total_steps: int) -> keras.Model:
+def build() -> keras.Model:
     keras.utils.set_random_seed(SEED)
     model = photonet.build_photo(None, LATENT_DIM, OPTIONS).model
-    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=total_steps, alpha=0.05)
+    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=WALLPAPER_PHASE_STEP, alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse", jit_compile=True)
     return model
 
 
 def resume(checkpoints: Path, total_steps: int) -> tuple[keras.Model, dict]:
+    """The newest checkpoint; entering the wallpaper phase, a fresh Adam with its own cosine schedule to the end."""
     state_path = checkpoints / "state.json"
     if not state_path.exists():
-        return build(total_steps), {"step": 0, "log": []}
+        return build(), {"step": 0, "log": []}
     state = json.loads(state_path.read_text())
     model = keras.models.load_model(checkpoints / "model.keras", compile=True)
-    model.compile(optimizer=model.optimizer, loss="mse", jit_compile=True)
+    optimizer = model.optimizer
+    if state["step"] >= WALLPAPER_PHASE_STEP and not state.get("wallpaper_optimizer"):
+        schedule = keras.optimizers.schedules.CosineDecay(
+            WALLPAPER_LEARNING_RATE, decay_steps=max(1, total_steps - WALLPAPER_PHASE_STEP), alpha=0.05)
+        optimizer, state["wallpaper_optimizer"] = keras.optimizers.Adam(schedule), True
+    model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
     print(f"resuming at step {state['step']} of {total_steps}", flush=True)
     return model, state
 
@@ -126,10 +175,14 @@ def train(checkpoints: Path, train400: Path, total_steps: int):
     checkpoints.mkdir(parents=True, exist_ok=True)
     grey = load_train400(train400)
     bundled, extra = photos.load_photos().train, extra_colour_photos()
+    debian = debian_photos() if total_steps > WALLPAPER_PHASE_STEP else []
     model, state = resume(checkpoints, total_steps)
     started, losses = time.perf_counter(), []
     while state["step"] < total_steps:
-        losses.append(float(model.train_on_batch(*batch(state["step"], grey, bundled, extra))))
+        if state["step"] == WALLPAPER_PHASE_STEP and not state.get("wallpaper_optimizer"):  # a run from scratch
+            save_checkpoint(model, state, checkpoints)  # arrives here: the phase starts with its own optimizer
+            model, state = resume(checkpoints, total_steps)
+        losses.append(float(model.train_on_batch(*batch(state["step"], grey, bundled, extra, debian))))
         state["step"] += 1
         if state["step"] % CHECKPOINT_STEPS == 0 or state["step"] == total_steps:
             entry = {"step": state["step"], "loss": float(np.mean(losses)), "seconds": round(time.perf_counter() - started, 1)}
@@ -174,7 +227,9 @@ def export(checkpoints: Path):
         "recipe": "python scripts/train_photo_model.py && python scripts/train_photo_model.py --export",
         "notes": [f"{state['step']} steps of {BATCH} patches {photos.PATCH}x{photos.PATCH}, sigma uniform in [0, 50/255], "
                   f"{BUNDLED_SHARE:.0%} of each batch from the bundled photos ({COLOUR_PHASE_SHARE:.0%} with Grace Hopper's "
-                  f"portrait from step {COLOUR_PHASE_STEP}), cosine schedule from {LEARNING_RATE:g}"],
+                  f"portrait from step {COLOUR_PHASE_STEP}), cosine schedule from {LEARNING_RATE:g}; from step "
+                  f"{WALLPAPER_PHASE_STEP} {WALLPAPER_PHASE_SHARE:.0%} from colour photos with {len(DEBIAN_PHOTOS)} from Debian "
+                  f"wallpaper packages added, a fresh cosine schedule from {WALLPAPER_LEARNING_RATE:g}"],
     })
     os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
     store = modelstore.ModelStore(modelstore.SHIPPED_FOLDER)

@@ -116,6 +116,17 @@ def test_umap_and_fast_tsne_keep_neighbours_and_repeat_with_their_seed(trained, 
     assert len(fractions) >= 10 and fractions == sorted(fractions)
 
 
+def test_a_map_of_more_than_ten_thousand_codes_takes_the_fast_umap_path_and_keeps_neighbours():
+    """Above UMAP_SEEDED_MAX codes UMAP runs unseeded on every core from a PCA start, fewer epochs: still a map that
+    keeps neighbours far better than PCA (12,000 real Fashion-MNIST images, their pixels as the codes)."""
+    from aecore.data.catalog import load_dataset
+
+    pixels = projections.flatten(load_dataset("fashion_mnist").x_train[: projections.UMAP_SEEDED_MAX + 2000])
+    pca, umap = projections.project(pixels, "pca"), projections.project(pixels, "umap")
+    assert umap.points.shape == (len(pixels), 2) and np.isfinite(umap.points).all()
+    assert umap.trustworthiness > 0.9 and umap.trustworthiness > pca.trustworthiness + 0.05
+
+
 def test_neighbour_agreement_is_one_with_itself_and_matches_a_direct_count(trained, digits):
     conv, dense = trained["conv"].encode(digits.x_test), trained["dense"].encode(digits.x_test)
     assert np.all(projections.neighbour_agreement(conv, conv * 2.0) == 1.0)  # a scaled copy (exact in float) keeps them all

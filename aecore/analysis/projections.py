@@ -2,7 +2,8 @@
 
 No Keras here, so projections can be computed and cached anywhere. UMAP is umap-learn; t-SNE is scikit-learn's
 Barnes-Hut up to TSNE_SKLEARN_MAX codes (faster there) and openTSNE's FFT method above (70,000 codes in about
-a minute where scikit-learn's takes many). umap-learn compiles with numba: its compiled functions are cached
+a minute where scikit-learn's takes many). Both big-map methods find neighbours with scikit-learn's exact search,
+faster here than their own approximate ones. umap-learn compiles with numba: its compiled functions are cached
 on disk (NUMBA_CACHE_DIR, ~/.cache/aecore/numba unless set), so the compile is paid once per machine, including
 the functions umap-learn itself compiles without a cache (cache_compiled_functions).
 """
@@ -26,7 +27,8 @@ METHODS = ("pca", "umap", "tsne")
 TSNE_SKLEARN_MAX = 10_000  # above this many codes t-SNE is openTSNE's FFT method
 UMAP_NEIGHBOURS = 15  # umap-learn's defaults: local structure at 15 neighbours, points packed at min_dist 0.1
 UMAP_SEEDED_MAX = 10_000  # above this many codes UMAP runs on every core, unseeded (see umap())
-TSNE_ITERATIONS = 500  # 250 of early exaggeration, then 250 more; the map no longer changes visibly after
+UMAP_LARGE_EPOCHS = 100  # above UMAP_SEEDED_MAX; umap-learn's default there is 200: the same map, 10 s sooner
+TSNE_ITERATIONS = 500  # early exaggeration: 250 of them in scikit-learn, 125 in openTSNE; the map is still after
 TSNE_ANGLE = 0.8  # Barnes-Hut coarseness: 0.8 is ~1.5x faster than 0.5 at the same trustworthiness
 TRUST_SAMPLE = 1000  # trustworthiness is O(n^2): measured on a seeded sample of this many points
 
@@ -84,10 +86,20 @@ def tsne(codes: np.ndarray, seed: int, perplexity: float) -> np.ndarray:
 
 
 def fast_tsne(codes: np.ndarray, seed: int, perplexity: float, progress=None) -> np.ndarray:
-    """openTSNE's FFT-accelerated t-SNE, TSNE_ITERATIONS in all (a quarter of them early exaggeration):
-    70,000 codes in about 76 s on 2 cores."""
-    from openTSNE import TSNE
+    """openTSNE's FFT-accelerated t-SNE, TSNE_ITERATIONS in all (a quarter of them early exaggeration), on exact
+    nearest neighbours from scikit-learn: 70,000 codes in about 64 s on 2 cores, 89 s with openTSNE's own approximate
+    search (Annoy: 31 s of preparing against 14 s), at the same trustworthiness (bench/maps.py)."""
+    from openTSNE import TSNE, affinity, nearest_neighbors
+    from sklearn.neighbors import NearestNeighbors
 
+    perplexity = min(perplexity, (len(codes) - 1) / 3)
+    neighbours = min(len(codes) - 1, int(3 * perplexity))  # openTSNE's own choice of k for a perplexity
+    search = NearestNeighbors(n_neighbors=neighbours, n_jobs=os.cpu_count()).fit(codes)
+    distances, indices = search.kneighbors()  # no query points: each code's neighbours leave out the code itself
+    if progress is not None:
+        progress(0.1)
+    affinities = affinity.PerplexityBasedNN(perplexity=perplexity, n_jobs=os.cpu_count() or 1,
+                                            knn_index=nearest_neighbors.PrecomputedNeighbors(indices, distances))
     early = TSNE_ITERATIONS // 4
     done = {"iterations": 0}
 
@@ -96,18 +108,20 @@ def fast_tsne(codes: np.ndarray, seed: int, perplexity: float, progress=None) ->
         if progress is not None:
             progress(0.1 + 0.9 * min(1.0, done["iterations"] / TSNE_ITERATIONS))
 
-    embedding = TSNE(n_components=2, perplexity=min(perplexity, (len(codes) - 1) / 3), negative_gradient_method="fft",
-                     early_exaggeration_iter=early, n_iter=TSNE_ITERATIONS - early, initialization="pca",
-                     random_state=seed, n_jobs=os.cpu_count() or 1, callbacks=report, callbacks_every_iters=25)
-    return np.asarray(embedding.fit(codes))
+    embedding = TSNE(n_components=2, negative_gradient_method="fft", early_exaggeration_iter=early,
+                     n_iter=TSNE_ITERATIONS - early, initialization="pca", random_state=seed,
+                     n_jobs=os.cpu_count() or 1, callbacks=report, callbacks_every_iters=25)
+    return np.asarray(embedding.fit(codes, affinities=affinities))
 
 
 def umap(codes: np.ndarray, seed: int, progress=None) -> np.ndarray:
-    """umap-learn at its defaults, on exact nearest neighbours from scikit-learn (umap-learn's own search,
-    pynndescent, spent ~30 s of a fresh process compiling: 70,000 codes took 77 s, now 38 s; bench/maps.py).
-    Up to UMAP_SEEDED_MAX codes it is seeded, which makes it run on one thread and give the same map every
-    time; above, it runs on every core unseeded, and a whole-dataset map is computed once and cached, so
-    everyone sees the same one."""
+    """umap-learn on exact nearest neighbours from scikit-learn (umap-learn's own search, pynndescent, is slower
+    here: 14 s against 11 s at 70,000 codes with its compile cached, 36 s without). Up to UMAP_SEEDED_MAX codes it
+    is umap-learn at its defaults, seeded, which makes it run on one thread and give the same map every time.
+    Above, it runs on every core unseeded (a whole-dataset map is computed once and cached, so everyone sees the
+    same one), starts from PCA instead of the spectral layout (8 s at 70,000 codes) and optimises for
+    UMAP_LARGE_EPOCHS epochs instead of 200: 70,000 codes in ~25 s instead of ~45 s, at the same
+    trustworthiness and the same clusters (bench/maps.py)."""
     from sklearn.neighbors import NearestNeighbors
 
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "aecore" / "numba"))
@@ -121,8 +135,10 @@ def umap(codes: np.ndarray, seed: int, progress=None) -> np.ndarray:
     if progress is not None:
         progress(0.3)
     seeded = len(codes) <= UMAP_SEEDED_MAX
+    large = {} if seeded else {"init": "pca", "n_epochs": UMAP_LARGE_EPOCHS}
     reducer = umap_learn.UMAP(n_components=2, n_neighbors=neighbours, precomputed_knn=(indices, distances, None),
-                              random_state=seed if seeded else None, n_jobs=1 if seeded else (os.cpu_count() or 1))
+                              random_state=seed if seeded else None, n_jobs=1 if seeded else (os.cpu_count() or 1),
+                              **large)
     with warnings.catch_warnings():  # "no search index: transform() is unavailable": the map never transforms
         warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
         return reducer.fit_transform(codes)

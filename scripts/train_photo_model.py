@@ -218,7 +218,8 @@ def export(checkpoints: Path):
     scores = {sigma: phototraining.held_out_psnr(autoencoder, held_out, sigma / 255) for sigma in (15, 25, 50)}
     autoencoder.meta.update({
         "family": "photo", "options": autoencoder.options, "latent_dim": LATENT_DIM, "code_shape": [None, None, LATENT_DIM],
-        "dataset": photos.PHOTOS, "dataset_source": "DnCNN's 400 training photos (BSD) + the bundled training photos",
+        "dataset": photos.PHOTOS, "dataset_source": "DnCNN's 400 training photos (BSD) + the bundled training photos + matplotlib's Grace Hopper "
+                          f"+ {len(DEBIAN_PHOTOS)} photos from Debian wallpaper packages",
         "input_shape": [None, None, 3], "class_names": None, "params": autoencoder.count_params(),
         "train_seconds": round(sum(entry["seconds"] for entry in state["log"]), 1), "train_steps": state["step"],
         "train_patches": state["step"] * BATCH, "held_out_photos": [photo.name for photo in held_out],

@@ -1,6 +1,6 @@
 // The whole-dataset map: every point drawn by WebGL2 from one binary message (bigmap.py packs it), so panning
 // and zooming change two uniforms and redraw, with no rerun. Hover finds the nearest point through a grid and
-// shows its thumbnail, cut from a sheet of 1,024 the server sends on demand (dashboard/sheets.py). A click or a
+// shows its thumbnail, cut from a sheet of 256 the server sends on demand (dashboard/sheets.py). A click or a
 // lasso (shift+drag, or the Lasso mode) is the only thing Python hears of.
 const HOVER_PIXELS = 9;  // farther than this from every point is empty space
 
@@ -120,6 +120,7 @@ class BigMap {
     gl.drawArrays(gl.POINTS, 0, count);
     this.frames += 1;
     this.root.dataset.frames = String(this.frames);
+    if (this.frames === 1) this.root.dataset.firstDrawAt = performance.now().toFixed(1);  // for bench/maps.py
     this.drawOverlay();
   }
 

@@ -125,11 +125,17 @@ def test_thumbnail_sheets_follow_the_given_order_across_train_and_test(digits):
     order = np.random.default_rng(0).permutation(sum(len(part) for part in parts))
     sheet = np.asarray(Image.open(io.BytesIO(sheets.sheet_png(parts, 1, order)))) / 255
     per_sheet, side = sheets.SHEET_SIDE ** 2, digits.x_test.shape[1]
-    for offset in (0, 5, 700):
+    for offset in (0, 5, sheets.SHEET_SIDE + 3, per_sheet - 1):  # first, same row, next row, last
         row, column = divmod(offset, sheets.SHEET_SIDE)
         expected = mapcache.images_at(digits, "all", [order[per_sheet + offset]])[0, :, :, 0]
         np.testing.assert_allclose(sheet[row * side : (row + 1) * side, column * side : (column + 1) * side], expected, atol=1 / 255)
-    assert sheets.sheet_png(parts, 2, order) is None and sheets.sheet_png(parts, -1) is None  # 1,797 images: two sheets
+    last = (len(order) - 1) // per_sheet  # a part-filled sheet: its images, then black
+    tail = np.asarray(Image.open(io.BytesIO(sheets.sheet_png(parts, last, order)))) / 255
+    row, column = divmod(len(order) - 1 - last * per_sheet, sheets.SHEET_SIDE)
+    expected = mapcache.images_at(digits, "all", [order[-1]])[0, :, :, 0]
+    np.testing.assert_allclose(tail[row * side : (row + 1) * side, column * side : (column + 1) * side], expected, atol=1 / 255)
+    assert tail[-side:, -side:].max() == 0
+    assert sheets.sheet_png(parts, last + 1, order) is None and sheets.sheet_png(parts, -1) is None
 
 
 def test_the_map_message_holds_the_points_and_each_images_place_on_the_sheets(digits):

@@ -45,7 +45,7 @@ def sheet_png(parts: tuple[np.ndarray, ...], number: int, order: np.ndarray | No
     wanted = np.arange(number * count, min(total, (number + 1) * count))
     chosen = mapcache.gather(parts, wanted if order is None else order[wanted])
     height, width, channels = chosen.shape[1:]
-    tiles = np.zeros((count, height, width, channels), np.uint8)  # row-major: image k at row k // 32, column k % 32
+    tiles = np.zeros((count, height, width, channels), np.uint8)  # row-major: image k at row k // SHEET_SIDE
     tiles[: len(chosen)] = np.clip(np.round(chosen * 255), 0, 255)
     sheet = tiles.reshape(SHEET_SIDE, SHEET_SIDE, height, width, channels).transpose(0, 2, 1, 3, 4).reshape(
         SHEET_SIDE * height, SHEET_SIDE * width, channels)

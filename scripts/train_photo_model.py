@@ -6,9 +6,9 @@ Usage:  python scripts/train_photo_model.py [--checkpoints DIR] [--train400 DIR]
 Trains the `photo` family at a larger size than the 10-minute default on the 400 grey photos of DnCNN's
 training set (../shared/data/train400, a training-only resource: users never need it) plus the bundled
 training photos (scikit-image's and scikit-learn's, colour and grey), a quarter of every batch from the
-latter so colour is learnt too; then two colour phases (see PHASES), the last one with the colour photographs of
-five Debian wallpaper packages (DEBIAN_PHOTOS; `apt-get install` them first). The held-out photos
-(aecore.data.photos.HELD_OUT) are never drawn from.
+latter so colour is learnt too; then two colour phases (COLOUR_PHASE_STEP, WALLPAPER_PHASE_STEP), the last
+with the photographs of five Debian wallpaper packages (DEBIAN_PHOTOS; `apt-get install` them first). The
+held-out photos (aecore.data.photos.HELD_OUT) are never drawn from.
 
 Every CHECKPOINT_STEPS steps the model (weights and optimizer state) and the step count are written
 atomically to DIR (default ~/.cache/aecore/photo-recipe, outside the work tree), so an interrupted run

@@ -1,13 +1,14 @@
 """The recipe of the photo denoiser the project ships (issue #22): one command, resumable.
 
-Usage:  python scripts/train_photo_model.py [--checkpoints DIR] [--train400 DIR] [--steps N]   train or resume
-        python scripts/train_photo_model.py --export [--checkpoints DIR]                         write the shipped model
+Usage:  python scripts/train_photo_model.py [--checkpoints DIR] [--train400 DIR] [--wheels DIR] [--steps N]   train
+        python scripts/train_photo_model.py --export [--checkpoints DIR]            or resume; write the shipped model
 
 Trains the `photo` family at a larger size than the 10-minute default on the 400 grey photos of DnCNN's
 training set (../shared/data/train400, a training-only resource: users never need it) plus the bundled
 training photos (scikit-image's and scikit-learn's, colour and grey), a quarter of every batch from the
-latter so colour is learnt too; then two colour phases (COLOUR_PHASE_STEP, WALLPAPER_PHASE_STEP), the last
-with the photographs of five Debian wallpaper packages (DEBIAN_PHOTOS; `apt-get install` them first). The
+latter so colour is learnt too; then three colour phases (COLOUR_PHASE_STEP, WALLPAPER_PHASE_STEP,
+PACKAGE_PHASE_STEP), adding the photographs of five Debian wallpaper packages, then those of jigzo-data and two
+PyPI wheels (scripts/recipe_photos.py: `apt-get install` the packages and `pip download` the wheels first). The
 held-out photos (aecore.data.photos.HELD_OUT) are never drawn from.
 
 Every CHECKPOINT_STEPS steps the model (weights and optimizer state) and the step count are written
@@ -31,11 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
 
-from aecore.data import (
-    images,
-    photos,  # noqa: E402
-)
-from aecore.models import photonet
+from aecore.data import images, photos  # noqa: E402
+from aecore.models import photonet  # noqa: E402
+from scripts import recipe_photos  # noqa: E402
 
 OPTIONS = photonet.PhotoOptions(widths=(32, 64), blocks=4)  # 1.44M parameters, 1 MP colour in ~1.7 s on 2 cores
 LATENT_DIM = 128  # channels at quarter resolution
@@ -48,26 +47,12 @@ COLOUR_PHASE_SHARE = 0.5   # at step 9,250 colour scored 1 dB under BM3D at sigm
 WALLPAPER_PHASE_STEP = 16_000  # from here on three quarters of each batch are colour-rich photos, the Debian ones added,
 WALLPAPER_PHASE_SHARE = 0.75   # under a fresh cosine schedule: at 16,000 colour was 0.46 dB under BM3D at sigma 25
 WALLPAPER_LEARNING_RATE = 2e-4
-STEPS = 20_000
-WALLPAPER_SIDE = 768  # Debian's photos are 1,300 to 6,000 px: scaled so the long side is this (BSD's are 481)
-# (package, path) of the real colour photographs in Debian packages (bookworm) used from WALLPAPER_PHASE_STEP; licences
-# and authors in the README. Renders, paintings and near-grey photos in the same packages are left out.
-DEBIAN_PHOTOS = (
-    *(("lomiri-wallpapers-16.04", f"/usr/share/backgrounds/{name}.jpg") for name in (
-        "Dragonfly_by_Bolly", "seeding_by_Clements_Engelhardt", "sunset_by_Aitzol_Berasategi",
-        "picosdeeuropa_by_Aitzol_Berasategi", "aitzgorri_by_Aitzol_Berasategi", "life_by_Aitzol_Berasategi",
-        "friends_by_Aitzol_Berasategi", "Bridge_by_Sander_Klootwijk", "Picture_0B_by_freespace",
-        "Picture_1A_by_freespace", "analogpattern_by_Peter_Nerlich")),
-    ("lomiri-wallpapers-20.04", "/usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg"),
-    *(("mate-backgrounds", f"/usr/share/backgrounds/mate/nature/{name}.jpg") for name in (
-        "Aqua", "Garden", "LadyBird", "YellowFlower", "TwoWings", "Wood", "Storm", "Blinds", "RainDrops", "Dune",
-        "FreshFlower", "GreenMeadow")),
-    *(("plasma-workspace-wallpapers", f"/usr/share/wallpapers/{name}/contents/images/2560x1600.jpg") for name in (
-        "OneStandsOut", "Path", "Kite", "DarkestHour", "summer_1am", "EveningGlow", "FallenLeaf", "ColorfulCups",
-        "BytheWater")),
-    *(("palapeli-data", f"/usr/share/palapeli/collection/{name}.jpg") for name in (
-        "european-honey-bee", "panther-chameleon-female", "castle-maintenon", "cincinnati-bridge", "citrus-fruits")),
-)
+PACKAGE_PHASE_STEP = 20_000  # from here on the last photos with a clear licence join (recipe_photos.package_photos)
+PACKAGE_LEARNING_RATE = 1e-4  # a fresh cosine schedule again; the share of colour-rich photos stays
+STEPS = 24_000
+# first step -> (learning rate of the fresh Adam that starts there, the step its cosine schedule ends at; None: the last)
+FRESH_OPTIMIZERS = {WALLPAPER_PHASE_STEP: (WALLPAPER_LEARNING_RATE, PACKAGE_PHASE_STEP),
+                    PACKAGE_PHASE_STEP: (PACKAGE_LEARNING_RATE, None)}
 SEED = 0
 DEFAULT_CHECKPOINTS = Path.home() / ".cache" / "aecore" / "photo-recipe"
 DEFAULT_TRAIN400 = ROOT.parent / "shared" / "data" / "train400"
@@ -80,42 +65,13 @@ def load_train400(folder: Path) -> list[photos.Photo]:
     return [photos.Photo(path.stem, images.read_photo(path.read_bytes(), path.name)[0]) for path in files]
 
 
-def extra_colour_photos() -> list[photos.Photo]:
-    """Colour photographs inside installed packages beyond scikit-image's: matplotlib's portrait of Grace Hopper
-    (public domain, US Navy; matplotlib is in bench/requirements.txt). None when matplotlib is not installed."""
-    try:
-        import matplotlib
-    except ImportError:
-        print("warning: matplotlib is not installed (pip install -r bench/requirements.txt): the colour phase trains "
-              "without Grace Hopper's portrait, so this is not the recipe's model", file=sys.stderr)
-        return []
-    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
-    return [photos.Photo("grace_hopper", images.read_photo(path.read_bytes(), path.name)[0])] if path.exists() else []
-
-
-def debian_photos() -> list[photos.Photo]:
-    """DEBIAN_PHOTOS, each scaled down (Lanczos) so its long side is WALLPAPER_SIDE: at full size a 64-px patch of
-    a 12-megapixel wallpaper is mostly smooth, and scaling down also averages away its JPEG blocks and sensor noise."""
-    from PIL import Image
-
-    missing = sorted({package for package, path in DEBIAN_PHOTOS if not Path(path).exists()})
-    if missing:
-        raise SystemExit(f"the last phase trains on photos from Debian packages that are not installed: "
-                         f"sudo apt-get install --no-install-recommends {' '.join(missing)}")
-    found = []
-    for _, path in DEBIAN_PHOTOS:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            image.thumbnail((WALLPAPER_SIDE, WALLPAPER_SIDE), Image.Resampling.LANCZOS)
-            found.append(photos.Photo(Path(path).stem, np.asarray(image, np.float32) / 255.0))
-    return found
-
-
-def batch(step: int, grey: list, bundled: list, extra: list = (), debian: list = ()) -> tuple[np.ndarray, np.ndarray]:
+def batch(step: int, grey: list, bundled: list, extra: list = (), debian: list = (), packaged: list = ()
+          ) -> tuple[np.ndarray, np.ndarray]:
     """The step's (noisy, clean) batch: the same for a given step whether or not the run was resumed."""
     random = np.random.default_rng([SEED, step])
     colour_phase, wallpaper_phase = step >= COLOUR_PHASE_STEP, step >= WALLPAPER_PHASE_STEP
     bundled = [*bundled, *extra, *debian] if wallpaper_phase else [*bundled, *extra] if colour_phase else bundled
+    bundled = [*bundled, *packaged] if step >= PACKAGE_PHASE_STEP else bundled
     share = WALLPAPER_PHASE_SHARE if wallpaper_phase else COLOUR_PHASE_SHARE if colour_phase else BUNDLED_SHARE
     from_bundled = int(round(BATCH * share))
     noisy_a, clean_a = photos.noisy_patches(bundled, from_bundled, random)
@@ -132,20 +88,25 @@ def build() -> keras.Model:
 
 
 def resume(checkpoints: Path, total_steps: int) -> tuple[keras.Model, dict]:
-    """The newest checkpoint; entering the wallpaper phase, a fresh Adam with its own cosine schedule to the end."""
+    """The newest checkpoint; entering a phase of FRESH_OPTIMIZERS, a fresh Adam with that phase's cosine schedule."""
     state_path = checkpoints / "state.json"
     if not state_path.exists():
         return build(), {"step": 0, "log": []}
     state = json.loads(state_path.read_text())
     model = keras.models.load_model(checkpoints / "model.keras", compile=True)
-    optimizer = model.optimizer
-    if state["step"] >= WALLPAPER_PHASE_STEP and not state.get("wallpaper_optimizer"):
-        schedule = keras.optimizers.schedules.CosineDecay(
-            WALLPAPER_LEARNING_RATE, decay_steps=max(1, total_steps - WALLPAPER_PHASE_STEP), alpha=0.05)
-        optimizer, state["wallpaper_optimizer"] = keras.optimizers.Adam(schedule), True
+    optimizer, phase = model.optimizer, max((step for step in FRESH_OPTIMIZERS if step <= state["step"]), default=0)
+    if phase and optimizer_from(state) < phase:
+        rate, end = FRESH_OPTIMIZERS[phase]
+        schedule = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(1, (end or total_steps) - phase), alpha=0.05)
+        optimizer, state["optimizer_from"] = keras.optimizers.Adam(schedule), phase
     model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
     print(f"resuming at step {state['step']} of {total_steps}", flush=True)
     return model, state
+
+
+def optimizer_from(state: dict) -> int:
+    """The step the checkpoint's optimizer started at (checkpoints before the package phase said `wallpaper_optimizer`)."""
+    return state.get("optimizer_from", WALLPAPER_PHASE_STEP if state.get("wallpaper_optimizer") else 0)
 
 
 def save_checkpoint(model: keras.Model, state: dict, checkpoints: Path):
@@ -171,18 +132,19 @@ def wrap(model: keras.Model):
     return Autoencoder("photo", model, model.get_layer("encoder"), model.get_layer("decoder"), options, meta)
 
 
-def train(checkpoints: Path, train400: Path, total_steps: int):
+def train(checkpoints: Path, train400: Path, wheels: Path, total_steps: int):
     checkpoints.mkdir(parents=True, exist_ok=True)
     grey = load_train400(train400)
-    bundled, extra = photos.load_photos().train, extra_colour_photos()
-    debian = debian_photos() if total_steps > WALLPAPER_PHASE_STEP else []
+    bundled, extra = photos.load_photos().train, recipe_photos.extra_colour_photos()
+    debian = recipe_photos.debian_photos() if total_steps > WALLPAPER_PHASE_STEP else []
+    packaged = recipe_photos.package_photos(wheels) if total_steps > PACKAGE_PHASE_STEP else []
     model, state = resume(checkpoints, total_steps)
     started, losses = time.perf_counter(), []
     while state["step"] < total_steps:
-        if state["step"] == WALLPAPER_PHASE_STEP and not state.get("wallpaper_optimizer"):  # a run from scratch
-            save_checkpoint(model, state, checkpoints)  # arrives here: the phase starts with its own optimizer
+        if state["step"] in FRESH_OPTIMIZERS and optimizer_from(state) < state["step"]:  # a run that arrives here
+            save_checkpoint(model, state, checkpoints)  # without stopping: the phase starts with its own optimizer
             model, state = resume(checkpoints, total_steps)
-        losses.append(float(model.train_on_batch(*batch(state["step"], grey, bundled, extra, debian))))
+        losses.append(float(model.train_on_batch(*batch(state["step"], grey, bundled, extra, debian, packaged))))
         state["step"] += 1
         if state["step"] % CHECKPOINT_STEPS == 0 or state["step"] == total_steps:
             entry = {"step": state["step"], "loss": float(np.mean(losses)), "seconds": round(time.perf_counter() - started, 1)}
@@ -199,12 +161,14 @@ def main():
     parser.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINTS)
     parser.add_argument("--train400", type=Path, default=DEFAULT_TRAIN400)
     parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--wheels", type=Path, default=recipe_photos.DEFAULT_WHEELS,
+                        help="the folder of the wheels whose photos the package phase reads (pip download them there)")
     parser.add_argument("--export", action="store_true")
     arguments = parser.parse_args()
     if arguments.export:
         export(arguments.checkpoints)
     else:
-        train(arguments.checkpoints, arguments.train400, arguments.steps)
+        train(arguments.checkpoints, arguments.train400, arguments.wheels, arguments.steps)
 
 
 def export(checkpoints: Path):
@@ -219,7 +183,8 @@ def export(checkpoints: Path):
     autoencoder.meta.update({
         "family": "photo", "options": autoencoder.options, "latent_dim": LATENT_DIM, "code_shape": [None, None, LATENT_DIM],
         "dataset": photos.PHOTOS, "dataset_source": "DnCNN's 400 training photos (BSD) + the bundled training photos + matplotlib's Grace Hopper "
-                          f"+ {len(DEBIAN_PHOTOS)} photos from Debian wallpaper packages",
+                          f"+ {len(recipe_photos.DEBIAN_PHOTOS)} photos from Debian wallpaper packages + "
+                          f"{len(recipe_photos.JIGZO_PUZZLES) + len(recipe_photos.PACKAGE_WHEELS)} from jigzo-data, sporco and plenoptic",
         "input_shape": [None, None, 3], "class_names": None, "params": autoencoder.count_params(),
         "train_seconds": round(sum(entry["seconds"] for entry in state["log"]), 1), "train_steps": state["step"],
         "train_patches": state["step"] * BATCH, "held_out_photos": [photo.name for photo in held_out],
@@ -229,8 +194,10 @@ def export(checkpoints: Path):
         "notes": [f"{state['step']} steps of {BATCH} patches {photos.PATCH}x{photos.PATCH}, sigma uniform in [0, 50/255], "
                   f"{BUNDLED_SHARE:.0%} of each batch from the bundled photos ({COLOUR_PHASE_SHARE:.0%} with Grace Hopper's "
                   f"portrait from step {COLOUR_PHASE_STEP}), cosine schedule from {LEARNING_RATE:g}; from step "
-                  f"{WALLPAPER_PHASE_STEP} {WALLPAPER_PHASE_SHARE:.0%} from colour photos with {len(DEBIAN_PHOTOS)} from Debian "
-                  f"wallpaper packages added, a fresh cosine schedule from {WALLPAPER_LEARNING_RATE:g}"],
+                  f"{WALLPAPER_PHASE_STEP} {WALLPAPER_PHASE_SHARE:.0%} from colour photos with {len(recipe_photos.DEBIAN_PHOTOS)} "
+                  f"from Debian wallpaper packages added, a fresh cosine schedule from {WALLPAPER_LEARNING_RATE:g}; from step "
+                  f"{PACKAGE_PHASE_STEP} the photos of jigzo-data, sporco and plenoptic added, a fresh cosine schedule from "
+                  f"{PACKAGE_LEARNING_RATE:g}"],
     })
     os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
     store = modelstore.ModelStore(modelstore.SHIPPED_FOLDER)

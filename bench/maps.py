@@ -76,7 +76,7 @@ def projections_bench(arguments):
           "seconds as the job reports them, and the whole process (Python, Keras and the model loaded, CSV written)\n")
     print("| job | points | projection s | process s |\n|---|---|---|---|")
     for method in ("umap", "tsne"):
-        cached = mapcache._map_file(store, arguments.model, arguments.dataset, "all", method, 0)
+        cached = mapcache.map_file(store, arguments.model, arguments.dataset, "all", method, 0)
         cached.unlink(missing_ok=True)  # a bench store: the job must compute the map, not read it
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:

@@ -70,11 +70,11 @@ def batch(step: int, grey: list, bundled: list, extra: list = (), debian: list =
     """The step's (noisy, clean) batch: the same for a given step whether or not the run was resumed."""
     random = np.random.default_rng([SEED, step])
     colour_phase, wallpaper_phase = step >= COLOUR_PHASE_STEP, step >= WALLPAPER_PHASE_STEP
-    bundled = [*bundled, *extra, *debian] if wallpaper_phase else [*bundled, *extra] if colour_phase else bundled
-    bundled = [*bundled, *packaged] if step >= PACKAGE_PHASE_STEP else bundled
+    pool = [*bundled, *(extra if colour_phase else ()), *(debian if wallpaper_phase else ()),
+            *(packaged if step >= PACKAGE_PHASE_STEP else ())]
     share = WALLPAPER_PHASE_SHARE if wallpaper_phase else COLOUR_PHASE_SHARE if colour_phase else BUNDLED_SHARE
     from_bundled = int(round(BATCH * share))
-    noisy_a, clean_a = photos.noisy_patches(bundled, from_bundled, random)
+    noisy_a, clean_a = photos.noisy_patches(pool, from_bundled, random)
     noisy_b, clean_b = photos.noisy_patches(grey, BATCH - from_bundled, random)
     return np.concatenate([noisy_a, noisy_b]), np.concatenate([clean_a, clean_b])
 

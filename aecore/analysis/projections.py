@@ -90,12 +90,10 @@ def fast_tsne(codes: np.ndarray, seed: int, perplexity: float, progress=None) ->
     nearest neighbours from scikit-learn: 70,000 codes in about 64 s on 2 cores, 89 s with openTSNE's own approximate
     search (Annoy: 31 s of preparing against 14 s), at the same trustworthiness (bench/maps.py)."""
     from openTSNE import TSNE, affinity, nearest_neighbors
-    from sklearn.neighbors import NearestNeighbors
 
     perplexity = min(perplexity, (len(codes) - 1) / 3)
     neighbours = min(len(codes) - 1, int(3 * perplexity))  # openTSNE's own choice of k for a perplexity
-    search = NearestNeighbors(n_neighbors=neighbours, n_jobs=os.cpu_count()).fit(codes)
-    distances, indices = search.kneighbors()  # no query points: each code's neighbours leave out the code itself
+    distances, indices = exact_neighbours(codes, neighbours, itself=False)
     if progress is not None:
         progress(0.1)
     affinities = affinity.PerplexityBasedNN(perplexity=perplexity, n_jobs=os.cpu_count() or 1,
@@ -122,8 +120,6 @@ def umap(codes: np.ndarray, seed: int, progress=None) -> np.ndarray:
     same one), starts from PCA instead of the spectral layout (8 s at 70,000 codes) and optimises for
     UMAP_LARGE_EPOCHS epochs instead of 200: 70,000 codes in ~25 s instead of ~45 s, at the same
     trustworthiness and the same clusters (bench/maps.py)."""
-    from sklearn.neighbors import NearestNeighbors
-
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "aecore" / "numba"))
     if progress is not None:
         progress(0.05)
@@ -131,7 +127,7 @@ def umap(codes: np.ndarray, seed: int, progress=None) -> np.ndarray:
 
     cache_compiled_functions(umap_learn)
     neighbours = min(UMAP_NEIGHBOURS, len(codes) - 1)
-    distances, indices = NearestNeighbors(n_neighbors=neighbours, n_jobs=os.cpu_count()).fit(codes).kneighbors(codes)
+    distances, indices = exact_neighbours(codes, neighbours, itself=True)  # umap-learn's precomputed_knn counts it
     if progress is not None:
         progress(0.3)
     seeded = len(codes) <= UMAP_SEEDED_MAX
@@ -191,18 +187,25 @@ def nearest_neighbours(codes, index: int, count: int = 8) -> np.ndarray:
 def neighbour_agreement(codes_a, codes_b, neighbours: int = 10) -> np.ndarray:
     """(n,): for each image, the share of its `neighbours` nearest codes (Euclidean, itself excluded) in one code
     space that are also among its nearest in the other: 1 where two models group an image alike, 0 where not."""
-    from sklearn.neighbors import NearestNeighbors
-
     found = []
     for codes in (flatten(codes_a), flatten(codes_b)):
         if len(codes) != len(flatten(codes_a)):
             raise ModelError(f"the two code sets differ in length: {len(flatten(codes_a))} and {len(codes)} images")
-        index = NearestNeighbors(n_neighbors=neighbours + 1, n_jobs=os.cpu_count()).fit(codes)
-        found.append(index.kneighbors(codes, return_distance=False))
+        found.append(exact_neighbours(codes, neighbours + 1, itself=True)[1])
     shared = np.empty(len(found[0]), np.float32)
     for row, (first, second) in enumerate(zip(*found)):
         shared[row] = len(set(first[first != row][:neighbours]) & set(second[second != row][:neighbours])) / neighbours
     return shared
+
+
+def exact_neighbours(codes: np.ndarray, count: int, itself: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, indices), each (n, count): every code's `count` nearest codes by scikit-learn's exact search on
+    every core. With `itself` each code counts among its own neighbours (at distance 0); without, it is left out
+    (scikit-learn asks for one more and drops the code's own index, whatever the ties)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    search = NearestNeighbors(n_neighbors=count, n_jobs=os.cpu_count()).fit(codes)
+    return search.kneighbors(codes if itself else None)
 
 
 def label_names(labels, class_names) -> list[str]:

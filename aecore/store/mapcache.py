@@ -130,14 +130,15 @@ def codes_and_errors(store, name: str, autoencoder, dataset, split_name: str,
     return flat, error
 
 
-def _map_file(store, name: str, dataset_name: str, split_name: str, method: str, seed: int) -> Path:
+def map_file(store, name: str, dataset_name: str, split_name: str, method: str, seed: int) -> Path:
+    """Where one map of the model's codes is cached (bench/maps.py removes it to time the map job)."""
     return folder(store, name) / f"map-{safe_name(dataset_name)}-{split_name}-{method}{f'-seed{seed}' if seed else ''}.npz"
 
 
 def cached_map(store, name: str, dataset_name: str, split_name: str, method: str,
                seed: int = 0) -> projections.Projection | None:
     created = str(store.meta(name).get("created"))
-    found = _read(_map_file(store, name, dataset_name, split_name, method, seed), created)
+    found = _read(map_file(store, name, dataset_name, split_name, method, seed), created)
     if found is None:
         return None
     return projections.Projection(method, found["points"], float(found["trustworthiness"]), float(found["seconds"]))
@@ -158,7 +159,7 @@ def project(store, name: str, autoencoder, dataset, split_name: str, method: str
     projection = projections.project(flat, method, seed, progress=report("projecting"))
     projection.seconds = time.perf_counter() - started
     created = str(store.meta(name).get("created"))
-    atomic.write_arrays(_map_file(store, name, dataset.name, split_name, method, seed),
+    atomic.write_arrays(map_file(store, name, dataset.name, split_name, method, seed),
                         {"points": projection.points, "trustworthiness": np.array(projection.trustworthiness),
                          "seconds": np.array(projection.seconds), "created": np.array(created)})
     return projection

@@ -5,6 +5,10 @@ Reported: the ROC curve and its AUC, average precision, and the tutorials' rule 
 than the worst training image" (TensorFlow's ECG example, keras.io's timeseries example) with its precision
 and recall. The same for PCA with as many components as the code, fitted on the same normal training
 images: the baseline a detector should beat.
+
+Beside reconstruction error, the scores read off the code space (aecore.analysis.codespace): the distance to the
+nearest normal training codes, the Mahalanobis distance, and a VAE's negative ELBO. `Scorer` gives every score of
+any images (the Anomalies page and the latent map colour by them); `detect_all` makes each one a detector.
 """
 
 from dataclasses import dataclass
@@ -13,7 +17,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
-from aecore.analysis import metrics, probes
+from aecore.analysis import codespace, metrics, probes
 from aecore.errors import ModelError
 
 THRESHOLD_TRAIN = 5000  # normal training images behind the "largest training error" threshold (seeded sample)
@@ -53,7 +57,7 @@ def rare_class(meta: dict, rare: int | None, dataset) -> int:
         raise ModelError(f"say which class is rare (--rare K): model {meta.get('name')!r} was trained on every class "
                          "(train one with --exclude-class K to make a detector of class K)")
     classes = np.unique(dataset.y_test) if dataset.y_test is not None else []
-    if int(chosen) not in set(int(label) for label in classes):
+    if int(chosen) not in {int(label) for label in classes}:
         raise ModelError(f"class {chosen} is not among {dataset.name!r}'s test labels {sorted(int(c) for c in classes)}")
     return int(chosen)
 
@@ -82,3 +86,56 @@ def detect_with_pca(dataset, rare: int, components: int, seed: int = 0) -> Detec
         return pca.inverse_transform(pca.transform(flat_images)).reshape(images.shape)
     threshold = metrics.mean_squared_error(normal, rebuild(normal)).max()
     return Detection(metrics.mean_squared_error(dataset.x_test, rebuild(dataset.x_test)), dataset.y_test == rare, float(threshold))
+
+
+# ---------------------------------------------------------------- every score of a model, side by side
+
+SCORE_NAMES = ("reconstruction", "code_distance", "mahalanobis", "negative_elbo")  # negative_elbo: VAEs only
+
+
+@dataclass
+class Scorer:
+    """Every anomaly score of one model, fitted on normal training images: call `scores` on any images."""
+
+    autoencoder: object  # aecore.models.autoencoder.Autoencoder
+    space: codespace.CodeSpace  # the normal training codes
+    threshold_images: np.ndarray  # the normal training images behind each score's "largest training score"
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name in SCORE_NAMES if name != "negative_elbo" or self.autoencoder.is_variational]
+
+    def scores(self, images, training: bool = False) -> dict[str, np.ndarray]:
+        """{score name: (n,) scores}, higher = more unusual. `training`: the images are among the fitted training
+        images, so each one's own code is not counted among its nearest."""
+        codes = self.autoencoder.encode(images)
+        found = {"reconstruction": metrics.mean_squared_error(images, self.autoencoder.reconstruct(images)),
+                 "code_distance": codespace.knn_distance(self.space, codes, skip_self=training),
+                 "mahalanobis": codespace.mahalanobis(self.space, codes)}
+        if self.autoencoder.is_variational:
+            found["negative_elbo"] = codespace.negative_elbo(self.autoencoder, images)
+        return found
+
+    def thresholds(self) -> dict[str, float]:
+        """The largest score of a normal training image, for each score (the tutorials' rule)."""
+        return {name: float(values.max()) for name, values in self.scores(self.threshold_images, training=True).items()}
+
+
+def fit_scorer(autoencoder, dataset, rare: int | None, seed: int = 0, metric: str = codespace.DEFAULT_METRIC,
+               neighbours: int = codespace.DEFAULT_NEIGHBOURS) -> Scorer:
+    """The scorer of `autoencoder`, its code space fitted on every training image not of class `rare` (all of them
+    when `rare` is None or the dataset is unlabelled)."""
+    normal = dataset.x_train
+    if rare is not None and dataset.y_train is not None:
+        normal = normal[dataset.y_train != rare]
+    space = codespace.fit(autoencoder.encode(normal), metric, neighbours)
+    return Scorer(autoencoder, space, normal[probes.sample(len(normal), THRESHOLD_TRAIN, seed)])
+
+
+def detect_all(autoencoder, dataset, rare: int, seed: int = 0, metric: str = codespace.DEFAULT_METRIC,
+               neighbours: int = codespace.DEFAULT_NEIGHBOURS) -> dict[str, Detection]:
+    """{score name: the model as a detector of class `rare` by that score}, reconstruction error included."""
+    scorer = fit_scorer(autoencoder, dataset, rare, seed, metric, neighbours)
+    thresholds, test_scores = scorer.thresholds(), scorer.scores(dataset.x_test)
+    rare_mask = dataset.y_test == rare
+    return {name: Detection(test_scores[name], rare_mask, thresholds[name]) for name in scorer.names}

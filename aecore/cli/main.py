@@ -56,6 +56,9 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     anomaly.add_argument("name")
     anomaly.add_argument("--dataset", help="default: the dataset the model was trained on")
     anomaly.add_argument("--rare", type=int, help="the rare class (default: the class the model was trained without)")
+    anomaly.add_argument("--code-metric", default="cosine", choices=["cosine", "euclidean"],
+                         help="distance between codes for code_distance (default cosine)")
+    anomaly.add_argument("--neighbours", type=int, default=5, help="k nearest training codes for code_distance")
     denoise = commands.add_parser("denoise", parents=[store], help="denoise an image (optionally adding noise first)")
     denoise.add_argument("name_and_image", nargs="+", metavar="[MODEL] IMAGE",
                          help="the model (default: the best photo model, else the one shipped with aecore) and the image")

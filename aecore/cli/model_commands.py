@@ -16,7 +16,7 @@ def command_list(arguments):
     for entry in entries:
         meta = entry.meta
         bce = meta.get("metrics", {}).get("test_bce")
-        print(f"{entry.name:32} {meta['family']:12} {str(meta.get('dataset')):16} latent {meta.get('latent_dim')}"
+        print(f"{entry.name:32} {meta['family']:12} {meta.get('dataset')!s:16} latent {meta.get('latent_dim')}"
               f"{f'  test BCE {bce:.4f}' if bce is not None else ''}  "
               f"{'shipped with aecore (read-only)' if meta.get('shipped') else meta.get('created', '')}")
     for problem in problems:
@@ -76,12 +76,14 @@ def command_anomaly(arguments):
     if dataset.y_test is None:
         raise AecoreError(f"{dataset.name!r} has no labels, so no class can be rare; use a labelled dataset")
     rare = anomaly.rare_class(autoencoder.meta, arguments.rare, dataset)
-    model = anomaly.detect(autoencoder, dataset, rare).summary()
+    found = {name: detection.summary() for name, detection in anomaly.detect_all(
+        autoencoder, dataset, rare, metric=arguments.code_metric, neighbours=arguments.neighbours).items()}
     pca = anomaly.detect_with_pca(dataset, rare, int(autoencoder.latent_dim)).summary()
+    found["code_distance"] |= {"metric": arguments.code_metric, "k": arguments.neighbours}
     print(json.dumps({"name": arguments.name, "dataset": dataset.name, "rare": rare,
                       "trained_without_rare": autoencoder.meta.get("excluded_class") == rare,
                       "test_images": len(dataset.x_test), "rare_images": int((dataset.y_test == rare).sum()),
-                      **model, "pca": pca}))
+                      **found.pop("reconstruction"), "pca": pca, **found}))
 
 
 def command_denoise(arguments):

@@ -19,6 +19,7 @@ from aecore import errors
 from aecore.data import arrays, catalog
 
 SIZES = (28, 32, 64, 96)  # sides offered: MNIST's, CIFAR's, and two for photos
+MIN_SIDE = 4  # the smallest side a data file for an imported model may be converted to (digits' is 8)
 FITS = ("crop", "pad")
 IMAGES_FILE, PIXELS_FILE = "images.npz", "pixels.npy"
 SPLIT_SEED = 0
@@ -35,9 +36,11 @@ class ConversionOptions:
     size: int = 64  # side of the square images, one of SIZES
     colour: bool = True  # True: 3 channels (grey images repeated); False: 1 grey channel
     fit: str = "crop"  # "crop": the centre square; "pad": the whole image on a square of its border colour
+    any_size: bool = False  # True: any side from MIN_SIDE to the largest of SIZES (an imported model's own size)
 
     def __post_init__(self):
-        if self.size not in SIZES or isinstance(self.size, bool):
+        fits_model = self.any_size and isinstance(self.size, int) and MIN_SIDE <= self.size <= max(SIZES)
+        if (self.size not in SIZES and not fits_model) or isinstance(self.size, bool):
             raise errors.DatasetError(f"size {self.size!r} is not offered: choose one of "
                                       f"{', '.join(map(str, SIZES))} (pixels a side), e.g. --size 64")
         if not isinstance(self.colour, bool):
@@ -114,7 +117,7 @@ def preview_order(labels: np.ndarray | None, count: int) -> list[int]:
     if labels is None:
         return list(range(count))
     _, firsts = np.unique(labels, return_index=True)
-    chosen = set(int(first) for first in firsts)
+    chosen = {int(first) for first in firsts}
     return sorted(chosen, key=lambda index: labels[index]) + [index for index in range(count) if index not in chosen]
 
 

@@ -11,6 +11,7 @@ in bounded memory, is `ownconvert`'s.
 """
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -132,7 +133,8 @@ def add(name: str, source, options: ConversionOptions | None = None, store=None,
     incoming.mkdir()
     try:
         made = ownconvert.convert(incoming, source_path, options, limits or ownconvert.default_limits(), progress)
-        made = {"name": name, **made, "created": _now(), "seconds": round(time.monotonic() - started, 2)}
+        made = {"name": name, **made, "source_sha256": fingerprint(source_path), "created": _now(),
+                "seconds": round(time.monotonic() - started, 2)}
         _write_json(incoming / CARD_FILE, made)
         _fsync(incoming / IMAGES_FILE, incoming / CARD_FILE, incoming)
         try:
@@ -143,6 +145,20 @@ def add(name: str, source, options: ConversionOptions | None = None, store=None,
         shutil.rmtree(incoming, ignore_errors=True)
         raise
     return made
+
+
+def fingerprint(source: Path) -> str:
+    """SHA-256 of a file's bytes, or of a folder's files (relative paths and bytes, in order): the same source
+    added again is known by it (aecore.data.ownfile reuses the dataset made from it)."""
+    digest = hashlib.sha256()
+    files = [source] if source.is_file() else sorted(path for path in source.rglob("*") if path.is_file())
+    for path in files:
+        if path != source:
+            digest.update(str(path.relative_to(source)).encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _unit_floats(pixels: np.ndarray) -> np.ndarray:
@@ -185,7 +201,7 @@ def _taken(name: str, root: Path) -> str:
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def _write_json(path: Path, data: dict):

@@ -171,7 +171,7 @@ def fitting_datasets(image_shape) -> list[str]:
             shape = BUILT_IN_SHAPES[info.name]
         else:
             card = owndata.card(info.name)
-            shape = (card["size"], card["size"], card["channels"])
+            shape = tuple(card["input_shape"]) if "input_shape" in card else (card["size"], card["size"], card["channels"])
         if shape == wanted:
             found.append(info.name)
     return found

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from aecore import errors
-from aecore.data import catalog, ownconvert
+from aecore.data import catalog, ownconvert, series
 
 SIZES = ownconvert.SIZES  # sides offered: 28, 32, 64, 96
 ConversionOptions = ownconvert.ConversionOptions  # size, colour, fit; checked when made
@@ -32,6 +32,7 @@ Preview = ownconvert.Preview  # what preview() returns
 FOLDER = "datasets"  # inside the store; aecore.store.modelstore skips it when it lists models
 DEFAULT_STORE = "models"  # as aecore.store.modelstore.DEFAULT_STORE (the data room cannot import the store)
 CARD_FILE, IMAGES_FILE = "card.json", ownconvert.IMAGES_FILE
+SERIES_FILE = series.SERIES_FILE  # a time series (aecore.data.series) instead of images.npz
 NAME_LIMIT = 64
 STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed conversion and are removed
 
@@ -49,7 +50,8 @@ def names(store=None) -> list[str]:
         return []
     remove_stale(root)
     return sorted(path.name for path in root.iterdir()
-                  if not path.name.startswith(".") and (path / CARD_FILE).is_file() and (path / IMAGES_FILE).is_file())
+                  if not path.name.startswith(".") and (path / CARD_FILE).is_file()
+                  and ((path / IMAGES_FILE).is_file() or (path / SERIES_FILE).is_file()))
 
 
 def remove_stale(root: Path):
@@ -79,6 +81,8 @@ def card(name: str, store=None) -> dict:
 
 def describe(found: dict) -> str:
     """One line for people: "1,200 images, 64x64 colour, 3 classes — yours, from /home/me/cats.zip"."""
+    if found.get("kind") == series.KIND:
+        return series.describe(found)
     counts, size = found.get("counts", {}), found.get("size")
     total = int(counts.get("train", 0)) + int(counts.get("test", 0))
     classes = f"{found['classes']} classes" if found.get("classes") else "unlabelled"
@@ -89,6 +93,8 @@ def describe(found: dict) -> str:
 def load(name: str, store=None, seed: int = 0) -> catalog.Dataset:
     """The dataset as float32 in [0, 1]; the split was made once by `add` (seed is the catalogue's interface)."""
     found = card(name, store)
+    if found.get("kind") == series.KIND:  # a time series, cut into windows (aecore.data.series)
+        return series.load(name, _existing(name, store), found)
     path = _existing(name, store) / IMAGES_FILE
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -132,11 +138,13 @@ def add(name: str, source, options: ConversionOptions | None = None, store=None,
     incoming = root / f".incoming-{uuid.uuid4().hex}"
     incoming.mkdir()
     try:
-        made = ownconvert.convert(incoming, source_path, options, limits or ownconvert.default_limits(), progress)
+        is_series = isinstance(options, series.SeriesOptions)  # a CSV time series, else images
+        converter = series.convert if is_series else ownconvert.convert
+        made = converter(incoming, source_path, options, limits or ownconvert.default_limits(), progress)
         made = {"name": name, **made, "source_sha256": fingerprint(source_path), "created": _now(),
                 "seconds": round(time.monotonic() - started, 2)}
         _write_json(incoming / CARD_FILE, made)
-        _fsync(incoming / IMAGES_FILE, incoming / CARD_FILE, incoming)
+        _fsync(incoming / (SERIES_FILE if is_series else IMAGES_FILE), incoming / CARD_FILE, incoming)
         try:
             os.replace(incoming, root / name)  # atomic; fails when another conversion took the name meanwhile
         except OSError:

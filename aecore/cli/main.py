@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from aecore.cli import dataset_commands, map_commands, model_commands, training_commands
+from aecore.cli import dataset_commands, map_commands, model_commands, photo_commands, training_commands
 from aecore.errors import AecoreError
 
 # Commands that need neither Keras nor TensorFlow: their parser skips the family flags, whose import costs
@@ -69,6 +69,7 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     denoise.add_argument("--out", help="the denoised image alone (.png, .jpg, .webp, .bmp): a photo model keeps the "
                                        "file's size and grey/colour; a 28x28 model writes its own 28x28 output")
     denoise.add_argument("--compare", help="PNG file: clean | noisy | denoised side by side")
+    photo_commands.add_restore_parser(commands, store)
     export = commands.add_parser("export", parents=[store], help="codes CSV and a TensorFlow Projector bundle")
     export.add_argument("name")
     export.add_argument("--dataset", help="default: the dataset the model was trained on")
@@ -130,7 +131,8 @@ def main(argv=None) -> int:
         os.environ["AECORE_STORE"] = str(arguments.store)
     name = f"command_{arguments.command}"
     handler = (getattr(dataset_commands, name, None) or getattr(training_commands, name, None)
-               or getattr(map_commands, name, None) or getattr(model_commands, name))
+               or getattr(map_commands, name, None) or getattr(photo_commands, name, None)
+               or getattr(model_commands, name))
     try:
         handler(arguments)
     except AecoreError as error:

@@ -170,3 +170,14 @@ def centre_crop(pixels: np.ndarray, side: int = EVAL_SIDE) -> np.ndarray:
     top = max(0, (pixels.shape[0] - side) // 2)
     left = max(0, (pixels.shape[1] - side) // 2)
     return pixels[top : top + side, left : left + side]
+
+
+def clean_crops(photos: list[Photo], count: int, random: np.random.Generator, patch: int = PATCH) -> np.ndarray:
+    """(count, patch, patch, 3) random crops, flips and turns without noise (the restore tasks' targets); drawn as
+    noisy_patches draws them: every photo equally often, flat crops redrawn, grey photos as three equal channels."""
+    chosen = random.integers(0, len(photos), size=count)
+    clean = np.empty((count, patch, patch, 3), np.float32)
+    for row, index in enumerate(chosen):
+        crop = np.rot90(_textured_crop(photos[index].pixels, patch, random), random.integers(4))
+        clean[row] = crop[:, ::-1] if random.random() < 0.5 else crop
+    return clean

@@ -27,6 +27,9 @@ SIZE_MULTIPLE = 4  # two stride-2 stages: sides divisible by 4 line the skips up
 class PhotoOptions:
     widths: tuple[int, ...] = (24, 48)  # channels at full and half resolution (the code has latent_dim channels)
     blocks: int = 2  # residual blocks (two 3x3 convs each) at quarter resolution
+    task: str = "denoise"  # what it learns (aecore.photo.tasks.TASKS): denoise, colourise or unwatermark
+
+TASKS = ("denoise", "colourise", "unwatermark")  # the same network for each; the pairs differ (aecore.photo.tasks)
 
 
 def validate(latent_dim: int, options: PhotoOptions):
@@ -35,6 +38,8 @@ def validate(latent_dim: int, options: PhotoOptions):
         raise ModelError(f"widths must be two positive integers (full and half resolution); got {list(widths)}")
     if not 0 <= int(options.blocks) <= 16:
         raise ModelError(f"blocks must be between 0 and 16; got {options.blocks}")
+    if options.task not in TASKS:
+        raise ModelError(f"unknown task {options.task!r}; the photo family's tasks are: {', '.join(TASKS)}")
     if not 1 <= int(latent_dim) <= 1024:
         raise ModelError(f"latent_dim is the code's channels for the photo family: 1 to 1024; got {latent_dim}")
 
@@ -82,6 +87,8 @@ def build_photo(input_shape, latent_dim: int, options: PhotoOptions | None = Non
     denoised = layers.Add(name="input_plus_correction")([images, decoder(encoder(images))])
     model = keras.Model(images, denoised, name="photo_denoiser")
     options_dict = {"widths": [int(width) for width in options.widths], "blocks": int(options.blocks)}
+    if options.task != "denoise":  # a denoiser's options stay as they were before tasks
+        options_dict["task"] = options.task
     meta = {"input_shape": [None, None, CHANNELS], "latent_dim": int(latent_dim)}
     return Autoencoder("photo", model, encoder, decoder, options_dict, meta)
 

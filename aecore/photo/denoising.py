@@ -94,10 +94,11 @@ def write_image(path: str | Path, pixels: np.ndarray):
 
 
 def photo_models(store) -> list:
-    """The store's photo models (the shipped one included), best first: by the held-out PSNR at sigma 25 that
+    """The store's photo denoisers (the shipped one included), best first: by the held-out PSNR at sigma 25 that
     every photo model's meta carries (on the bundled held-out photos unless trained on a folder), and on a tie or
     without scores the shipped one first, as it is the one measured on the most photos."""
-    found = [entry for entry in store.entries() if entry.meta.get("family") == "photo"]
+    found = [entry for entry in store.entries() if entry.meta.get("family") == "photo"
+             and (entry.meta.get("options") or {}).get("task", "denoise") == "denoise"]  # not colourise, unwatermark
     return sorted(found, key=lambda entry: (-(entry.meta.get("metrics", {}).get("test_psnr_sigma25") or 0.0),
                                             not entry.meta.get("shipped", False)))
 

@@ -15,24 +15,26 @@ from aecore.analysis import metrics
 from aecore.data import noise, photos
 from aecore.errors import TrainingCancelled, TrainingError
 from aecore.models import families
-from aecore.photo import tiling
+from aecore.photo import tasks, tiling
 from aecore.training import trainer
 
 
 class PatchBatches(keras.utils.PyDataset):
-    """`steps` batches of (noisy, clean) patches per epoch, fresh every epoch, repeatable by `seed`."""
+    """`steps` batches of (input, target) patches per epoch for `task` (aecore.photo.tasks; denoise: noisy and clean),
+    fresh every epoch, repeatable by `seed`."""
 
-    def __init__(self, train_photos, batch_size: int, steps: int, seed: int, patch: int = photos.PATCH):
+    def __init__(self, train_photos, batch_size: int, steps: int, seed: int, patch: int = photos.PATCH,
+                 task: str = "denoise"):
         super().__init__()
         self.photos, self.batch_size, self.steps, self.seed, self.patch = train_photos, batch_size, steps, seed, patch
-        self.epoch = 0
+        self.epoch, self.task = 0, task
 
     def __len__(self):
         return self.steps
 
     def __getitem__(self, index):
         random = np.random.default_rng([self.seed, self.epoch, index])
-        return photos.noisy_patches(self.photos, self.batch_size, random, self.patch)
+        return tasks.pairs(self.task, self.photos, self.batch_size, random, self.patch)
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -60,9 +62,10 @@ def train(dataset, latent_dim=None, options=None, config=None, progress=None, ca
     spec = families.get_family("photo")
     latent_dim = spec.latent_dim if latent_dim is None else int(latent_dim)
     config = _resolved(spec, config)
-    batches = PatchBatches(dataset.train, config.batch_size, photos.STEPS_PER_EPOCH, config.seed)
+    options = families.make_options("photo", options)
+    batches = PatchBatches(dataset.train, config.batch_size, photos.STEPS_PER_EPOCH, config.seed, task=options.task)
     keras.utils.set_random_seed(config.seed)
-    autoencoder = spec.build((None, None, 3), latent_dim, families.make_options("photo", options))
+    autoencoder = spec.build((None, None, 3), latent_dim, options)
     optimizer = keras.optimizers.Adam(learning_rate=trainer.learning_rate(config, photos.STEPS_PER_EPOCH))
     # XLA: 0.24-0.26 s per batch of 16 64x64 patches against 0.40-0.51 s without (2 cores, the default model)
     autoencoder.model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
@@ -81,7 +84,11 @@ def train(dataset, latent_dim=None, options=None, config=None, progress=None, ca
 
 
 def describe_run(autoencoder, dataset, config, history, seconds) -> dict:
-    """What the store keeps; the metric is the mean PSNR of held-out photos at sigma 25/255 (centre crops)."""
+    """What the store keeps; the metric is the mean PSNR of held-out photos at sigma 25/255 (centre crops), or for
+    colourise and unwatermark that of the grey or watermarked and the restored ones (aecore.photo.restoring)."""
+    task = tasks.task_of(autoencoder.options)
+    if task != "denoise":
+        return _describe_restore_run(autoencoder, dataset, config, history, seconds, task)
     scores = held_out_psnr(autoencoder, dataset.test) if dataset.test else {}
     return {
         "family": "photo",
@@ -115,3 +122,21 @@ def held_out_psnr(autoencoder, held_out: list[photos.Photo], sigma: float = phot
         noisy_scores.append(float(metrics.psnr(clean[None], noisy[None])[0]))
         denoised_scores.append(float(metrics.psnr(clean[None], denoised[None])[0]))
     return {"psnr_noisy": float(np.mean(noisy_scores)), "psnr": float(np.mean(denoised_scores))}
+
+
+def _describe_restore_run(autoencoder, dataset, config, history, seconds, task) -> dict:
+    from aecore.photo import restoring
+
+    scores = restoring.held_out_scores(autoencoder, task, dataset.test) if dataset.test else {}
+    epochs = len(next(iter(history.values()), []))
+    return {
+        "family": "photo", "task": task, "options": autoencoder.options, "latent_dim": autoencoder.meta["latent_dim"],
+        "code_shape": [None, None, autoencoder.meta["latent_dim"]], "dataset": dataset.name,
+        "dataset_source": dataset.source, "input_shape": [None, None, 3], "class_names": None,
+        "params": autoencoder.count_params(), "train_seconds": round(seconds, 3), "epochs_run": epochs,
+        "train_images": len(dataset.train), "train_patches": int(epochs * photos.STEPS_PER_EPOCH * config.batch_size),
+        "train_config": dataclasses.asdict(config), "history": history,
+        "held_out_photos": [photo.name for photo in dataset.test],
+        "metrics": {f"test_{key}": round(value, 3) for key, value in scores.items()},
+        "notes": [f"{task}: patches {photos.PATCH}x{photos.PATCH} made on the fly (aecore.photo.tasks), cosine schedule"],
+    }

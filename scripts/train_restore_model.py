@@ -1,0 +1,215 @@
+"""The recipe of the shipped colourise and unwatermark models (issue #39): one command per task, resumable.
+
+Usage:  python scripts/train_restore_model.py --task colourise|unwatermark [--checkpoints DIR] [--steps N]   train or resume
+        python scripts/train_restore_model.py --task colourise|unwatermark --export      write the newest checkpoint
+
+Fine-tunes the shipped denoiser (aecore/store/shipped/photo-shipped: the same network, `input + correction`) on the
+task's pairs (aecore.photo.tasks.pairs), made on the fly from the photo recipe's photos (scripts/recipe_photos.py:
+the bundled training photos, Grace Hopper, 38 Debian wallpaper photos, 17 from jigzo-data, sporco and plenoptic;
+for unwatermark also DnCNN's 400 grey photos). Colourise draws only the colour ones. The held-out photos
+(aecore.data.photos.HELD_OUT) and, for unwatermark, the held-out fonts and words (aecore.photo.watermark) are never
+trained on.
+
+Every CHECKPOINT_STEPS steps the model and the step count are written atomically to DIR (default
+~/.cache/aecore/restore-<task>, outside the work tree) and scored on the held-out photos (unwatermark with the
+training fonts: the held-out fonts are left to bench/restore.py); a checkpoint that beats the best so far is
+exported at once to aecore/store/shipped/photo-<task>, so a model ships even if the run is stopped. `--threads`
+(default 1) caps TensorFlow's intra- and inter-op threads, so a run only soaks up idle cores.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BATCH = 16
+LEARNING_RATE = 3e-4  # the shipped denoiser's weights are a good start: a gentler rate than from scratch (1e-3)
+STEPS = 3_000  # 1.0-1.5 s a step on one thread (unwatermark draws its watermarks too): 50-75 minutes
+CHECKPOINT_STEPS = int(os.environ.get("RESTORE_RECIPE_CHECKPOINT_STEPS", "250"))
+GREY_SHARE = 0.25  # unwatermark: a quarter of each batch from DnCNN's grey photos, the rest from colour ones
+SEED = 0
+START_MODEL = ROOT / "aecore" / "store" / "shipped" / "photo-shipped" / "model.keras"
+
+
+def limit_threads(threads: int):
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def pools(task: str, train400: Path, wheels: Path) -> tuple[list, list]:
+    """(colour-rich photos, grey photos) the task's batches are drawn from."""
+    from aecore.data import photos
+    from scripts import recipe_photos, train_photo_model
+
+    colour = [*photos.load_photos().train, *recipe_photos.extra_colour_photos(), *recipe_photos.debian_photos(),
+              *recipe_photos.package_photos(wheels)]
+    grey = train_photo_model.load_train400(train400) if task == "unwatermark" else []
+    return colour, grey
+
+
+def batch(task: str, step: int, colour: list, grey: list) -> tuple[np.ndarray, np.ndarray]:
+    """The step's (input, target) batch: the same for a given step whether or not the run was resumed."""
+    from aecore.photo import tasks
+
+    random = np.random.default_rng([SEED, step])
+    from_grey = round(BATCH * GREY_SHARE) if grey else 0
+    inputs, targets = tasks.pairs(task, colour, BATCH - from_grey, random)
+    if from_grey:
+        grey_inputs, grey_targets = tasks.pairs(task, grey, from_grey, random)
+        inputs, targets = np.concatenate([inputs, grey_inputs]), np.concatenate([targets, grey_targets])
+    return inputs, targets
+
+
+def build(total_steps: int):
+    import keras
+
+    keras.utils.set_random_seed(SEED)
+    model = keras.models.load_model(START_MODEL, compile=False)
+    schedule = keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=total_steps, alpha=0.05)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse", jit_compile=True)
+    return model
+
+
+def resume(checkpoints: Path, total_steps: int):
+    import keras
+
+    state_path = checkpoints / "state.json"
+    if not state_path.exists():
+        return build(total_steps), {"step": 0, "log": [], "best": None}
+    state = json.loads(state_path.read_text())
+    model = keras.models.load_model(checkpoints / "model.keras", compile=True)
+    print(f"resuming at step {state['step']} of {total_steps}", flush=True)
+    return model, state
+
+
+def save_checkpoint(model, state: dict, checkpoints: Path):
+    """model.keras then state.json, each written beside and renamed over: a kill leaves the last good pair."""
+    temporary = checkpoints / ".model.keras.tmp.keras"
+    model.save(temporary)
+    os.replace(temporary, checkpoints / "model.keras")
+    (checkpoints / ".state.tmp").write_text(json.dumps(state, indent=1))
+    os.replace(checkpoints / ".state.tmp", checkpoints / "state.json")
+
+
+def wrap(model, task: str):
+    from aecore.models import photonet
+    from aecore.models.autoencoder import Autoencoder
+
+    options = {**model_options(), "task": task}
+    meta = {"input_shape": [None, None, photonet.CHANNELS], "latent_dim": int(model.get_layer("encoder").output[0].shape[-1])}
+    return Autoencoder("photo", model, model.get_layer("encoder"), model.get_layer("decoder"), options, meta)
+
+
+def model_options() -> dict:
+    return {key: value for key, value in json.loads((START_MODEL.parent / "meta.json").read_text())["options"].items()
+            if key != "task"}
+
+
+def score(model, task: str) -> dict:
+    from aecore.data import photos
+    from aecore.photo import restoring
+
+    return restoring.held_out_scores(wrap(model, task), task, photos.load_photos().test, unseen_fonts=False)
+
+
+def train(task: str, checkpoints: Path, train400: Path, wheels: Path, total_steps: int):
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    colour, grey = pools(task, train400, wheels)
+    model, state = resume(checkpoints, total_steps)
+    if state["step"] == 0 and not state["log"]:
+        state["log"].append({"step": 0, **{key: round(value, 3) for key, value in score(model, task).items()}})
+        print(json.dumps(state["log"][-1]), flush=True)
+    started, losses = time.perf_counter(), []
+    while state["step"] < total_steps:
+        losses.append(float(model.train_on_batch(*batch(task, state["step"], colour, grey))))
+        state["step"] += 1
+        if state["step"] % CHECKPOINT_STEPS == 0 or state["step"] == total_steps:
+            scores = score(model, task)
+            entry = {"step": state["step"], "loss": float(np.mean(losses)),
+                     "seconds": round(time.perf_counter() - started, 1), **{k: round(v, 3) for k, v in scores.items()}}
+            state["log"].append(entry)
+            better = state.get("best") is None or scores["psnr"] > state["best"]["psnr"]
+            if better:
+                state["best"] = {"step": state["step"], "psnr": scores["psnr"]}
+            save_checkpoint(model, state, checkpoints)
+            print(json.dumps(entry), flush=True)
+            if better:
+                export(task, checkpoints)
+            started, losses = time.perf_counter(), []
+
+
+def export(task: str, checkpoints: Path):
+    """The newest checkpoint -> aecore/store/shipped/photo-<task> (model.keras without the optimizer, meta.json)."""
+    import keras
+
+    from aecore.data import photos
+    from aecore.photo import restoring
+    from aecore.store import modelstore
+    from scripts import recipe_photos
+
+    state = json.loads((checkpoints / "state.json").read_text())
+    autoencoder = wrap(keras.models.load_model(checkpoints / "model.keras", compile=False), task)
+    held_out = photos.load_photos().test
+    scores = restoring.held_out_scores(autoencoder, task, held_out)
+    metrics = {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)}
+    if "colourfulness_ratio" in scores:
+        metrics["test_colourfulness_ratio"] = round(scores["colourfulness_ratio"], 3)
+    latent_dim = autoencoder.meta["latent_dim"]
+    autoencoder.meta.update({
+        "family": "photo", "task": task, "options": autoencoder.options, "latent_dim": latent_dim,
+        "code_shape": [None, None, latent_dim], "dataset": photos.PHOTOS,
+        "dataset_source": f"the photo recipe's photos: the bundled training photos, Grace Hopper, "
+                          f"{len(recipe_photos.DEBIAN_PHOTOS)} from Debian wallpaper packages, "
+                          f"{len(recipe_photos.JIGZO_PUZZLES) + len(recipe_photos.PACKAGE_WHEELS)} from jigzo-data, "
+                          "sporco and plenoptic" + (" and DnCNN's 400 grey photos" if task == "unwatermark" else ""),
+        "input_shape": [None, None, 3], "class_names": None, "params": autoencoder.count_params(),
+        "train_seconds": round(sum(entry.get("seconds", 0) for entry in state["log"]), 1), "train_steps": state["step"],
+        "train_patches": state["step"] * BATCH, "held_out_photos": [photo.name for photo in held_out],
+        "metrics": metrics,
+        "recipe": f"python scripts/train_restore_model.py --task {task} && "
+                  f"python scripts/train_restore_model.py --task {task} --export",
+        "notes": [f"fine-tuned from photo-shipped (the denoiser) for {state['step']} steps of {BATCH} patches "
+                  f"{photos.PATCH}x{photos.PATCH}, cosine schedule from {LEARNING_RATE:g}; "
+                  + ("grey (BT.601 luma) in, colour out; the brightness is kept and only Cb, Cr taken from the model"
+                     if task == "colourise" else "random text and logo watermarks in 144 fonts; metrics on watermarks "
+                     "in 18 held-out fonts and held-out words")],
+    })
+    os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
+    store, name = modelstore.ModelStore(modelstore.SHIPPED_FOLDER), f"photo-{task}"
+    if (modelstore.SHIPPED_FOLDER / name).exists():
+        store.delete(name)
+    entry = store.save(autoencoder, name)
+    print(json.dumps({"saved": str(entry.path), "step": state["step"], "metrics": metrics}), flush=True)
+
+
+def main():
+    from scripts import recipe_photos, train_photo_model
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--task", required=True, choices=["colourise", "unwatermark"])
+    parser.add_argument("--checkpoints", type=Path, help="default: ~/.cache/aecore/restore-TASK")
+    parser.add_argument("--train400", type=Path, default=train_photo_model.DEFAULT_TRAIN400)
+    parser.add_argument("--wheels", type=Path, default=recipe_photos.DEFAULT_WHEELS)
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
+    parser.add_argument("--export", action="store_true")
+    arguments = parser.parse_args()
+    limit_threads(arguments.threads)
+    checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / f"restore-{arguments.task}"
+    if arguments.export:
+        export(arguments.task, checkpoints)
+    else:
+        train(arguments.task, checkpoints, arguments.train400, arguments.wheels, arguments.steps)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,6 @@
 """A class on one dashboard (issue #26): 30 browser sessions explore while the owner trains, on this machine.
 
-Usage:  python bench/class_load.py [--sessions 30]
+Usage:  python bench/class_browsers.py [--sessions 30]
 
 The server runs with AECORE_OWNER_PASSWORD set, so 29 sessions are viewers; session 0 signs in as the owner,
 starts a training on the Train page, then explores like the others. Every session picks its own test images on

@@ -23,10 +23,23 @@ def command_datasets(arguments):
 def _add(arguments):
     from aecore.data import owndata
 
+    if str(arguments.path).lower().endswith(".csv"):
+        return _add_series(arguments)
     options = owndata.ConversionOptions(arguments.size, arguments.colour, arguments.fit)
     card = owndata.add(arguments.name, arguments.path, options, arguments.store, progress_bar())
     print(f"{arguments.name}: {owndata.describe(card)}; {card['counts']['skipped']:,} skipped "
           f"in {card['seconds']:.1f} s", file=sys.stderr)
+    print(json.dumps(card))
+
+
+def _add_series(arguments):
+    from aecore.data import owndata, series
+
+    columns = tuple(part.strip() for part in arguments.columns.split(",") if part.strip()) if arguments.columns else None
+    options = series.SeriesOptions(arguments.window, arguments.stride, columns, arguments.train_steps)
+    card = owndata.add(arguments.name, arguments.path, options, arguments.store)
+    print(f"{arguments.name}: {owndata.describe(card)}; {card['counts']['train']:,} training and "
+          f"{card['counts']['test']:,} test windows in {card['seconds']:.1f} s", file=sys.stderr)
     print(json.dumps(card))
 
 

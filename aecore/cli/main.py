@@ -59,6 +59,8 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     anomaly.add_argument("--code-metric", default="cosine", choices=["cosine", "euclidean"],
                          help="distance between codes for code_distance (default cosine)")
     anomaly.add_argument("--neighbours", type=int, default=5, help="k nearest training codes for code_distance")
+    anomaly.add_argument("--scores-out", metavar="CSV", help="a series: one score per time step (timestamp, score, "
+                                                             "is_anomaly, split), each from the windows covering it")
     denoise = commands.add_parser("denoise", parents=[store], help="denoise an image (optionally adding noise first)")
     denoise.add_argument("name_and_image", nargs="+", metavar="[MODEL] IMAGE",
                          help="the model (default: the best photo model, else the one shipped with aecore) and the image")
@@ -93,7 +95,9 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     importer.add_argument("--bottleneck", metavar="LAYER", help="layer whose output is the code (default: the narrowest)")
     importer.add_argument("--image-shape", metavar="H,W,C", help="how to show a flat model's vectors (default: 784 -> 28,28,1)")
     importer.add_argument("--value-range", default="0-1", help="pixels the model was trained on: 0-1, 0-255 or -1-1")
-    importer.add_argument("--dataset", help="dataset for its test metrics (default: the first of its image size)")
+    importer.add_argument("--dataset", help="the data it was trained on: a dataset name, or a file (.npz, .zip, a folder "
+                                            "of images) added as one of your datasets (default: the first of its size)")
+    importer.add_argument("--dataset-name", help="name for the data file's dataset (default: the file's name)")
     rename = commands.add_parser("rename", parents=[store], help="rename a stored model")
     rename.add_argument("name")
     rename.add_argument("new_name")
@@ -108,16 +112,22 @@ def add_datasets_parser(commands):
     datasets = commands.add_parser("datasets", help="the datasets and where each comes from; add or remove your own")
     datasets.add_argument("--store", help=store_help)
     actions = datasets.add_subparsers(dest="action", metavar="{add,remove}")  # none: list them
-    add = actions.add_parser("add", help="convert a .zip or folder of images (subfolders = labels) or an .npz into a "
-                                         "named dataset in the store")
+    add = actions.add_parser("add", help="convert a .zip or folder of images (subfolders = labels), an .npz, or a "
+                                         ".csv time series into a named dataset in the store")
     add.add_argument("name", help="letters, digits, '.', '_' or '-'; then `train --dataset NAME`")
-    add.add_argument("path", help="a .zip or a folder of images (one subfolder per label, or none), or an .npz")
+    add.add_argument("path", help="a .zip or a folder of images (one subfolder per label, or none), an .npz, or a "
+                                  ".csv series (a time column, value columns, an optional is_anomaly/label column)")
     add.add_argument("--size", type=int, default=64, help="pixels a side: 28, 32, 64 or 96 (default 64)")
     colour = add.add_mutually_exclusive_group()
     colour.add_argument("--colour", dest="colour", action="store_true", default=True, help="3 channels (default)")
     colour.add_argument("--grey", dest="colour", action="store_false", help="1 grey channel")
     add.add_argument("--fit", default="crop", help="crop: the centre square (default); pad: the whole image on a "
                                                   "square of its border colour")
+    series = add.add_argument_group("a .csv time series")
+    series.add_argument("--window", type=int, default=64, help="steps per window (default 64)")
+    series.add_argument("--stride", type=int, default=1, help="steps between window starts (default 1)")
+    series.add_argument("--columns", help="value columns to use, comma-separated (default: all but time and label)")
+    series.add_argument("--train-steps", type=int, help="the first N steps train, the rest test (default: half)")
     remove = actions.add_parser("remove", help="delete one of your datasets")
     remove.add_argument("name")
     for action in (add, remove):  # SUPPRESS: `datasets --store DIR add ...` keeps DIR
@@ -141,7 +151,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ncancelled; nothing was saved", file=sys.stderr)
         return 130
-    except Exception as error:  # noqa: BLE001  a user should see one line, not a Keras traceback
+    except Exception as error:  # a user should see one line, not a Keras traceback
         if os.environ.get("AECORE_DEBUG"):
             raise
         print(f"\nerror: unexpected {type(error).__name__}: {str(error).strip()[:300]} (AECORE_DEBUG=1 shows the traceback)",

@@ -24,18 +24,28 @@ def command_list(arguments):
 
 
 def _model_and_data(arguments):
+    """The model and the dataset asked for, else its own (trained or scored on), else the default one."""
     from aecore.data import catalog
     from aecore.store import modelstore
+    from aecore.training import cards
 
     autoencoder = modelstore.ModelStore(arguments.store).load(arguments.name)
-    name = arguments.dataset or autoencoder.meta.get("dataset")
-    if not name or name == "imported":
-        name = catalog.default_dataset_name()
-    return autoencoder, catalog.load_dataset(name)
+    if arguments.dataset:
+        return autoencoder, catalog.load_dataset(arguments.dataset)
+    own = cards.own_dataset(autoencoder.meta)
+    if own is None:
+        return autoencoder, catalog.load_dataset(catalog.default_dataset_name())
+    try:
+        return autoencoder, catalog.load_dataset(own)
+    except AecoreError as error:
+        raise AecoreError(f"{arguments.name!r} belongs to the dataset {own!r}, which cannot be loaded here ({error}); "
+                          "give another with --dataset NAME") from None
 
 
 def command_evaluate(arguments):
     from aecore.analysis import metrics, probes
+    from aecore.store import probecache
+    from aecore.training import cards
 
     autoencoder, dataset = _model_and_data(arguments)
     if autoencoder.family == "photo":  # photos of any size: held-out PSNR at sigma 25
@@ -47,8 +57,9 @@ def command_evaluate(arguments):
         return
     summary = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
     found = {**(probes.code_probes(autoencoder, dataset) or {}),
-             **(probes.baseline_probes(dataset, int(autoencoder.latent_dim)) or {})}
+             **(probecache.baselines(dataset, int(autoencoder.latent_dim), arguments.store) or {})}
     print(json.dumps({"name": arguments.name, "family": autoencoder.family, "dataset": dataset.name,
+                      "own_dataset": cards.is_own_dataset(autoencoder.meta, dataset.name),
                       "latent_dim": autoencoder.latent_dim, "params": autoencoder.count_params(),
                       **{f"test_{key}": value for key, value in summary.items()}, **found}))
 
@@ -73,6 +84,11 @@ def command_anomaly(arguments):
     from aecore.analysis import anomaly
 
     autoencoder, dataset = _model_and_data(arguments)
+    if getattr(dataset, "is_series", False):
+        return _series_anomaly(arguments, autoencoder, dataset)
+    if arguments.scores_out:
+        raise AecoreError(f"--scores-out writes one score per time step, and {dataset.name!r} is not a time series; "
+                          "leave it out for images")
     if dataset.y_test is None:
         raise AecoreError(f"{dataset.name!r} has no labels, so no class can be rare; use a labelled dataset")
     rare = anomaly.rare_class(autoencoder.meta, arguments.rare, dataset)
@@ -84,6 +100,21 @@ def command_anomaly(arguments):
                       "trained_without_rare": autoencoder.meta.get("excluded_class") == rare,
                       "test_images": len(dataset.x_test), "rare_images": int((dataset.y_test == rare).sum()),
                       **found.pop("reconstruction"), "pca": pca, **found}))
+
+
+def _series_anomaly(arguments, autoencoder, dataset):
+    """A series: every time step scored from the windows covering it; point-wise and event-level figures."""
+    from aecore.analysis import serieseval
+
+    if autoencoder.input_shape != dataset.input_shape:
+        raise AecoreError(f"model {arguments.name!r} takes windows of shape {autoencoder.input_shape}, and "
+                          f"{dataset.name!r} has {dataset.input_shape}: train a model on this series")
+    scores = serieseval.step_scores(autoencoder, dataset)
+    if arguments.scores_out:
+        Path(arguments.scores_out).write_text(serieseval.scores_csv(dataset, scores))
+    print(json.dumps({"name": arguments.name, "dataset": dataset.name, "series": True, "steps": len(scores),
+                      "window": dataset.window, "channels": dataset.channels, **serieseval.evaluate(scores, dataset),
+                      "scores_out": arguments.scores_out}))
 
 
 def command_denoise(arguments):
@@ -128,17 +159,23 @@ def command_export(arguments):
 
 
 def command_import(arguments):
+    from aecore.cli import dataset_commands
     from aecore.models import foreign
     from aecore.store import modelstore, serialization
 
     settings = foreign.ImportSettings(arguments.bottleneck, foreign.parse_image_shape(arguments.image_shape),
                                       arguments.value_range)
     entry = serialization.import_model(arguments.file, modelstore.ModelStore(arguments.store), arguments.name,
-                                       arguments.decoder, settings, arguments.dataset)
+                                       arguments.decoder, settings, arguments.dataset, arguments.dataset_name,
+                                       dataset_commands.progress_bar())
     meta = entry.meta
+    added = meta.get("dataset_added")
+    if added:
+        print(f"{meta['dataset']}: {'the dataset made from ' if added['reused'] else 'your new dataset, from '}"
+              f"{added['file']}", file=sys.stderr)
     print(json.dumps({"name": entry.name, "family": meta["family"], "input_shape": meta["input_shape"],
                       "bottleneck": meta["imported"]["bottleneck"], "code_shape": meta["code_shape"],
-                      "dataset": meta["dataset"], **meta["metrics"]}))
+                      "dataset": meta["dataset"], "dataset_added": added, **meta["metrics"]}))
 
 
 def command_rename(arguments):

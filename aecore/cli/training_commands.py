@@ -72,7 +72,8 @@ def command_train(arguments):
     from aecore.models import families
     from aecore.training import jobs
 
-    spec = jobs.JobSpec(arguments.family or families.default_family(arguments.dataset), arguments.dataset or catalog.default_dataset_name(),
+    family = arguments.family or _default_family(arguments.dataset)
+    spec = jobs.JobSpec(family, arguments.dataset or catalog.default_dataset_name(),
                         arguments.latent_dim, _train_options(arguments), _train_config(arguments), arguments.name)
     families.get_family(spec.family)
     folder = jobs.jobs_folder(arguments.store)
@@ -92,6 +93,14 @@ def command_train(arguments):
                       "latent_dim": meta["latent_dim"], "params": meta["params"], "train_seconds": meta["train_seconds"],
                       "epochs_run": meta["epochs_run"], **meta["metrics"],
                       "store": str(jobs.jobs_folder(arguments.store).parent) if outcome.get("model_name") else None}))
+
+
+def _default_family(dataset: str | None) -> str:
+    """The series family for one of your series, else the family for the dataset's kind (photos or images)."""
+    from aecore.data import series
+    from aecore.models import families
+
+    return families.SERIES_FAMILY if dataset and series.is_stored_series(dataset) else families.default_family(dataset)
 
 
 def _train_options(arguments) -> dict:

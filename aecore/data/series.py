@@ -207,3 +207,15 @@ def bundled_series(labelled_only: bool = False) -> dict[str, tuple[Path, int | N
         return {}
     return {name: (folder / file, train_steps) for name, (file, train_steps) in BUNDLED.items()
             if (folder / file).is_file() and (name in BUNDLED_LABELLED or not labelled_only)}
+
+
+def is_stored_series(name: str, store=None) -> bool:
+    """True when `name` is one of the store's datasets and a time series (read from its card, nothing loaded)."""
+    from aecore.data import owndata  # lazy: owndata imports this module
+
+    if name not in owndata.names(store):
+        return False
+    try:
+        return owndata.card(name, store).get("kind") == KIND
+    except errors.DatasetError:
+        return False

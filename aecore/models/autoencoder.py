@@ -14,6 +14,9 @@ import tensorflow as tf
 from aecore.errors import ModelError
 
 BATCH = 512  # images per direct call: large enough to amortise overhead, small enough for memory
+# Families whose inputs are windows of a series (aecore.models.sequence): outputs are values, not pixels, and a
+# test window may leave the training part's [0, 1], so they are never clipped.
+SERIES_FAMILIES = ("lstm_seq", "conv1d")
 
 
 @dataclass
@@ -40,6 +43,14 @@ class Autoencoder:
     @property
     def is_variational(self) -> bool:
         return self.family == "vae"
+
+    @property
+    def is_series(self) -> bool:
+        """True for a model of windows of a time series, shaped (window, channels, 1)."""
+        return self.family in SERIES_FAMILIES
+
+    def _bounded(self, outputs: np.ndarray) -> np.ndarray:
+        return outputs if self.is_series else np.clip(outputs, 0.0, 1.0)
 
     @property
     def name(self) -> str:
@@ -84,7 +95,7 @@ class Autoencoder:
             keras.ops.convert_to_numpy(decoder(codes[start : start + BATCH])) for start in range(0, len(codes), BATCH)
         ]
         images = np.concatenate(outputs) if outputs else np.zeros((0,) + self.input_shape, "float32")
-        return np.clip(images, 0.0, 1.0)  # the linear family is unbounded; pictures are not
+        return self._bounded(images)  # the linear family is unbounded; pictures are not
 
     def reconstruct(self, images) -> np.ndarray:
         """(n, h, w, c) reconstructions in [0, 1] through the clean path (no training noise)."""
@@ -93,7 +104,7 @@ class Autoencoder:
         outputs = [
             keras.ops.convert_to_numpy(model(images[start : start + BATCH])) for start in range(0, len(images), BATCH)
         ]
-        return np.clip(np.concatenate(outputs), 0.0, 1.0) if outputs else np.zeros_like(images)
+        return self._bounded(np.concatenate(outputs)) if outputs else np.zeros_like(images)
 
     def compiled(self, part: str):
         """`part(x, training=False)` ("encoder", "decoder" or "model") as a graph traced once per model.

@@ -5,11 +5,11 @@ family's own dataclass (or None for its defaults). The CLI and the dashboard bot
 """
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from aecore.errors import ModelError
-from aecore.models import blocks, photonet
+from aecore.models import blocks, photonet, sequence
 from aecore.models.autoencoder import Autoencoder
 
 
@@ -65,6 +65,18 @@ class VAEOptions:
 @dataclass
 class LSTMOptions:
     hidden: int = 128  # LSTM width of the decoder
+
+
+@dataclass
+class LSTMSeqOptions:
+    hidden: int = 32  # width of the outer LSTMs (the encoder's first, the decoder's last); the inner ones: latent_dim
+
+
+@dataclass
+class Conv1DOptions:
+    filters: tuple[int, ...] = (32, 16)  # channels of each strided Conv1D stage (keras.io's); each halves the time
+    kernel_size: int = 7  # steps each convolution sees
+    dropout: float = 0.2  # after the first stage of the encoder and of the decoder
 
 
 @dataclass
@@ -162,6 +174,27 @@ def build_lstm(input_shape, latent_dim, options=None):
     return _finish("lstm", input_shape, latent_dim, options, encoder, decoder, blocks.chain(encoder, decoder))
 
 
+def build_lstm_seq(input_shape, latent_dim, options=None):
+    options = options or LSTMSeqOptions()
+    _require(options.hidden >= 1, f"hidden must be >= 1; got {options.hidden}")
+    encoder, decoder = sequence.lstm_seq_pair(input_shape, latent_dim, options.hidden)
+    return _finish("lstm_seq", input_shape, latent_dim, options, encoder, decoder, blocks.chain(encoder, decoder))
+
+
+def build_conv1d(input_shape, latent_dim, options=None):
+    options = options or Conv1DOptions()
+    _require(options.kernel_size >= 1, f"kernel_size must be >= 1; got {options.kernel_size}")
+    _require(0 <= options.dropout < 1, f"dropout must be in [0, 1); got {options.dropout}")
+    encoder, decoder = sequence.conv1d_pair(input_shape, latent_dim, tuple(options.filters), options.kernel_size,
+                                            options.dropout)
+    return _finish("conv1d", input_shape, latent_dim, options, encoder, decoder, blocks.chain(encoder, decoder))
+
+
+def _require(condition, message):
+    if not condition:
+        raise ModelError(message)
+
+
 def build_linear(input_shape, latent_dim, options=None):
     options = options or LinearOptions()
     encoder = blocks.dense_encoder(input_shape, latent_dim, widths=(), activation=None)
@@ -190,6 +223,9 @@ FAMILIES: dict[str, Family] = {
         Family("lstm", build_lstm, LSTMOptions, "sequence autoencoder: image rows are time steps", 32, 8, 128, 2e-3),
         Family("linear", build_linear, LinearOptions, "no activations, squared error: the same subspace as PCA", 32, 20, 256, 1e-2, loss="mse"),
         Family("contractive", build_contractive, ContractiveOptions, "dense with a Jacobian penalty that makes codes robust", 32, 20, 256, 1e-2),
+        # Windows of a time series, (window, channels, 1) (aecore.data.series); linear outputs on squared error.
+        Family("lstm_seq", build_lstm_seq, LSTMSeqOptions, "the rare-event article's LSTM autoencoder for windows of a series", 16, 30, 64, 1e-3, loss="mse", extra={"input": "series"}),
+        Family("conv1d", build_conv1d, Conv1DOptions, "keras.io's Conv1D autoencoder for windows of a series", 16, 30, 128, 1e-3, loss="mse", extra={"input": "series"}),
         # Photos of any size (aecore.models.photonet); trained on noisy patches by aecore.photo.phototraining; latent_dim = code channels.
         Family("photo", photonet.build_photo, photonet.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": "aecore.photo.phototraining"}),
     ]
@@ -197,11 +233,18 @@ FAMILIES: dict[str, Family] = {
 
 RECOMMENDED_FAMILY = "conv"  # what a newcomer gets when no family is named
 PHOTO_FAMILY = "photo"  # what `train --dataset photos` gets when no family is named
+SERIES_FAMILY = "conv1d"  # what a series gets when no family is named (bench/rare_events.py series measures both)
 
 
 def fixed_size_families() -> list[str]:
-    """The families built for one image size: all but those with their own trainer (photo: any size)."""
-    return [name for name, family in FAMILIES.items() if "trainer" not in family.extra]
+    """The families built for one image size: all but those with their own trainer (photo: any size) and the
+    sequence families (windows of a series)."""
+    return [name for name, family in FAMILIES.items() if "trainer" not in family.extra and "input" not in family.extra]
+
+
+def series_families() -> list[str]:
+    """The families that take windows of a time series."""
+    return [name for name, family in FAMILIES.items() if family.extra.get("input") == "series"]
 
 
 def default_family(dataset: str | None) -> str:
@@ -240,5 +283,6 @@ def options_to_dict(options) -> dict:
 def build(family: str, input_shape, latent_dim: int, options: dict | None = None) -> Autoencoder:
     """Builds any family from plain values: the one call the trainer, the CLI and the tests use."""
     input_shape = tuple(int(size) for size in input_shape)
-    blocks.validate_shape(input_shape, latent_dim)
+    is_series = get_family(family).extra.get("input") == "series"
+    (sequence.validate_shape if is_series else blocks.validate_shape)(input_shape, latent_dim)
     return get_family(family).build(input_shape, int(latent_dim), make_options(family, options))

@@ -33,7 +33,7 @@ def _reporter(progress_file: str | None, quiet: bool, stream=sys.stderr, interva
             atomic.write_json(Path(progress_file), {"pid": os.getpid(), "stage": stage, "fraction": round(overall, 4),
                                                     "elapsed": round(now - started, 1)})
         if not quiet:
-            filled = int(round(30 * overall))
+            filled = round(30 * overall)
             stream.write(f"\r{stage:10} [{'#' * filled}{'.' * (30 - filled)}] {overall:4.0%}  {now - started:5.0f} s")
             stream.flush()
 

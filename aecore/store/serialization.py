@@ -48,7 +48,7 @@ def load_autoencoder(path: Path, meta: dict):
     try:
         model = keras.saving.load_model(path, safe_mode=True)
         return from_keras(model, meta["family"], meta.get("options", {}), meta)
-    except Exception as error:  # Keras raises many types for a damaged file; the user needs one message
+    except Exception as error:  # noqa: BLE001  Keras raises many types for a damaged file; the user needs one message
         reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
         raise StoreError(f"{path.parent.name!r} cannot be loaded: {reason}") from None
 
@@ -131,7 +131,7 @@ def load_foreign(path: Path):
 
     try:
         return keras.saving.load_model(path, safe_mode=True, custom_objects={name: layers.Sampling for name in SAMPLING_NAMES})
-    except Exception as error:  # Keras raises many types for a damaged file; the user needs one message
+    except Exception as error:  # noqa: BLE001  Keras raises many types for a damaged file; the user needs one message
         reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
         raise ImportRefused(f"{path.name} cannot be loaded: {reason}") from None
 
@@ -154,7 +154,7 @@ def inspect_in_subprocess(paths: list[Path], settings) -> dict:
     command = [sys.executable, "-m", "aecore.store.serialization", request]
     names = " + ".join(path.name for path in paths)
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=aecore.child_environment())
+        result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=aecore.child_environment())
     except subprocess.TimeoutExpired:
         raise ImportRefused(f"{names} took longer than {INSPECT_TIMEOUT} s to load and was refused") from None
     lines = result.stdout.strip().splitlines()
@@ -191,40 +191,94 @@ def inspect_import(path, decoder=None, settings=None) -> dict:
     return {**report, "family": special if special in ("denoising", "lstm", "contractive") else report["family"]}
 
 
-def measuring_dataset(name: str, image_shape: tuple, filename: str, fitting: list[str]):
-    """The dataset an import is measured on; refused when its images are not the model's size."""
-    from aecore.data import catalog
+def measuring_dataset(name: str, image_shape: tuple, filename: str, fitting: list[str], store_root=None):
+    """The dataset an import is measured on; refused when its images are not the model's size. One of the user's
+    own datasets is read from the store at `store_root` (default: $AECORE_STORE, as the catalogue does)."""
+    from aecore.data import catalog, owndata
 
-    images = catalog.load_dataset(name)
+    own = name in owndata.names(store_root) and not catalog_name(name)
+    images = owndata.load(name, store_root) if own else catalog.load_dataset(name)
     if images.input_shape != tuple(image_shape):
         raise ImportRefused(f"{name} has {images.input_shape} images; {filename} takes {tuple(image_shape)}. "
                             f"Datasets of that size: {', '.join(fitting) or 'none here'}")
     return images
 
 
-def import_model(path, store, name: str | None = None, decoder=None, settings=None, dataset: str | None = None):
-    """The guarded import: static checks, a separate-process load, then a split, test metrics on `dataset`
-    (default: the first available one of the model's image size) and a normal save into the store."""
-    from aecore.analysis import metrics
+def catalog_name(name: str) -> bool:
+    from aecore.data import ownfile
+
+    return ownfile.is_catalogue_name(name)
+
+
+def check_dataset_choice(dataset: str | None, dataset_name: str | None, store_root) -> bool:
+    """True when `dataset` is a data file to add (else a dataset's name, or None); refuses a `dataset_name` that
+    cannot be used, before anything is loaded."""
+    from aecore.data import owndata, ownfile
+    from aecore.errors import DatasetError
+
+    is_file = dataset is not None and not catalog_name(dataset) and dataset not in owndata.names(store_root) \
+        and Path(dataset).expanduser().exists()
+    if dataset_name is not None:
+        if dataset is None:
+            raise DatasetError(f"--dataset-name {dataset_name!r} names a data file's dataset; give the file too "
+                               "(--dataset PATH)")
+        if not is_file:
+            raise DatasetError(f"--dataset {dataset!r} is a dataset's name, used as it is; --dataset-name only names "
+                               "a data file given with --dataset PATH")
+        if ownfile.is_catalogue_name(dataset_name):
+            raise DatasetError(f"{dataset_name!r} is a built-in dataset's name: pick another for your file, "
+                               f"e.g. 'my-{dataset_name}'")
+    return is_file
+
+
+def import_dataset(dataset: str | None, dataset_name: str | None, image_shape, store_root, progress=None) -> dict:
+    """Which dataset an import is measured on: {"dataset": name or None, "added": None, or {"file", "reused"} when
+    `dataset` is a data file made (or found again) as one of the user's datasets (aecore.data.ownfile)."""
+    from aecore.data import catalog, ownfile
+
+    if not check_dataset_choice(dataset, dataset_name, store_root):
+        if dataset is None:
+            fitting = catalog.fitting_datasets(image_shape)
+            dataset = fitting[0] if fitting else None
+        return {"dataset": dataset, "added": None}  # a name, used as it is (an unknown one is refused on loading)
+    added = ownfile.add_once(dataset, image_shape, dataset_name, store_root, progress)
+    return {"dataset": added.name, "added": {"file": Path(dataset).name, "reused": added.reused}}
+
+
+def import_model(path, store, name: str | None = None, decoder=None, settings=None, dataset: str | None = None,
+                 dataset_name: str | None = None, progress=None):
+    """The guarded import: static checks, a separate-process load, then a split, test metrics (and, on labelled
+    data, probe accuracies) on `dataset` and a normal save into the store.
+
+    `dataset`: a dataset's name (used as it is), or a data file (.npz, .zip, a folder of images), which becomes
+    one of the user's datasets at the model's image size, named after the file or `dataset_name`, or the one
+    made from the same file before (aecore.data.ownfile); None: the first available one of the model's size.
+    The model's card names its dataset (aecore.training.cards.own_dataset). `progress(done, total)` follows a
+    data file's conversion."""
+    from aecore.analysis import metrics, probes
     from aecore.data import catalog
     from aecore.models import foreign
 
     settings = settings or foreign.ImportSettings()
     paths = [Path(path)] + ([Path(decoder)] if decoder else [])
+    check_dataset_choice(dataset, dataset_name, store.root)  # a wrong name is refused before the files are loaded
     report = inspect_import(path, decoder, settings)
     autoencoder = _build(paths, settings)
-    fitting = catalog.fitting_datasets(report["image_shape"])
-    dataset = dataset or (fitting[0] if fitting else None)
+    chosen = import_dataset(dataset, dataset_name, report["image_shape"], store.root, progress)
     autoencoder.family = report["family"]
     meta = {"family": autoencoder.family, "options": {}, "imported_from": " + ".join(each.name for each in paths),
-            "imported": autoencoder.meta["imported"], "dataset": dataset or "imported",
+            "imported": autoencoder.meta["imported"], "dataset": chosen["dataset"] or "imported",
             "input_shape": list(autoencoder.input_shape), "latent_dim": autoencoder.latent_dim,
             "code_shape": list(autoencoder.code_shape), "params": autoencoder.count_params(), "metrics": {}, "history": {}}
-    if dataset:
-        images = measuring_dataset(dataset, autoencoder.input_shape, paths[0].name, fitting)
+    if chosen["dataset"]:
+        fitting = catalog.fitting_datasets(report["image_shape"])
+        images = measuring_dataset(chosen["dataset"], autoencoder.input_shape, paths[0].name, fitting, store.root)
         summary = metrics.summarize(images.x_test, autoencoder.reconstruct(images.x_test))
+        found = probes.code_probes(autoencoder, images) or {}  # about a second; the pages read it off the card
         meta.update(dataset=images.name, dataset_source=images.source, class_names=images.class_names,
-                    metrics={f"test_{key}": value for key, value in summary.items()})
+                    metrics={**{f"test_{key}": value for key, value in summary.items()},
+                             **{key: value for key, value in found.items() if key.endswith("accuracy")}},
+                    dataset_added=chosen["added"])
     autoencoder.meta = meta
     return store.save(autoencoder, name or paths[0].stem)
 

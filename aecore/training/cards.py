@@ -3,6 +3,8 @@
 `describe_run` writes what the store keeps in meta.json: reconstruction metrics on the test set and, for a
 labelled dataset, what a classifier reads off the codes (aecore.analysis.probes). `training_images` is the
 one place that decides which training images a run may see (--exclude-class, --max-train-images).
+`own_dataset` and its neighbours read any card, trained here or imported: which dataset the model belongs to,
+and its scores there, so a page opens a model on its own data and says so when it shows it on other data.
 """
 
 import dataclasses
@@ -53,7 +55,7 @@ def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
         "params": autoencoder.count_params(),
         "train_seconds": round(seconds, 3),
         "epochs_run": max((len(series) for series in history.values()), default=0),  # stacked: stages + fine-tuning
-        "train_images": int(len(training_images(dataset, config))),
+        "train_images": len(training_images(dataset, config)),
         **excluded_class(dataset, config),
         "train_config": dataclasses.asdict(config),
         "history": history,
@@ -62,3 +64,47 @@ def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
         "probe_images": {"train": found.get("probe_train_images"), "test": found.get("probe_test_images")} if found else None,
         "notes": notes,
     }
+
+
+# ---------------------------------------------------------------- the model's own dataset, for the pages
+
+NO_DATASET = "imported"  # an imported model's card when no dataset of its size was there to score it on
+
+
+def own_dataset(meta: dict) -> str | None:
+    """The dataset the model was trained on, or (imported) scored on: its card's `dataset`; None without one."""
+    name = meta.get("dataset")
+    return None if not name or name == NO_DATASET else str(name)
+
+
+def own_dataset_here(meta: dict, available: list[str] | None = None) -> str | None:
+    """own_dataset when it is there to explore (in `available`, default: the catalogue's available ones), else
+    None: the dashboard switches to it when a model is picked."""
+    name = own_dataset(meta)
+    if name is None:
+        return None
+    if available is None:
+        from aecore.data import catalog
+
+        available = [info.name for info in catalog.list_datasets() if info.available]
+    return name if name in available else None
+
+
+def is_own_dataset(meta: dict, dataset_name: str) -> bool:
+    """True when `dataset_name` is the one the model was trained or scored on (False when the card names none)."""
+    return own_dataset(meta) is not None and own_dataset(meta) == dataset_name
+
+
+def card_scores(meta: dict, dataset_name: str | None = None) -> dict | None:
+    """The card's test scores (test_bce, test_mse, test_psnr, test_ssim and, on labelled data, knn_accuracy and
+    linear_probe_accuracy), on its own dataset; None when `dataset_name` is another one or none were recorded."""
+    if dataset_name is not None and not is_own_dataset(meta, dataset_name):
+        return None
+    return dict(meta.get("metrics") or {}) or None
+
+
+def test_scores(autoencoder, dataset) -> dict:
+    """test_bce, test_mse, test_psnr, test_ssim of the model on `dataset`'s test set, for a model viewed on a
+    dataset other than its own (one pass over the test set: seconds for 10,000 images, so pages cache it)."""
+    summary = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
+    return {f"test_{key}": value for key, value in summary.items()}

@@ -9,8 +9,9 @@ that separate the classes.
 
 Bounded for the pages and the end of every training: at most PROBE_TRAIN training images (a seeded sample)
 and PROBE_TEST test images (the first ones); the card says how many were used. The model's own probes go on
-its card when training ends (about a second); the pixel and PCA baselines take longer and are computed on
-demand (`evaluate`, the Reconstructions compare view).
+its card when training ends (about a second); the pixel and PCA baselines take longer (about 10 s for
+Fashion-MNIST) and depend on the dataset only: the training job computes them once per dataset and code size
+into the store (aecore.store.probecache), where `evaluate` and the Reconstructions page read them.
 """
 
 import warnings
@@ -69,17 +70,36 @@ def code_probes(autoencoder, dataset, seed: int = 0) -> dict | None:
     return {**scores, "probe_train_images": len(train_images), "probe_test_images": len(test_images)}
 
 
+def pixel_baseline(split, seed: int = 0) -> dict:
+    """The probes on the raw pixels of a probe split (probe_split): {'knn_accuracy', 'linear_probe_accuracy'}.
+    About 6 s for Fashion-MNIST on 2 cores (logistic regression on 784 numbers), whatever the model."""
+    train_images, train_labels, test_images, test_labels = split
+    return probe_accuracies(train_images.reshape(len(train_images), -1), train_labels,
+                            test_images.reshape(len(test_images), -1), test_labels, seed)
+
+
+def pca_dimensions(split, dimensions: int) -> int:
+    """The PCA size a baseline really uses: at most the pixels and the probe's training images."""
+    train_images = split[0]
+    return min(int(dimensions), len(train_images), int(np.prod(train_images.shape[1:])))
+
+
+def pca_baseline(split, dimensions: int, seed: int = 0) -> dict:
+    """The probes on PCA codes with `dimensions` components fitted on the split's training images: the best
+    linear code of the model's size. {'knn_accuracy', 'linear_probe_accuracy', 'dimensions'}."""
+    train_images, train_labels, test_images, test_labels = split
+    pixels_train, pixels_test = train_images.reshape(len(train_images), -1), test_images.reshape(len(test_images), -1)
+    dimensions = pca_dimensions(split, dimensions)
+    pca = PCA(n_components=dimensions, random_state=seed).fit(pixels_train)
+    scores = probe_accuracies(pca.transform(pixels_train), train_labels, pca.transform(pixels_test), test_labels, seed)
+    return {**scores, "dimensions": dimensions}
+
+
 def baseline_probes(dataset, dimensions: int, seed: int = 0) -> dict | None:
     """The same probes on the raw pixels and on PCA with `dimensions` components (fitted on the probe's training
-    images): {"pixels": {...}, "pca": {..., "dimensions"}}. Several seconds (logistic regression on pixels), so
-    pages cache it per dataset and size."""
+    images): {"pixels": {...}, "pca": {..., "dimensions"}}. Several seconds (logistic regression on pixels); they
+    depend on the dataset only, so aecore.store.probecache keeps them in the store, computed once."""
     split = probe_split(dataset, seed)
     if split is None:
         return None
-    train_images, train_labels, test_images, test_labels = split
-    pixels_train, pixels_test = train_images.reshape(len(train_images), -1), test_images.reshape(len(test_images), -1)
-    pixels = probe_accuracies(pixels_train, train_labels, pixels_test, test_labels, seed)
-    dimensions = min(int(dimensions), *pixels_train.shape)
-    pca = PCA(n_components=dimensions, random_state=seed).fit(pixels_train)
-    linear_code = probe_accuracies(pca.transform(pixels_train), train_labels, pca.transform(pixels_test), test_labels, seed)
-    return {"pixels": pixels, "pca": {**linear_code, "dimensions": dimensions}}
+    return {"pixels": pixel_baseline(split, seed), "pca": pca_baseline(split, dimensions, seed)}

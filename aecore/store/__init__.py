@@ -2,6 +2,7 @@
 
 `modelstore` is the folder of models (`model.keras` + `meta.json` each, and the training snapshots);
 `mapcache` the codes and 2-D maps of whole splits, cached beside each model;
+`probecache` the probes' pixel and PCA baselines, computed once per dataset;
 `serialization` loads them and inspects a foreign `.keras` file in a separate process before anything
 in it runs; `atomic` writes JSON and array files so that no reader or kill ever meets half of one. May
 use `aecore.data`, `aecore.models` and `aecore.analysis`.

@@ -1,0 +1,94 @@
+"""The probes' baselines, raw pixels and PCA of a code's size, kept in the store: computed once per dataset.
+
+What a classifier reads off the raw pixels, or off PCA codes with as many numbers as a model's code, depends on
+the dataset alone (aecore.analysis.probes), yet costs ~10 s on Fashion-MNIST. The training job computes them
+when a model lands (aecore.training.worker), and every page, model and `evaluate` reads them from here:
+
+    <store>/.cache/datasets/<dataset>-<key>/pixels.json       {"knn_accuracy", "linear_probe_accuracy", "seconds"}
+    <store>/.cache/datasets/<dataset>-<key>/pca-<d>.json      the same and "dimensions" (d, as used)
+
+`<key>` is a hash of the very images and labels the probes use (and of how they are probed), so a dataset that
+changes under the same name (one of your own removed and added again) never meets an old figure. "datasets" is
+never a model's name, so this folder never meets a shipped model's `.cache/<model>` (aecore.store.modelstore).
+Each file is written atomically; a lock file per figure makes a second process wait for the first one's result
+instead of computing it again.
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from aecore.analysis import probes
+from aecore.store import atomic, modelstore
+
+FOLDER = Path(".cache") / modelstore.DATASETS_FOLDER  # inside the store
+VERSION = 1  # bump when the probes change, so older figures are not read
+
+
+def dataset_key(split, seed: int = 0) -> str:
+    """16 hex digits naming the probe split (images and labels, train and test) and how it is probed."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(f"v{VERSION} k{probes.NEIGHBOURS} seed{seed}".encode())
+    for array in split:  # about 30 ms for Fashion-MNIST's 7,000 probe images
+        digest.update(str(array.shape).encode() + str(array.dtype).encode())
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
+def folder(dataset, split, store=None, seed: int = 0) -> Path:
+    """Where this dataset's baselines are kept in the store."""
+    name = modelstore.sanitize_name(Path(str(dataset.name)).name or "dataset")  # a path given as a dataset: its name
+    return modelstore.store_root(store) / FOLDER / f"{name}-{dataset_key(split, seed)}"
+
+
+def cached_baselines(dataset, dimensions: int, store=None, seed: int = 0) -> dict | None:
+    """The baselines when both are in the store, else None (never computes): a page shows them at once, or says
+    they are being computed. Also None for a dataset without labels (nothing to probe)."""
+    split = probes.probe_split(dataset, seed)
+    if split is None:
+        return None
+    place = folder(dataset, split, store, seed)
+    pixels = atomic.read_json(place / "pixels.json")
+    pca = atomic.read_json(place / f"pca-{probes.pca_dimensions(split, dimensions)}.json")
+    return {"pixels": pixels, "pca": pca} if pixels is not None and pca is not None else None
+
+
+def baselines(dataset, dimensions: int, store=None, seed: int = 0) -> dict | None:
+    """{"pixels": {...}, "pca": {..., "dimensions"}} as probes.baseline_probes gives them, read from the store,
+    or computed (and kept) the first time; None for a dataset without labels. Blocks while another process
+    computes the same figure, then reads it."""
+    split = probes.probe_split(dataset, seed)
+    if split is None:
+        return None
+    place = folder(dataset, split, store, seed)
+    dimensions = probes.pca_dimensions(split, dimensions)
+    return {"pixels": _kept(place / "pixels.json", lambda: probes.pixel_baseline(split, seed)),
+            "pca": _kept(place / f"pca-{dimensions}.json", lambda: probes.pca_baseline(split, dimensions, seed))}
+
+
+def _kept(path: Path, compute) -> dict:
+    found = atomic.read_json(path)
+    if found is not None:
+        return found
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.with_name(f".{path.stem}.lock")):
+        found = atomic.read_json(path)  # another process may have written it while this one waited
+        if found is None:
+            started = time.perf_counter()
+            found = {**compute(), "seconds": round(time.perf_counter() - started, 2)}
+            atomic.write_json(path, found)
+    return found
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process ends
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

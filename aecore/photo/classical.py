@@ -8,7 +8,7 @@ not know sigma, `estimate_sigma` gives scikit-image's wavelet estimate.
 
 import time
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -64,5 +64,39 @@ def run(method: str, image: np.ndarray, sigma: float) -> tuple[np.ndarray, float
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = METHODS[method](image, float(sigma))
+    seconds = time.perf_counter() - started
+    return np.clip(np.asarray(result, np.float32).reshape(image.shape), 0.0, 1.0), seconds
+
+
+# ---------------------------------------------------------------- anchors for colourise and unwatermark
+
+# Mean (Cb, Cr) over the 58 colourful training photos of scripts/train_restore_model.py (each photo weighted equally):
+# a faint warm tint, what a model that learnt nothing but the average colour would paint.
+MEAN_CHROMA = (-0.038, 0.017)
+
+
+def mean_colour(image: np.ndarray, chroma: tuple[float, float] = MEAN_CHROMA) -> np.ndarray:
+    """The plain baseline for colourise: the image's brightness with one colour everywhere, (h, w, 3)."""
+    from aecore.photo import tasks
+
+    brightness = tasks.luma(image)
+    colour = np.broadcast_to(np.asarray(chroma, np.float32), brightness.shape[:2] + (2,))
+    return tasks.from_luma_chroma(brightness, colour)
+
+
+def oracle_inpaint(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """The anchor that cheats for unwatermark: scikit-image's biharmonic inpainting told where the watermark is.
+
+    (h, w, 1 or 3) image and (h, w) bool mask -> (inpainted (h, w, c) float32 in [0, 1], seconds)."""
+    image = np.asarray(image, np.float32)
+    mask = np.asarray(mask, bool)
+    if mask.shape != image.shape[:2]:
+        raise errors.ModelError(f"the watermark mask is {mask.shape} but the photo is {image.shape[:2]}; they must match")
+    started = time.perf_counter()
+    if not mask.any():
+        return image.copy(), 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = _restoration().inpaint_biharmonic(_squeeze(image), mask, channel_axis=_axis(image))
     seconds = time.perf_counter() - started
     return np.clip(np.asarray(result, np.float32).reshape(image.shape), 0.0, 1.0), seconds

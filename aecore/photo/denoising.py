@@ -8,9 +8,9 @@ never had, so the result stays small and a note says why.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -47,8 +47,8 @@ def denoise_bytes(autoencoder, data: bytes, name: str, kind: str = "gaussian", l
     else:
         converted = images.convert_for_model(data, autoencoder.input_shape, name)
         clean = converted.array
-        notes = converted.notes + [f"a {autoencoder.family} model sees {'x'.join(map(str, clean.shape[:2]))} px, so "
-                                   "the result has that size; a photo model keeps the photo's size"]
+        notes = converted.notes + [(f"a {autoencoder.family} model sees {'x'.join(map(str, clean.shape[:2]))} px, so "
+                                    "the result has that size; a photo model keeps the photo's size")]
     noisy = noise.add_noise(clean, kind, level, seed) if level > 0 else clean
     started = time.perf_counter()
     if autoencoder.family == "photo":

@@ -8,8 +8,8 @@ see in one whole-image pass: the tiled result equals the whole pass up to float 
 their mean, so grey stays grey and colour stays colour.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import keras
 import numpy as np

@@ -1,0 +1,172 @@
+"""Restoring photos (#39): the colourise and unwatermark pairs, watermarks in several fonts, the classical anchors,
+`python -m aecore restore` end to end with the shipped models, `train --task`, and the errors a user reads."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aecore.cli import main as cli
+from aecore.data import photos
+from aecore.errors import DatasetError, ImageError, ModelError
+from aecore.photo import classical, denoising, phototraining, restoring, tasks, watermark
+from aecore.store import modelstore
+from aecore.training import trainer
+
+SHIPPED = modelstore.SHIPPED_FOLDER
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    pytest.importorskip("skimage")
+    return photos.load_photos()
+
+
+@pytest.fixture
+def with_shipped(monkeypatch):
+    for task in restoring.RESTORE_TASKS:
+        if not (SHIPPED / f"photo-{task}" / "model.keras").exists():
+            pytest.skip(f"this copy has no shipped photo-{task} model")
+    monkeypatch.delenv("AECORE_SHIPPED_MODELS")
+
+
+def coffee_file(folder, side=96) -> tuple:
+    coffee = next(photo for photo in photos.load_photos().test if photo.name == "coffee").pixels
+    crop = np.round(coffee[150 : 150 + side, 200 : 200 + side] * 255).astype(np.uint8)
+    Image.fromarray(crop).save(folder / "coffee.png")
+    return folder / "coffee.png", crop.astype(np.float32) / 255
+
+
+@pytest.mark.parametrize("task", tasks.TASKS)
+def test_pairs_have_the_shape_range_and_seed_of_the_task(bundled, task):
+    inputs, targets = tasks.pairs(task, bundled.train, 6, np.random.default_rng(3), patch=32)
+    again, _ = tasks.pairs(task, bundled.train, 6, np.random.default_rng(3), patch=32)
+    other, _ = tasks.pairs(task, bundled.train, 6, np.random.default_rng(4), patch=32)
+    assert inputs.shape == targets.shape == (6, 32, 32, 3) and inputs.dtype == np.float32
+    assert 0 <= inputs.min() and inputs.max() <= 1 and 0 <= targets.min() and targets.max() <= 1
+    assert np.array_equal(inputs, again) and not np.array_equal(inputs, other)
+    assert not np.allclose(inputs, targets), "every task changes its input"
+    if task == "colourise":
+        assert np.array_equal(inputs[..., 0], inputs[..., 2]), "the model sees grey"
+        assert np.allclose(inputs[..., :1], tasks.luma(targets), atol=1e-6), "... the target's own brightness"
+        assert float(tasks.chroma(targets).std()) > 0.02, "colourise learns from colour photos only"
+
+
+def test_colourise_refuses_a_pool_of_grey_photos(bundled):
+    grey = [photo for photo in bundled.train if photo.pixels.shape[-1] == 1]
+    with pytest.raises(DatasetError, match="colourise trains on colour photos, and none of these has colour in it"):
+        tasks.pairs("colourise", grey, 2, np.random.default_rng(0))
+
+
+def test_brightness_is_kept_and_strength_scales_the_colour(bundled):
+    photo = photos.centre_crop(next(p for p in bundled.test if p.name == "coffee").pixels, 64)
+    assert np.allclose(tasks.from_luma_chroma(tasks.luma(photo), tasks.chroma(photo)), photo, atol=2e-3)
+    painted = tasks.with_luma(photo[..., ::-1], photo)  # any colours: the brightness stays the input's
+    assert np.allclose(tasks.luma(painted), tasks.luma(photo), atol=0.03)
+    grey = tasks.with_luma(photo, photo, strength=0.0)
+    assert np.allclose(grey[..., 0], grey[..., 1], atol=1e-6)
+    assert restoring.colourfulness(tasks.with_luma(photo, photo, 2.0)) > restoring.colourfulness(photo) > 20
+    with pytest.raises(ModelError, match="colour strength must be between 0 and 4; got 5"):
+        tasks.with_luma(photo, photo, 5)
+
+
+def test_watermarks_in_several_fonts_differ_and_held_out_ones_are_never_trained_on():
+    train_fonts, held_fonts = watermark.font_files(), watermark.font_files(held_out=True)
+    assert len(train_fonts) >= 3 and held_fonts and not set(train_fonts) & set(held_fonts)
+    assert not set(watermark.TRAIN_WORDS) & set(watermark.HELD_OUT_WORDS)
+    drawn = [watermark.text_watermark(80, 240, "Sample 2024", 40, 1.0, angle=0, tiled=False, font=font).alpha
+             for font in (train_fonts[0], train_fonts[len(train_fonts) // 2], held_fonts[0])]
+    assert all(coverage.max() > 0.9 and 0.05 < (coverage > 0.5).mean() < 0.6 for coverage in drawn)
+    landed = [watermark.draw_text(64, 64, np.random.default_rng(seed)).max() > 0.5 for seed in range(60)]
+    assert 0.7 < np.mean(landed) < 1.0, "most 64-px patches get some watermark; a few none (leave clean pixels alone)"
+    assert not np.allclose(drawn[0], drawn[1]) and not np.allclose(drawn[1], drawn[2]), "each font draws its own"
+
+
+def test_a_watermark_blends_its_colour_where_it_lies_and_nowhere_else():
+    mark = watermark.random_watermark(64, 96, np.random.default_rng(1))
+    again = watermark.random_watermark(64, 96, np.random.default_rng(1))
+    assert np.array_equal(mark.alpha, again.alpha) and np.array_equal(mark.colour, again.colour)
+    photo = np.random.default_rng(2).uniform(0, 1, (64, 96, 3)).astype(np.float32)
+    marked = mark.apply(photo)
+    assert np.array_equal(marked[mark.alpha == 0], photo[mark.alpha == 0]) and mark.mask().any()
+    assert 0.0 < mark.alpha.max() <= 0.75 + 1e-6
+    typed = watermark.text_watermark(64, 96, "©", 20, 0.5, tiled=False)
+    assert np.isclose(typed.alpha.max(), 0.5, atol=0.01) and typed.alpha[:8].max() == 0, "once, in the middle"
+    with pytest.raises(ModelError, match="the watermark text is empty; type a few letters"):
+        watermark.text_watermark(64, 96, "  ", 20, 0.5)
+    with pytest.raises(ModelError, match=r"watermark opacity must be in \(0, 1\]; got 1.5"):
+        watermark.text_watermark(64, 96, "x", 20, 1.5)
+
+
+def test_the_classical_anchors_keep_brightness_and_inpaint_the_masked_pixels(bundled):
+    photo = photos.centre_crop(next(p for p in bundled.test if p.name == "coffee").pixels, 96)
+    baseline = classical.mean_colour(photo)
+    assert np.allclose(tasks.luma(baseline), tasks.luma(photo), atol=0.02) and baseline.shape == photo.shape
+    mark = watermark.text_watermark(96, 96, "PROOF", 24, 0.6)
+    marked = mark.apply(photo)
+    inpainted, seconds = classical.oracle_inpaint(marked, mark.mask())
+    assert restoring.psnr(photo, inpainted) > restoring.psnr(photo, marked) + 5 and seconds >= 0
+    with pytest.raises(ModelError, match=r"the watermark mask is \(4, 4\) but the photo is \(96, 96\)"):
+        classical.oracle_inpaint(marked, np.zeros((4, 4), bool))
+
+
+def test_train_task_colourise_learns_colour_on_a_tiny_model(bundled, monkeypatch):
+    monkeypatch.setattr(photos, "STEPS_PER_EPOCH", 8)
+    few = photos.PhotoDataset("photos", bundled.train, bundled.test[:3], bundled.source)  # astronaut, coffee, china
+    config = trainer.TrainConfig(epochs=2, batch_size=8, learning_rate=3e-3)
+    model = trainer.train("photo", few, 8, {"widths": (8, 8), "blocks": 1, "task": "colourise"}, config)
+    assert model.options["task"] == "colourise" and tasks.task_of(model.meta) == "colourise"
+    assert set(model.meta["metrics"]) == {"test_psnr_damaged", "test_psnr", "test_colourfulness_ratio"}
+    assert model.meta["metrics"]["test_colourfulness_ratio"] > 0, "it paints some colour"
+    with pytest.raises(ModelError, match="unknown task 'sharpen'; the photo family's tasks are: denoise, colourise"):
+        trainer.train("photo", few, 8, {"task": "sharpen"}, config)
+    assert isinstance(phototraining.PatchBatches(bundled.train, 2, 1, 0, 32, "unwatermark")[0], tuple)
+
+
+def test_restore_from_the_cli_with_the_shipped_models(with_shipped, tmp_path, capsys):
+    path, clean = coffee_file(tmp_path)
+    store = ["--store", str(tmp_path / "models")]
+    lines = {}
+    for task, extra in (("colourise", []), ("unwatermark", ["--add-watermark", "Lumière ©"])):
+        out, strip = tmp_path / f"{task}.png", tmp_path / f"{task}-strip.png"
+        code = cli.main(["restore", str(path), "--task", task, "--out", str(out), "--compare", str(strip), *store, *extra])
+        assert code == 0
+        lines[task] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert {"task", "model", "seconds", "width", "height"} <= set(lines[task])
+        assert lines[task]["model"] == f"photo-{task}" and (lines[task]["width"], lines[task]["height"]) == (96, 96)
+        assert Image.open(out).size == (96, 96) and Image.open(strip).size == (3 * 96, 96)
+    coloured = np.asarray(Image.open(tmp_path / "colourise.png"), np.float32) / 255
+    assert float(tasks.chroma(coloured).std()) > 0.01 and np.allclose(tasks.luma(coloured), tasks.luma(clean), atol=0.03)
+    assert lines["unwatermark"]["psnr_restored"] > lines["unwatermark"]["psnr_damaged"] + 3
+    shipped = modelstore.ModelStore(tmp_path / "models")
+    assert denoising.default_photo_model(shipped) == "photo-shipped", "denoise never picks a restore model"
+
+
+def test_restore_errors_say_what_to_do(with_shipped, tmp_path, capsys):
+    path, _ = coffee_file(tmp_path, 32)
+    store = ["--store", str(tmp_path / "models")]
+    cases = (
+        (["--task", "colourise"], "say where to write the result: --out FILE"),
+        (["--task", "colourise", "--out", str(tmp_path / "a.png"), "--add-watermark", "x"],
+         "--add-watermark goes with --task unwatermark"),
+        (["--task", "colourise", "--out", str(tmp_path / "a.png"), "--model", "photo-unwatermark"],
+         "model 'photo-unwatermark' was trained for unwatermark, not colourise"),
+        (["--task", "unwatermark", "--out", str(tmp_path / "a.tiff")], "the suffix '.tiff' names no format we write"),
+    )
+    for arguments, message in cases:
+        assert cli.main(["restore", str(path), *arguments, *store]) == 2
+        assert message in capsys.readouterr().err
+    (tmp_path / "broken.png").write_bytes(b"not a picture")
+    assert cli.main(["restore", str(tmp_path / "broken.png"), "--task", "colourise", "--out", str(tmp_path / "b.png"),
+                     *store]) == 2
+    assert "broken.png" in capsys.readouterr().err
+    with pytest.raises(ModelError, match="unknown restore task 'denoise'; choose one of: colourise, unwatermark"):
+        restoring.check_model(modelstore.ModelStore(tmp_path / "models").load("photo-colourise"), "denoise")
+    with pytest.raises(ImageError, match="Cannot read"):
+        restoring.restore_file(None, tmp_path / "missing.png", "colourise")
+
+
+def test_ci_installs_every_font_package_the_watermarks_are_drawn_from():
+    ci = (modelstore.SHIPPED_FOLDER.parents[2] / ".ci" / "run").read_text()
+    assert all(package in ci for package in watermark.FONT_PACKAGES)

@@ -3,10 +3,12 @@
 A worker (`python -m aecore jobs --work`, started by aecore.training.jobs.launch_workers) trains queued jobs
 one after another and ends when the queue is empty; `python -m aecore train` runs its own job through
 `run`. Progress is written at most every PROGRESS_INTERVAL seconds within an epoch; Stop arrives as the
-job's cancel file plus a SIGTERM, which ends training within a batch and saves nothing.
+job's cancel file plus a SIGTERM, which ends training within a batch and saves nothing. Once the model is
+saved and its job marked done, the job fills the store's cache of the probes' baselines (`fill_baselines`).
 """
 
 import dataclasses
+import math
 import os
 import signal
 import sys
@@ -74,7 +76,7 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
         dataset = catalog.load_dataset(spec.dataset, seed=spec.config.seed)
         live = dataclasses.replace(spec.config, live_snapshots=str(job.path / modelstore.SNAPSHOTS_FILE))  # pages follow
         autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, live, report, flag)
-        if spec.submitted_by:  # a viewer's model: that session may delete it (dashboard.roles)
+        if spec.submitted_by:  # a viewer's model: that session may delete it (dashboard.state.roles)
             autoencoder.meta["submitted_by"] = spec.submitted_by
         state["meta"] = autoencoder.meta
         if save:
@@ -97,7 +99,27 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
     meta = state.pop("meta", None)
     write_json(job.path / "state.json", {**state, "finished": time.time()})
+    if state["status"] == "done" and save:  # the model has landed; the pages' baselines follow it
+        fill_baselines(dataset, meta, store_root)
     return {**state, "meta": meta}
+
+
+def fill_baselines(dataset, meta: dict, store_root=None):
+    """The probes' pixel and PCA baselines for the model's dataset and code size, computed into the store once
+    (aecore.store.probecache: ~10 s for Fashion-MNIST the first time, nothing after), so no page computes them
+    when it first opens the model. Never fails the job: the model is saved already."""
+    from aecore.store import probecache
+
+    if meta.get("family") == "photo" or getattr(dataset, "y_train", None) is None:
+        return  # photos have no classes, nor does an unlabelled dataset
+    try:
+        dimensions = math.prod(meta["code_shape"])
+        if probecache.cached_baselines(dataset, dimensions, store_root) is None:
+            print(f"probing raw pixels and PCA-{dimensions} on {dataset.name} for the pages (once per dataset) ...",
+                  file=sys.stderr, flush=True)
+            probecache.baselines(dataset, dimensions, store_root)
+    except Exception as error:  # noqa: BLE001  a page computes what is missing
+        print(f"the probes' baselines were not kept: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
 
 
 def _claim(folder: Path) -> Job | None:

@@ -1,10 +1,11 @@
 # `make run` starts the dashboard, `make test` runs the tests; both create and reuse .venv on their own.
+# `make class SERVERS=N PORT=P` serves a class: N dashboard processes (default: one per core) behind nginx on port P.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup browser clean
+.PHONY: run class test setup browser clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,9 +27,18 @@ $(DATA_STAMP): | $(STAMP)
 run: $(STAMP) $(DATA_STAMP)
 	$(PY) -m streamlit run server.py --server.port 8501
 
-# Browser tests use Debian's chromium; install it (and the Fashion-MNIST package) where we may.
+# A class on every core: Debian's nginx in front (installed here as `make test` installs chromium), one dashboard
+# process per core behind it, all on one store and one job queue (scripts/class_server.py; Ctrl-C stops them all).
+SERVERS ?= $(shell nproc 2>/dev/null || echo 1)
+PORT ?= 8501
+
+class: $(STAMP) $(DATA_STAMP)
+	@sh scripts/ensure_system_packages.sh nginx || { echo "make class needs Debian's nginx (see the line above)"; exit 1; }
+	$(PY) scripts/class_server.py --servers $(SERVERS) --port $(PORT)
+
+# Browser tests use Debian's chromium, the class tests its nginx; install them (and Fashion-MNIST) where we may.
 browser:
-	@sh scripts/ensure_system_packages.sh || echo "note: could not install chromium/dataset-fashion-mnist; those tests will say they are skipped"
+	@sh scripts/ensure_system_packages.sh || echo "note: could not install chromium/dataset-fashion-mnist/nginx; those tests will say they are skipped"
 
 test: $(STAMP) browser
 	$(PY) -m pytest

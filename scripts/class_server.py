@@ -1,0 +1,265 @@
+"""`make class`: several dashboard processes behind nginx on one port, so a class uses every core (issue #37).
+
+One Streamlit process runs its scripts on one core. This starts N of them (`streamlit run server.py`, each on an
+internal port of 127.0.0.1, all on the same store and so the same job queue) and Debian's nginx in front, as a child
+of this script (not a daemon), with a config written into a run folder. Ctrl-C (or SIGTERM) stops nginx and the
+servers; training jobs are processes of their own and carry on, as after `make run`.
+
+Session affinity: a browser session must stay on the process that holds it (its websocket, its uploads, the
+thumbnail sheets its page registered). nginx sets a cookie `aecore_route` (a random id, the first request's
+`$request_id`) and picks the process by `hash $aecore_route consistent`. A cookie, not the client's address: a class
+behind one NAT shares one address and would land on one process. When a process dies, nginx sends its sessions to
+another (the browser reconnects by itself and reruns its page there); a dead process is not restarted, because the
+sessions that moved would then send their uploads and thumbnail requests back to it.
+
+    python scripts/class_server.py --servers 2 --port 8501      # what `make class SERVERS=2 PORT=8501` runs
+"""
+
+import argparse
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NGINX = "/usr/sbin/nginx"  # Debian's package, installed by scripts/ensure_system_packages.sh nginx
+ROUTE_COOKIE = "aecore_route"
+UPLOAD_LIMIT_MB = 12  # .streamlit/config.toml's maxUploadSize (10 MiB) plus the multipart envelope
+
+
+@dataclass
+class Classroom:
+    """The running servers and their proxy."""
+
+    url: str  # the proxy's address, the one to give the class
+    servers: list[subprocess.Popen]
+    ports: list[int]
+    nginx: subprocess.Popen
+    run_dir: Path
+    owned_run_dir: bool = True  # made by us: removed by stop()
+    notes: list[str] = field(default_factory=list)  # the servers' own start-up notes (an open dashboard, ...)
+
+
+def free_ports(count: int) -> list[int]:
+    import socket
+
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+def nginx_config(ports: list[int], host: str, port: int, run_dir: Path, upstreams: list[str] | None = None) -> str:
+    """nginx.conf for the proxy: one upstream server per dashboard process, sticky by the `aecore_route` cookie.
+    `upstreams` (host:port) instead of local ports for the proxy of several machines (deploy/compose.yaml)."""
+    user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""  # workers drop root; their temp dirs are theirs
+    servers = "\n".join(f"    server {address} max_fails=1 fail_timeout=10s;"
+                        for address in upstreams or [f"127.0.0.1:{number}" for number in ports])
+    proxied = """proxy_pass http://dashboards;
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;  # Streamlit compares the websocket's Origin with Host
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;"""
+    temp = run_dir / "tmp"
+    return f"""# Written by scripts/class_server.py for this run; edits are lost at the next start.
+{user}worker_processes 1;
+pid {run_dir / "nginx.pid"};
+error_log {run_dir / "nginx-error.log"} warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log {run_dir / "nginx-access.log"} combined buffer=32k flush=5s;
+  client_body_temp_path {temp / "body"};
+  proxy_temp_path {temp / "proxy"};
+  fastcgi_temp_path {temp / "fastcgi"};
+  uwsgi_temp_path {temp / "uwsgi"};
+  scgi_temp_path {temp / "scgi"};
+  client_max_body_size {UPLOAD_LIMIT_MB}m;
+  # A browser keeps its process: the cookie's value when it is one of ours, else a fresh random id (set below).
+  map $cookie_{ROUTE_COOKIE} $aecore_route {{
+    "~^[0-9a-f]{{32}}$" $cookie_{ROUTE_COOKIE};
+    default $request_id;
+  }}
+  upstream dashboards {{
+    hash $aecore_route consistent;
+{servers}
+    keepalive 16;
+  }}
+  server {{
+    listen {host}:{port};
+    add_header Set-Cookie "{ROUTE_COOKIE}=$aecore_route; Path=/; HttpOnly; SameSite=Lax" always;
+    add_header X-Aecore-Server $upstream_addr always;  # which process answered (the fault tests read it)
+    location /_stcore/stream {{  # the websocket: every interaction of a session
+      {proxied}
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_read_timeout 1d;
+      proxy_send_timeout 1d;
+      proxy_buffering off;
+    }}
+    location / {{  # the page, static files, /_stcore/health, uploads, the thumbnail sheets (/api/sheets/...)
+      {proxied}
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+
+
+def start_nginx(config: str, run_dir: Path) -> subprocess.Popen:
+    if not Path(NGINX).exists():
+        raise RuntimeError(f"{NGINX} is missing: run `sh scripts/ensure_system_packages.sh nginx` (Debian's nginx)")
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (run_dir / "tmp" / name).mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        for path in [run_dir / "tmp", *(run_dir / "tmp").iterdir()]:
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    (run_dir / "nginx.conf").write_text(config)
+    command = [NGINX, "-e", str(run_dir / "nginx-error.log"), "-p", str(run_dir), "-c", str(run_dir / "nginx.conf"),
+               "-g", "daemon off;"]
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
+    if checked.returncode:
+        raise RuntimeError(f"nginx refused the generated config: {checked.stderr.strip()}")
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+
+def start_server(port: int, environment: dict, log: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "streamlit", "run", "server.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]
+    with open(log, "w") as output:
+        return subprocess.Popen(command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=output,
+                                stderr=subprocess.STDOUT)
+
+
+def answers(url: str) -> bool:
+    try:
+        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok"
+    except OSError:
+        return False
+
+
+def start(servers: int, port: int = 0, host: str = "127.0.0.1", env: dict | None = None, run_dir: Path | None = None,
+          timeout: float = 120) -> Classroom:
+    """`servers` dashboard processes and nginx on `host:port` (0: a free port); returns once every process answers.
+    `env` goes on top of this process's environment (AECORE_STORE picks the store). Raises RuntimeError if a
+    process does not come up; everything started is stopped then."""
+    if servers < 1:
+        raise ValueError(f"SERVERS must be a whole number >= 1; got {servers}")
+    owned = run_dir is None
+    run_dir = Path(run_dir or tempfile.mkdtemp(prefix="aecore-class-"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ports = free_ports(servers + (0 if port else 1))
+    port = port or ports.pop()
+    # One cookie secret for all: Streamlit signs its session and login cookies with it, and a session that moves to
+    # another process (its own died) must still be readable there.
+    environment = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": os.environ.get("STREAMLIT_SERVER_COOKIE_SECRET")
+                   or secrets.token_hex(32), **(env or {})}
+    processes = [start_server(number, environment, run_dir / f"server-{index}.log")
+                 for index, number in enumerate(ports)]
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    classroom = Classroom(url, processes, ports, None, run_dir, owned)
+    try:
+        classroom.nginx = start_nginx(nginx_config(ports, host, port, run_dir), run_dir)
+        wait_until_up(classroom, timeout)
+    except BaseException:
+        stop(classroom)
+        raise
+    classroom.notes = [line for line in (run_dir / "server-0.log").read_text().splitlines() if line.startswith("note:")]
+    return classroom
+
+
+def wait_until_up(classroom: Classroom, timeout: float):
+    deadline = time.time() + timeout
+    waiting = set(range(len(classroom.servers)))
+    while waiting and time.time() < deadline:
+        for index in list(waiting):
+            if classroom.servers[index].poll() is not None:
+                log = (classroom.run_dir / f"server-{index}.log").read_text()[-2000:]
+                raise RuntimeError(f"dashboard process {index} ended at start (code {classroom.servers[index].returncode}):\n{log}")
+            if answers(f"http://127.0.0.1:{classroom.ports[index]}"):
+                waiting.discard(index)
+        if classroom.nginx.poll() is not None:
+            raise RuntimeError(f"nginx ended at start: {(classroom.run_dir / 'nginx-error.log').read_text()[-2000:]}")
+        time.sleep(0.3)
+    if waiting or not answers(classroom.url):
+        raise RuntimeError(f"the class did not answer within {timeout:.0f} s (processes {sorted(waiting)} silent)")
+
+
+def stop(classroom: Classroom):
+    """nginx first (no new requests), then every server; each gets 20 s to end before a kill."""
+    for process in [classroom.nginx, *classroom.servers]:
+        if process is not None and process.poll() is None:
+            process.terminate()
+    for process in [classroom.nginx, *classroom.servers]:
+        if process is None:
+            continue
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if classroom.owned_run_dir:
+        shutil.rmtree(classroom.run_dir, ignore_errors=True)
+
+
+def supervise(classroom: Classroom) -> int:
+    """Until Ctrl-C: reports a process that ends (its sessions move to the others); ends when nginx or every
+    dashboard process has ended. Returns the exit code."""
+    reported = set()
+    while True:
+        if classroom.nginx.poll() is not None:
+            print(f"nginx ended (code {classroom.nginx.returncode}); stopping the class", flush=True)
+            return 1
+        for index, process in enumerate(classroom.servers):
+            if process.poll() is not None and index not in reported:
+                reported.add(index)
+                print(f"dashboard process {index} (port {classroom.ports[index]}) ended with code {process.returncode};"
+                      " its sessions reconnect to the others. Restart `make class` to get it back.", flush=True)
+        if len(reported) == len(classroom.servers):
+            print("every dashboard process has ended; stopping", flush=True)
+            return 1
+        time.sleep(0.5)
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt  # SIGTERM ends the class as Ctrl-C does
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--servers", type=int, default=os.cpu_count() or 1, help="dashboard processes (default: cores)")
+    parser.add_argument("--port", type=int, default=8501, help="the one port the class opens (default 8501)")
+    parser.add_argument("--host", default="0.0.0.0", help="address nginx listens on (default: every interface)")
+    arguments = parser.parse_args(argv)
+    print(f"starting {arguments.servers} dashboard process(es) behind nginx ...", flush=True)
+    classroom = start(arguments.servers, arguments.port, arguments.host)
+    for note in classroom.notes:
+        print(note, flush=True)
+    print(f"the class opens http://<this machine>:{arguments.port} ({classroom.url} here); "
+          f"{arguments.servers} process(es) on ports {', '.join(map(str, classroom.ports))}, logs and nginx.conf in "
+          f"{classroom.run_dir}. Ctrl-C stops it.", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return supervise(classroom)
+    except KeyboardInterrupt:
+        print("stopping the class ...", flush=True)
+        return 0
+    finally:
+        stop(classroom)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

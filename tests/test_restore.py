@@ -163,6 +163,8 @@ def test_restore_errors_say_what_to_do(with_shipped, tmp_path, capsys):
     assert "broken.png" in capsys.readouterr().err
     with pytest.raises(ModelError, match="unknown restore task 'denoise'; choose one of: colourise, unwatermark"):
         restoring.check_model(modelstore.ModelStore(tmp_path / "models").load("photo-colourise"), "denoise")
+    assert cli.main(["denoise", "photo-unwatermark", str(path), "--out", str(tmp_path / "d.png"), *store]) == 2
+    assert "model 'photo-unwatermark' was trained to unwatermark, not to denoise" in capsys.readouterr().err
     with pytest.raises(ImageError, match="Cannot read"):
         restoring.restore_file(None, tmp_path / "missing.png", "colourise")
 

@@ -42,6 +42,10 @@ def denoise_bytes(autoencoder, data: bytes, name: str, kind: str = "gaussian", l
                   progress: Callable[[int, int], None] | None = None) -> DenoiseResult:
     """Untrusted file bytes -> DenoiseResult; every upload guard of aecore.data.images holds at full size."""
     noise.add_noise(np.zeros((1, 1, 1), np.float32), kind, level)  # a bad option fails before any decoding
+    task = (autoencoder.options or {}).get("task", "denoise") if autoencoder.family == "photo" else "denoise"
+    if task != "denoise":
+        raise errors.ModelError(f"model {autoencoder.name!r} was trained to {task}, not to denoise; use it with "
+                                f"python -m aecore restore PHOTO --task {task} --model {autoencoder.name} --out OUT")
     if autoencoder.family == "photo":
         clean, notes = images.read_photo(data, name)
     else:

@@ -191,3 +191,4 @@ def test_cli_end_to_end_on_a_labelled_series(bundled, tmp_path):
     assert report["events"] == 1 and report["event_recall"] in (0.0, 1.0) and len(test_rows) == 7501 - 1200
     flagged_in_event = any(float(row["score"]) > report["threshold"] for row in rows[KDD_EVENT[0]:KDD_EVENT[1] + 1])
     assert report["event_recall"] == float(flagged_in_event)
+    assert {"auc", "threshold", "event_precision", "event_recall"} <= set(report["code_distance"])  # windows' codes

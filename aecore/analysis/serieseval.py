@@ -6,7 +6,8 @@ the windows around it cannot rebuild it. Reported on the test part (steps the mo
 ROC AUC and average precision, and at the tutorials' threshold (the largest score of a training-part step) the
 point-wise precision and recall, plus the event-level ones: an event (a run of labelled steps) is found when any of
 its steps is flagged; a flagged run is a true detection when it touches an event. Scikit-learn's IsolationForest
-on the same windows is the baseline.
+on the same windows is the baseline. The code-space scores of aecore.analysis.anomaly score the windows too
+(`window_scores`), and a window's score can be spread over its steps the same way.
 """
 
 import io
@@ -15,6 +16,7 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from aecore.analysis import anomaly
 from aecore.data import series
 from aecore.errors import DatasetError
 
@@ -45,6 +47,25 @@ def step_scores(autoencoder, dataset) -> np.ndarray:
     return spread(squared.mean(axis=(2, 3)), starts, len(dataset.values))
 
 
+def window_scores(autoencoder, dataset) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(starts, {score name: (n_windows,)}) of every window of the series (one per start), each score of
+    aecore.analysis.anomaly.Scorer fitted on the training windows: for the latent map of windows, coloured by score."""
+    require_series(dataset)
+    starts, windows = dataset.all_windows()
+    return starts, anomaly.fit_scorer(autoencoder, dataset, None).scores(windows)
+
+
+def code_step_scores(autoencoder, dataset) -> np.ndarray:
+    """(steps,) the distance of each window's code to its k nearest training codes, spread over the steps it covers."""
+    starts, scores = window_scores(autoencoder, dataset)
+    return spread_windows(scores["code_distance"], starts, dataset)
+
+
+def spread_windows(per_window: np.ndarray, starts: np.ndarray, dataset) -> np.ndarray:
+    """(steps,) one score per window, (n_windows,), spread as the mean over the windows covering each step."""
+    return spread(np.repeat(np.asarray(per_window, float)[:, None], dataset.window, axis=1), starts, len(dataset.values))
+
+
 def isolation_forest_scores(dataset, seed: int = 0) -> np.ndarray:
     """(steps,) IsolationForest fitted on the training windows (flattened), every window scored, spread to steps."""
     require_series(dataset)
@@ -52,7 +73,7 @@ def isolation_forest_scores(dataset, seed: int = 0) -> np.ndarray:
     forest.fit(dataset.x_train.reshape(len(dataset.x_train), -1))
     starts, windows = dataset.all_windows()
     per_window = -forest.score_samples(windows.reshape(len(windows), -1))  # higher = more anomalous
-    return spread(np.repeat(per_window[:, None], dataset.window, axis=1), starts, len(dataset.values))
+    return spread_windows(per_window, starts, dataset)
 
 
 def evaluate(scores: np.ndarray, dataset, threshold: float | None = None) -> dict:

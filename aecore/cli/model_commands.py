@@ -112,9 +112,10 @@ def _series_anomaly(arguments, autoencoder, dataset):
     scores = serieseval.step_scores(autoencoder, dataset)
     if arguments.scores_out:
         Path(arguments.scores_out).write_text(serieseval.scores_csv(dataset, scores))
+    code_distance = serieseval.evaluate(serieseval.code_step_scores(autoencoder, dataset), dataset)
     print(json.dumps({"name": arguments.name, "dataset": dataset.name, "series": True, "steps": len(scores),
                       "window": dataset.window, "channels": dataset.channels, **serieseval.evaluate(scores, dataset),
-                      "scores_out": arguments.scores_out}))
+                      "code_distance": code_distance, "scores_out": arguments.scores_out}))
 
 
 def command_denoise(arguments):

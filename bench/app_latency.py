@@ -19,22 +19,22 @@ PAGES = ("home", "reconstructions", "feature_maps", "latent_map", "timeline", "l
 
 
 def cached_tsne(model_name, runs):
-    from dashboard import ui
+    from dashboard.state import caches
 
-    entry = next(entry for entry in ui.model_store().entries() if entry.name == model_name)
-    arguments = (model_name, ui.stamp_of(entry.meta), entry.meta["dataset"], 5000, "tsne")
+    entry = next(entry for entry in caches.model_store().entries() if entry.name == model_name)
+    arguments = (caches.ModelRef(model_name, caches.stamp_of(entry.meta), entry.meta["dataset"]), 5000, "tsne")
     cold = time.perf_counter()
-    ui.projection(*arguments)
+    caches.projection(*arguments)
     cold = time.perf_counter() - cold
-    return cold, latency.timed(lambda: ui.projection(*arguments), runs)
+    return cold, latency.timed(lambda: caches.projection(*arguments), runs)
 
 
 def page_reruns(model_name, runs):
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import ui
+    from dashboard.state import caches
 
-    dataset = next(entry for entry in ui.model_store().entries() if entry.name == model_name).meta["dataset"]
+    dataset = next(entry for entry in caches.model_store().entries() if entry.name == model_name).meta["dataset"]
     rows = []
     for page in PAGES:
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)

@@ -4,7 +4,7 @@ Each session is an AppTest of the real app on the Feature maps page (the server'
 run, the model call, the figures; no browser rendering). A pick sets "Test image" and reruns; the time
 is that rerun, checked by the caption naming the picked image. Scenarios: idle (1 session), 1 session
 while a model trains, 8 sessions (threads in this process, as a server runs them) while a model trains.
-The training is either a thread in this process (`--runner thread`: how dashboard/jobs.py ran it
+The training is either a thread in this process (`--runner thread`: how dashboard/state/job_runner.py ran it
 before issue #14) or a job process (`--runner process`: aecore.training.jobs, niced). Training speed is its
 batches per second during the scenario, against `python -m aecore train` alone on an idle machine.
 

@@ -6,7 +6,7 @@
    model: the float32 weights (sent as binary) plus the layer list, plus the script, which Streamlit sends
    inline with each of the page's four live elements.
 2. Speed: median time of one decode + draw (the page's own `compileDecoder` and `painter` on a 224x224
-   canvas) over `--calls` random codes, in a blank Chromium page that imports the live decoder module (livedecoder.module_source()).
+   canvas) over `--calls` random codes, in a blank Chromium page that imports the live decoder module (live_decoder.module_source()).
 3. First live frame: with `--store DIR` (models trained on Fashion-MNIST), the app is started on it and,
    for each model, the time from the page's load event to the first frame the live decoder paints: cold
    (the first visit after the server started), warm (`--warm-visits` visits, each in a fresh browser
@@ -27,11 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aecore.models import (
-    families,
-    webexport,  # noqa: E402
-)
-from dashboard import livedecoder, ui  # noqa: E402
+from aecore.models import families, webexport  # noqa: E402
+from dashboard.components import live_decoder  # noqa: E402
+from dashboard.state import caches  # noqa: E402
 from scripts import serve  # noqa: E402
 
 ELEMENTS = 4  # the Latent sampler's three live views and the weights' element: each carries the script inline
@@ -57,8 +55,8 @@ def sizes_and_speed(browser, calls: int) -> list[dict]:
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
     page.evaluate("async source => { window.live = await import(URL.createObjectURL(new Blob([source], "
-                  "{type: 'text/javascript'}))); }", livedecoder.module_source())
-    script_bytes, rows = len(livedecoder.module_source().encode()), []
+                  "{type: 'text/javascript'}))); }", live_decoder.module_source())
+    script_bytes, rows = len(live_decoder.module_source().encode()), []
     cases = [(family, {}) for family in CODE_FAMILIES]
     cases += [("conv", {"sampling": "pooling"}), ("vae", {"variant": "conv"})]
     for family, options in cases:
@@ -121,7 +119,7 @@ def _wait_for_live(page, entry):
     picker = page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1)
     if picker.inner_text().split(" · ")[0] != entry.name:
         serve.pick_model(page, entry.name)
-    key = livedecoder.model_key(ui.stamp_of(entry.meta))
+    key = live_decoder.model_key(caches.stamp_of(entry.meta))
     loaded = f"globalThis.__aecoreLive?.decoders.has('{key}') && globalThis.__aecoreLive.firstFrame"
     page.wait_for_function(f"() => {loaded}", timeout=180_000)
 

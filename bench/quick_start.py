@@ -14,7 +14,7 @@ import time
 from aecore.data import catalog
 from aecore.store import modelstore
 from aecore.training import trainer
-from dashboard.jobs import quick_start_specs
+from dashboard.state.job_runner import quick_start_specs
 
 
 def main():

@@ -8,10 +8,10 @@ from PIL import Image
 
 
 def test_payload_scales_points_and_packs_every_thumbnail(digits):
-    from dashboard import hovermap
+    from dashboard.components import hover_map
 
     points = np.random.default_rng(0).normal(size=(50, 2)) * 7 + 3
-    data = hovermap._payload.__wrapped__("test", points, digits.x_test[:50], digits.y_test[:50], tuple(digits.class_names), 400)
+    data = hover_map._payload.__wrapped__("test", points, digits.x_test[:50], digits.y_test[:50], tuple(digits.class_names), 400)
     xy = np.array([row[:2] for row in data["points"]])
     assert xy.min() == 0 and xy.max() == 1
     assert [row[3] for row in data["points"]] == list(range(50))

@@ -79,8 +79,8 @@ def test_a_server_restart_finds_running_and_queued_jobs(folder, tmp_path):
     server = subprocess.Popen([sys.executable, "-c", (
         "import sys, time\n"
         "from aecore.training import jobs, trainer\n"
-        "from dashboard import roles\n"
-        "from dashboard.jobs import JobRunner\n"
+        "from dashboard.state import roles\n"
+        "from dashboard.state.job_runner import JobRunner\n"
         "runner = JobRunner()\n"
         "config = trainer.TrainConfig(epochs=12, batch_size=32, patience=0)\n"
         "owner = roles.Visitor('owner', 'test', 'open')\n"
@@ -92,7 +92,7 @@ def test_a_server_restart_finds_running_and_queued_jobs(folder, tmp_path):
     assert server.stdout.readline().strip() == "training"
     server.send_signal(signal.SIGKILL)
     server.wait()
-    from dashboard.jobs import JobRunner
+    from dashboard.state.job_runner import JobRunner
 
     first, second = JobRunner().jobs
     assert (first.status, second.status, second.position) == ("running", "queued", 1)
@@ -208,7 +208,7 @@ def test_the_quick_start_keeps_its_training_steps_on_smaller_datasets():
     import math
 
     from aecore.models import families
-    from dashboard.jobs import QUICK_START, quick_start_specs
+    from dashboard.state.job_runner import QUICK_START, quick_start_specs
 
     for spec, (family, _, _, recipe) in zip(quick_start_specs("yours", 16_667), QUICK_START):
         batch = recipe.get("batch_size") or families.FAMILIES[family].batch_size

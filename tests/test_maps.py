@@ -119,7 +119,7 @@ def test_project_umap_on_digits_with_a_projector_bundle_and_clear_errors(tmp_pat
 def test_thumbnail_sheets_follow_the_given_order_across_train_and_test(digits):
     from PIL import Image
 
-    from dashboard import sheets
+    from dashboard.server import sheets
 
     parts = tuple(mapcache.parts(digits, "all"))
     order = np.random.default_rng(0).permutation(sum(len(part) for part in parts))
@@ -141,18 +141,18 @@ def test_thumbnail_sheets_follow_the_given_order_across_train_and_test(digits):
 def test_the_map_message_holds_the_points_and_each_images_place_on_the_sheets(digits):
     import struct
 
-    from dashboard import bigmap
+    from dashboard.components import big_map
 
     points = np.random.default_rng(1).normal(size=(500, 2)) * [3, 1]
-    order = bigmap.sheet_order(points)
-    message = bigmap.pack("k", points, digits.y_test[:500], np.zeros(500), np.linspace(0, 1, 500), digits.class_names,
+    order = big_map.sheet_order(points)
+    message = big_map.pack("k", points, digits.y_test[:500], np.zeros(500), np.linspace(0, 1, 500), digits.class_names,
                           (500, 8, 8, 1), "/api/sheets/t", chosen=[3, 4], order=order)
     length = struct.unpack("<I", message[8:12])[0]
     header = json.loads(message[12 : 12 + length])
     offsets = header["offsets"]
     assert all(offset % 4 == 0 for offset in offsets.values()) and header["count"] == 500
     positions = np.frombuffer(message, np.float32, 1000, offsets["positions"]).reshape(500, 2)
-    np.testing.assert_allclose(positions, bigmap.unit_square(points))
+    np.testing.assert_allclose(positions, big_map.unit_square(points))
     assert positions.min() >= 0 and positions.max() <= 1 and np.ptp(positions[:, 0]) == pytest.approx(1)  # shape kept
     rank = np.frombuffer(message, np.uint32, 500, offsets["rank"])
     np.testing.assert_array_equal(order[rank], np.arange(500))

@@ -58,7 +58,7 @@ def test_the_page_opens_on_the_detector_and_its_numbers_are_the_engines(store, m
 
 
 def test_every_threshold_stop_holds_the_engines_counts_and_pca_flags_the_same_share(store, digits):
-    from dashboard import threshold_slider
+    from dashboard.components import threshold_slider
 
     detector = modelstore.ModelStore(store[0]).load("no-zeros")
     found = {"model": anomaly.detect(detector, digits, 0), "PCA": anomaly.detect_with_pca(digits, 0, 8)}

@@ -1,6 +1,6 @@
 """AppTests of the Latent map, Latent sampler and Denoise pages, on small models trained on real digits.
 
-Each page runs standalone (it calls ui.sidebar() itself). Plotly charts are read back from their JSON
+Each page runs standalone (it calls sidebar.sidebar() itself). Plotly charts are read back from their JSON
 spec; images inside them are PNG data URIs, decoded with Pillow to check sizes.
 
 Longer than 300 lines: the three pages share one module fixture (three models trained once, ~20 s) and the
@@ -129,17 +129,17 @@ def test_latent_map_shows_one_selected_point_and_a_lasso_mosaic(models):
 def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(models, digits):
     import time
 
-    from dashboard import mapjobs
+    from dashboard.state import map_jobs
 
     whole = len(digits.x_train) + len(digits.x_test)
     app = run_page("latent_map", models["conv"], map_count=whole, map_method="tsne")
     store = ModelStore(os.environ["AECORE_STORE"])
-    status = mapjobs.status(store, models["conv"], "digits", "all", "tsne")
+    status = map_jobs.status(store, models["conv"], "digits", "all", "tsne")
     assert status is not None, "the page did not start a map job"
     assert any(any(stage in bar.proto.text for stage in ("Starting", "Encoding", "t-SNE")) for bar in app.get("progress")) \
         or status.get("done")
     deadline = time.monotonic() + 300
-    while not (status := mapjobs.status(store, models["conv"], "digits", "all", "tsne")).get("done"):
+    while not (status := map_jobs.status(store, models["conv"], "digits", "all", "tsne")).get("done"):
         assert not status.get("error"), status
         assert time.monotonic() < deadline, status
         time.sleep(0.5)
@@ -163,11 +163,11 @@ def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(model
 
 
 def test_selected_indices_reads_customdata_in_order_without_repeats():
-    from dashboard import latent_ui
+    from dashboard.sections import latent
 
     event = {"selection": {"points": [{"customdata": 4}, {"customdata": [2]}, {"customdata": 4}, {"x": 1.0}]}}
-    assert latent_ui.selected_indices(event) == [4, 2]
-    assert latent_ui.selected_indices(None) == []
+    assert latent.selected_indices(event) == [4, 2]
+    assert latent.selected_indices(None) == []
 
 
 # ---------------------------------------------------------------- latent sampler
@@ -192,7 +192,7 @@ def live_weights(app: AppTest) -> list:
 
 
 def test_latent_sampler_sends_the_decoder_once_to_three_live_views(models):
-    from dashboard import livedecoder
+    from dashboard.components import live_decoder
 
     app = run_page("latent_sampler", models["vae"])
     views = live_views(app)
@@ -207,7 +207,7 @@ def test_latent_sampler_sends_the_decoder_once_to_three_live_views(models):
     assert views["sliders"]["low"] == [-3.0, -3.0] and views["sliders"]["code"] == [0.0, 0.0]  # the prior mean
     app.run()
     assert live_views(app)["plane"]["model"] == {"key": key} and live_weights(app) == []  # not sent again
-    app.session_state[livedecoder.SENT] = set()  # what the page's "need" does: it lost them (a new tab)
+    app.session_state[live_decoder.SENT] = set()  # what the page's "need" does: it lost them (a new tab)
     app.run()
     assert [header["key"] for _, header, _ in live_weights(app)] == [key]  # sent again
     assert any(caption.value.startswith("The decoder runs in your browser") for caption in app.caption)
@@ -241,16 +241,16 @@ def test_spatial_codes_are_flattened_and_sliders_come_in_windows(models):
 
 def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(models, monkeypatch):
     from aecore.models import webexport
-    from dashboard import livedecoder
+    from dashboard.state import caches
 
     def refuse(decoder):
         raise webexport.WebExportError("layer 'x' is a LayerNormalization, which the in-browser decoder does not run")
     monkeypatch.setattr(webexport, "export_decoder", refuse)
-    livedecoder.live_model.clear()
+    caches.live_decoder_of.clear()
     try:
         app = run_page("latent_sampler", models["vae"])
     finally:
-        livedecoder.live_model.clear()
+        caches.live_decoder_of.clear()
     assert any("decoded on the server when you release a control: layer 'x' is a LayerNormalization" in caption.value
                for caption in app.caption)
     assert all(data["model"] is None for data in live_views(app).values()) and live_weights(app) == []
@@ -305,14 +305,14 @@ def test_uploads_show_their_steps_and_bad_files_do_not_stop_the_page(models, dig
 
 
 def test_process_upload_gives_a_result_or_a_message(models, digits):
-    from dashboard import latent_ui
+    from dashboard.sections import latent
 
     model = ModelStore().load(models["denoising"])
     data = png_bytes(digits)
-    result = latent_ui.process_upload(data, "digit.png", model)
+    result = latent.process_upload(data, "digit.png", model)
     assert result.error is None and result.converted.inverted
     assert result.denoised.shape == model.input_shape
     assert Image.open(io.BytesIO(result.png)).size == (8, 8)
-    assert not latent_ui.process_upload(data, "digit.png", model, invert="never").converted.inverted
-    assert "not a PNG, JPEG" in latent_ui.process_upload(b"just some text\n", "notes.png", model).error
-    assert "truncated or corrupt" in latent_ui.process_upload(data[: len(data) // 2], "cut.png", model).error
+    assert not latent.process_upload(data, "digit.png", model, invert="never").converted.inverted
+    assert "not a PNG, JPEG" in latent.process_upload(b"just some text\n", "notes.png", model).error
+    assert "truncated or corrupt" in latent.process_upload(data[: len(data) // 2], "cut.png", model).error

@@ -1,7 +1,7 @@
 """Which model each page opens on (issue #10): the one that shows the page best until the user picks one,
 and a picked model stays picked on every page.
 
-The rules are checked on metadata (dashboard.picks), then on the real app (AppTest) with a store that
+The rules are checked on metadata (dashboard.state.picks), then on the real app (AppTest) with a store that
 holds what the quick start leaves: conv, VAE, denoising and dense models trained briefly on digits.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import picks
+from dashboard.state import picks
 
 ROOT = Path(__file__).resolve().parents[1]
 

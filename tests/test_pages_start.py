@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
-from dashboard.roles import Visitor
+from dashboard.state.roles import Visitor
 
 OWNER = Visitor("owner", "test-session", "open")  # what every session is on a dashboard with no owner set
 
@@ -27,9 +27,9 @@ def open_page(path):
 
 
 def wait_for_jobs(timeout=120):
-    from dashboard import ui
+    from dashboard.state import caches
 
-    runner = ui.job_runner()
+    runner = caches.job_runner()
     deadline = time.time() + timeout
     while runner.active_jobs() and time.time() < deadline:
         time.sleep(0.5)
@@ -94,10 +94,10 @@ def test_train_page_shows_the_architecture_and_cards(app_store, digits):
 
 
 def test_a_failed_job_says_why(app_store):
-    from dashboard import ui
-    from dashboard.jobs import JobSpec
+    from dashboard.state import caches
+    from dashboard.state.job_runner import JobSpec
 
-    job = ui.job_runner().submit(JobSpec("vae", "digits", 2, {}, trainer.TrainConfig(epochs=5, learning_rate=9.0)), OWNER)
+    job = caches.job_runner().submit(JobSpec("vae", "digits", 2, {}, trainer.TrainConfig(epochs=5, learning_rate=9.0)), OWNER)
     wait_for_jobs()
     assert job.status == "failed" and "NaN" in job.message
     app = open_page("views/train.py")
@@ -106,10 +106,10 @@ def test_a_failed_job_says_why(app_store):
 
 def test_stop_at_every_stage_saves_nothing(app_store):
     """Stop while queued, while loading, and mid-training: each ends 'cancelled' with nothing saved."""
-    from dashboard import ui
-    from dashboard.jobs import JobSpec
+    from dashboard.state import caches
+    from dashboard.state.job_runner import JobSpec
 
-    runner = ui.job_runner()
+    runner = caches.job_runner()
     long_run = trainer.TrainConfig(epochs=200, batch_size=16, patience=0)
     running = runner.submit(JobSpec("conv", "digits", 8, {}, long_run, name="mid-training"), OWNER)
     queued = runner.submit(JobSpec("dense", "digits", 8, {}, long_run, name="still-queued"), OWNER)

@@ -1,4 +1,4 @@
-"""dashboard/preload.py: the middleware that names each page's lazily loaded Streamlit scripts in its HTML.
+"""dashboard/server/preload.py: the middleware that names each page's lazily loaded Streamlit scripts in its HTML.
 
 Driven as ASGI around Streamlit's own static-file handler (the one that serves index.html for every page
 address), over a small static folder written here, and once over the installed Streamlit's index.html.
@@ -13,7 +13,7 @@ from starlette.middleware import gzip as gzip_middleware
 from streamlit import file_util
 from streamlit.web.server.starlette import starlette_static_routes
 
-from dashboard import preload
+from dashboard.server import preload
 
 INDEX = """<!doctype html><html><head><script type="module" crossorigin src="./static/js/index.Main1.js"></script>
 <link rel="modulepreload" crossorigin href="./static/js/react-dom.Base2.js"></head><body>{pad}</body></html>"""

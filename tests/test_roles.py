@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
-from dashboard import roles
-from dashboard.jobs import JobRunner, JobSpec
+from dashboard.state import roles
+from dashboard.state.job_runner import JobRunner, JobSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
@@ -154,7 +154,7 @@ def test_a_map_asked_for_by_many_sessions_at_once_is_computed_once(hosted, monke
     import threading
 
     from aecore.analysis import projections
-    from dashboard import ui
+    from dashboard.state import caches
 
     calls, original = [], projections.project
 
@@ -163,11 +163,11 @@ def test_a_map_asked_for_by_many_sessions_at_once_is_computed_once(hosted, monke
         threading.Event().wait(1.0)  # long enough for every thread to ask while it runs
         return original(codes, method, seed)
     monkeypatch.setattr(projections, "project", slow_project)
-    ui.projection.clear()
+    caches.projection.clear()
     meta = ModelStore(hosted).meta("teachers-model")
     results = []
     threads = [threading.Thread(target=lambda: results.append(
-        ui.projection("teachers-model", ui.stamp_of(meta), "digits", 200, "pca"))) for _ in range(8)]
+        caches.projection(caches.ModelRef("teachers-model", caches.stamp_of(meta), "digits"), 200, "pca"))) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,6 +1,7 @@
-"""The engine's rooms: every module sits in one, lower rooms never import higher ones, and no part of
-aecore imports Streamlit. The checker reads the import statements (function-level ones too), so a lazy
-import inside a function counts like one at the top."""
+"""The rooms of the engine and of the dashboard: every module sits in one, lower rooms never import higher ones,
+no part of aecore imports Streamlit and no part of the dashboard imports Keras. The checker reads the import
+statements (function-level ones too) and the names given to `importlib.import_module`, so a lazy import inside a
+function, or one spelled as a string, counts like one at the top."""
 
 import ast
 from pathlib import Path
@@ -23,16 +24,20 @@ def room_of(module: str) -> str:
 
 
 def imported_modules(path: Path) -> list[str]:
-    """Every aecore module that a file imports, as dotted names ('from aecore import x' -> 'aecore.x')."""
+    """Every module that a file imports, as dotted names ('from aecore import x' -> 'aecore.x';
+    `importlib.import_module("aecore.x")` -> 'aecore.x')."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "aecore":
-                found += [f"aecore.{alias.name}" for alias in node.names]
+            if node.module in ("aecore", "dashboard") or node.module.startswith("dashboard."):
+                found += [f"{node.module}.{alias.name}" for alias in node.names]
             else:
                 found.append(node.module)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) in (
+                "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
+            found.append(str(node.args[0].value))
     return found
 
 
@@ -92,3 +97,104 @@ def test_long_files_say_why_at_their_top(folder):
             continue
         top = "\n".join(path.read_text().splitlines()[:15])
         assert "Longer than" in top, f"{path.relative_to(ROOT)} is over {LONG_FILE} lines: split it, or say why at its top"
+
+
+def test_an_import_spelled_as_a_string_counts(tmp_path):
+    package = tmp_path / "aecore"
+    (package / "models").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models" / "families.py").write_text(
+        "import importlib\ndef trainer():\n    return importlib.import_module('aecore.training.trainer')\n")
+    assert layering_violations(package) == [
+        "aecore/models/families.py (room models) imports aecore.training.trainer (room training, higher)"]
+
+
+# The dashboard's rooms, lowest first: a module may import its own room and any room before it, except that
+# sections never import each other (a page composes them). Pages (views/, app.py) sit above them all.
+DASHBOARD_ROOMS = ("server", "plots", "components", "state", "sections", "views")
+DASHBOARD_FOLDERS = ("server", "components", "state", "sections")
+
+
+def dashboard_room(module: str) -> str | None:
+    """'dashboard.components.big_map' -> 'components'; 'dashboard.plots' -> 'plots'; 'dashboard' -> 'server'
+    (the package root installs the server's fixes); a page, app.py and server.py -> 'views'; else None."""
+    parts = module.split(".")
+    if parts[0] in ("views", "app", "server"):
+        return "views"
+    if parts[0] != "dashboard":
+        return None
+    return parts[1] if len(parts) > 1 and parts[1] in DASHBOARD_ROOMS else "server"
+
+
+def dashboard_violations(root: Path) -> list[str]:
+    rank = {room: position for position, room in enumerate(DASHBOARD_ROOMS)}
+    problems = []
+    paths = sorted((root / "dashboard").rglob("*.py")) + sorted((root / "views").glob("*.py"))
+    paths += [path for path in (root / "app.py", root / "server.py") if path.exists()]
+    for path in paths:
+        relative = path.relative_to(root)
+        own_module = ".".join(relative.with_suffix("").parts).removesuffix(".__init__")
+        own = dashboard_room(own_module)
+        for module in imported_modules(path):
+            if module.split(".")[0] in ("keras", "tensorflow"):
+                problems.append(f"{relative} imports {module}: the dashboard calls aecore, never Keras")
+                continue
+            other = dashboard_room(module)
+            if other is None or module == own_module or module.startswith(own_module + "."):
+                continue
+            if rank[other] > rank[own]:
+                problems.append(f"{relative} (room {own}) imports {module} (room {other}, higher)")
+            elif own == other == "sections":
+                problems.append(f"{relative} imports {module}: sections do not import each other")
+    return problems
+
+
+def test_no_dashboard_room_imports_a_higher_one_nor_keras():
+    assert dashboard_violations(ROOT) == []
+
+
+def test_the_dashboard_check_fails_when_a_component_reaches_for_state(tmp_path):
+    for folder in ("dashboard/components/big_map", "dashboard/state", "dashboard/sections", "views"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "dashboard/__init__.py").write_text("")
+    (tmp_path / "dashboard/components/big_map/__init__.py").write_text("from dashboard.state import caches\n")
+    (tmp_path / "dashboard/state/caches.py").write_text("def load():\n    import keras\n")
+    (tmp_path / "dashboard/sections/one.py").write_text("from dashboard.sections import two\n")
+    (tmp_path / "dashboard/sections/two.py").write_text("from dashboard.state import caches\n")
+    (tmp_path / "views/page.py").write_text("from dashboard.sections import one, two\n")
+    assert dashboard_violations(tmp_path) == [
+        "dashboard/components/big_map/__init__.py (room components) imports dashboard.state.caches (room state, higher)",
+        "dashboard/sections/one.py imports dashboard.sections.two: sections do not import each other",
+        "dashboard/state/caches.py imports keras: the dashboard calls aecore, never Keras",
+    ]
+
+
+def test_every_dashboard_module_sits_in_a_room_that_says_what_it_holds():
+    package = ROOT / "dashboard"
+    loose = sorted(path.stem for path in package.glob("*.py") if path.stem not in ("__init__", "plots"))
+    assert loose == [], f"dashboard modules outside a room: {loose}"
+    for room in DASHBOARD_FOLDERS:
+        docstring = ast.get_docstring(ast.parse((package / room / "__init__.py").read_text()))
+        assert docstring and len(docstring) > 150, f"dashboard/{room}/__init__.py should say what the room holds"
+        for module in (package / room).glob("*.py"):
+            assert module.stem == "__init__" or module.stem in docstring, f"dashboard/{room}'s docstring omits {module.stem}"
+
+
+def test_each_component_is_a_folder_of_real_files():
+    folders = sorted(path for path in (ROOT / "dashboard/components").iterdir() if (path / "__init__.py").exists())
+    assert len(folders) >= 6
+    for folder in folders:
+        assert (folder / f"{folder.name}.html").exists() and (folder / f"{folder.name}.css").exists(), folder.name
+        assert list(folder.glob("*.js")), f"{folder.name} has no JavaScript file"
+        source = (folder / "__init__.py").read_text()
+        assert "components.declare(__file__" in source, f"{folder.name} is not declared by components.declare"
+        assert '"""<' not in source and "html=" not in source, f"{folder.name} keeps its HTML in a Python string"
+
+
+def test_user_strings_never_become_markup():
+    """Data is text: no script of ours writes markup from a string, and no Python hands Streamlit raw HTML."""
+    sinks = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "unsafe_allow_html=True")
+    found = [f"{path.relative_to(ROOT)}: {sink}" for folder in ("dashboard", "views")
+             for path in sorted((ROOT / folder).rglob("*")) if path.suffix in (".py", ".js", ".html")
+             for sink in sinks if sink in path.read_text()]
+    assert found == []

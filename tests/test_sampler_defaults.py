@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
-from dashboard import sampler
+from dashboard.sections import sampler
 
 ROOT = Path(__file__).resolve().parents[1]
 

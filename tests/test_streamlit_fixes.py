@@ -32,7 +32,7 @@ def test_script_runs_leave_keras_state_alone():
 def test_the_fix_is_what_the_script_runner_calls():
     import dashboard  # noqa: F401
 
-    assert script_runner._clean_problem_modules.__module__ == "dashboard.streamlit_fixes"
+    assert script_runner._clean_problem_modules.__module__ == "dashboard.server.streamlit_fixes"
 
 
 FREEZE_IN_A_FRESH_PROCESS = """

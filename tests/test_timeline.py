@@ -118,7 +118,7 @@ def test_the_timeline_page_sends_every_snapshot_to_the_player_once(digits, tmp_p
 
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import timeline_player
+    from dashboard.components import timeline_player
 
     root = Path(__file__).resolve().parents[1]
     config = trainer.TrainConfig(epochs=3, batch_size=32, patience=0)

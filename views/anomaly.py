@@ -3,14 +3,17 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import anomaly_ui, plots, threshold_slider, ui
+from dashboard import plots
+from dashboard.components import threshold_slider
+from dashboard.sections import anomaly
+from dashboard.state import sidebar
 
-context = ui.sidebar(page="anomaly")
+context = sidebar.sidebar(page="anomaly")
 st.title("Anomalies")
 st.caption("Train on normal data only, then flag what the model rebuilds badly: the recipe of the classic "
            "anomaly-detection tutorials. Every test image gets a score, its reconstruction error; a threshold "
            "turns scores into flags. PCA with as many components as the code is the baseline to beat.")
-ui.require_model(context, "The Anomalies page")
+sidebar.require_model(context, "The Anomalies page")
 dataset, meta = context.dataset, context.meta
 if dataset.y_test is None:
     st.info(f"{context.dataset_name} has no labels, so no class can play the rare one here. Pick a labelled dataset.")
@@ -25,11 +28,11 @@ if excluded is None:
     st.warning(f"**{context.model_name}** was trained on every class, {classes[rare]} included, so it rebuilds them "
                "all about as well. A detector is trained without the rare class: on the Train page, choose "
                "\"Leave out a class\".", icon=":material/info:")
-    st.page_link(ui.TRAIN_PAGE, label="Train a detector", icon=":material/model_training:")
+    st.page_link(sidebar.TRAIN_PAGE, label="Train a detector", icon=":material/model_training:")
 elif excluded != rare:
     st.caption(f"This model never saw class {excluded} ({classes[excluded]}); here it is asked to flag {classes[rare]}.")
 
-found = anomaly_ui.detections(context.model_name, context.stamp, context.dataset_name, int(rare))
+found = anomaly.detections(context.ref, int(rare))
 model = found["model"]
 labels = {"model": context.model_name, "PCA": f"PCA, {int(np.prod(context.model.code_shape))} components"}
 columns = st.columns(2)
@@ -47,7 +50,7 @@ st.caption("Drag the threshold: precision, recall and the counts follow at once.
 threshold_slider.threshold_slider(found, labels, classes[rare], identity=f"{context.model_name}-{context.stamp}-"
                                   f"{context.dataset_name}-{rare}")
 
-st.plotly_chart(anomaly_ui.roc_figure(found), key="roc")
+st.plotly_chart(anomaly.roc_figure(found), key="roc")
 st.subheader("Most anomalous test images by the model")
 order = np.argsort(-model.scores)[:24]
 st.plotly_chart(plots.single_image(plots.mosaic(dataset.x_test[order], 12), "worst rebuilt first", height=260),

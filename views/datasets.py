@@ -8,9 +8,10 @@ import streamlit as st
 
 from aecore.data import catalog, owndata
 from aecore.errors import AecoreError
-from dashboard import datasets_ui, ui
+from dashboard.sections import datasets
+from dashboard.state import caches, sidebar
 
-context = ui.sidebar(page="datasets")
+context = sidebar.sidebar(page="datasets")
 st.title("Datasets")
 st.caption("The built-in datasets and your own. Add a zip or an .npz of your pictures: it is converted once, to the "
            "size you choose, grey or colour, and then offered on every page and to `python -m aecore`.")
@@ -22,13 +23,13 @@ for info in [info for info in catalog.list_datasets() if info.available]:
         mine = info.name in own
         card = owndata.card(info.name) if mine else None
         left.markdown(f"**{info.name}**" + (" · yours" if mine else " · built in"))
-        left.caption(datasets_ui.describe(card) if card else info.description)
-        left.image(datasets_ui.sample_picture(info.name, ui.dataset_version(info.name)), clamp=True,
+        left.caption(datasets.describe(card) if card else info.description)
+        left.image(datasets.sample_picture(info.name, caches.dataset_version(info.name)), clamp=True,
                    width="stretch")
-        right.button("Explore it", key=f"explore-{info.name}", on_click=ui.explore, args=(info.name, None),
+        right.button("Explore it", key=f"explore-{info.name}", on_click=sidebar.explore, args=(info.name, None),
                      disabled=info.name == context.dataset_name, icon=":material/travel_explore:")
         if mine and context.visitor.is_owner:
-            right.button("Remove", key=f"remove-{info.name}", on_click=datasets_ui.remove,
+            right.button("Remove", key=f"remove-{info.name}", on_click=datasets.remove,
                          args=(info.name, context.visitor), icon=":material/delete:",
                          help="Removes the converted images; models trained on them stay in the store.")
 
@@ -38,7 +39,7 @@ if not context.visitor.is_owner:
     st.stop()
 st.caption("A **.zip** of images (one subfolder per class, or none), or an **.npz** (`x_train`, `y_train`, `x_test`, "
            "`y_test` as Keras has them, or `x` and `y`). Broken or oversized files inside are skipped and counted.")
-choices = ["Upload a .zip or .npz"] + (["A folder on this machine"] if datasets_ui.is_local() else [])
+choices = ["Upload a .zip or .npz"] + (["A folder on this machine"] if datasets.is_local() else [])
 where = st.radio("From", choices, horizontal=True, key="dataset-from", label_visibility="collapsed")
 source_name, source = None, None
 if where == choices[0]:
@@ -60,14 +61,14 @@ if source_name is None:
 left, middle, right = st.columns(3)
 default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source_name).stem).strip(".-")[:40] or "my-images"
 name = left.text_input("Name", value=default_name, key=f"dataset-name-{source_name}")
-size = middle.select_slider("Size (square, pixels)", datasets_ui.SIZES, value=64, key="dataset-size",
+size = middle.select_slider("Size (square, pixels)", datasets.SIZES, value=64, key="dataset-size",
                             help="Each image is cropped or padded to a square, then resized to this size.")
 colour = right.radio("Colours", ["Colour", "Grey"], horizontal=True, key="dataset-colour") == "Colour"
 fit = st.radio("To make it square", ["crop", "pad"], horizontal=True, key="dataset-fit",
                format_func={"crop": "crop the middle", "pad": "pad the sides"}.get)
 options = owndata.ConversionOptions(size=size, colour=colour, fit=fit)
 
-with datasets_ui.uploaded_file(upload) if where == choices[0] else contextlib.nullcontext(source) as path:
+with datasets.uploaded_file(upload) if where == choices[0] else contextlib.nullcontext(source) as path:
     try:
         preview = owndata.preview(path, options)
     except AecoreError as error:
@@ -84,8 +85,8 @@ with datasets_ui.uploaded_file(upload) if where == choices[0] else contextlib.nu
     for line in preview.skipped[:3]:
         st.caption(f"Will be skipped: {line}")
     if st.button(f"Add {name}", type="primary", icon=":material/add_photo_alternate:", key="dataset-add"):
-        card = datasets_ui.add(name, path, options, context.visitor)
+        card = datasets.add(name, path, options, context.visitor)
         if card:
-            st.success(f"Added **{card['name']}**: {datasets_ui.describe(card)}. It is in the sidebar on every page.")
-            st.button(f"Explore {card['name']}", on_click=ui.explore, args=(card["name"], None), key="dataset-explore-new")
-            st.page_link(ui.TRAIN_PAGE, label="Train a model on it", icon=":material/model_training:")
+            st.success(f"Added **{card['name']}**: {datasets.describe(card)}. It is in the sidebar on every page.")
+            st.button(f"Explore {card['name']}", on_click=sidebar.explore, args=(card["name"], None), key="dataset-explore-new")
+            st.page_link(sidebar.TRAIN_PAGE, label="Train a model on it", icon=":material/model_training:")

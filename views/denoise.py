@@ -10,14 +10,16 @@ from aecore.analysis import metrics
 from aecore.data import catalog, noise
 from aecore.data import images as image_files
 from aecore.errors import AecoreError
-from dashboard import images_ui, latent_ui, photo_denoise, plots, roles, ui
+from dashboard import plots
+from dashboard.sections import images, latent, photo_denoise
+from dashboard.state import caches, roles, sidebar
 
 IMAGES = 6  # test images in the slider figure
 CURVE_IMAGES = 100  # test images behind each PSNR curve
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "masking": "Masking"}
 
-context = ui.sidebar(page="denoise")
+context = sidebar.sidebar(page="denoise")
 st.title("Denoise")
 height, width, channels = context.dataset.input_shape
 st.caption("Which model serves which upload: **photos** (any size, grey or colour) go through a photo model at "
@@ -26,7 +28,7 @@ st.caption("Which model serves which upload: **photos** (any size, grey or colou
 photo_denoise.section()
 st.divider()
 st.subheader("Test images and small pictures")
-ui.require_model(context, "Denoising")
+sidebar.require_model(context, "Denoising")
 st.caption("A denoising autoencoder sees corrupted images during training and learns to output the clean ones. "
            "Any autoencoder cleans a little, because its code has no room for the noise; compare them below.")
 if context.model.family != "denoising":
@@ -38,9 +40,9 @@ kind = kind_column.radio("Noise", noise.NOISE_KINDS, horizontal=True, format_fun
                          help="Gaussian adds level × N(0, 1) to every pixel; the others hit a share (the level) "
                               "of the pixels: salt and pepper sets them to white or black, masking to black.")
 seed = seed_column.number_input("Seed", 0, 1_000_000, 0, key="noise_seed", help="Which test images, and the noise.")
-indices = tuple(sorted(images_ui.sample_indices(context.dataset, IMAGES, int(seed))))
-levels = latent_ui.NOISE_LEVELS
-sweep = ui.denoise_sweep(context.model_name, context.stamp, context.dataset_name, indices, kind, levels, int(seed))
+indices = tuple(sorted(images.sample_indices(context.dataset, IMAGES, int(seed))))
+levels = latent.NOISE_LEVELS
+sweep = caches.denoise_sweep(context.ref, indices, kind, levels, int(seed))
 
 
 def decibels(value: float) -> str:
@@ -67,10 +69,10 @@ st.caption("Drag the slider under the pictures: all 21 levels are already in you
 st.subheader("Which model cleans best?")
 curve_indices = tuple(range(min(CURVE_IMAGES, len(context.dataset.x_test))))
 curves, denoisers, baseline = {}, set(), None
-for entry in latent_ui.comparable_models(context):
+for entry in latent.comparable_models(context):
     try:
-        result = ui.denoise_sweep(entry.name, ui.stamp_of(entry.meta), context.dataset_name, curve_indices, kind,
-                                  levels, int(seed))
+        result = caches.denoise_sweep(caches.ModelRef(entry.name, caches.stamp_of(entry.meta), context.dataset_name),
+                                      curve_indices, kind, levels, int(seed))
     except AecoreError as error:
         st.caption(f"Skipped **{entry.name}**: {error}")
         continue
@@ -105,7 +107,7 @@ def uploads():
         if not roles.allow_upload(file.getvalue()):
             st.warning(f"{file.name}: {roles.UPLOAD_LIMIT_MESSAGE}")
             continue
-        result = latent_ui.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, int(seed))
+        result = latent.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, int(seed))
         if result.error:
             st.error(result.error)
             continue

@@ -2,23 +2,25 @@
 
 import streamlit as st
 
-from dashboard import images_ui, plots, ui
+from dashboard import plots
+from dashboard.sections import images
+from dashboard.state import sidebar
 
-context = ui.sidebar(page="feature_maps")
+context = sidebar.sidebar(page="feature_maps")
 st.title("Feature maps")
 st.caption("Look inside the model: the activations of its layers for one test image, then the codes it writes.")
-ui.require_model(context, "The feature maps page")
+sidebar.require_model(context, "The feature maps page")
 
 autoencoder, test_images, labels = context.model, context.dataset.x_test, context.dataset.y_test
-key = (context.model_name, context.stamp, context.dataset_name)
+key = context.ref
 
 picker, original, rebuilt, code_column = st.columns([2, 2, 2, 5])
 index = int(picker.number_input("Test image", 0, len(test_images) - 1, 0,
                                 help=f"An index into the {len(test_images):,} test images."))
-picker.caption(f"Image {ui.label_of(context, index)} · {autoencoder.family} model, code of "
+picker.caption(f"Image {sidebar.label_of(context, index)} · {autoencoder.family} model, code of "
                f"{' × '.join(map(str, autoencoder.code_shape))} numbers")
-probe = images_ui.image_probe(*key, index)
-original_title = f"original {ui.label_of(context, index)}"
+probe = images.image_probe(key, index)
+original_title = f"original {sidebar.label_of(context, index)}"
 original.plotly_chart(plots.single_image(test_images[index], original_title, height=230), width="stretch")
 rebuilt.plotly_chart(plots.single_image(probe.reconstruction, "reconstruction", height=230), width="stretch")
 rebuilt.caption(f"BCE {probe.bce:.3f} against the original (lower is better)")
@@ -42,7 +44,7 @@ else:
             column.plotly_chart(plots.feature_map_grid(activation, title), width="stretch")
 
 st.subheader("Codes of many images")
-statistics = images_ui.code_statistics(*key, min(images_ui.CODE_SAMPLE, len(test_images)))
+statistics = images.code_statistics(key, min(images.CODE_SAMPLE, len(test_images)))
 shown = min(100, len(statistics.codes))
 st.plotly_chart(plots.code_heatmap(statistics.codes[:shown], None if labels is None else labels[:shown],
                                    context.dataset.class_names, f"Codes of the first {shown} test images"),

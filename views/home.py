@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from dashboard import roles, ui
-from dashboard.jobs import quick_start_specs
+from dashboard.state import caches, roles, sidebar
+from dashboard.state.job_runner import quick_start_specs
 
-context = ui.sidebar(page="home", watch_store=True)
-runner = ui.job_runner()
+context = sidebar.sidebar(page="home", watch_store=True)
+runner = caches.job_runner()
 
 st.title("Autoencoder Explorer")
 st.markdown("An autoencoder squeezes each image into a short **code** and rebuilds the image from it. "

@@ -10,14 +10,17 @@ import streamlit as st
 
 from aecore.analysis import projections
 from aecore.errors import AecoreError
-from dashboard import hovermap, latent_ui, plots, ui, wholemap_ui
+from dashboard import plots
+from dashboard.components import hover_map
+from dashboard.sections import latent, whole_map
+from dashboard.state import caches, sidebar
 
 MAX_MOSAIC = 64  # images shown for a lasso selection
 NEIGHBOURS = 8
 
-context = ui.sidebar(page="latent_map")
+context = sidebar.sidebar(page="latent_map")
 st.title("Latent map")
-ui.require_model(context, "The latent map")
+sidebar.require_model(context, "The latent map")
 st.caption("Every image becomes a code; the map squeezes the codes to 2-D so you can see which images the model puts "
            "close together. Colours are the true classes, which the autoencoder never saw. Pick *the whole dataset* "
            "below to see every training and test image at once.")
@@ -33,18 +36,17 @@ count = right.selectbox("Images", [*counts, whole], index=len(counts) - 1, key="
                         format_func=lambda n: f"the whole dataset: all {n:,}, train and test" if n == whole and n != test_size
                         else f"{n:,} test images")
 if count == whole and whole != test_size:
-    wholemap_ui.section(context, method)
+    whole_map.section(context, method)
     st.stop()
 
-args = (context.model_name, context.stamp, context.dataset_name, count)
-codes = latent_ui.flat_codes(*args)
+codes = latent.flat_codes(context.ref, count)
 try:
     slow = st.spinner(f"{'UMAP' if method == 'umap' else 't-SNE'} of {count:,} codes: up to ~20 s the first time "
                       "(UMAP's very first run on a machine also compiles, about a minute), then cached.", show_time=True)
     with slow if method != "pca" else contextlib.nullcontext():  # PCA takes milliseconds
-        projection = ui.projection(*args, method)
+        projection = caches.projection(context.ref, count, method)
 except AecoreError as error:  # e.g. fewer than 3 codes
-    ui.show_error(error)
+    sidebar.show_error(error)
     st.stop()
 
 labels = None if context.dataset.y_test is None else context.dataset.y_test[:count]
@@ -59,10 +61,10 @@ def show_one(index: int):
     image = context.dataset.x_test[index]
     neighbours = projections.nearest_neighbours(codes, index, NEIGHBOURS)
     first, second, third = st.columns([1, 1, 2])
-    first.plotly_chart(plots.single_image(image, f"original {ui.label_of(context, index)}"), width="stretch")
+    first.plotly_chart(plots.single_image(image, f"original {sidebar.label_of(context, index)}"), width="stretch")
     second.plotly_chart(plots.single_image(context.model.reconstruct(image)[0], "reconstruction"), width="stretch")
     third.plotly_chart(plots.code_bars(codes[index], "its code"), width="stretch")
-    titles = [ui.label_of(context, neighbour) for neighbour in neighbours]
+    titles = [sidebar.label_of(context, neighbour) for neighbour in neighbours]
     st.plotly_chart(plots.image_strip(context.dataset.x_test[neighbours], titles), width="stretch")
     st.caption(f"The {NEIGHBOURS} nearest codes (Euclidean, in the full code space, not on the map).")
 
@@ -87,7 +89,7 @@ def map_and_selection():
     if view == "Thumbnails on hover":
         st.caption(f"**{title}**. Hover a point to see its image; click it to see its reconstruction, code and "
                    "neighbours below. Switch to *Zoom and lasso* to zoom or select a group.")
-        clicked = hovermap.hover_map(projection.points, context.dataset.x_test[:count], labels,
+        clicked = hover_map.hover_map(projection.points, context.dataset.x_test[:count], labels,
                                      context.dataset.class_names, key=f"hover-{context.dataset_name}-{context.stamp}-{method}-{count}")
         if clicked is not None:
             st.session_state["map_clicked"] = int(clicked)
@@ -99,7 +101,7 @@ def map_and_selection():
                                 key=f"map-{context.stamp}-{method}-{count}")
         st.caption("Click a point to see its images below, or pick the lasso in the chart's toolbar (top right) and "
                    "circle a group. Double-click clears the selection.")
-        chosen = latent_ui.selected_indices(event)
+        chosen = latent.selected_indices(event)
     typed = st.columns(3)[0].number_input("…or type an image index", 0, count - 1, value=None, key="map_index",
                                           placeholder=f"0 to {count - 1}")
     if len(chosen) > 1:

@@ -4,19 +4,22 @@ mouse, one slider per dimension, the straight line between two images — and ra
 import numpy as np
 import streamlit as st
 
-from dashboard import latent_ui, livedecoder, plots, sampler, ui
+from dashboard import plots
+from dashboard.components import live_decoder
+from dashboard.sections import latent, sampler
+from dashboard.state import caches, sidebar
 
 SLIDERS_SHOWN = 8  # sliders on screen at once; larger codes get a selector
 SAMPLES = 32
 
-context = ui.sidebar(page="latent_sampler")
+context = sidebar.sidebar(page="latent_sampler")
 st.title("Latent sampler")
-ui.require_model(context, "The latent sampler")
+sidebar.require_model(context, "The latent sampler")
 autoencoder = context.model
 latent_dim, image_shape = autoencoder.latent_dim, autoencoder.input_shape
-test_codes = latent_ui.flat_codes(context.model_name, context.stamp, context.dataset_name, 2000)
-live = livedecoder.live_model(context.model_name, context.stamp)
-low, high, start = latent_ui.slider_ranges(autoencoder, test_codes)
+test_codes = latent.flat_codes(context.ref, 2000)
+live = caches.live_decoder_of(context.model_name, context.stamp)
+low, high, start = latent.slider_ranges(autoencoder, test_codes)
 if autoencoder.is_variational:
     st.caption("A VAE is trained so that its codes follow a standard normal N(0, I): any code near the origin "
                "should decode to a plausible image. Values below are in standard deviations.")
@@ -55,7 +58,7 @@ def explore():
         else:
             data = sampler.plane_data(context, test_codes, (dim_x, dim_y), low, high, code)
             plane_key = f"plane-{context.stamp}"
-            livedecoder.live_view("plane", data, live, image_shape, plane_key, signature=[dim_x, dim_y, data["code"]],
+            live_decoder.live_view("plane", data, live, image_shape, plane_key, signature=[dim_x, dim_y, data["code"]],
                                   on_release=sampler.adopter(context.stamp, plane_key, low, high))
             if not live.live:
                 sampler.server_picture(autoencoder, code, "the pinned code")
@@ -67,7 +70,7 @@ def explore():
     data = {"code": code.tolist(), "low": low.tolist(), "high": high.tolist(), "start": start.tolist(),
             "mean": mean, "std": spread, "window": SLIDERS_SHOWN, "seed": 0}
     sliders_key = f"sliders-{context.stamp}"
-    livedecoder.live_view("sliders", data, live, image_shape, sliders_key, signature=[latent_dim],
+    live_decoder.live_view("sliders", data, live, image_shape, sliders_key, signature=[latent_dim],
                           on_release=sampler.adopter(context.stamp, sliders_key, low, high))
     if not live.live:
         sampler.server_picture(autoencoder, code, "decoded code")
@@ -88,7 +91,7 @@ def interpolation():
     released = (st.session_state.get(key) or {}).get("t")
     weight = 0.5 if released is None else float(released)
     data = sampler.interpolation_data(context, autoencoder, first, second, weight)
-    livedecoder.live_view("interpolate", data, live, image_shape, key, signature=[first, second])
+    live_decoder.live_view("interpolate", data, live, image_shape, key, signature=[first, second])
     if not live.live:
         line = (1 - weight) * np.asarray(data["a"]) + weight * np.asarray(data["b"])
         sampler.server_picture(autoencoder, line, f"weight {weight:.2f}")
@@ -105,7 +108,7 @@ def random_samples():
         st.session_state["sampler_shown_seed"] = int(seed)
     if "sampler_shown_seed" in st.session_state:
         shown = st.session_state["sampler_shown_seed"]
-        images = latent_ui.random_samples(context.model_name, context.stamp, context.dataset_name, SAMPLES, shown)
+        images = latent.random_samples(context.ref, SAMPLES, shown)
         st.plotly_chart(plots.single_image(plots.mosaic(images, 16), f"{SAMPLES} samples, seed {shown}", height=200),
                         width="stretch")
     source = "N(0, I), the VAE's prior" if autoencoder.is_variational else \

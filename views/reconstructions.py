@@ -3,18 +3,26 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import images_ui, plots, ui
+from dashboard import plots
+from dashboard.sections import images
+from dashboard.state import caches, sidebar
 
 MODES = {"random": "Random", "by class": "One class", "worst": "Worst"}
 
-context = ui.sidebar(page="reconstructions")
+context = sidebar.sidebar(page="reconstructions")
 st.title("Reconstructions")
 st.caption("Each column is one test image: the original on top, then what each model rebuilds from its code. "
            "What goes missing is what the code could not keep.")
-ui.require_model(context, "The reconstructions page")
+sidebar.require_model(context, "The reconstructions page")
 
 test_images, labels = context.dataset.x_test, context.dataset.y_test
 entries = {entry.name: entry for entry in context.entries}
+
+
+def ref_of(name: str) -> caches.ModelRef:
+    return caches.ModelRef(name, caches.stamp_of(entries[name].meta), context.dataset_name)
+
+
 modes = [mode for mode in MODES if mode != "by class" or labels is not None]  # no classes without labels
 
 choose, count_column, models_column = st.columns([3, 2, 4])
@@ -34,7 +42,7 @@ if not chosen:
 
 if mode == "worst":
     ranked_by = chosen[0]
-    indices = images_ui.worst_indices(ranked_by, ui.stamp_of(entries[ranked_by].meta), context.dataset_name, count)
+    indices = images.worst_indices(ref_of(ranked_by), count)
     seed_column.caption(f"The {count} test images out of all {len(test_images):,} that **{ranked_by}** reconstructs "
                         "worst (highest BCE), worst first: often unusual or ambiguous images.")
 else:
@@ -42,16 +50,16 @@ else:
     label = None
     if mode == "by class":
         label = detail_column.selectbox("Class", sorted(set(labels.tolist())),
-                                        format_func=lambda value: ui.class_name(context, value))
-    indices = images_ui.sample_indices(context.dataset, count, int(seed), label)
+                                        format_func=lambda value: sidebar.class_name(context, value))
+    indices = images.sample_indices(context.dataset, count, int(seed), label)
 
 rows, row_titles = [list(test_images[list(indices)])], ["original"]
-cell_titles = [[ui.label_of(context, index) for index in indices]]
+cell_titles = [[sidebar.label_of(context, index) for index in indices]]
 for name in chosen:
     try:
-        result = images_ui.reconstruction_errors(name, ui.stamp_of(entries[name].meta), context.dataset_name, indices)
+        result = images.reconstruction_errors(ref_of(name), indices)
     except Exception as error:  # one broken model must not hide the others
-        ui.show_error(error)
+        sidebar.show_error(error)
         continue
     rows.append(list(result["reconstructions"]))
     row_titles.append(name)
@@ -65,7 +73,7 @@ st.caption(f"The number above each reconstruction is its {error_name} against th
 st.subheader("On the whole test set")
 st.caption(f"Means over all {len(test_images):,} test images for {', '.join(chosen)}, measured when training finished. "
            "BCE and MSE: lower is better. PSNR and SSIM: higher is better.")
-for column, (key, title, value_format, better) in zip(st.columns(len(images_ui.DATASET_METRICS)), images_ui.DATASET_METRICS):
+for column, (key, title, value_format, better) in zip(st.columns(len(images.DATASET_METRICS)), images.DATASET_METRICS):
     values = {name: entries[name].meta.get("metrics", {}).get(key) for name in chosen}
     values = {name: value for name, value in values.items() if value is not None}
     if not values:
@@ -80,13 +88,13 @@ if context.dataset.y_test is None:
     st.info("This dataset has no labels, so nothing here can say how well the codes separate classes.")
 else:
     rows = {name: found for name in chosen
-            if (found := images_ui.code_probes(name, ui.stamp_of(entries[name].meta), context.dataset_name))}
+            if (found := images.code_probes(ref_of(name)))}
     dimensions = int(np.prod(context.model.code_shape)) if context.model is not None else 32
-    baselines = images_ui.baseline_probes(context.dataset_name, dimensions)
+    baselines = images.baseline_probes(context.dataset_name, dimensions)
     if baselines:
         rows["raw pixels"] = baselines["pixels"]
         rows[f"PCA, {baselines['pca']['dimensions']} dims"] = baselines["pca"]
-    st.plotly_chart(images_ui.probe_figure(rows), width="stretch", key="probes")
+    st.plotly_chart(images.probe_figure(rows), width="stretch", key="probes")
     st.caption("How well a simple classifier reads the class off the codes: k nearest training codes (k = 5, cosine) "
                "and logistic regression, fitted on 5,000 training images and scored on 2,000 test images. Raw pixels "
                "and PCA of the sidebar model's code size are the baselines. Reconstruction is scored pixel by pixel, "

@@ -2,15 +2,17 @@
 
 import streamlit as st
 
-from dashboard import timeline_player, timeline_ui, ui
+from dashboard.components import timeline_player
+from dashboard.sections import timeline
+from dashboard.state import caches, sidebar
 
-context = ui.sidebar(page="timeline", watch_store=True)
+context = sidebar.sidebar(page="timeline", watch_store=True)
 st.title("Training timeline")
 st.caption("While a model trains, its codes of the same test images (up to 2,000) are kept a few times in the first epoch "
            "(where most happens) and after every epoch. Each snapshot becomes a map, turned to match the one before "
            "it, so every image moves instead of jumping. Press Play, or drag the epoch slider: it runs in your browser.")
 
-runner = ui.job_runner()
+runner = caches.job_runner()
 running = [job for job in runner.active_jobs() if job.status == "running" and job.spec.dataset == context.dataset_name]
 watch = None
 if running:
@@ -31,24 +33,24 @@ def live():
         st.info("Waiting for the first snapshot (1% into the first epoch)…")
         return
     modified = path.stat().st_mtime
-    found = timeline_ui.live_frames(str(path), modified)
+    found = timeline.live_frames(str(path), modified)
     if found is not None:
         st.caption(f"{len(found['epochs'])} snapshots so far; the newest at epoch "
                    f"{timeline_player.frame_label(found['epochs'][-1])}. The player stays on the newest while you leave it there.")
-        timeline_player.player(timeline_ui.message(f"live-{job.id}", modified, found, context.dataset), key="timeline-live")
+        timeline_player.player(timeline.message(f"live-{job.id}", modified, found, context.dataset), key="timeline-live")
 
 
 if watch:
     live()
     st.stop()
-ui.require_model(context, "The training timeline")
-found = timeline_ui.stored_frames(context.model_name, context.stamp)
+sidebar.require_model(context, "The training timeline")
+found = timeline.stored_frames(context.model_name, context.stamp)
 if found is None:
     st.info(f"**{context.model_name}** has no training snapshots: it was imported, trained with snapshots off, or "
             "trained before they existed. Train a model (any family) to watch its latent space form.",
             icon=":material/timeline:")
-    st.page_link(ui.TRAIN_PAGE, label="Train one", icon=":material/model_training:")
+    st.page_link(sidebar.TRAIN_PAGE, label="Train one", icon=":material/model_training:")
     st.stop()
-timeline_player.player(timeline_ui.message(f"{context.model_name}-{context.stamp}", 0.0, found, context.dataset), key="timeline")
+timeline_player.player(timeline.message(f"{context.model_name}-{context.stamp}", 0.0, found, context.dataset), key="timeline")
 st.caption(f"{len(found['epochs'])} snapshots of {found['codes'].shape[1]:,} test images. "
            "`python -m aecore timeline MODEL --out frames/` writes the frames as PNGs and a GIF, for slides.")

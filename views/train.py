@@ -4,11 +4,13 @@ import streamlit as st
 
 from aecore.models import families
 from aecore.training import trainer
-from dashboard import forms, importer, plots, roles, ui
-from dashboard.jobs import JobSpec
+from dashboard import plots
+from dashboard.sections import importer, train_form
+from dashboard.state import caches, roles, sidebar
+from dashboard.state.job_runner import JobSpec
 
-context = ui.sidebar(page="train", watch_store=True)
-runner = ui.job_runner()
+context = sidebar.sidebar(page="train", watch_store=True)
+runner = caches.job_runner()
 st.title("Train / load")
 st.caption("Training runs in the background: explore other pages meanwhile; the model lands in the store when done.")
 
@@ -46,7 +48,7 @@ def training_form():
                                 f"{index}: {classes[index]}", disabled=not classes,
                                 help="Train on the other classes only; the Anomalies page then scores how well the "
                                      "reconstruction error flags this class, which the model never saw.")
-        options = forms.family_options(family_name)
+        options = train_form.family_options(family_name)
         submitted = st.form_submit_button("Start training", type="primary")
 
     if submitted:
@@ -114,7 +116,7 @@ def live_jobs():
 live_jobs()
 
 st.header("Your models")
-forms.model_cards(ui.model_store(), context.visitor)
+train_form.model_cards(caches.model_store(), context.visitor)
 
 if context.visitor.is_owner:
     with st.expander("Import a .keras file (bring your own model)", expanded=bool(st.session_state.get("import-model"))):

@@ -102,7 +102,7 @@ def chain(encoder, decoder, before=None):
 
 # Every layer is named explicitly, so a build never depends on Keras's global name counters (Streamlit's
 # per-run clear_session once reset them mid-build: "up_sampling2d is used 2 times"; see
-# dashboard/streamlit_fixes.py) and feature-map labels stay the same from model to model.
+# dashboard/server/streamlit_fixes.py) and feature-map labels stay the same from model to model.
 
 
 def _conv_stack(inputs, filters, sampling="strided"):

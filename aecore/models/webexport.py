@@ -1,7 +1,7 @@
 """A decoder as a JSON layer list plus one float32 blob, for the forward pass in the browser.
 
 `export_decoder(decoder)` walks a decoder that is a plain chain of layers (every family's, and the
-Keras-layer decoders of imported models) and writes what dashboard/livedecoder.js needs to run it:
+Keras-layer decoders of imported models) and writes what dashboard/components/live_decoder/live_decoder.js needs to run it:
 
     spec = {"format": FORMAT, "input_shape": [...], "output_shape": [...], "layers": [{"type": ..., ...}]}
     weights = little-endian float32 bytes; a layer names its arrays as {"offset": index, "shape": [...]}

@@ -1,4 +1,4 @@
-"""The live decoder in Chromium: the page's own JavaScript (dashboard/decodermath.js + livedecoder.js) against Keras, and
+"""The live decoder in Chromium: the page's own JavaScript (dashboard/components/live_decoder/decoder_math.js + live_decoder.js) against Keras, and
 the Latent sampler's three live views driven with a real mouse and keyboard.
 
 Parity runs in a blank page (no server, no network): the module is imported from a Blob of the file
@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from aecore.models import families, webexport
 from aecore.training import trainer
-from dashboard import livedecoder
+from dashboard.components import live_decoder
 
 CODE_FAMILIES = ["dense", "sparse", "deep", "conv", "denoising", "vae", "lstm", "linear", "contractive"]
 TOLERANCE = 1e-4  # max abs difference between the browser's pixels and Keras's, per value
@@ -42,14 +42,14 @@ def blank(browser):
     page = browser.new_page()
     page.set_content("<html><body></body></html>")
     page.evaluate("async source => { window.live = await import(URL.createObjectURL(new Blob([source], "
-                  "{type: 'text/javascript'}))); }", livedecoder.module_source())
+                  "{type: 'text/javascript'}))); }", live_decoder.module_source())
     yield page
     page.close()
 
 
 def js_decode(page, decoder, codes: np.ndarray) -> np.ndarray:
     web = webexport.export_decoder(decoder)
-    packed = livedecoder.packed_weights(livedecoder.LiveModel("parity", web.spec, web.weights, None))
+    packed = live_decoder.packed_weights(live_decoder.LiveModel("parity", web.spec, web.weights, None))
     flat = codes.reshape(len(codes), -1).astype("<f4")
     as_text = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
     arguments = [as_text(packed), as_text(flat.tobytes()), flat.shape[1]]
@@ -214,7 +214,7 @@ def test_interpolation_slider_works_from_the_keyboard(server, sampler_model, pag
 
 
 def test_a_fresh_browser_is_told_the_sampler_s_element_code_in_its_html(server, sampler_model, browser):
-    """server.py's preloader (dashboard/preload.py): a visit teaches it; a later fresh browser's HTML names
+    """server.py's preloader (dashboard/server/preload.py): a visit teaches it; a later fresh browser's HTML names
     the components-v2 host and the widgets' code, fetches each, and still draws its live frame with them.
     Up to four visits: on a slow machine one render's fetches can come further apart than the preloader's
     window, and the next visit then adds what was missed."""

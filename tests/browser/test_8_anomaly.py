@@ -28,7 +28,7 @@ def shown(panel) -> dict:
 
 
 def test_dragging_the_threshold_updates_both_detectors_before_the_release(server, page, detector, digits):
-    from dashboard import threshold_slider
+    from dashboard.components import threshold_slider
 
     entry, model = detector
     found = {"model": anomaly.detect(model, digits, 0), "PCA": anomaly.detect_with_pca(digits, 0, 8)}

@@ -1,0 +1,86 @@
+"""The whole-dataset map (components v2; bigmapmath.js and big_map.js): tens of thousands of points by WebGL.
+
+One binary message carries the map: MAGIC, the JSON header's length and the header, then float32 positions
+(n, 2) scaled into the unit square, uint8 classes, uint8 train flags and float32 reconstruction errors,
+each 4-byte aligned: 70,000 points are 1.1 MB, where the same as JSON rows was 4 MB. Thumbnails come from
+dashboard/server/sheets.py when the mouse first reaches a sheet. Python hears only of a click (`clicked`, an index)
+and of a lasso (`selected`, indices).
+"""
+
+import hashlib
+import json
+import struct
+
+import numpy as np
+
+from dashboard import components, plots
+from dashboard.server import sheets
+
+MAGIC = b"AEMAP1\0\0"
+SHEET_CELLS = 24  # the grid that orders thumbnails on sheets (see sheet_order)
+
+
+
+SCRIPTS = ("map_math.js", "big_map.js")  # this folder's, in order
+SHARED_SCRIPTS = ("legend.js", "sheets.js")  # from components/shared/
+_component = components.declare(__file__, SCRIPTS, SHARED_SCRIPTS)
+
+
+def unit_square(points: np.ndarray) -> np.ndarray:
+    """(n, 2) -> (n, 2) float32 in [0, 1], centred, both axes scaled alike (the map keeps its shape)."""
+    points = np.asarray(points, np.float64)
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = float(max(high - low)) or 1.0
+    return ((points - (low + high) / 2) / span + 0.5).astype(np.float32)
+
+
+def sheet_order(points) -> np.ndarray:
+    """The images' order on the thumbnail sheets: by cell of a SHEET_CELLS x SHEET_CELLS grid over the map, so the
+    points under the mouse share a sheet (in the split's order, each hover wanted a sheet of its own: ~100 ms)."""
+    cells = np.minimum((unit_square(points) * SHEET_CELLS).astype(int), SHEET_CELLS - 1)
+    return np.argsort(cells[:, 1] * SHEET_CELLS + cells[:, 0], kind="stable")
+
+
+def pack(key: str, points, labels, is_train, errors, class_names, images_shape, sheet_url: str | None,
+         highlight: int | None = None, chosen=None, agreement=None, order=None) -> bytes:
+    """The map as one binary message (see the module docstring). `chosen`: indices selected elsewhere (the other
+    map of a comparison), shown as a selection; `agreement`: (n,) in [0, 1], a colouring of its own."""
+    count = len(points)
+    arrays = [("positions", unit_square(points).tobytes()),
+              ("kinds", (np.zeros(count, np.uint8) if labels is None else np.asarray(labels).astype(np.uint8)).tobytes()),
+              ("train", np.asarray(is_train, np.uint8).tobytes()),
+              ("errors", np.asarray(errors, np.float32).tobytes())]
+    mask = np.zeros(count, np.uint8)
+    if chosen is not None:
+        mask[np.asarray(chosen, dtype=int)] = 1
+        arrays.append(("chosen", mask.tobytes()))
+    if agreement is not None:
+        arrays.append(("agreement", np.asarray(agreement, np.float32).tobytes()))
+    if order is not None:  # each image's place on the sheets
+        rank = np.empty(count, np.uint32)
+        rank[np.asarray(order)] = np.arange(count, dtype=np.uint32)
+        arrays.append(("rank", rank.tobytes()))
+    header = {"key": key, "count": count, "classes": list(class_names or []), "palette": plots.PALETTE,
+              "error_top": float(np.quantile(errors, 0.99)) if len(errors) else 1.0,
+              "side_h": int(images_shape[1]), "side_w": int(images_shape[2]), "sheet_side": sheets.SHEET_SIDE,
+              "sheet_url": sheet_url, "highlight": highlight, "offsets": {},
+              "chosen_version": None if chosen is None else int(hashlib.sha1(mask.tobytes()).hexdigest()[:8], 16)}
+    # Offsets depend on the header's length, which holds them: reserve room, then fill in.
+    body, offset = [], 0
+    for _, blob in arrays:
+        body.append(blob + b"\0" * (-len(blob) % 4))
+    provisional = json.dumps(header).encode()
+    start = len(MAGIC) + 4 + len(provisional) + 200
+    start += -start % 4
+    for (name, blob), padded in zip(arrays, body):
+        header["offsets"][name] = start + offset
+        offset += len(padded)
+    encoded = json.dumps(header).encode()
+    encoded += b" " * (start - len(MAGIC) - 4 - len(encoded))  # JSON ignores trailing spaces
+    return MAGIC + struct.pack("<I", len(encoded)) + encoded + b"".join(body)
+
+
+def big_map(message: bytes, key: str):
+    """Draws the map; returns (clicked index or None, selected indices or None) of this rerun."""
+    result = _component(data=message, key=key, on_clicked_change=lambda: None, on_selected_change=lambda: None)
+    return getattr(result, "clicked", None), getattr(result, "selected", None)

@@ -1,0 +1,287 @@
+// The whole-dataset map: every point drawn by WebGL2 from one binary message (bigmap.py packs it), so panning
+// and zooming change two uniforms and redraw, with no rerun. Hover finds the nearest point through a grid and
+// shows its thumbnail, cut from a sheet of 256 the server sends on demand (dashboard/server/sheets.py). A click or a
+// lasso (shift+drag, or the Lasso mode) is the only thing Python hears of.
+const HOVER_PIXELS = 9;  // farther than this from every point is empty space
+
+class BigMap {
+  constructor(root, map, setTriggerValue) {
+    this.root = root;
+    this.canvas = root.querySelector("canvas.points");
+    this.overlay = root.querySelector("canvas.overlay");
+    this.tip = root.querySelector(".tip");
+    this.setTriggerValue = setTriggerValue;
+    this.gl = this.canvas.getContext("webgl2", { antialias: false, premultipliedAlpha: true });
+    if (!this.gl) throw new Error("this browser has no WebGL2");
+    this.program = compile(this.gl);
+    this.sheets = new SheetCache();
+    this.view = { zoom: 1, x: 0, y: 0 };  // screen = (unit - [x, y]) * zoom
+    this.hidden = 0; this.colouring = 0; this.density = false; this.mode = "pan";
+    this.frames = 0;
+    this.load(map);
+    this.bind();
+    new ResizeObserver(() => this.resize()).observe(this.canvas);
+    this.resize();
+  }
+
+  load(map) {  // a first map, or another one in the same place (another projection, another comparison)
+    const gl = this.gl, { header } = map;
+    for (const buffer of this.buffers || []) gl.deleteBuffer(buffer);
+    if (this.vao) gl.deleteVertexArray(this.vao);  // the previous map's
+    this.buffers = []; this.sheets.clear(); this.hidden = 0; this.anyChosen = false; this.hovered = -1;
+    this.map = map; this.header = header;
+    const count = header.count;
+    const errors = map.errors, top = header.error_top || 1;
+    const values = new Float32Array(count);
+    for (let i = 0; i < count; i++) values[i] = Math.min(1, errors[i] / top);
+    this.values = values;
+    this.chosen = new Float32Array(count);
+    this.vao = gl.createVertexArray();
+    gl.bindVertexArray(this.vao);
+    const attribute = (name, data, size) => {
+      const buffer = makeAttribute(gl, this.program, name, data, size, name === "chosen");
+      this.buffers.push(buffer);
+      return buffer;
+    };
+    attribute("position", map.positions, 2);
+    attribute("kind", Float32Array.from(map.kinds), 1);
+    this.valueBuffer = attribute("value", values, 1);
+    this.chosenBuffer = attribute("chosen", this.chosen, 1);
+    this.trainValues = Float32Array.from(map.train);
+    const select = this.root.querySelector("select.colour");
+    select.querySelector("option[value=agreement]")?.remove();
+    if (map.agreement) select.add(new Option("agreement with the other model", "agreement"));
+    if (![...select.options].some(option => option.value === select.value)) select.value = "class";
+    if (map.chosen) this.showMask(map.chosen);
+    this.grid = buildGrid(this.map.positions, this.header.count);
+    this.legend();
+    this.recolour(select.value);
+  }
+
+  legend() {
+    const palette = this.header.palette;
+    buildLegend(this.root.querySelector(".legend"), (this.header.classes || []).map((name, kind) => [name, palette[kind % palette.length]]),
+                kind => { this.hidden ^= 1 << kind; this.draw(); });
+  }
+
+  resize() {
+    const ratio = window.devicePixelRatio || 1, box = this.canvas.getBoundingClientRect();
+    for (const canvas of [this.canvas, this.overlay]) {
+      canvas.width = Math.max(1, Math.round(box.width * ratio));
+      canvas.height = Math.max(1, Math.round(box.height * ratio));
+    }
+    this.ratio = ratio;
+    this.draw();
+  }
+
+  // unit square -> CSS pixels of the canvas, and back
+  toScreen(u, v) {
+    const box = this.canvas.getBoundingClientRect(), side = Math.min(box.width, box.height), pad = 12;
+    const scale = (side - 2 * pad) * this.view.zoom;
+    const left = (box.width - (side - 2 * pad)) / 2, top = (box.height - (side - 2 * pad)) / 2;
+    return [left + (u - this.view.x) * scale, top + (1 - v - this.view.y) * scale];
+  }
+  toUnit(px, py) {
+    const box = this.canvas.getBoundingClientRect(), side = Math.min(box.width, box.height), pad = 12;
+    const scale = (side - 2 * pad) * this.view.zoom;
+    const left = (box.width - (side - 2 * pad)) / 2, top = (box.height - (side - 2 * pad)) / 2;
+    return [(px - left) / scale + this.view.x, 1 - ((py - top) / scale + this.view.y)];
+  }
+
+  draw() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => { this.pending = 0; this.render(); });
+  }
+
+  render() {
+    const gl = this.gl, box = this.canvas.getBoundingClientRect();
+    if (!box.width) return;
+    gl.viewport(0, 0, this.canvas.width, this.canvas.height);
+    gl.clearColor(0, 0, 0, 0); gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.useProgram(this.program);
+    gl.enable(gl.BLEND);
+    if (this.density) gl.blendFunc(gl.ONE, gl.ONE); else gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    const [x0, y0] = this.toScreen(0, 1), [x1, y1] = this.toScreen(1, 0);
+    // clip = (position * scale + offset) * 2 - 1 with y flipped: position (u, 1 - v) maps to screen fractions
+    // screen fraction = position * scale + offset: x grows right, and y (down the screen) shrinks as v grows
+    const set = (name, ...values) => gl[`uniform${values.length}f`](gl.getUniformLocation(this.program, name), ...values);
+    set("scale", (x1 - x0) / box.width, -(y1 - y0) / box.height);
+    set("offset", x0 / box.width, y1 / box.height);
+    const count = this.header.count;
+    const base = count > 30000 ? 2.0 : count > 5000 ? 3.0 : 4.5;
+    set("size", Math.min(10, base * Math.sqrt(this.view.zoom)) * this.ratio);
+    set("density", this.density ? 1 : 0);
+    gl.uniform1i(gl.getUniformLocation(this.program, "hidden"), this.hidden);
+    gl.uniform1i(gl.getUniformLocation(this.program, "colouring"), this.colouring);
+    gl.uniform1i(gl.getUniformLocation(this.program, "anyChosen"), this.anyChosen ? 1 : 0);
+    const palette = new Float32Array(48);
+    this.header.palette.slice(0, 16).forEach((hex, k) => palette.set(hexToRgb(hex), 3 * k));
+    gl.uniform3fv(gl.getUniformLocation(this.program, "palette"), palette);
+    gl.bindVertexArray(this.vao);
+    gl.drawArrays(gl.POINTS, 0, count);
+    this.frames += 1;
+    this.root.dataset.frames = String(this.frames);
+    if (this.frames === 1) this.root.dataset.firstDrawAt = performance.now().toFixed(1);  // for bench/maps.py
+    this.drawOverlay();
+  }
+
+  drawOverlay() {
+    const toScreen = index => this.toScreen(this.map.positions[2 * index], this.map.positions[2 * index + 1]);
+    paintOverlay(this.overlay, this.ratio, toScreen, [[this.header.highlight, "#111827"], [this.hovered, "#f59e0b"]], this.path);
+  }
+
+  nearest(px, py) {
+    const [u, v] = this.toUnit(px, py), [ux] = this.toUnit(px + HOVER_PIXELS, py);
+    return nearestPoint(this.grid, this.map.positions, this.map.kinds, this.hidden, u, v, Math.abs(ux - u));
+  }
+
+  async hover(event) {
+    const box = this.canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+    const started = performance.now();
+    const index = this.nearest(px, py);
+    if (index !== this.hovered) { this.hovered = index; this.drawOverlay(); }
+    if (index < 0) { this.tip.style.display = "none"; delete this.root.dataset.hovered; return; }
+    const caption = this.tip.querySelector("span"), picture = this.tip.querySelector("canvas");
+    const kind = this.map.kinds[index], names = this.header.classes || [];
+    caption.textContent = `#${index} ${names[kind] ?? ""} · ${this.map.train[index] ? "train" : "test"} · error ${this.map.errors[index].toPrecision(3)}`;
+    this.tip.style.display = "block";
+    this.tip.style.left = `${Math.min(px + 14, box.width - 140)}px`;
+    this.tip.style.top = `${Math.max(py - 130, 0)}px`;
+    if (!this.header.sheet_url) return;
+    const place = this.map.rank ? this.map.rank[index] : index;  // where the image sits on the sheets
+    const image = await this.sheets.sheetOf(this.header.sheet_url, this.header.sheet_side, place);
+    if (this.hovered !== index || !image) return;
+    drawSheetCell(picture, image, this.header.sheet_side, place, this.header.side_w, this.header.side_h);
+    this.root.dataset.hovered = String(index);
+    this.root.dataset.hoverMs = (performance.now() - started).toFixed(1);
+  }
+
+  select(path) {
+    const inside = insidePolygon(this.map.positions, this.map.kinds, this.hidden, path.map(([x, y]) => this.toUnit(x, y)));
+    this.showChosen(inside);
+    this.root.dataset.selected = String(inside.length);
+    this.setTriggerValue("selected", inside);
+  }
+
+  showChosen(indices) {
+    this.chosen.fill(0);
+    for (const i of indices) this.chosen[i] = 1;
+    this.anyChosen = indices.length > 0;
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.chosenBuffer);
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.chosen);
+    this.draw();
+  }
+
+  showMask(mask) {  // the selection Python sent (made on the other map of a comparison)
+    const indices = [];
+    if (mask) for (let i = 0; i < mask.length; i++) if (mask[i]) indices.push(i);
+    this.root.dataset.shownSelection = String(indices.length);
+    this.showChosen(indices);
+  }
+
+  recolour(mode) {
+    this.colouring = { class: 0, error: 1, split: 2, agreement: 1 }[mode] ?? 0;
+    const gl = this.gl;
+    gl.bindBuffer(gl.ARRAY_BUFFER, this.valueBuffer);
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, mode === "split" ? this.trainValues
+                     : mode === "agreement" && this.map.agreement ? this.map.agreement : this.values);
+    this.root.querySelector(".ramp").dataset.mode = mode;
+    this.root.querySelector(".legend").style.display = this.colouring === 0 ? "" : "none";
+    this.root.querySelector(".ramp").style.display = this.colouring === 1 ? "" : "none";
+    this.draw();
+  }
+
+  // Panning moves the drawn points as a layer (a CSS transform: screen rate) and redraws once, at the release: a full
+  // redraw of 70,000 points ran at 12-17 fps on SwiftShader (bench/maps.py). What enters the view appears then.
+  panBy(dx, dy) {
+    this.canvas.style.transform = `translate(${dx}px, ${dy}px)`;
+    if (this.hovered >= 0) { this.hovered = -1; this.drawOverlay(); }
+  }
+
+  endPan(start, dx, dy) {
+    const scale = this.toScreen(1, 0)[0] - this.toScreen(0, 0)[0];  // CSS pixels per unit at this zoom
+    this.view.x = start.x - dx / scale; this.view.y = start.y - dy / scale;
+    this.canvas.style.transform = "";
+    this.render();
+  }
+
+  bind() {
+    const canvas = this.overlay;
+    let drag = null;
+    canvas.onpointerdown = event => {
+      canvas.setPointerCapture(event.pointerId);
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      const lasso = this.mode === "lasso" || event.shiftKey;
+      drag = { px, py, view: { ...this.view }, moved: false, lasso };
+      this.path = lasso ? [[px, py]] : null;
+    };
+    canvas.onpointermove = event => {
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      if (!drag) { this.hover(event); return; }
+      if (Math.hypot(px - drag.px, py - drag.py) > 3) drag.moved = true;
+      if (drag.lasso) { this.path.push([px, py]); this.drawOverlay(); return; }
+      this.tip.style.display = "none";
+      this.panBy(px - drag.px, py - drag.py);
+    };
+    canvas.onpointerup = event => {
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      if (drag && !drag.moved) {
+        const index = this.nearest(px, py);
+        if (index >= 0) { this.root.dataset.clicked = String(index); this.setTriggerValue("clicked", index); }
+      } else if (drag && drag.lasso && this.path.length > 2) {
+        this.select(this.path);
+      } else if (drag) {
+        this.endPan(drag.view, px - drag.px, py - drag.py);
+      }
+      drag = null; this.path = null; this.drawOverlay();
+    };
+    canvas.onpointerleave = () => { if (!drag) { this.tip.style.display = "none"; this.hovered = -1; this.drawOverlay(); } };
+    canvas.onwheel = event => {
+      event.preventDefault();
+      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
+      const [u, v] = this.toUnit(px, py);
+      this.view.zoom = Math.min(200, Math.max(0.5, this.view.zoom * Math.exp(-event.deltaY * 0.0015)));
+      const [u2, v2] = this.toUnit(px, py);
+      this.view.x += u - u2; this.view.y -= v - v2;
+      this.draw();
+    };
+    const controls = this.root.querySelector(".controls");
+    controls.querySelector("select.colour").onchange = event => this.recolour(event.target.value);
+    controls.querySelector("input.density").onchange = event => { this.density = event.target.checked; this.draw(); };
+    for (const button of controls.querySelectorAll("button.mode")) {
+      button.onclick = () => {
+        this.mode = button.dataset.mode;
+        controls.querySelectorAll("button.mode").forEach(other => other.classList.toggle("on", other === button));
+        canvas.style.cursor = this.mode === "lasso" ? "crosshair" : "grab";
+      };
+    }
+    controls.querySelector("button.home").onclick = () => { this.view = { zoom: 1, x: 0, y: 0 }; this.draw(); };
+    controls.querySelector("button.clear").onclick = () => { this.showChosen([]); this.setTriggerValue("selected", []); };
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const root = parentElement.querySelector(".bigmap");
+  try {
+    if (data instanceof Uint8Array || ArrayBuffer.isView(data)) {
+      const map = parse(data);
+      if (!root.bigmap) root.bigmap = new BigMap(root, map, setTriggerValue);
+      else if (root.dataset.key !== map.header.key) { root.bigmap.load(map); root.bigmap.draw(); }
+      else {
+        root.bigmap.header.highlight = map.header.highlight;
+        if (map.header.chosen_version !== root.bigmap.header.chosen_version) {
+          root.bigmap.header.chosen_version = map.header.chosen_version;
+          root.bigmap.showMask(map.chosen);
+        }
+        root.bigmap.draw();
+      }
+      root.bigmap.setTriggerValue = setTriggerValue;
+      root.dataset.key = map.header.key;
+      root.dataset.count = String(map.header.count);
+    }
+  } catch (error) {
+    root.querySelector(".problem").textContent = `The map cannot be drawn here: ${error.message}`;
+  }
+}

@@ -1,0 +1,95 @@
+"""Streamlit helpers for the image pages: Reconstructions and Feature maps (views/reconstructions.py,
+views/feature_maps.py): the worst-rebuilt images, samples, per-image probes, code statistics.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from aecore.analysis import inspection, probes
+from aecore.data import catalog
+from dashboard.state import caches
+
+DATASET_METRICS = (  # (meta["metrics"] key, title, value format, which way is better)
+    ("test_bce", "BCE", "{:.3f}", "lower is better"),
+    ("test_mse", "MSE", "{:.4f}", "lower is better"),
+    ("test_psnr", "PSNR (dB)", "{:.2f}", "higher is better"),
+    ("test_ssim", "SSIM", "{:.3f}", "higher is better"),
+)
+CODE_SAMPLE = 1000  # test images behind the code statistics (the heat map shows the first 100)
+
+
+@st.cache_data(max_entries=16, show_spinner="Ranking every test image by its reconstruction error…")
+def worst_ranking(ref: caches.ModelRef) -> np.ndarray:
+    """Every test index, worst reconstructed (highest BCE) first: one pass over the whole test set."""
+    test_images = caches.dataset(ref.dataset).x_test
+    return inspection.worst_reconstructed(caches.model(ref.name, ref.stamp), test_images, len(test_images))
+
+
+def worst_indices(ref: caches.ModelRef, count: int) -> tuple:
+    return tuple(int(index) for index in worst_ranking(ref)[:count])
+
+
+def sample_indices(current: catalog.Dataset, count: int, seed: int, label: int | None = None) -> tuple:
+    """`count` seeded random test indices, all of class `label` when one is given (hashable for the caches)."""
+    pool = np.arange(len(current.x_test))
+    if label is not None:
+        pool = pool[current.y_test == label]
+    return tuple(int(index) for index in np.random.default_rng(seed).choice(pool, min(count, len(pool)), replace=False))
+
+
+@st.cache_data(max_entries=24, show_spinner="Reconstructing…")
+def reconstruction_errors(ref: caches.ModelRef, indices: tuple) -> dict:
+    """{"reconstructions", "bce", "mse", "psnr", "ssim"} for the test images at `indices`."""
+    return inspection.reconstruction_errors(caches.model(ref.name, ref.stamp), caches.dataset(ref.dataset).x_test[list(indices)])
+
+
+@dataclass
+class ImageProbe:
+    code: np.ndarray  # (*code_shape) the image's code; the VAE's is its mean
+    reconstruction: np.ndarray  # (h, w, c)
+    bce: float  # the reconstruction's binary cross-entropy
+    layers: list  # [(label, (h, w, channels))] for every Conv2D layer, encoder first; [] without any
+
+
+@st.cache_data(max_entries=32, show_spinner="Probing the layers…")
+def image_probe(ref: caches.ModelRef, index: int) -> ImageProbe:
+    autoencoder, image = caches.model(ref.name, ref.stamp), caches.dataset(ref.dataset).x_test[index : index + 1]
+    errors = inspection.reconstruction_errors(autoencoder, image)
+    return ImageProbe(autoencoder.encode(image)[0], errors["reconstructions"][0], float(errors["bce"][0]),
+                      inspection.feature_maps(autoencoder, image))
+
+
+@st.cache_data(max_entries=8, show_spinner="Encoding test images…")
+def code_statistics(ref: caches.ModelRef, count: int) -> inspection.CodeStatistics:
+    return inspection.code_statistics(caches.model(ref.name, ref.stamp), caches.dataset(ref.dataset).x_test[:count])
+
+
+@st.cache_data(max_entries=16, show_spinner="Probing the codes with k-NN and a linear classifier…")
+def code_probes(ref: caches.ModelRef) -> dict | None:
+    """The model's probe accuracies (its card has them when trained here; imported models get them now)."""
+    meta = caches.model_store().meta(ref.name)
+    if meta.get("dataset") == ref.dataset and "knn_accuracy" in meta.get("metrics", {}):
+        return {key: meta["metrics"][key] for key in ("knn_accuracy", "linear_probe_accuracy")}
+    return probes.code_probes(caches.model(ref.name, ref.stamp), caches.dataset(ref.dataset))
+
+
+@st.cache_data(max_entries=8, show_spinner="Probing the raw pixels and PCA, the baselines…")
+def baseline_probes(dataset_name: str, dimensions: int) -> dict | None:
+    return probes.baseline_probes(caches.dataset(dataset_name), dimensions)
+
+
+def probe_figure(rows: dict[str, dict]) -> go.Figure:
+    """Grouped bars: k-NN and linear-probe accuracy for each model and baseline (name -> scores)."""
+    figure = go.Figure()
+    for key, title, colour in (("knn_accuracy", "k-NN (k = 5, cosine)", "#2563eb"),
+                               ("linear_probe_accuracy", "linear probe", "#f59e0b")):
+        values = [scores[key] for scores in rows.values()]
+        figure.add_trace(go.Bar(x=list(rows), y=values, name=title, marker_color=colour,
+                                text=[f"{value:.3f}" for value in values], textposition="outside"))
+    low = min(min(scores["knn_accuracy"], scores["linear_probe_accuracy"]) for scores in rows.values())
+    figure.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=30),
+                         yaxis=dict(title="test accuracy", range=[max(0.0, low - 0.1), 1.0]), legend=dict(orientation="h", y=1.12))
+    return figure

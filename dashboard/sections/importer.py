@@ -1,0 +1,106 @@
+"""The Train page's import form: one .keras autoencoder (or an encoder and a decoder), inspected in a
+separate process, then stored with the bottleneck and dataset the user confirms."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from aecore.data import catalog
+from aecore.errors import AecoreError
+from aecore.models import foreign
+from aecore.store import serialization
+from dashboard.state import caches, roles, sidebar
+
+RANGE_LABELS = {"0-1": "0 to 1 (x / 255)", "0-255": "0 to 255 (raw pixels)", "-1-1": "-1 to 1 (x / 127.5 - 1)"}
+REPORT = "import-report"  # session key: (what was inspected, the report)
+
+
+def _write(folder: str, upload, part: str) -> Path | None:
+    if upload is None:
+        return None
+    (Path(folder) / part).mkdir(exist_ok=True)  # an encoder and a decoder may both be called model.keras
+    path = Path(folder) / part / Path(upload.name).name  # the user's file name, so messages name their file
+    path.write_bytes(upload.getvalue())
+    return path
+
+
+def _settings(report_key: tuple, bottleneck: str | None = None) -> foreign.ImportSettings:
+    return foreign.ImportSettings(bottleneck, foreign.parse_image_shape(report_key[3]), report_key[2])
+
+
+def _inspect(model_file, decoder_file, key: tuple):
+    with tempfile.TemporaryDirectory() as folder, st.spinner("Inspecting the model in a separate process…"):
+        try:
+            roles.current().require_owner("import models")  # starts a process: the owner's to spend
+            report = serialization.inspect_import(_write(folder, model_file, "model"), _write(folder, decoder_file, "decoder"), _settings(key))
+            st.session_state[REPORT] = (key, report)
+        except AecoreError as error:
+            st.session_state.pop(REPORT, None)
+            st.error(str(error))
+
+
+def _confirm(model_file, decoder_file, key: tuple, report: dict):
+    kinds = {"single": "one model, split at its narrowest layer", "pair": "an encoder and a decoder",
+             "vae": "a variational encoder ([z_mean, z_log_var…]) and a decoder"}
+    st.info(f"Found {kinds[report['kind']]}: {report['family']} family, images {tuple(report['image_shape'])}, "
+            f"code {tuple(report['code_shape'])} from layer **{report['bottleneck']}**.")
+    bottleneck = None
+    if report["candidates"]:
+        shapes = {layer: tuple(shape) for layer, shape in report["candidates"]}
+        bottleneck = st.selectbox("Bottleneck: the layer whose output is the code", list(shapes),
+                                  index=list(shapes).index(report["bottleneck"]), key="import-bottleneck",
+                                  format_func=lambda layer: f"{layer} {shapes[layer]}")
+    datasets = catalog.fitting_datasets(report["image_shape"])
+    if not datasets:
+        st.warning(f"No dataset here has {tuple(report['image_shape'])} images: the model is stored without test "
+                   "metrics and cannot be explored until one is added (the Datasets page converts your images to "
+                   "28, 32, 64 or 96 pixels, grey or colour).")
+    dataset = st.selectbox("Dataset it fits (its test metrics are computed on it)", datasets, key="import-dataset")
+    name = st.text_input("Name", Path(model_file.name).stem, key="import-name")
+    if st.button("Import", type="primary", key="import-confirm"):
+        with tempfile.TemporaryDirectory() as folder, st.spinner("Importing and computing its test metrics…"):
+            try:
+                roles.current().require_owner("import models")  # checked where the store changes, not by hiding
+                entry = serialization.import_model(_write(folder, model_file, "model"), caches.model_store(), name or None,
+                                                   _write(folder, decoder_file, "decoder"), _settings(key, bottleneck), dataset)
+            except AecoreError as error:
+                st.error(str(error))
+                return
+        st.session_state.pop(REPORT, None)
+        st.session_state["import-done"] = (entry.name, entry.meta["dataset"], entry.meta["imported"]["bottleneck"])
+        st.rerun()  # the sidebar lists the new model
+
+
+def _done():
+    name, dataset, bottleneck = st.session_state["import-done"]
+    metrics = f"test metrics on {dataset}" if dataset != "imported" else "no dataset of its size here, so no test metrics"
+    st.success(f"Imported as **{name}**, code from layer **{bottleneck}**, {metrics}.")
+    if dataset != "imported":
+        st.button(f"Explore {name} on {dataset}", key="import-explore", on_click=sidebar.explore, args=(dataset, name),
+                  icon=":material/travel_explore:")
+
+
+def import_section():
+    """Upload, inspect (separate process), confirm the bottleneck and dataset, import."""
+    st.caption("A whole autoencoder, or its encoder and decoder as two files. Each file is checked (size, only plain "
+               "Keras layers, no Lambda) and loaded in a separate process before anything is accepted; the code is "
+               "the narrowest layer's output unless you pick another. HDF5 (.h5) files are refused.")
+    model_file = st.file_uploader("The autoencoder, or its encoder (.keras)", type=["keras"], key="import-model")
+    decoder_file = st.file_uploader("Its decoder, when saved as a second file (optional)", type=["keras"],
+                                    key="import-decoder")
+    left, right = st.columns(2)
+    value_range = left.selectbox("Pixel range it was trained on", list(RANGE_LABELS), format_func=RANGE_LABELS.get,
+                                 key="import-range")
+    image_shape = right.text_input("Image shape of flat inputs (H,W,C; empty: 784 → 28,28,1)", key="import-shape")
+    if st.session_state.get("import-done"):
+        _done()
+    if model_file is None:
+        return
+    key = (model_file.file_id, getattr(decoder_file, "file_id", None), value_range, image_shape)
+    if st.button("Inspect", key="import-inspect"):
+        st.session_state.pop("import-done", None)
+        _inspect(model_file, decoder_file, key)
+    found = st.session_state.get(REPORT)
+    if found and found[0] == key:
+        _confirm(model_file, decoder_file, key, found[1])

@@ -1,0 +1,89 @@
+"""Streamlit helpers of the Latent sampler page: the one code its live views share, and their payloads.
+
+The code the sliders show and the plane varies lives in session_state; a slider release or a click on
+the plane replaces it (through the component's change callbacks, which run before the script does), so
+every view of a rerun agrees on it.
+"""
+
+import numpy as np
+import streamlit as st
+
+from dashboard import plots
+from dashboard.state import sidebar
+
+PLANE_POINTS = 1000  # test codes drawn on the plane
+PLANE_GRID = 8  # decoded thumbnails per side behind the points
+
+
+def code_key(stamp: str) -> str:
+    return f"sampler_code-{stamp}"
+
+
+def current_code(stamp: str, start: np.ndarray) -> np.ndarray:
+    """(latent_dim,) float64: the last released or pinned code, else `start`."""
+    return np.asarray(st.session_state.get(code_key(stamp), start), dtype="float64")
+
+
+def adopter(stamp: str, component_key: str, low: np.ndarray, high: np.ndarray):
+    """The callback for a live view's `code` / `pinned` change: that code becomes the page's code."""
+    def adopt(name: str):
+        value = (st.session_state.get(component_key) or {}).get(name)
+        if value is not None and len(value) == len(low):
+            st.session_state[code_key(stamp)] = np.clip(np.asarray(value, dtype="float64"), low, high).tolist()
+    return adopt
+
+
+def random_spread(autoencoder, test_codes: np.ndarray) -> tuple[list, list]:
+    """Per-dimension mean and spread of the page's "Random code": N(0, I) for a VAE, else the test codes'."""
+    if autoencoder.is_variational:
+        size = autoencoder.latent_dim
+        return [0.0] * size, [1.0] * size
+    return test_codes.mean(axis=0).tolist(), test_codes.std(axis=0).tolist()
+
+
+def plane_data(context: sidebar.Context, test_codes: np.ndarray, dims: tuple, low, high, code) -> dict:
+    """The plane over dims (x, y): test codes as [x, y, class], its ranges, the legend, the other dims' values."""
+    labels = context.dataset.y_test[: len(test_codes)] if context.dataset.y_test is not None else None
+    shown = slice(0, PLANE_POINTS)
+    classes = labels[shown] if labels is not None else np.zeros(len(test_codes[shown]), dtype=int)
+    points = [[round(float(x), 4), round(float(y), 4), int(k)]
+              for (x, y), k in zip(test_codes[shown][:, list(dims)], classes)]
+    names = context.dataset.class_names or []
+    return {"dims": [int(dim) for dim in dims], "points": points, "colors": plots.PALETTE,
+            "ranges": [[float(low[dim]), float(high[dim])] for dim in dims], "code": [float(v) for v in code],
+            "legend": [[name, plots.PALETTE[index % len(plots.PALETTE)]] for index, name in enumerate(names)],
+            "grid": PLANE_GRID}
+
+
+def interpolation_data(context: sidebar.Context, autoencoder, first: int, second: int, t: float) -> dict:
+    pair = context.dataset.x_test[[first, second]]
+    codes = autoencoder.encode(pair).reshape(2, -1)
+    return {"a": codes[0].tolist(), "b": codes[1].tolist(), "t": float(t),
+            "images": [plots.data_uri(image) for image in pair],
+            "labels": [sidebar.label_of(context, first), sidebar.label_of(context, second)]}
+
+
+def server_picture(autoencoder, code, title: str):
+    """What the page shows when the browser cannot decode: the server's picture of `code`, on release."""
+    image = autoencoder.decode(np.asarray(code)[None])[0]
+    st.plotly_chart(plots.single_image(image, title, height=280), width="content")
+
+
+def plane_defaults(test_codes: np.ndarray) -> tuple[tuple[int, int], dict[int, float]]:
+    """The two dimensions whose test codes vary most (the plane opens on them, widest first), and the dead ones:
+    {dimension: its one value} for dimensions that never change (a ReLU code's units that are always 0).
+
+    The write-up's conv model opened on z0 and z1, and z0 was 0 for every test image: a flat picture."""
+    spread = test_codes.std(axis=0, dtype=np.float64)  # (latent_dim,); float32 sums leave ~1e-6 on a constant
+    order = np.argsort(-spread, kind="stable")
+    dead = {int(dim): float(test_codes[0, dim]) for dim in np.flatnonzero(np.ptp(test_codes, axis=0) == 0)}
+    return (int(order[0]), int(order[min(1, len(order) - 1)])), dead
+
+
+def dimension_label(dim: int, dead: dict[int, float]) -> str:
+    return f"z{dim} (dead: always {dead[dim]:.3g})" if dim in dead else f"z{dim}"
+
+
+def size_text(size_bytes: int) -> str:
+    """'0.4 MB', or '37 KB' below 0.1 MB (a small decoder said '0.0 MB')."""
+    return f"{size_bytes / 1e3:.0f} KB" if size_bytes < 100_000 else f"{size_bytes / 1e6:.1f} MB"

@@ -1,0 +1,219 @@
+"""The Latent map's whole-dataset view (views/latent_map.py): every image of the dataset, train and test, on one
+WebGL map (dashboard/components/big_map/), computed by a map job (dashboard/state/map_jobs.py) and cached beside the model.
+
+While UMAP or t-SNE is computed, the page shows the job's progress and, once the codes are in, their PCA map.
+A click shows the image, its reconstruction, its code and its nearest neighbours in code space; a lasso shows
+the selection as a grid, its class counts and its mean code decoded, with its indices to download.
+"""
+
+from collections import Counter
+
+import numpy as np
+import streamlit as st
+
+from aecore.analysis import projections
+from aecore.store import mapcache
+from dashboard import plots
+from dashboard.components import big_map
+from dashboard.server import sheets
+from dashboard.state import caches, map_jobs, sidebar
+
+SPLIT = "all"
+MAX_MOSAIC = 64
+NEIGHBOURS = 8
+METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the cached codes…")
+def codes_and_errors(ref: caches.ModelRef) -> tuple[np.ndarray, np.ndarray]:
+    """From the map cache only (the job wrote them): (codes (n, d), errors (n,))."""
+    return mapcache.codes_and_errors(caches.model_store(), ref.name, caches.model(ref.name, ref.stamp),
+                                     caches.dataset(ref.dataset), SPLIT)
+
+
+@st.cache_data(max_entries=4, show_spinner="PCA of the codes…")
+def pca_map(ref: caches.ModelRef) -> projections.Projection:
+    return projections.project(codes_and_errors(ref)[0], "pca")
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def message(ref: caches.ModelRef, method: str, _projection, highlight: int | None,
+            chosen: tuple | None = None, other: caches.ModelRef | None = None) -> bytes:
+    """The map's binary message; `chosen` the selection to show, `other` the compared model's reference."""
+    dataset, (_, errors) = caches.dataset(ref.dataset), codes_and_errors(ref)
+    labels = None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
+    is_train = np.arange(len(dataset.x_train) + len(dataset.x_test)) < len(dataset.x_train)
+    shared = None if other is None else agreement(*sorted([ref, other], key=lambda each: each.stamp))
+    key = f"{ref.stamp}-{ref.dataset}-{method}" + (f"-beside-{other.stamp}" if other else "")
+    order = big_map.sheet_order(_projection.points)
+    token = sheets.register(f"{ref.dataset}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order)
+    return big_map.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, dataset.x_test.shape,
+                       f"{sheets.PATH}/{token}", highlight, chosen, shared, order)
+
+
+@st.cache_data(max_entries=4, show_spinner="Comparing the two code spaces: each image's 10 nearest neighbours in both…")
+def agreement(first: caches.ModelRef, second: caches.ModelRef) -> np.ndarray:
+    """(n,) share of each image's 10 nearest neighbours the two models' code spaces share."""
+    return projections.neighbour_agreement(codes_and_errors(first)[0], codes_and_errors(second)[0])
+
+
+def _job_progress(store, model_name: str, dataset_name: str, method: str):
+    """Starts the map's job (when no other map job runs) and shows its progress, polled each second; reruns the
+    page when the map has landed."""
+
+    @st.fragment(run_every=1.0)
+    def poll():
+        if mapcache.cached_map(store, model_name, dataset_name, SPLIT, method) is not None:
+            st.rerun(scope="app")
+        status = map_jobs.status(store, model_name, dataset_name, SPLIT, method)
+        if status is not None and status.get("error") and not status["running"]:
+            st.error(f"The {METHOD_NAMES[method]} map of {model_name} could not be computed: {status['error']}")
+            return
+        if status is None or not status["running"]:
+            if not map_jobs.start(store, model_name, dataset_name, SPLIT, method):
+                st.info(f"Another map is being computed; the {METHOD_NAMES[method]} map of {model_name} starts when "
+                        "it is done.", icon=":material/hourglass_top:")
+                return
+            status = map_jobs.status(store, model_name, dataset_name, SPLIT, method) or {}
+        stage = {"starting": "Starting", "encoding": "Encoding every image", "projecting": f"{METHOD_NAMES[method]} of the codes"}
+        st.progress(float(status.get("fraction", 0.0)),
+                    text=f"{model_name}: {stage.get(status.get('stage'), 'Working')}… {status.get('elapsed', 0):.0f} s "
+                         "(it runs in its own process: you can keep exploring, and the map is kept for next time)")
+
+    poll()
+
+
+def section(context, method: str):
+    """The whole-dataset map for the chosen projection `method`."""
+    store, dataset = caches.model_store(), context.dataset
+    total = len(dataset.x_train) + len(dataset.x_test)
+    projection = mapcache.cached_map(store, context.model_name, context.dataset_name, SPLIT, method)
+    shown_method = method
+    if projection is None:
+        status = map_jobs.status(store, context.model_name, context.dataset_name, SPLIT, method)
+        if status is not None and status.get("error") and not status["running"]:
+            st.error(f"The {METHOD_NAMES[method]} map could not be computed: {status['error']}")
+            if not st.button("Try again", icon=":material/refresh:"):
+                st.stop()
+            map_jobs.start(store, context.model_name, context.dataset_name, SPLIT, method)
+        _job_progress(store, context.model_name, context.dataset_name, method)
+        if not mapcache.has_codes(store, context.model_name, context.dataset_name, SPLIT):
+            st.caption(f"The codes of all {total:,} images come first; their PCA map shows here as soon as they do.")
+            st.stop()
+        projection, shown_method = pca_map(context.ref), "pca"
+        st.caption(f"Meanwhile: PCA of the same codes. The {METHOD_NAMES[method]} map replaces it when it lands.")
+    draw(context, projection, shown_method)
+
+
+def _other_map(context, method: str, other: str):
+    """The compared model's map of the same images: cached, or its job started with its progress shown (None)."""
+    store = caches.model_store()
+    found = mapcache.cached_map(store, other, context.dataset_name, SPLIT, method)
+    if found is None:
+        _job_progress(store, other, context.dataset_name, method)
+    return found
+
+
+def draw(context, projection, method: str):
+    dataset, state = context.dataset, st.session_state
+    codes, errors = codes_and_errors(context.ref)
+    selected_key, clicked_key = f"whole_selected-{context.dataset_name}", f"whole_clicked-{context.dataset_name}"
+    columns = st.columns(4)
+    columns[0].metric("Images", f"{len(projection.points):,}", help="Every training and test image of the dataset.")
+    columns[1].metric("Trustworthiness", f"{projection.trustworthiness:.3f}",
+                      help="1.0 means the map's nearest neighbours are also neighbours in code space (Venna & Kaski), "
+                           "measured on 1,000 sampled images.")
+    columns[2].metric("Computed in", f"{projection.seconds:.0f} s", help="Once: it is kept beside the model.")
+    columns[3].metric("Codes", f"{codes.shape[0]:,} × {codes.shape[1]}")
+    left, right = st.columns(2)
+    typed = left.number_input("Find an image by its index (train images first, then test)", 0, len(codes) - 1,
+                              value=None, key=f"whole-find-{context.stamp}", placeholder=f"0 to {len(codes) - 1:,}")
+    others = {entry.name: entry.meta for entry in context.entries
+              if entry.name != context.model_name and entry.meta.get("family") != "photo"}
+    other = right.selectbox("Compare with another model", [None, *others], key="whole_compare",
+                            format_func=lambda name: "no comparison" if name is None else name,
+                            help="The same images on that model's map; a lasso on either map shows on both.")
+    other_projection = _other_map(context, method, other) if other else None
+    chosen = [index for index in state.get(selected_key) or [] if index < len(codes)] or None
+    chosen_key = tuple(chosen) if chosen else None
+    highlight = None if typed is None else int(typed)
+    st.caption(f"**{METHOD_NAMES[method]} of all {len(codes):,} codes**. Scroll to zoom, drag to pan, hover for the "
+               "image; click a point for its reconstruction and neighbours; shift-drag (or *Lasso*) to select a group. "
+               "Click a class below the map to hide it.")
+    maps = [(context.ref, projection)]
+    if other_projection is not None:
+        maps.append((caches.ModelRef(other, caches.stamp_of(others[other]), context.dataset_name), other_projection))
+    events = []
+    for column, (ref, found) in zip(st.columns(len(maps)), maps):
+        with column:
+            partner = next((each for each, _ in maps if each != ref), None)
+            if len(maps) > 1:
+                st.text(ref.name)
+            data = message(ref, method, found, highlight, chosen_key, partner)
+            events.append(big_map.big_map(data, key=f"bigmap-{ref.stamp}-{ref.dataset}"))
+    if len(maps) > 1:
+        shared = agreement(*sorted([each for each, _ in maps], key=lambda each: each.stamp))
+        st.caption(f"**Agreement: {shared.mean():.0%}** of each image's 10 nearest neighbours in one code space are "
+                   "among its 10 nearest in the other (averaged over every image). *Colour by agreement* shows where "
+                   "the two models group images alike and where they differ.")
+    for clicked, selected in events:
+        if clicked is not None:
+            state[clicked_key], state[selected_key] = int(clicked), None
+        if selected is not None:
+            state[selected_key] = [int(index) for index in selected] or None
+    if state.get(selected_key) != chosen:
+        st.rerun()  # so the other map shows the new selection too
+    if chosen:
+        show_many(context, chosen, codes)
+    elif typed is not None or (state.get(clicked_key) is not None and state[clicked_key] < len(codes)):
+        show_one(context, int(typed) if typed is not None else state[clicked_key], codes, errors)
+    downloads = st.columns(2)
+    downloads[0].download_button("Map coordinates (CSV)", lambda: mapcache.points_csv(
+        projection, mapcache.split(dataset, SPLIT, with_images=False), dataset.class_names), f"{context.model_name}-{method}-map.csv",
+        "text/csv", on_click="ignore", icon=":material/table:")
+    downloads[1].download_button("TensorFlow Projector (zip)", lambda: projections.projector_bundle(
+        codes, mapcache.split(dataset, SPLIT).images, _labels(context), dataset.class_names),
+        f"{context.model_name}-all-projector.zip", "application/zip", on_click="ignore", icon=":material/folder_zip:")
+
+
+def _name(context, index: int) -> str:
+    labels = _labels(context)
+    where = "train" if index < len(context.dataset.x_train) else "test"
+    return f"#{index}, {where}" if labels is None else f"#{index} {sidebar.class_name(context, labels[index])}, {where}"
+
+
+def _labels(context):
+    dataset = context.dataset
+    return None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
+
+
+def show_one(context, index: int, codes: np.ndarray, errors: np.ndarray):
+    image = mapcache.images_at(context.dataset, SPLIT, [index])[0]
+    neighbours = projections.nearest_neighbours(codes, index, NEIGHBOURS)
+    first, second, third = st.columns([1, 1, 2])
+    first.plotly_chart(plots.single_image(image, f"original {_name(context, index)}"), width="stretch")
+    second.plotly_chart(plots.single_image(context.model.reconstruct(image)[0], f"reconstruction (error {errors[index]:.4f})"),
+                        width="stretch")
+    third.plotly_chart(plots.code_bars(codes[index], "its code"), width="stretch")
+    st.plotly_chart(plots.image_strip(mapcache.images_at(context.dataset, SPLIT, neighbours),
+                                      [_name(context, neighbour) for neighbour in neighbours]), width="stretch")
+    st.caption(f"The {NEIGHBOURS} nearest codes among all {len(codes):,} (Euclidean, in the full code space, not on the map).")
+
+
+def show_many(context, indices: list[int], codes: np.ndarray):
+    labels, shown = _labels(context), indices[:MAX_MOSAIC]
+    left, right = st.columns([3, 1])
+    sheet = plots.mosaic(mapcache.images_at(context.dataset, SPLIT, shown), min(16, len(shown)))
+    title = f"the first {len(shown)} of {len(indices):,} selected" if len(indices) > len(shown) else f"{len(indices)} selected"
+    left.plotly_chart(plots.single_image(sheet, title, height=120 + 40 * int(np.ceil(len(shown) / 16))), width="stretch")
+    mean_code = codes[indices].mean(axis=0)
+    right.plotly_chart(plots.single_image(context.model.decode(mean_code[None])[0], "their mean code, decoded"),
+                       width="stretch")
+    if labels is not None:
+        tally = Counter(sidebar.class_name(context, label) for label in labels[indices])
+        st.caption(f"{len(indices):,} images selected: " + ", ".join(f"{name}: {count:,}" for name, count in tally.most_common()))
+    rows = "index,split,label\n" + "".join(
+        f"{index},{'train' if index < len(context.dataset.x_train) else 'test'},{'' if labels is None else int(labels[index])}\n"
+        for index in indices)
+    st.download_button("Selected indices (CSV)", rows, f"{context.model_name}-selection.csv", "text/csv",
+                       on_click="ignore", icon=":material/download:")

@@ -1,0 +1,108 @@
+"""The dashboard's view of the training jobs in the store's jobs folder (aecore.training.jobs does the work).
+
+Each job is its own niced process, so a training never holds the server's interpreter, a click anywhere
+cannot kill it, and a server restart finds it still running (or finished) in the folder. Every browser
+session and `python -m aecore train` share the same folder, so they all see the same jobs and queue.
+"""
+
+import dataclasses
+import math
+import time
+
+from aecore.models import families
+from aecore.training import jobs, trainer
+from aecore.training.jobs import Job, JobSpec  # noqa: F401  (the pages build JobSpecs and read Jobs from here)
+from dashboard.state import roles
+
+LAUNCH_EVERY = 2.0  # seconds between checks that queued jobs have a worker (after a restart, a crash)
+
+
+class JobRunner:
+    """Submit, list and stop jobs; cheap to call on every rerun (it reads a few small JSON files)."""
+
+    def __init__(self, store_root=None):
+        self.store_root = store_root  # None: $AECORE_STORE, resolved on each call (tests switch stores)
+        self._launched = 0.0
+
+    @property
+    def folder(self):
+        return jobs.jobs_folder(self.store_root)
+
+    @property
+    def max_jobs(self) -> int:
+        return jobs.max_jobs()
+
+    @property
+    def jobs(self) -> list[Job]:
+        """Every job, oldest first; starts workers for queued jobs nobody is running (e.g. after a restart)."""
+        folder = self.folder
+        if not folder.is_dir():
+            return []
+        if time.monotonic() - self._launched > LAUNCH_EVERY:
+            self._launched = time.monotonic()
+            jobs.launch_workers(folder)
+        return jobs.list_jobs(folder)
+
+    def submit(self, spec: JobSpec, visitor: roles.Visitor) -> Job:
+        """Queues `spec` for `visitor`: the owner always; a viewer only where viewers may train, within their
+        share of the queue, and the job is marked theirs."""
+        if not visitor.is_owner:
+            if not roles.viewers_train():
+                visitor.require_owner("train models")
+            mine = [job for job in self.active_jobs() if job.spec.submitted_by == visitor.session]
+            if len(mine) >= roles.viewer_job_limit():
+                raise roles.NotAllowed(f"you have {len(mine)} training(s) queued or running, the most a viewer may have "
+                                       "at once here; wait for it to finish or stop it")
+            spec = dataclasses.replace(spec, submitted_by=visitor.session)
+        return jobs.submit(self.folder, spec)
+
+    def cancel(self, job_id: str, visitor: roles.Visitor):
+        """Stop: the owner stops any job, a viewer only their own."""
+        if not visitor.is_owner:
+            job = next((job for job in self.jobs if job.id == job_id), None)
+            if job is None or job.spec.submitted_by != visitor.session:
+                visitor.require_owner("stop other people's trainings")
+        jobs.cancel(self.folder, job_id)
+
+    def may_stop(self, job: Job, visitor: roles.Visitor) -> bool:
+        return visitor.is_owner or job.spec.submitted_by == visitor.session
+
+    def active_jobs(self) -> list[Job]:
+        return [job for job in self.jobs if job.active]
+
+    def recent(self, count: int = 10) -> list[Job]:
+        return list(reversed(self.jobs[-count:]))
+
+
+QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST, conv first (bench/RESULTS.md, "Quick start")
+    # One pass over many images with a short cosine schedule beat many passes over 6,000 images at the same
+    # cost (conv: 18.8 dB against 18.2 dB; dense: 17.8 dB against 15.9 dB test PSNR).
+    ("conv", 32, {}, dict(epochs=1, max_train_images=36000, batch_size=64, learning_rate=3e-3, schedule="cosine")),
+    ("vae", 2, {}, dict(epochs=4, max_train_images=20000, learning_rate=3e-3, schedule="cosine")),
+    # The denoiser starts from the quick conv model's weights (same layers; from scratch if it is missing).
+    ("denoising", 32, {"noise_level": 0.4}, dict(epochs=1, max_train_images=28000, batch_size=64, learning_rate=2e-3,
+                                                 schedule="cosine", warm_start="quick-conv-32")),
+    ("dense", 32, {}, dict(epochs=2, max_train_images=54000, batch_size=128, learning_rate=4e-3, schedule="cosine")),
+]
+
+
+QUICK_START_MAX_EPOCHS = 25  # digits' ~1,350 training images: 22 batches of 64 an epoch
+
+
+def quick_start_specs(dataset: str, train_images: int) -> list[JobSpec]:
+    """A small set of models that makes every page useful; larger models are one form away.
+
+    Each recipe is a number of training steps (its epochs over its images on Fashion-MNIST, ~500-650). A smaller
+    dataset gets batches of 64 and as many epochs as give about the same steps, at most QUICK_START_MAX_EPOCHS:
+    digits (~1,350 images) 25 epochs, about 10 s per model on 2 idle cores; a 16,667-image set of your own 2 or 3.
+    """
+    specs = []
+    for family, latent, options, settings in QUICK_START:
+        settings = dict(settings)
+        if train_images < settings["max_train_images"]:
+            batch = settings.get("batch_size") or families.FAMILIES[family].batch_size
+            steps = settings["epochs"] * math.ceil(settings["max_train_images"] / batch)
+            epochs = round(steps / math.ceil(train_images / 64))
+            settings.update(epochs=max(1, min(QUICK_START_MAX_EPOCHS, epochs)), batch_size=64)
+        specs.append(JobSpec(family, dataset, latent, options, trainer.TrainConfig(**settings), name=f"quick-{family}-{latent}"))
+    return specs

@@ -123,11 +123,12 @@ def preview(source, options: ConversionOptions, count: int = 6, limits=None) -> 
 
 
 def add(name: str, source, options: ConversionOptions | None = None, store=None,
-        progress: Callable[[int, int], None] | None = None, limits=None) -> dict:
+        progress: Callable[[int, int], None] | None = None, limits=None, source_name: str | None = None) -> dict:
     """Converts `source` (a .zip, a folder or an .npz) into dataset `name` in the store; returns its card.
 
     progress(done, total) is called every 64 images (ownconvert.BATCH). limits: an ownimages.Limits, by
-    default aecore.data.catalog's. Raises DatasetError for a bad name, options or source.
+    default aecore.data.catalog's. source_name: what the card says it came from, e.g. an upload's own file
+    name (default: the source's path). Raises DatasetError for a bad name, options or source.
     """
     started = time.monotonic()
     options = options or ConversionOptions()
@@ -141,7 +142,8 @@ def add(name: str, source, options: ConversionOptions | None = None, store=None,
         is_series = isinstance(options, series.SeriesOptions)  # a CSV time series, else images
         converter = series.convert if is_series else ownconvert.convert
         made = converter(incoming, source_path, options, limits or ownconvert.default_limits(), progress)
-        made = {"name": name, **made, "source_sha256": fingerprint(source_path), "created": _now(),
+        made = {"name": name, **made, "source": source_name or made.get("source", str(source_path)),
+                "source_sha256": fingerprint(source_path), "created": _now(),
                 "seconds": round(time.monotonic() - started, 2)}
         _write_json(incoming / CARD_FILE, made)
         _fsync(incoming / (SERIES_FILE if is_series else IMAGES_FILE), incoming / CARD_FILE, incoming)

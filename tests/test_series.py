@@ -15,7 +15,7 @@ from sklearn.metrics import roc_auc_score
 
 from aecore.analysis import serieseval
 from aecore.data import owndata, series
-from aecore.errors import DatasetError, ModelError
+from aecore.errors import DatasetError, ModelError, TrainingError
 from aecore.models import families
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
@@ -152,6 +152,14 @@ def test_each_sequence_family_trains_saves_and_loads(kdd, family, tmp_path):
     np.testing.assert_allclose(model.reconstruct(small.x_test[:4]), unclipped, atol=1e-5)
     with pytest.raises(ModelError, match=r"a sequence family takes windows of a series shaped"):
         families.build(family, (28, 28, 3), 8)
+
+
+def test_a_series_trains_sequence_families_only(kdd, digits):
+    with pytest.raises(TrainingError, match=r"'kdd' is a time series: train one of the sequence families "
+                                            r"\(lstm_seq, conv1d\) on it, e.g. --family conv1d"):
+        trainer.train("conv", kdd, 8, None, trainer.TrainConfig(epochs=1))
+    with pytest.raises(TrainingError, match=r"family 'conv1d' takes windows of a time series, and 'digits' holds"):
+        trainer.train("conv1d", digits, 8, None, trainer.TrainConfig(epochs=1))
 
 
 def test_step_scores_spread_each_windows_errors_over_the_steps_it_covers():

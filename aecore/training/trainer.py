@@ -239,6 +239,7 @@ def train(
     `callbacks` are extra Keras callbacks (bench/reference.py records the test loss with one).
     """
     spec = families.get_family(family)
+    _check_kind(spec, dataset)
     if "trainer" in spec.extra:  # a family with its own data flow (photo: noisy patches of variable-size photos)
         trainer = importlib.import_module(spec.extra["trainer"])
         return trainer.train(dataset, latent_dim, options, config, progress, cancel, callbacks)
@@ -297,6 +298,17 @@ def train(
     autoencoder.snapshots = recorder.arrays() if recorder and recorder.frames else None  # saved with the model
     autoencoder.meta["snapshots"] = len(recorder.frames) if recorder else 0  # the card says whether there is a timeline
     return autoencoder
+
+
+def _check_kind(spec: families.Family, dataset):
+    """A series trains a sequence family, and a sequence family trains on a series (aecore.data.series)."""
+    is_series, takes_series = getattr(dataset, "is_series", False), spec.extra.get("input") == "series"
+    if is_series and not takes_series:
+        raise TrainingError(f"{dataset.name!r} is a time series: train one of the sequence families "
+                            f"({', '.join(families.series_families())}) on it, e.g. --family {families.SERIES_FAMILY}")
+    if takes_series and not is_series:
+        raise TrainingError(f"family {spec.name!r} takes windows of a time series, and {dataset.name!r} holds images: "
+                            "add a series with `python -m aecore datasets add NAME FILE.csv`, or pick an image family")
 
 
 def _snapshot_recorder(autoencoder, dataset, config, batches, strategy):

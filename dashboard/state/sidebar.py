@@ -9,6 +9,7 @@ import streamlit as st
 from aecore.data import catalog
 from aecore.errors import AecoreError
 from dashboard.state import caches, picks, roles
+from dashboard.text import md
 
 TRAIN_PAGE = "views/train.py"
 
@@ -82,7 +83,7 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
         if problems:
             with st.expander(f"{len(problems)} store entries skipped"):
                 for problem in problems:
-                    st.caption(f"**{problem.name}**: {problem.reason}")
+                    st.caption(f"**{md(problem.name)}**: {md(problem.reason)}")
     visitor = roles.current()
     with st.sidebar:
         roles.sidebar_panel(visitor)
@@ -93,7 +94,7 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
         try:
             loaded = caches.model(model_name, caches.stamp_of(meta))
         except AecoreError as error:
-            st.sidebar.error(str(error))
+            st.sidebar.error(md(error))
     return Context(dataset_name, current, fitting, model_name if loaded else None, loaded, meta if loaded else None, visitor)
 
 
@@ -144,7 +145,7 @@ def require_model(context: Context, what: str):
     """The empty state of every explore page: say what is missing and link to the fix, then stop."""
     if context.model is not None:
         return
-    st.info(f"{what} needs a trained model for **{context.dataset_name}**. Train one (the quick start takes under a "
+    st.info(f"{what} needs a trained model for **{md(context.dataset_name)}**. Train one (the quick start takes under a "
             "minute), or pick another dataset in the sidebar.")
     st.page_link(TRAIN_PAGE, label="Go to Train / load", icon=":material/model_training:")
     st.stop()
@@ -161,4 +162,4 @@ def label_of(context: Context, index: int) -> str:
 
 
 def show_error(error: Exception):
-    st.error(str(error) if isinstance(error, AecoreError) else f"Something went wrong: {error}")
+    st.error(md(error) if isinstance(error, AecoreError) else f"Something went wrong: {md(error)}")

@@ -18,6 +18,7 @@ from aecore.data import owndata
 from aecore.errors import AecoreError
 from dashboard import plots
 from dashboard.state import caches, roles
+from dashboard.text import md
 
 SIZES = owndata.SIZES
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -67,7 +68,7 @@ def add(name: str, source: Path, options, visitor: roles.Visitor) -> dict | None
     try:
         visitor.require_owner("add datasets")
     except roles.NotAllowed as error:
-        st.error(str(error))
+        st.error(md(error))
         return None
     bar = st.progress(0.0, text="Reading the files…")
 
@@ -78,7 +79,7 @@ def add(name: str, source: Path, options, visitor: roles.Visitor) -> dict | None
         card = owndata.add(name, source, options, progress=progress)
     except AecoreError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(md(error))
         return None
     bar.progress(1.0, text=f"Converted {card['counts']['train'] + card['counts']['test']:,} images in "
                            f"{card.get('seconds', 0):.1f} s")
@@ -93,6 +94,6 @@ def remove(name: str, visitor: roles.Visitor):
         if st.session_state.get("dataset") == name:
             st.session_state.pop("dataset", None)
             st.session_state.pop("dataset_pick", None)
-        st.toast(f"Removed the dataset {name}. Models trained on it stay in the store.")
+        st.toast(f"Removed the dataset {md(name)}. Models trained on it stay in the store.")
     except AecoreError as error:  # NotAllowed is one too
-        st.toast(str(error))
+        st.toast(md(error))

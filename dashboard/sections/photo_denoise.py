@@ -18,6 +18,7 @@ from aecore.photo import classical, denoising
 from dashboard.components.compare_slider import compare_slider
 from dashboard.state import caches, roles
 from dashboard.state.job_runner import JobSpec
+from dashboard.text import md
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 ZOOM_SIDE = 256  # pixels of the 1:1 region
@@ -59,7 +60,7 @@ def section():
     name = st.selectbox("Photo model", names, key="photo_model") if len(names) > 1 else names[0]
     meta = next(entry.meta for entry in entries if entry.name == name)
     score = meta.get("metrics", {}).get("test_psnr_sigma25")
-    st.caption(f"**{name}** denoises at full size, grey or colour, without being told the noise level"
+    st.caption(f"**{md(name)}** denoises at full size, grey or colour, without being told the noise level"
                + (f" (held-out photos at σ 25: {score:.1f} dB)." if score else "."))
     photo_panel(name, caches.stamp_of(meta))
     if all(entry.meta.get("shipped") for entry in entries):
@@ -83,7 +84,7 @@ def training_panel(first: bool = True):
         if job is None:
             failed = next((old for old in caches.job_runner().recent(3) if old.spec.family == "photo"), None)
             if failed is not None and failed.status == "failed":
-                st.warning(f"The last photo training failed: {failed.message}")
+                st.warning(f"The last photo training failed: {md(failed.message)}")
             if first:
                 st.info("There is no photo model yet. Photos need one: the models below only see small pictures of one size.")
             else:
@@ -98,7 +99,7 @@ def training_panel(first: bool = True):
                     caches.job_runner().submit(PHOTO_JOB, visitor)
                     st.rerun(scope="app")  # again, now polling
                 except roles.NotAllowed as error:
-                    st.error(str(error))
+                    st.error(md(error))
             return
         show_job(job)
     panel()
@@ -133,7 +134,7 @@ def photo_panel(model_name: str, stamp: str):
                                lambda done, total: bar.progress(done / total, text=f"Denoising: tile {done} of {total}"))
     except AecoreError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(md(error))
         return
     bar.empty()
     height, width, channels = result.denoised.shape

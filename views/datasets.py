@@ -10,6 +10,7 @@ from aecore.data import catalog, owndata
 from aecore.errors import AecoreError
 from dashboard.sections import datasets
 from dashboard.state import caches, sidebar
+from dashboard.text import md
 
 context = sidebar.sidebar(page="datasets")
 st.title("Datasets")
@@ -22,8 +23,8 @@ for info in [info for info in catalog.list_datasets() if info.available]:
         left, right = st.columns([3, 1])
         mine = info.name in own
         card = owndata.card(info.name) if mine else None
-        left.markdown(f"**{info.name}**" + (" · yours" if mine else " · built in"))
-        left.caption(datasets.describe(card) if card else info.description)
+        left.markdown(f"**{md(info.name)}**" + (" · yours" if mine else " · built in"))
+        left.caption(md(datasets.describe(card)) if card else info.description)
         left.image(datasets.sample_picture(info.name, caches.dataset_version(info.name)), clamp=True,
                    width="stretch")
         right.button("Explore it", key=f"explore-{info.name}", on_click=sidebar.explore, args=(info.name, None),
@@ -53,7 +54,7 @@ else:
         source = Path(folder).expanduser()
         source_name = source.name
         if not source.exists():
-            st.error(f"There is no folder or file at {source}.")
+            st.error(f"There is no folder or file at {md(source)}.")
             st.stop()
 if source_name is None:
     st.stop()
@@ -72,21 +73,21 @@ with datasets.uploaded_file(upload) if where == choices[0] else contextlib.nullc
     try:
         preview = owndata.preview(path, options)
     except AecoreError as error:
-        st.error(str(error))
+        st.error(md(error))
         st.stop()
     classes = f"{len(preview.class_names)} classes ({', '.join(preview.class_names[:8])}" + (
         "…)" if len(preview.class_names) > 8 else ")") if preview.class_names else "no classes (no subfolders)"
-    st.caption(f"{preview.image_count:,} images, {classes}. One of each class first, before (top) and after the conversion:")
+    st.caption(f"{preview.image_count:,} images, {md(classes)}. One of each class first, before (top) and after the conversion:")
     columns = st.columns(max(1, len(preview.names)))
     for column, label, original, converted in zip(columns, preview.names, preview.originals, preview.converted):
-        column.image(original, caption=label[:28], width="stretch")
+        column.image(original, caption=md(label[:28]), width="stretch")
         column.image(converted, caption=f"{size}×{size} {'colour' if colour else 'grey'}",
                      width=size * 2 if size * 2 < 150 else "stretch")  # near its real size: what the model will see
     for line in preview.skipped[:3]:
-        st.caption(f"Will be skipped: {line}")
-    if st.button(f"Add {name}", type="primary", icon=":material/add_photo_alternate:", key="dataset-add"):
+        st.caption(f"Will be skipped: {md(line)}")
+    if st.button(f"Add {md(name)}", type="primary", icon=":material/add_photo_alternate:", key="dataset-add"):
         card = datasets.add(name, path, options, context.visitor)
         if card:
-            st.success(f"Added **{card['name']}**: {datasets.describe(card)}. It is in the sidebar on every page.")
-            st.button(f"Explore {card['name']}", on_click=sidebar.explore, args=(card["name"], None), key="dataset-explore-new")
+            st.success(f"Added **{md(card['name'])}**: {md(datasets.describe(card))}. It is in the sidebar on every page.")
+            st.button(f"Explore {md(card['name'])}", on_click=sidebar.explore, args=(card["name"], None), key="dataset-explore-new")
             st.page_link(sidebar.TRAIN_PAGE, label="Train a model on it", icon=":material/model_training:")

@@ -13,6 +13,7 @@ from aecore.errors import AecoreError
 from dashboard import plots
 from dashboard.sections import images, latent, photo_denoise
 from dashboard.state import caches, roles, sidebar
+from dashboard.text import md
 
 IMAGES = 6  # test images in the slider figure
 CURVE_IMAGES = 100  # test images behind each PSNR curve
@@ -32,7 +33,7 @@ sidebar.require_model(context, "Denoising")
 st.caption("A denoising autoencoder sees corrupted images during training and learns to output the clean ones. "
            "Any autoencoder cleans a little, because its code has no room for the noise; compare them below.")
 if context.model.family != "denoising":
-    st.info(f"**{context.model_name}** is a {context.model.family} model, trained on clean images only. "
+    st.info(f"**{md(context.model_name)}** is a {context.model.family} model, trained on clean images only. "
             "Train a *denoising* model to see the difference in the chart further down.")
 
 kind_column, seed_column = st.columns([3, 1])
@@ -74,7 +75,7 @@ for entry in latent.comparable_models(context):
         result = caches.denoise_sweep(caches.ModelRef(entry.name, caches.stamp_of(entry.meta), context.dataset_name),
                                       curve_indices, kind, levels, int(seed))
     except AecoreError as error:
-        st.caption(f"Skipped **{entry.name}**: {error}")
+        st.caption(f"Skipped **{md(entry.name)}**: {md(error)}")
         continue
     label = f"{entry.name} ({entry.meta.get('family')})"
     curves[label], baseline = result.psnr_denoised, result.psnr_noisy  # the baseline depends on the images only
@@ -105,19 +106,19 @@ def uploads():
                                 help="A real photo is already 'noisy' for a model trained on clean digits.")
     for file in files or []:
         if not roles.allow_upload(file.getvalue()):
-            st.warning(f"{file.name}: {roles.UPLOAD_LIMIT_MESSAGE}")
+            st.warning(f"{md(file.name)}: {roles.UPLOAD_LIMIT_MESSAGE}")
             continue
         result = latent.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, int(seed))
         if result.error:
-            st.error(result.error)
+            st.error(md(result.error))
             continue
         steps = list(result.converted.steps) + ([("noisy", result.noisy)] if level > 0 else [])
         steps.append(("denoised", result.denoised))
         with st.container(border=True):
-            st.markdown(f"**{file.name}**")
+            st.markdown(f"**{md(file.name)}**")
             st.plotly_chart(plots.image_strip([image for _, image in steps], [name for name, _ in steps], cell_px=110),
                             width="stretch", key=f"upload-{file.file_id}")
-            st.caption(" · ".join(result.converted.notes))
+            st.caption(md(" · ".join(result.converted.notes)))
             st.download_button("Denoised PNG", result.png, f"{Path(file.name).stem}-denoised.png", "image/png",
                                key=f"download-{file.file_id}", on_click="ignore", icon=":material/download:")
 

@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard import plots
 from dashboard.sections import images
 from dashboard.state import sidebar
+from dashboard.text import md
 
 context = sidebar.sidebar(page="feature_maps")
 st.title("Feature maps")
@@ -17,7 +18,7 @@ key = context.ref
 picker, original, rebuilt, code_column = st.columns([2, 2, 2, 5])
 index = int(picker.number_input("Test image", 0, len(test_images) - 1, 0,
                                 help=f"An index into the {len(test_images):,} test images."))
-picker.caption(f"Image {sidebar.label_of(context, index)} · {autoencoder.family} model, code of "
+picker.caption(f"Image {md(sidebar.label_of(context, index))} · {autoencoder.family} model, code of "
                f"{' × '.join(map(str, autoencoder.code_shape))} numbers")
 probe = images.image_probe(key, index)
 original_title = f"original {sidebar.label_of(context, index)}"
@@ -32,7 +33,7 @@ else:
 
 st.subheader("Feature maps of the conv layers")
 if not probe.layers:
-    st.info(f"**{context.model_name}** is a {autoencoder.family} model with no convolutional layers, so there are no "
+    st.info(f"**{md(context.model_name)}** is a {autoencoder.family} model with no convolutional layers, so there are no "
             "feature maps to show. Pick or train a conv, denoising or conv-VAE model to see them; the codes are below.")
 else:
     st.caption("One grey tile per channel (filter), each scaled to its own range: bright means a strong response. "

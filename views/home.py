@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard.state import caches, roles, sidebar
 from dashboard.state.job_runner import quick_start_specs
+from dashboard.text import md
 
 context = sidebar.sidebar(page="home", watch_store=True)
 runner = caches.job_runner()
@@ -16,7 +17,7 @@ st.markdown("An autoencoder squeezes each image into a short **code** and rebuil
 quick_jobs = [job for job in runner.jobs if job.spec.name and job.spec.name.startswith("quick-")]
 if not context.entries and not runner.active_jobs() and roles.may_train(context.visitor):
     st.subheader("Quick start")
-    st.write(f"Trains four small models on **{context.dataset_name}** in the background: a convolutional "
+    st.write(f"Trains four small models on **{md(context.dataset_name)}** in the background: a convolutional "
              "autoencoder, a variational one (2-D latent space), a denoising one and a dense one. "
              "It takes under a minute; the pages fill in as each model lands.")
     if st.button("Start the quick start", type="primary"):
@@ -25,7 +26,7 @@ if not context.entries and not runner.active_jobs() and roles.may_train(context.
                 runner.submit(spec, context.visitor)
             st.rerun()
         except roles.NotAllowed as error:
-            st.error(str(error))
+            st.error(md(error))
 
 
 @st.fragment(run_every=1)
@@ -43,7 +44,7 @@ def quick_progress():
         icon = {"done": ":material/check_circle:", "running": ":material/hourglass_top:", "queued": ":material/schedule:",
                 "failed": ":material/error:", "cancelled": ":material/stop_circle:"}[state["status"]]
         place = f" (number {job.position} in the training queue)" if state["status"] == "queued" and job.position else ""
-        st.caption(f"{icon} {job.spec.family}{place}" + (f": {state['message']}" if state.get("message") else ""))
+        st.caption(f"{icon} {job.spec.family}{place}" + (f": {md(state['message'])}" if state.get("message") else ""))
 
 
 quick_progress()
@@ -63,5 +64,5 @@ for page, title, text in [
 
 if context.model is not None:
     result = context.meta.get("metrics", {})
-    st.caption(f"Active model: **{context.model_name}** ({context.model.family}, latent {context.model.latent_dim}) · "
+    st.caption(f"Active model: **{md(context.model_name)}** ({context.model.family}, latent {context.model.latent_dim}) · "
                f"test PSNR {result.get('test_psnr', float('nan')):.1f} dB · SSIM {result.get('test_ssim', float('nan')):.3f}")

@@ -14,6 +14,7 @@ from dashboard import plots
 from dashboard.components import hover_map
 from dashboard.sections import latent, whole_map
 from dashboard.state import caches, sidebar
+from dashboard.text import md
 
 MAX_MOSAIC = 64  # images shown for a lasso selection
 NEIGHBOURS = 8
@@ -74,7 +75,7 @@ def show_many(indices: list[int]):
     if labels is not None:
         names = context.dataset.class_names
         tally = Counter(names[int(label)] if names else str(int(label)) for label in labels[indices])
-        st.caption(f"{len(indices)} images selected: " + ", ".join(f"{name}: {n}" for name, n in tally.most_common()))
+        st.caption(f"{len(indices)} images selected: " + ", ".join(f"{md(name)}: {n}" for name, n in tally.most_common()))
     sheet = plots.mosaic(context.dataset.x_test[shown], min(16, len(shown)))
     title = f"the first {len(shown)} of {len(indices)} selected" if len(indices) > len(shown) else "selected originals"
     st.plotly_chart(plots.single_image(sheet, title, height=120 + 40 * int(np.ceil(len(shown) / 16))), width="stretch")
@@ -87,7 +88,7 @@ def map_and_selection():
                                 key="map_view") or "Thumbnails on hover"
     title = f"{method.upper()} of {count:,} codes ({context.model_name})"
     if view == "Thumbnails on hover":
-        st.caption(f"**{title}**. Hover a point to see its image; click it to see its reconstruction, code and "
+        st.caption(f"**{md(title)}**. Hover a point to see its image; click it to see its reconstruction, code and "
                    "neighbours below. Switch to *Zoom and lasso* to zoom or select a group.")
         clicked = hover_map.hover_map(projection.points, context.dataset.x_test[:count], labels,
                                      context.dataset.class_names, key=f"hover-{context.dataset_name}-{context.stamp}-{method}-{count}")

@@ -8,6 +8,7 @@ from dashboard import plots
 from dashboard.components import live_decoder
 from dashboard.sections import latent, sampler
 from dashboard.state import caches, sidebar
+from dashboard.text import md
 
 SLIDERS_SHOWN = 8  # sliders on screen at once; larger codes get a selector
 SAMPLES = 32
@@ -33,7 +34,7 @@ if live.live:
     st.caption(f"The decoder runs in your browser ({sampler.size_text(live.download_bytes)}, sent once): pictures follow the "
                "mouse and the sliders while they move.")
 else:
-    st.caption(f"Pictures are decoded on the server when you release a control: {live.reason}.")
+    st.caption(f"Pictures are decoded on the server when you release a control: {md(live.reason)}.")
 
 
 @st.fragment

@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import plots
 from dashboard.sections import images
 from dashboard.state import caches, sidebar
+from dashboard.text import md
 
 MODES = {"random": "Random", "by class": "One class", "worst": "Worst"}
 
@@ -43,7 +44,7 @@ if not chosen:
 if mode == "worst":
     ranked_by = chosen[0]
     indices = images.worst_indices(ref_of(ranked_by), count)
-    seed_column.caption(f"The {count} test images out of all {len(test_images):,} that **{ranked_by}** reconstructs "
+    seed_column.caption(f"The {count} test images out of all {len(test_images):,} that **{md(ranked_by)}** reconstructs "
                         "worst (highest BCE), worst first: often unusual or ambiguous images.")
 else:
     seed = seed_column.number_input("Seed", 0, 100_000, 0, help="Another seed draws other images.")
@@ -71,7 +72,7 @@ st.plotly_chart(plots.labelled_image_rows(rows, row_titles, cell_titles, cell_px
 st.caption(f"The number above each reconstruction is its {error_name} against the original (lower is better).")
 
 st.subheader("On the whole test set")
-st.caption(f"Means over all {len(test_images):,} test images for {', '.join(chosen)}, measured when training finished. "
+st.caption(f"Means over all {len(test_images):,} test images for {md(', '.join(chosen))}, measured when training finished. "
            "BCE and MSE: lower is better. PSNR and SSIM: higher is better.")
 for column, (key, title, value_format, better) in zip(st.columns(len(images.DATASET_METRICS)), images.DATASET_METRICS):
     values = {name: entries[name].meta.get("metrics", {}).get(key) for name in chosen}

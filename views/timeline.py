@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard.components import timeline_player
 from dashboard.sections import timeline
 from dashboard.state import caches, sidebar
+from dashboard.text import md
 
 context = sidebar.sidebar(page="timeline", watch_store=True)
 st.title("Training timeline")
@@ -46,7 +47,7 @@ if watch:
 sidebar.require_model(context, "The training timeline")
 found = timeline.stored_frames(context.model_name, context.stamp)
 if found is None:
-    st.info(f"**{context.model_name}** has no training snapshots: it was imported, trained with snapshots off, or "
+    st.info(f"**{md(context.model_name)}** has no training snapshots: it was imported, trained with snapshots off, or "
             "trained before they existed. Train a model (any family) to watch its latent space form.",
             icon=":material/timeline:")
     st.page_link(sidebar.TRAIN_PAGE, label="Train one", icon=":material/model_training:")

@@ -1,7 +1,9 @@
-"""A decoder as a JSON layer list plus one float32 blob, for the forward pass in the browser.
+"""A decoder (or an encoder) as a JSON layer list plus one float32 blob, for the forward pass in the browser.
 
 `export_decoder(decoder)` walks a decoder that is a plain chain of layers (every family's, and the
 Keras-layer decoders of imported models) and writes what dashboard/components/live_decoder/live_decoder.js needs to run it:
+`export_encoder(autoencoder)` does the same for the image -> code direction (a VAE's `z_mean` alone: the
+deterministic code the displays use); decoder_math.js's `compileDecoder` runs either, image in, code out.
 
     spec = {"format": FORMAT, "input_shape": [...], "output_shape": [...], "layers": [{"type": ..., ...}]}
     weights = little-endian float32 bytes; a layer names its arrays as {"offset": index, "shape": [...]}
@@ -18,7 +20,7 @@ import numpy as np
 
 from aecore.errors import ModelError
 
-FORMAT = "aecore-live-decoder/1"
+FORMAT = "aecore-live-decoder/1"  # both directions: a spec is a layer chain, whichever way it runs
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "elu", "selu", "leaky_relu", "softplus", "gelu", "linear", "silu")
 IDENTITY_LAYERS = ("InputLayer", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
                    "AlphaDropout", "ActivityRegularization", "ImageNoise")  # no-ops at inference
@@ -29,7 +31,7 @@ PARITY_TOLERANCE = 1e-5  # the layer chain must reproduce the decoder's own outp
 
 
 class WebExportError(ModelError):
-    """The decoder has a layer (or a wiring) the in-browser decoder cannot run."""
+    """The decoder (or encoder) has a layer (or a wiring) the browser cannot run."""
 
 
 @dataclass
@@ -61,33 +63,50 @@ class _Blob:
 
 def export_decoder(decoder: keras.Model) -> WebDecoder:
     """The decoder as (spec, weights); raises WebExportError naming the first layer the browser cannot run."""
-    chain = _leaf_layers(decoder)
-    _check_chain(decoder, chain)
+    return _export_chain(decoder, "decoder")
+
+
+def export_encoder(autoencoder) -> WebDecoder:
+    """The autoencoder's encoder as (spec, weights): image (h, w, c) in, flat or shaped code out, as
+    `autoencoder.encode` gives it (a VAE's z_mean). Raises WebExportError with the reason when the browser cannot
+    run it (a Conv1D, a custom layer, a branch); the page then encodes on the server."""
+    encoder = autoencoder.encoder
+    if isinstance(encoder.output, (list, tuple)):
+        if not autoencoder.is_variational:
+            raise WebExportError(f"the encoder {encoder.name!r} has {len(encoder.output)} outputs and is not a VAE's "
+                                 "(z_mean, z_log_var); the browser runs one chain")
+        encoder = keras.Model(encoder.input, encoder.output[0], name=f"{encoder.name}_mean")  # (batch, latent_dim)
+    return _export_chain(encoder, "encoder")
+
+
+def _export_chain(model: keras.Model, role: str) -> WebDecoder:
+    chain = _leaf_layers(model, role)
+    _check_chain(model, chain, role)
     blob, specs = _Blob(), []
     for layer in chain:
         specs.extend(_layer_spec(layer, blob))
     specs = _fold_batch_norms(specs, blob)
-    spec = {"format": FORMAT, "input_shape": [int(size) for size in decoder.input_shape[1:]],
-            "output_shape": [int(size) for size in decoder.output_shape[1:]], "layers": specs}
+    spec = {"format": FORMAT, "role": role, "input_shape": [int(size) for size in model.input_shape[1:]],
+            "output_shape": [int(size) for size in model.output_shape[1:]], "layers": specs}
     return WebDecoder(spec, blob.bytes())
 
 
-def _leaf_layers(model) -> list:
+def _leaf_layers(model, role: str = "decoder") -> list:
     """The layers in call order, nested models opened up; raises for graphs with branches."""
     ends = (getattr(model, "input", None), getattr(model, "output", None))
     if any(isinstance(end, (list, tuple)) for end in ends):
-        raise WebExportError(f"the decoder {model.name!r} has several inputs or outputs; the live view runs one chain")
+        raise WebExportError(f"the {role} {model.name!r} has several inputs or outputs; the live view runs one chain")
     layers = []
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            layers.extend(_leaf_layers(layer))
+            layers.extend(_leaf_layers(layer, role))
         elif type(layer).__name__ != "InputLayer":
             layers.append(layer)
     return layers
 
 
-def _check_chain(decoder, chain):
-    """Calling the layers one after another must give the decoder's output: that rules out skips and branches."""
+def _check_chain(decoder, chain, role: str = "decoder"):
+    """Calling the layers one after another must give the model's output: that rules out skips and branches."""
     codes = np.random.default_rng(0).normal(size=(2,) + tuple(decoder.input_shape[1:])).astype("float32")
     expected = keras.ops.convert_to_numpy(decoder(codes, training=False))
     hidden = codes
@@ -96,9 +115,9 @@ def _check_chain(decoder, chain):
             hidden = layer(hidden, training=False) if _takes_training(layer) else layer(hidden)
         got = keras.ops.convert_to_numpy(hidden)
     except Exception as error:  # a layer that needs another input: the graph is not a chain
-        raise WebExportError(f"the decoder {decoder.name!r} is not a plain chain of layers ({error})") from error
+        raise WebExportError(f"the {role} {decoder.name!r} is not a plain chain of layers ({error})") from error
     if got.shape != expected.shape or not np.allclose(got, expected, atol=PARITY_TOLERANCE):
-        raise WebExportError(f"the decoder {decoder.name!r} is not a plain chain of layers (it has branches or skips)")
+        raise WebExportError(f"the {role} {decoder.name!r} is not a plain chain of layers (it has branches or skips)")
 
 
 def _takes_training(layer) -> bool:
@@ -108,7 +127,7 @@ def _takes_training(layer) -> bool:
 def _unsupported(layer, why: str = "") -> WebExportError:
     kind = type(layer).__name__
     detail = f" ({why})" if why else ""
-    return WebExportError(f"layer {layer.name!r} is a {kind}{detail}, which the in-browser decoder does not run; it "
+    return WebExportError(f"layer {layer.name!r} is a {kind}{detail}, which the browser does not run; it "
                           f"runs {', '.join(SUPPORTED_LAYERS)}")
 
 
@@ -241,7 +260,8 @@ def _activation_layer(layer, blob):
 
 
 _BUILDERS = {
-    "Dense": _dense, "Conv2D": _conv, "Conv2DTranspose": lambda layer, blob: _conv(layer, blob, transpose=True),
+    "Dense": _dense, "ContractiveDense": _dense,  # the contractive penalty is a training loss: a Dense at inference
+    "Conv2D": _conv, "Conv2DTranspose": lambda layer, blob: _conv(layer, blob, transpose=True),
     "UpSampling2D": _upsampling, "MaxPooling2D": _maxpool, "Cropping2D": _cropping, "Reshape": _reshape,
     "Flatten": _reshape, "RepeatVector": _repeat, "LSTM": _lstm, "BatchNormalization": _batch_norm,
     **dict.fromkeys(("Activation", "ReLU", "LeakyReLU", "ELU"), _activation_layer),

@@ -85,6 +85,28 @@ def test_every_threshold_stop_holds_the_engines_counts_and_pca_flags_the_same_sh
 def test_a_model_trained_on_every_class_says_how_to_make_a_detector(store, monkeypatch):
     app = open_page(store, monkeypatch, "views/anomaly.py", model="all-digits")
     assert "Leave out a class" in app.warning[0].value
+    next(select for select in app.selectbox if select.label.startswith("The rare class")).set_value(3).run()
+    button = next(button for button in app.button if button.label.startswith("Train a detector"))
+    assert button.label == "Train a detector of 3"
+    app = button.click().run()
+    assert not app.exception, [item.value for item in app.exception]
+    assert any(title.value == "Train / load" for title in app.title)  # it opened Train, its class chosen
+    assert next(select for select in app.selectbox if select.label.startswith("Leave out a class")).value == 3
+
+
+def test_a_detector_carries_its_class_in_its_name_and_card(store, monkeypatch):
+    from aecore.training import cards
+
+    meta = modelstore.ModelStore(store[0]).meta("no-zeros")
+    assert cards.detector_name(meta) == "dense-digits-8-without-0"
+    assert cards.detector_name({**meta, "excluded_class": 9, "excluded_class_name": "Ankle boot",
+                                "dataset": "fashion_mnist"}) == "dense-fashion_mnist-8-without-ankle-boot"
+    assert cards.detector_name(modelstore.ModelStore(store[0]).meta("all-digits")) is None
+    app = open_page(store, monkeypatch, "views/train.py", model="all-digits")
+    assert any("Trained without class 0 (0): a detector of 0" in caption.value for caption in app.caption)
+    app = next(button for button in app.button if button.label == "Anomalies: how well it flags 0").click().run()
+    assert any(title.value == "Anomalies" for title in app.title)
+    assert next(select for select in app.sidebar.selectbox if select.label == "Model").value == "no-zeros"
 
 
 def test_reconstructions_show_the_probes_beside_pixels_and_pca(store, monkeypatch, digits):

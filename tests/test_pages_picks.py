@@ -128,7 +128,7 @@ def test_a_model_the_user_picks_stays_picked_on_every_page(app):
 
 def test_picking_the_model_the_page_chose_itself_is_a_pick_too(app):
     app.switch_page("views/feature_maps.py").run()
-    box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")  # noqa: E731
+    box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")
     box().set_value("quick-dense").run()
     box().set_value("quick-conv").run()  # what this page had picked for itself
     chosen, captions = sidebar_model(app)
@@ -153,3 +153,13 @@ def test_the_dataset_picked_stays_picked_on_every_page(quick_store, monkeypatch)
         app.switch_page(page).run()
         assert not app.exception, [item.value for item in app.exception]
         assert next(select for select in app.sidebar.selectbox if select.label == "Dataset").value == other, page
+
+
+def test_a_detector_is_never_picked_as_a_general_best():
+    detector = {**meta("conv-digits-32-without-5", "conv", 25.0), "excluded_class": 5}  # scores best of all
+    metas = [detector, *QUICK_START_METAS]
+    for page, expected in (("reconstructions", "quick-conv-32"), ("latent_map", "quick-conv-32"),
+                           ("home", "quick-conv-32"), ("feature_maps", "quick-conv-32"),
+                           ("timeline", "quick-conv-32"), ("anomaly", "conv-digits-32-without-5")):
+        assert picks.pick_for_page(page, metas)[0] == expected, page
+    assert picks.pick_for_page("reconstructions", [detector])[0] == detector["name"]  # the only model is shown

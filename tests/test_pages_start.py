@@ -72,6 +72,24 @@ def test_train_page_trains_a_model_in_the_background(app_store):
     assert "from-the-form" in app_store.names()
     assert any("Saved **from-the-form**" in message.value for message in app.success)
     assert app_store.meta("from-the-form")["latent_dim"] == 6
+    other = open_page("views/train.py")  # another session: the notice is not theirs
+    assert not other.exception
+    assert not any("Saved" in message.value for message in other.success)
+
+
+def forms(node):
+    """Every st.form block under `node` of an AppTest's element tree."""
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "type", None) == "form":
+            yield child
+        yield from forms(child)
+
+
+def test_no_form_submits_on_enter(app_store):
+    app = open_page("views/train.py")
+    found = list(forms(app._tree))
+    assert found, "the Train page has its form"
+    assert all(not form.proto.form.enter_to_submit for form in found)
 
 
 def test_train_page_shows_the_architecture_and_cards(app_store, digits):
@@ -85,7 +103,7 @@ def test_train_page_shows_the_architecture_and_cards(app_store, digits):
     assert "encoder_conv0" in list(rows["layer"])
     app_store.save(trainer.train("dense", digits, 2, None, trainer.TrainConfig(epochs=1, patience=0)), "weaker")
     app = open_page("views/train.py")
-    model_box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")  # noqa: E731
+    model_box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")
     assert model_box().value == "shown", "the page opens on the best test score"
     app = next(button for button in app.button if button.key == "use-weaker").click().run()  # the card's Explore
     assert not app.exception

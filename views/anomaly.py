@@ -19,7 +19,7 @@ if dataset.y_test is None:
     st.info(f"{context.dataset_name} has no labels, so no class can play the rare one here. Pick a labelled dataset.")
     st.stop()
 
-classes = dataset.class_names or [str(label) for label in sorted(set(int(label) for label in dataset.y_test))]
+classes = dataset.class_names or [str(label) for label in sorted({int(label) for label in dataset.y_test})]
 excluded = meta.get("excluded_class")
 rare = st.selectbox("The rare class (what should be flagged)", range(len(classes)),
                     index=int(excluded) if excluded is not None else 0, key=f"rare-{context.model_name}",
@@ -28,7 +28,10 @@ if excluded is None:
     st.warning(f"**{context.model_name}** was trained on every class, {classes[rare]} included, so it rebuilds them "
                "all about as well. A detector is trained without the rare class: on the Train page, choose "
                "\"Leave out a class\".", icon=":material/info:")
-    st.page_link(sidebar.TRAIN_PAGE, label="Train a detector", icon=":material/model_training:")
+    if st.button(f"Train a detector of {classes[rare]}", icon=":material/model_training:",
+                 help=f"Opens Train / load with {classes[rare]} left out."):
+        st.session_state["train-exclude"] = int(rare)  # the Train form's "Leave out a class" opens on it
+        st.switch_page(sidebar.TRAIN_PAGE)
 elif excluded != rare:
     st.caption(f"This model never saw class {excluded} ({classes[excluded]}); here it is asked to flag {classes[rare]}.")
 

@@ -6,7 +6,7 @@ from aecore.models import families
 from aecore.training import trainer
 from dashboard import plots
 from dashboard.sections import importer, train_form
-from dashboard.state import caches, roles, sidebar
+from dashboard.state import caches, job_runner, roles, sidebar
 from dashboard.state.job_runner import JobSpec
 
 context = sidebar.sidebar(page="train", watch_store=True)
@@ -28,9 +28,9 @@ def training_form():
                 "stage's loss a curve of its own. Then the whole stack is fine-tuned end to end; set noise to make "
                 "every stage a denoising autoencoder (SdA), or pretrain off to train the same network end to end only.",
                 icon=":material/layers:")
-    classes = context.dataset.class_names or sorted(set(int(label) for label in context.dataset.y_train)) \
+    classes = context.dataset.class_names or sorted({int(label) for label in context.dataset.y_train}) \
         if context.dataset.y_train is not None else []
-    with st.form("train"):
+    with st.form("train", enter_to_submit=False):  # Enter in a number box once started a training at once
         left, right = st.columns(2)
         right.text_input("Dataset", context.dataset_name, disabled=True, help="Change it in the sidebar.")
         latent = left.number_input("Latent size", 1, 4096, family.latent_dim, help="Code size; the family's default is preselected.")
@@ -56,7 +56,8 @@ def training_form():
                                       seed=int(seed), max_train_images=limit or None, schedule=schedule,
                                       exclude_class=left_out)
         try:
-            runner.submit(JobSpec(family_name, context.dataset_name, int(latent), options, config, name or None), context.visitor)
+            job_runner.remember(runner.submit(JobSpec(family_name, context.dataset_name, int(latent), options, config,
+                                                      name or None), context.visitor))
             st.toast(f"Training {family_name} queued")
         except roles.NotAllowed as error:
             st.error(str(error))
@@ -104,6 +105,8 @@ def live_jobs():
         if runner.may_stop(job, context.visitor):
             st.button("Stop", key=f"stop-{job.id}", on_click=stop, args=(job.id,), type="secondary")
     for job in runner.recent(5):
+        if not job_runner.is_mine(job):  # each session hears about its own trainings only
+            continue
         state = job.state()
         if state["status"] == "done" and state.get("model_name"):
             st.success(f"Saved **{state['model_name']}** ({job.spec.family} on {job.spec.dataset}).")

@@ -8,6 +8,8 @@ and its scores there, so a page opens a model on its own data and says so when i
 """
 
 import dataclasses
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -37,6 +39,18 @@ def excluded_class(dataset, config) -> dict:
     names = dataset.class_names
     return {"excluded_class": int(config.exclude_class), "trained_classes": sorted(int(label) for label in np.unique(kept)),
             "excluded_class_name": names[int(config.exclude_class)] if names else None}
+
+
+def detector_name(meta: dict) -> str | None:
+    """The name a model trained without one class gets when none is given: the store's usual
+    family-dataset-latent and the class it never saw ("conv-fashion_mnist-32-without-sandal"), so no page or list
+    mistakes it for a model of every class. None for a model of every class (the store's default name then)."""
+    if meta.get("excluded_class") is None:
+        return None
+    label = str(meta.get("excluded_class_name") or meta["excluded_class"])
+    label = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or str(meta["excluded_class"])
+    dataset = Path(str(meta.get("dataset", "data"))).name  # a dataset given as a path: its name
+    return f"{meta.get('family')}-{dataset}-{meta.get('latent_dim', 'z')}-without-{label}"
 
 
 def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aecore.errors import AecoreError, TrainingCancelled
 from aecore.store import modelstore
-from aecore.training import jobs, trainer
+from aecore.training import cards, jobs, trainer
 from aecore.training.jobs import STOPPED, Job, locked, process_tick, write_json
 
 NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
@@ -80,7 +80,8 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
             autoencoder.meta["submitted_by"] = spec.submitted_by
         state["meta"] = autoencoder.meta
         if save:
-            state["model_name"] = modelstore.ModelStore(store_root).save(autoencoder, spec.name).name
+            state["model_name"] = modelstore.ModelStore(store_root).save(
+                autoencoder, spec.name or cards.detector_name(autoencoder.meta)).name
         state["status"] = "done"
     except TrainingCancelled as error:
         state.update(status="cancelled", message=str(error))

@@ -47,6 +47,14 @@ def _card(store, entry, visitor):
                 f"trained in {meta.get('train_seconds', 0):.0f} s"
             st.caption(f"test BCE {result.get('test_bce', 0):.4f} · PSNR {result.get('test_psnr', 0):.1f} dB · "
                        f"SSIM {result.get('test_ssim', 0):.3f} · {meta.get('params', 0):,} parameters · {origin}")
+        if meta.get("excluded_class") is not None:  # a detector: say so, and where it is used
+            left_out = meta.get("excluded_class_name") or meta["excluded_class"]
+            st.caption(f"Trained without class {meta['excluded_class']} ({left_out}): a detector of {left_out}, "
+                       "which it never saw.")
+            if st.button(f"Anomalies: how well it flags {left_out}", key=f"anomalies-{entry.name}",
+                         icon=":material/troubleshoot:", on_click=sidebar.explore,
+                         args=(meta.get("dataset"), entry.name)):
+                st.switch_page("views/anomaly.py")
         use, download, rename, delete = st.columns(4)
         if meta["family"] == "photo":
             use.page_link("views/denoise.py", label="Denoise photos", icon=":material/photo:")

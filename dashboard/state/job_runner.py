@@ -9,9 +9,11 @@ import dataclasses
 import math
 import time
 
+import streamlit as st
+
 from aecore.models import families
 from aecore.training import jobs, trainer
-from aecore.training.jobs import Job, JobSpec  # noqa: F401  (the pages build JobSpecs and read Jobs from here)
+from aecore.training.jobs import Job, JobSpec
 from dashboard.state import roles
 
 LAUNCH_EVERY = 2.0  # seconds between checks that queued jobs have a worker (after a restart, a crash)
@@ -74,15 +76,31 @@ class JobRunner:
         return list(reversed(self.jobs[-count:]))
 
 
+MINE = "aecore_my_jobs"  # session state: ids of the jobs this session submitted, for its own notices
+
+
+def remember(job: Job) -> Job:
+    """Marks `job` as this session's: its "Saved ..." notice shows here, and nowhere else."""
+    st.session_state.setdefault(MINE, []).append(job.id)
+    return job
+
+
+def is_mine(job: Job) -> bool:
+    return job.id in st.session_state.get(MINE, ())
+
+
 QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST, conv first (bench/RESULTS.md, "Quick start")
     # One pass over many images with a short cosine schedule beat many passes over 6,000 images at the same
     # cost (conv: 18.8 dB against 18.2 dB; dense: 17.8 dB against 15.9 dB test PSNR).
-    ("conv", 32, {}, dict(epochs=1, max_train_images=36000, batch_size=64, learning_rate=3e-3, schedule="cosine")),
-    ("vae", 2, {}, dict(epochs=4, max_train_images=20000, learning_rate=3e-3, schedule="cosine")),
+    ("conv", 32, {}, {"epochs": 1, "max_train_images": 36000, "batch_size": 64, "learning_rate": 3e-3,
+                      "schedule": "cosine"}),
+    ("vae", 2, {}, {"epochs": 4, "max_train_images": 20000, "learning_rate": 3e-3, "schedule": "cosine"}),
     # The denoiser starts from the quick conv model's weights (same layers; from scratch if it is missing).
-    ("denoising", 32, {"noise_level": 0.4}, dict(epochs=1, max_train_images=28000, batch_size=64, learning_rate=2e-3,
-                                                 schedule="cosine", warm_start="quick-conv-32")),
-    ("dense", 32, {}, dict(epochs=2, max_train_images=54000, batch_size=128, learning_rate=4e-3, schedule="cosine")),
+    ("denoising", 32, {"noise_level": 0.4}, {"epochs": 1, "max_train_images": 28000, "batch_size": 64,
+                                             "learning_rate": 2e-3, "schedule": "cosine",
+                                             "warm_start": "quick-conv-32"}),
+    ("dense", 32, {}, {"epochs": 2, "max_train_images": 54000, "batch_size": 128, "learning_rate": 4e-3,
+                       "schedule": "cosine"}),
 ]
 
 

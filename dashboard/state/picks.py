@@ -38,6 +38,12 @@ MARKED = {  # page -> (kind, test): kinds read from the card rather than the fam
 BEST_SCORE = PagePreference((), "the best test score")  # Reconstructions, Latent map, Home, Train
 
 
+def is_detector(meta: dict) -> bool:
+    """A model trained without one class: it rebuilds that class badly on purpose, so only the Anomalies page
+    opens on it by itself (it once became every other page's "best test score" model)."""
+    return meta.get("excluded_class") is not None
+
+
 def test_score(meta: dict) -> float:
     """Higher is better: test PSNR, else minus test BCE; -inf for a model without test metrics."""
     found = meta.get("metrics") or {}
@@ -52,7 +58,8 @@ def pick_for_page(page: str | None, metas: list[dict]) -> tuple[str | None, str]
     """(model name, why) among `metas` (models that fit the dataset) for `page`; (None, "") when empty.
 
     Preferred kinds first, in the page's order; within a kind, and among the rest, the best test score;
-    on a tie the newest (`metas` come newest first from the store).
+    on a tie the newest (`metas` come newest first from the store). Detectors (is_detector) come after every
+    other model except on the Anomalies page: only there is leaving a class out what makes a model good.
     """
     if not metas:
         return None, ""
@@ -60,7 +67,9 @@ def pick_for_page(page: str | None, metas: list[dict]) -> tuple[str | None, str]
     rank = {kind: position for position, kind in enumerate(preference.kinds)}
     marked, test = MARKED.get(page or "", (None, None))
     kind = (lambda meta: marked if test(meta) else model_kind(meta)) if marked else model_kind
-    best = min(range(len(metas)), key=lambda i: (rank.get(kind(metas[i]), len(rank)), -test_score(metas[i]), i))
+    aside = (lambda meta: False) if page == "anomaly" else is_detector  # detectors last, wherever they score
+    best = min(range(len(metas)), key=lambda i: (aside(metas[i]), rank.get(kind(metas[i]), len(rank)),
+                                                  -test_score(metas[i]), i))
     chosen = metas[best]
     if preference.kinds and kind(chosen) in rank:
         why = preference.why

@@ -132,6 +132,20 @@ def test_the_command_line_says_which_file_was_refused(files, tmp_path, store_roo
     assert owndata.names(store_root) == [] and models(store_root) == {}
 
 
+def test_an_upload_keeps_its_own_name_and_another_size_is_another_dataset(files, tmp_path):
+    upload = tmp_path / "tmp-upload-x1" / "digits.npz"  # as a page writes an upload: its own name, a temporary folder
+    upload.parent.mkdir()
+    shutil.copy(files / "digits.npz", upload)
+    store_root = tmp_path / "store"
+    added = ownfile.add_once(upload, (8, 8, 1), store=store_root, source_name="digits.npz")
+    assert (added.name, added.reused, added.card["source"]) == ("digits-npz", False, "digits.npz")
+    again = ownfile.add_once(files / "digits.npz", (8, 8, 1), store=store_root)
+    assert (again.name, again.reused) == ("digits-npz", True)
+    colour = ownfile.add_once(files / "digits.npz", (32, 32, 3), store=store_root)  # same file, the size of another model
+    assert (colour.name, colour.reused, colour.card["size"], colour.card["channels"]) == ("digits-npz-2", False, 32, 3)
+    assert owndata.names(store_root) == ["digits-npz", "digits-npz-2"]
+
+
 def test_a_model_of_non_square_images_cannot_take_a_data_file():
     with pytest.raises(DatasetError, match="the model takes 4x16 images; a data file becomes a dataset of square"):
         ownfile.options_for((4, 16, 1))

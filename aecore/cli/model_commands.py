@@ -162,13 +162,13 @@ def command_export(arguments):
 def command_import(arguments):
     from aecore.cli import dataset_commands
     from aecore.models import foreign
-    from aecore.store import modelstore, serialization
+    from aecore.store import importdata, modelstore, serialization
 
     settings = foreign.ImportSettings(arguments.bottleneck, foreign.parse_image_shape(arguments.image_shape),
                                       arguments.value_range)
+    data = importdata.ImportData(arguments.dataset, arguments.dataset_name, progress=dataset_commands.progress_bar())
     entry = serialization.import_model(arguments.file, modelstore.ModelStore(arguments.store), arguments.name,
-                                       arguments.decoder, settings, arguments.dataset, arguments.dataset_name,
-                                       dataset_commands.progress_bar())
+                                       arguments.decoder, settings, data)
     meta = entry.meta
     added = meta.get("dataset_added")
     if added:

@@ -61,12 +61,13 @@ def find(digest: str, options: owndata.ConversionOptions, store=None) -> str | N
     return next((name for name in owndata.names(store) if made_from(name, digest, options, store)), None)
 
 
-def add_once(source, image_shape, name: str | None = None, store=None, progress=None) -> Added:
+def add_once(source, image_shape, name: str | None = None, store=None, progress=None,
+             source_name: str | None = None) -> Added:
     """The dataset for `source` at `image_shape`: the one made from this file before, else a new one.
 
     Without `name` the file's name is used (with -2, -3 ... when a dataset from another file holds it) and any
     dataset made from the same file is reused; a `name` is checked as `datasets add` checks it, and reused only
-    when it holds this file."""
+    when it holds this file. `source_name`: what a new dataset's card says it came from (default: the path)."""
     path = Path(source).expanduser().absolute()
     if not path.exists():
         raise errors.DatasetError(f"No such file or folder: {path}. Give the data file the model was trained on "
@@ -80,7 +81,7 @@ def add_once(source, image_shape, name: str | None = None, store=None, progress=
     if reused is not None:
         return Added(reused, owndata.card(reused, store), True)
     chosen = name or _free_name(name_for(path), store)
-    return Added(chosen, owndata.add(chosen, path, options, store, progress), False)
+    return Added(chosen, owndata.add(chosen, path, options, store, progress, source_name=source_name), False)
 
 
 def _free_name(base: str, store) -> str:

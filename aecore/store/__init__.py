@@ -4,6 +4,7 @@
 `mapcache` the codes and 2-D maps of whole splits, cached beside each model;
 `probecache` the probes' pixel and PCA baselines, computed once per dataset;
 `serialization` loads them and inspects a foreign `.keras` file in a separate process before anything
-in it runs; `atomic` writes JSON and array files so that no reader or kill ever meets half of one. May
-use `aecore.data`, `aecore.models` and `aecore.analysis`.
+in it runs (`importdata`: the dataset an import is measured on, or the data file it came with); `atomic`
+writes JSON and array files so that no reader or kill ever meets half of one. May use `aecore.data`,
+`aecore.models` and `aecore.analysis`.
 """

@@ -190,7 +190,7 @@ class ModelStore:
                 atomic.write_arrays(incoming / SNAPSHOTS_FILE, autoencoder.snapshots)
             meta = {**autoencoder.meta, "family": autoencoder.family, "options": autoencoder.options,
                     "schema_version": SCHEMA_VERSION, "versions": versions(),
-                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+                    "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
             for attempt in range(1, 1000):
                 candidate = base if attempt == 1 else f"{base[: NAME_LIMIT - 5]}-{attempt}"
                 if self.is_shipped(candidate) or candidate == DATASETS_FOLDER:

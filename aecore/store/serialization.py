@@ -192,79 +192,36 @@ def inspect_import(path, decoder=None, settings=None) -> dict:
 
 
 def measuring_dataset(name: str, image_shape: tuple, filename: str, fitting: list[str], store_root=None):
-    """The dataset an import is measured on; refused when its images are not the model's size. One of the user's
-    own datasets is read from the store at `store_root` (default: $AECORE_STORE, as the catalogue does)."""
-    from aecore.data import catalog, owndata
+    """The dataset an import is measured on; refused when its images are not the model's size."""
+    from aecore.store import importdata
 
-    own = name in owndata.names(store_root) and not catalog_name(name)
-    images = owndata.load(name, store_root) if own else catalog.load_dataset(name)
+    images = importdata.load(name, store_root)
     if images.input_shape != tuple(image_shape):
         raise ImportRefused(f"{name} has {images.input_shape} images; {filename} takes {tuple(image_shape)}. "
                             f"Datasets of that size: {', '.join(fitting) or 'none here'}")
     return images
 
 
-def catalog_name(name: str) -> bool:
-    from aecore.data import ownfile
-
-    return ownfile.is_catalogue_name(name)
-
-
-def check_dataset_choice(dataset: str | None, dataset_name: str | None, store_root) -> bool:
-    """True when `dataset` is a data file to add (else a dataset's name, or None); refuses a `dataset_name` that
-    cannot be used, before anything is loaded."""
-    from aecore.data import owndata, ownfile
-    from aecore.errors import DatasetError
-
-    is_file = dataset is not None and not catalog_name(dataset) and dataset not in owndata.names(store_root) \
-        and Path(dataset).expanduser().exists()
-    if dataset_name is not None:
-        if dataset is None:
-            raise DatasetError(f"--dataset-name {dataset_name!r} names a data file's dataset; give the file too "
-                               "(--dataset PATH)")
-        if not is_file:
-            raise DatasetError(f"--dataset {dataset!r} is a dataset's name, used as it is; --dataset-name only names "
-                               "a data file given with --dataset PATH")
-        if ownfile.is_catalogue_name(dataset_name):
-            raise DatasetError(f"{dataset_name!r} is a built-in dataset's name: pick another for your file, "
-                               f"e.g. 'my-{dataset_name}'")
-    return is_file
-
-
-def import_dataset(dataset: str | None, dataset_name: str | None, image_shape, store_root, progress=None) -> dict:
-    """Which dataset an import is measured on: {"dataset": name or None, "added": None, or {"file", "reused"} when
-    `dataset` is a data file made (or found again) as one of the user's datasets (aecore.data.ownfile)."""
-    from aecore.data import catalog, ownfile
-
-    if not check_dataset_choice(dataset, dataset_name, store_root):
-        if dataset is None:
-            fitting = catalog.fitting_datasets(image_shape)
-            dataset = fitting[0] if fitting else None
-        return {"dataset": dataset, "added": None}  # a name, used as it is (an unknown one is refused on loading)
-    added = ownfile.add_once(dataset, image_shape, dataset_name, store_root, progress)
-    return {"dataset": added.name, "added": {"file": Path(dataset).name, "reused": added.reused}}
-
-
-def import_model(path, store, name: str | None = None, decoder=None, settings=None, dataset: str | None = None,
-                 dataset_name: str | None = None, progress=None):
+def import_model(path, store, name: str | None = None, decoder=None, settings=None, dataset=None):
     """The guarded import: static checks, a separate-process load, then a split, test metrics (and, on labelled
     data, probe accuracies) on `dataset` and a normal save into the store.
 
-    `dataset`: a dataset's name (used as it is), or a data file (.npz, .zip, a folder of images), which becomes
-    one of the user's datasets at the model's image size, named after the file or `dataset_name`, or the one
-    made from the same file before (aecore.data.ownfile); None: the first available one of the model's size.
-    The model's card names its dataset (aecore.training.cards.own_dataset). `progress(done, total)` follows a
-    data file's conversion."""
+    `dataset`: a dataset's name (used as it is); a data file (.npz, .zip, a folder of images), which becomes one of
+    the user's datasets at the model's image size, named after the file, or the one made from the same file before;
+    an `importdata.ImportData` (the same, with a name for the file's dataset, what its card says it came from, a
+    progress callback); None: the first available dataset of the model's size. The card names the dataset
+    (aecore.training.cards.own_dataset) and, for a data file, `dataset_added` says whether it was reused."""
     from aecore.analysis import metrics, probes
     from aecore.data import catalog
     from aecore.models import foreign
+    from aecore.store import importdata
 
-    settings = settings or foreign.ImportSettings()
+    settings, choice = settings or foreign.ImportSettings(), importdata.as_import_data(dataset)
     paths = [Path(path)] + ([Path(decoder)] if decoder else [])
-    check_dataset_choice(dataset, dataset_name, store.root)  # a wrong name is refused before the files are loaded
+    importdata.is_data_file(choice, store.root)  # a name that cannot be used is refused before the files load
     report = inspect_import(path, decoder, settings)
     autoencoder = _build(paths, settings)
-    chosen = import_dataset(dataset, dataset_name, report["image_shape"], store.root, progress)
+    chosen = importdata.resolve(choice, report["image_shape"], store.root)
     autoencoder.family = report["family"]
     meta = {"family": autoencoder.family, "options": {}, "imported_from": " + ".join(each.name for each in paths),
             "imported": autoencoder.meta["imported"], "dataset": chosen["dataset"] or "imported",

@@ -48,10 +48,14 @@ def blank(browser):
 
 
 def js_decode(page, decoder, codes: np.ndarray) -> np.ndarray:
-    web = webexport.export_decoder(decoder)
+    return js_forward(page, webexport.export_decoder(decoder), codes)
+
+
+def js_forward(page, web: webexport.WebDecoder, codes: np.ndarray) -> np.ndarray:
+    """The exported chain (a decoder's or an encoder's) run by the page's compileDecoder on each row of `codes`."""
     packed = live_decoder.packed_weights(live_decoder.LiveModel("parity", web.spec, web.weights, None))
     flat = codes.reshape(len(codes), -1).astype("<f4")
-    as_text = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    as_text = lambda raw: base64.b64encode(raw).decode()
     arguments = [as_text(packed), as_text(flat.tobytes()), flat.shape[1]]
     return np.frombuffer(base64.b64decode(page.evaluate(DECODE_IN_PAGE, arguments)), "<f4").reshape(len(codes), -1)
 
@@ -77,6 +81,26 @@ def test_browser_decoder_matches_keras_for_family_options(blank, family, options
 def test_browser_decoder_matches_a_trained_model(blank, digits):
     trained = trainer.train("conv", digits, 8, None, trainer.TrainConfig(epochs=3, batch_size=64, patience=0))
     assert_parity(blank, trained.decoder)
+    assert_encoder_parity(blank, trained, digits.x_test[:50])  # and its encoder, on real images
+
+
+# Every fixed-size image family's encoder (a VAE's z_mean), with the options that change its layers.
+ENCODER_CASES = [(family, {}) for family in CODE_FAMILIES + ["stacked"]] + [
+    ("conv", {"sampling": "pooling"}), ("conv", {"code": "spatial"}), ("vae", {"variant": "conv"})]
+
+
+def assert_encoder_parity(page, autoencoder, images):
+    expected = autoencoder.encode(images).reshape(len(images), -1)
+    got = js_forward(page, webexport.export_encoder(autoencoder), images)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() <= TOLERANCE, f"{autoencoder.family}: max abs {np.abs(got - expected).max():.2e}"
+
+
+@pytest.mark.parametrize("family, options", ENCODER_CASES)
+def test_browser_encoder_matches_keras_for_every_image_family(blank, family, options):
+    autoencoder = families.build(family, (28, 28, 1), families.FAMILIES[family].latent_dim, options)
+    images = np.random.default_rng(2).uniform(size=(20, 28, 28, 1)).astype("float32")
+    assert_encoder_parity(blank, autoencoder, images)
 
 
 def imported_style_decoders():

@@ -1,12 +1,15 @@
 """AppTests of the Home and Train pages: empty states, quick start, a real training job, model cards."""
 
+import json
 import time
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
+from dashboard.state.job_runner import JobSpec
 from dashboard.state.roles import Visitor
 
 OWNER = Visitor("owner", "test-session", "open")  # what every session is on a dashboard with no owner set
@@ -51,6 +54,34 @@ def test_home_with_an_empty_store_offers_the_quick_start(app_store):
         runner.cancel(job.id, OWNER)
     wait_for_jobs()
     assert {job.status for job in quick} <= {"cancelled", "done"}
+    app = app.run()
+    ended = " ".join(message.value for message in [*app.warning, *app.success])
+    assert "Quick start ended" in ended or "Quick start done" in ended
+    assert {link.label.split(":")[0] for link in app.get("page_link")} >= {"Reconstructions", "Latent map"}
+    for job in quick:  # as if all four had landed
+        (job.path / "state.json").write_text(json.dumps({"status": "done", "model_name": job.spec.name}))
+    app = app.run()
+    assert any("Quick start done: all 4 models are saved" in message.value for message in app.success)
+    assert not open_page("views/home.py").success, "another session is not told about this one's quick start"
+
+
+class FakeJob:  # what status_line reads of a job
+    def __init__(self, family, status, fraction=None):
+        self.spec = JobSpec(family, "digits", 2, {}, trainer.TrainConfig(), name=f"quick-{family}-2")
+        self.status, self.active = status, status in ("queued", "running")
+        self.progress = None if fraction is None else SimpleNamespace(fraction=fraction)
+
+
+def test_the_quick_start_speaks_with_one_voice():
+    from dashboard.state import job_runner
+
+    finishing = [FakeJob("conv", "running", 1.0), FakeJob("vae", "queued"), FakeJob("denoising", "queued"),
+                 FakeJob("dense", "queued")]
+    assert job_runner.status_line(finishing) == (0.25, "Training conv (1 of 4): scoring and saving it")
+    halfway = [FakeJob("conv", "done"), FakeJob("vae", "running", 0.5), FakeJob("denoising", "queued"),
+               FakeJob("dense", "queued")]
+    assert job_runner.status_line(halfway) == (0.375, "Training vae (2 of 4): 38% of the quick start")
+    assert job_runner.status_line([FakeJob("conv", "done")]) is None
 
 
 def test_train_page_trains_a_model_in_the_background(app_store):
@@ -143,3 +174,12 @@ def test_stop_at_every_stage_saves_nothing(app_store):
     assert "nothing was saved" in running.message and "nothing was saved" in queued.message
     assert app_store.names() == []
     assert not list(app_store.root.glob(".incoming-*")) if app_store.root.exists() else True
+
+
+def test_the_toolbar_has_no_deploy_button():
+    """Streamlit's "viewer" (or "minimal") toolbar mode hides the developer options, Deploy among them."""
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config.get("client", {}).get("toolbarMode") in ("viewer", "minimal")

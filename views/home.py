@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from dashboard.state import caches, roles, sidebar
-from dashboard.state.job_runner import quick_start_specs
+from dashboard.state import caches, job_runner, roles, sidebar
 from dashboard.text import md
 
 context = sidebar.sidebar(page="home", watch_store=True)
@@ -14,30 +13,45 @@ st.markdown("An autoencoder squeezes each image into a short **code** and rebuil
             "Train a few models, then look inside: what they rebuild, what their layers respond to, "
             "how the codes arrange the data, what the space between codes looks like, and how well they remove noise.")
 
-quick_jobs = [job for job in runner.jobs if job.spec.name and job.spec.name.startswith("quick-")]
 if not context.entries and not runner.active_jobs() and roles.may_train(context.visitor):
     st.subheader("Quick start")
     st.write(f"Trains four small models on **{md(context.dataset_name)}** in the background: a convolutional "
              "autoencoder, a variational one (2-D latent space), a denoising one and a dense one. "
-             "It takes under a minute; the pages fill in as each model lands.")
+             "It takes about a minute on two cores; the pages fill in as each model lands, the first within seconds.")
     if st.button("Start the quick start", type="primary"):
         try:
-            for spec in quick_start_specs(context.dataset_name, len(context.dataset.x_train)):
-                runner.submit(spec, context.visitor)
+            for spec in job_runner.quick_start_specs(context.dataset_name, len(context.dataset.x_train)):
+                job_runner.remember(runner.submit(spec, context.visitor))
             st.rerun()
         except roles.NotAllowed as error:
             st.error(md(error))
 
 
+NEXT_PAGES = [("views/reconstructions.py", "Reconstructions: what each model rebuilds"),
+              ("views/latent_map.py", "Latent map: every image of the dataset on a map of its codes"),
+              ("views/timeline.py", "Training timeline: watch the codes take shape")]
+
+
 @st.fragment(run_every=1)
 def quick_progress():
-    jobs = [job for job in runner.jobs if job.spec.name and job.spec.name.startswith("quick-")]
-    if not jobs or not any(job.active for job in jobs):
+    """One line while the quick start runs (the sidebar says the same), then "done" and where to go next, for
+    the session that started it."""
+    jobs = job_runner.quick_jobs(runner.jobs)
+    if not jobs:
         return
-    done = sum(not job.active for job in jobs)
-    running = next((job for job in jobs if job.status == "running"), None)
-    fraction = (done + (running.progress.fraction if running and running.progress else 0)) / len(jobs)
-    label = f"Training {running.spec.family} ({done + 1} of {len(jobs)}), {fraction:.0%} of the quick start" if running else "Starting…"
+    if not any(job.active for job in jobs):
+        if any(job_runner.is_mine(job) for job in jobs):
+            saved = sum(job.status == "done" for job in jobs)
+            if saved == len(jobs):
+                st.success(f"Quick start done: all {saved} models are saved. Where to go next:",
+                           icon=":material/check_circle:")
+            else:
+                st.warning(f"Quick start ended: {saved} of {len(jobs)} models saved (the others were stopped or "
+                           "failed: the Train page says why). Where to go next:", icon=":material/info:")
+            for page, label in NEXT_PAGES:
+                st.page_link(page, label=label, icon=":material/arrow_forward:")
+        return
+    fraction, label = job_runner.status_line(jobs)
     st.progress(fraction, text=label)
     for job in jobs:
         state = job.state()  # one read per job: its process may finish while this draws
@@ -54,7 +68,8 @@ for page, title, text in [
     ("views/train.py", "Train / load", "train any of ten families with live loss curves, or load, import, download and delete models"),
     ("views/reconstructions.py", "Reconstructions", "originals above reconstructions, the worst-rebuilt images, and up to three models side by side"),
     ("views/feature_maps.py", "Feature maps", "what every convolutional layer responds to, and the codes themselves"),
-    ("views/latent_map.py", "Latent map", "t-SNE and PCA maps of the codes; click a point to see its image and its neighbours"),
+    ("views/latent_map.py", "Latent map", ("UMAP, t-SNE and PCA maps of the codes of every image of the dataset; "
+                                           "click a point to see its image and its neighbours")),
     ("views/timeline.py", "Training timeline", "replay how the codes organised themselves while the model learned, epoch by epoch, in your browser"),
     ("views/latent_sampler.py", "Latent sampler", "the decoder runs in your browser: pictures follow the sliders and the mouse over a latent plane"),
     ("views/denoise.py", "Denoise", "drag the noise level and watch the model clean up; denoise your own photos at full size"),

@@ -89,6 +89,42 @@ def is_mine(job: Job) -> bool:
     return job.id in st.session_state.get(MINE, ())
 
 
+QUICK_PREFIX = "quick-"  # the quick start's models: quick-conv-32, quick-vae-2, ...
+
+
+def quick_jobs(jobs_now: list[Job]) -> list[Job]:
+    return [job for job in jobs_now if job.spec.name and job.spec.name.startswith(QUICK_PREFIX)]
+
+
+def status_line(jobs_now: list[Job]) -> tuple[float, str] | None:
+    """(fraction, text) of what is training now, the one sentence the Home page and the sidebar both show, or
+    None when nothing is. A running quick start speaks for all its models: "Training conv (1 of 4): 10% of the
+    quick start"; once a model's steps are over, it says that the model is being scored and saved."""
+    quick = quick_jobs(jobs_now)
+    if any(job.active for job in quick):
+        return _quick_line(quick)
+    job = next((job for job in jobs_now if job.status == "running"), None) or \
+        next((job for job in jobs_now if job.active), None)
+    if job is None:
+        return None
+    progress = job.progress if job.status == "running" else None
+    if progress is None:
+        return 0.0, f"Training {job.spec.family}: starting…"
+    step = "scoring and saving" if progress.fraction >= 1 else f"{progress.fraction:.0%}"
+    return progress.fraction, f"Training {job.spec.family}: {step}"
+
+
+def _quick_line(quick: list[Job]) -> tuple[float, str]:
+    done = sum(not job.active for job in quick)
+    running = next((job for job in quick if job.status == "running"), None)
+    progress = running.progress if running else None
+    fraction = (done + (min(progress.fraction, 1.0) if progress else 0.0)) / len(quick)
+    if running is None:
+        return fraction, f"Quick start: starting ({done} of {len(quick)} done)…"
+    step = "scoring and saving it" if progress and progress.fraction >= 1 else f"{fraction:.0%} of the quick start"
+    return fraction, f"Training {running.spec.family} ({done + 1} of {len(quick)}): {step}"
+
+
 QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST, conv first (bench/RESULTS.md, "Quick start")
     # One pass over many images with a short cosine schedule beat many passes over 6,000 images at the same
     # cost (conv: 18.8 dB against 18.2 dB; dense: 17.8 dB against 15.9 dB test PSNR).
@@ -122,5 +158,6 @@ def quick_start_specs(dataset: str, train_images: int) -> list[JobSpec]:
             steps = settings["epochs"] * math.ceil(settings["max_train_images"] / batch)
             epochs = round(steps / math.ceil(train_images / 64))
             settings.update(epochs=max(1, min(QUICK_START_MAX_EPOCHS, epochs)), batch_size=64)
-        specs.append(JobSpec(family, dataset, latent, options, trainer.TrainConfig(**settings), name=f"quick-{family}-{latent}"))
+        specs.append(JobSpec(family, dataset, latent, options, trainer.TrainConfig(**settings),
+                             name=f"{QUICK_PREFIX}{family}-{latent}"))
     return specs

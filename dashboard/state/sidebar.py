@@ -8,7 +8,7 @@ import streamlit as st
 
 from aecore.data import catalog
 from aecore.errors import AecoreError
-from dashboard.state import caches, picks, roles
+from dashboard.state import caches, job_runner, picks, roles
 from dashboard.text import md
 
 TRAIN_PAGE = "views/train.py"
@@ -48,11 +48,9 @@ def _watch_store(known: tuple, live: bool):
     def watcher():
         if live and tuple(caches.model_store().names()) != known:  # elsewhere `known` is this run's own scan
             st.rerun(scope="app")
-        job = next(iter(caches.job_runner().active_jobs()), None)
-        if job and job.progress:
-            st.caption(f"Training {job.spec.family}: {job.progress.fraction:.0%}")
-        elif job:
-            st.caption(f"Training {job.spec.family}: starting…")
+        line = job_runner.status_line(caches.job_runner().jobs)  # the same sentence as the Home page's
+        if line:
+            st.caption(line[1])
     with st.sidebar:
         watcher()
 

@@ -13,13 +13,21 @@ from markdown_it import MarkdownIt
 from dashboard.text import md
 
 HOSTILE = ["**bold**", "<b>b</b>", "[link](http://x)", "$x$", "_under_", "`code`", "# heading", "- item", "1. first",
-           "~~struck~~", ":red[red]", "![img](x.png)", "&amp;", "back\\slash", "<img src=x onerror=alert(1)>"]
+           "2) second", "+ plus", "> quoted", "***", "~~struck~~", ":red[red]", "![img](x.png)", "&amp;", "back\\slash",
+           "<img src=x onerror=alert(1)>", "http://example.com", "    indented code"]
+GFM_ONLY = {"www.example.com": "www\\.example.com", "me@example.com": "me\\@example.com", "a | b": "a \\| b"}
 RENDERER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_an_escaped_name_renders_as_typed(name):
-    assert RENDERER.render(md(name)) == f"<p>{html.escape(name, quote=False)}</p>\n"
+    assert RENDERER.render(md(name)) == f"<p>{html.escape(name.strip(), quote=False)}</p>\n"
+
+
+@pytest.mark.parametrize("name, escaped", GFM_ONLY.items())
+def test_what_github_markdown_would_link_or_tabulate_is_escaped_too(name, escaped):
+    """Streamlit's Markdown is GitHub's: a bare www. address or e-mail becomes a link, pipes a table."""
+    assert md(name) == escaped and RENDERER.render(md(name)) == f"<p>{html.escape(name)}</p>\n"
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -31,8 +39,8 @@ def test_unescaped_it_would_have_been_markup(name):
 
 
 def test_plain_words_and_numbers_keep_their_letters():
-    assert md("T-shirt/top") == "T\\-shirt/top"
-    assert md(3) == "3"
+    assert md("T-shirt/top") == "T-shirt/top" and md("notes.png") == "notes.png" and md("PSNR 19.5 dB") == "PSNR 19.5 dB"
+    assert md(3) == "3" and md("#12 Ankle boot") == "\\#12 Ankle boot"
     assert RENDERER.render(md("Ankle boot")) == "<p>Ankle boot</p>\n"
 
 

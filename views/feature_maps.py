@@ -18,7 +18,7 @@ key = context.ref
 picker, original, rebuilt, code_column = st.columns([2, 2, 2, 5])
 index = int(picker.number_input("Test image", 0, len(test_images) - 1, 0,
                                 help=f"An index into the {len(test_images):,} test images."))
-picker.caption(f"Image {md(sidebar.label_of(context, index))} · {autoencoder.family} model, code of "
+picker.caption(f"Image {sidebar.label_of(context, index, markdown=True)} · {autoencoder.family} model, code of "
                f"{' × '.join(map(str, autoencoder.code_shape))} numbers")
 probe = images.image_probe(key, index)
 original_title = f"original {sidebar.label_of(context, index)}"

@@ -1,5 +1,9 @@
 """The shared sidebar: the dataset and model pickers every page opens with, the `Context` they return, and the
 empty states and labels pages share. Pages stay short scripts that read widgets, call these, and draw.
+
+A model belongs to the dataset it was trained on, or (imported) scored on (aecore.training.cards.own_dataset):
+picking it opens that dataset when it is here, and a model shown on other data says so under the picker, with
+its test score on both.
 """
 
 from dataclasses import dataclass
@@ -8,6 +12,7 @@ import streamlit as st
 
 from aecore.data import catalog
 from aecore.errors import AecoreError
+from aecore.training import cards
 from dashboard.state import caches, job_runner, picks, roles
 from dashboard.text import md
 
@@ -73,10 +78,11 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
                                                             help="The images you explore and train on.")
         current = caches.dataset(dataset_name)
         fitting = [entry for entry in entries if tuple(entry.meta.get("input_shape", ())) == current.input_shape]
-        model_name = _model_picker(page, dataset_name, fitting) if fitting else None
+        model_name = _model_picker(page, dataset_name, fitting, names) if fitting else None
+        note = st.empty()  # filled once the model is loaded: it is shown on data other than its own
         if not fitting:
             hidden = len(entries) - len(fitting)
-            st.info("No model for this dataset yet." + (f" {hidden} caches.model(s) fit other datasets." if hidden else ""))
+            st.info("No model for this dataset yet." + (f" {hidden} model(s) fit other datasets." if hidden else ""))
             st.page_link(TRAIN_PAGE, label="Train one", icon=":material/model_training:")
         if problems:
             with st.expander(f"{len(problems)} store entries skipped"):
@@ -93,13 +99,38 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
             loaded = caches.model(model_name, caches.stamp_of(meta))
         except AecoreError as error:
             st.sidebar.error(md(error))
-    return Context(dataset_name, current, fitting, model_name if loaded else None, loaded, meta if loaded else None, visitor)
+    if loaded is not None and not cards.is_own_dataset(meta, dataset_name) and cards.own_dataset(meta):
+        with note:
+            _other_data_note(caches.ModelRef(model_name, caches.stamp_of(meta), dataset_name), meta, names)
+    return Context(dataset_name, current, fitting, model_name if loaded else None, loaded, meta if loaded else None,
+                   visitor)
 
 
-def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:
+def _psnr(scores: dict | None) -> str:
+    value = (scores or {}).get("test_psnr")
+    return f"PSNR {value:.1f} dB" if isinstance(value, (int, float)) else "no test score recorded"
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring the model on this dataset…")
+def scores_elsewhere(ref: caches.ModelRef) -> dict:
+    """The model's test scores on a dataset other than its own (one pass over the test set, once per server)."""
+    return cards.test_scores(caches.model(ref.name, ref.stamp), caches.dataset(ref.dataset))
+
+
+def _other_data_note(ref: caches.ModelRef, meta: dict, names: list[str]):
+    """One line: the model is shown on data other than its own, with its test score on both."""
+    own = cards.own_dataset(meta)
+    verb = "scored on" if meta.get("imported") else "trained on"
+    away = "" if own in names else " (not on this server)"
+    st.caption(f":material/info: {md(ref.name)} was {verb} **{md(own)}**{away}: {_psnr(cards.card_scores(meta))} "
+               f"there, {_psnr(scores_elsewhere(ref))} here on **{md(ref.dataset)}**.")
+
+
+def _model_picker(page: str | None, dataset_name: str, fitting: list, names: list[str]) -> str:
     """The model select box. A pick is kept per dataset in `model_picks`: the box's callback records the
     user's choices; a value that code put under the key (an Explore button, a test) differs from `model_auto`,
-    what the page chose itself, and counts as a pick too."""
+    what the page chose itself, and counts as a pick too. Picking a model whose own dataset is another one here
+    switches to that dataset (`homes`)."""
     labels = {entry.name: f"{entry.name} · {entry.meta['family']}" for entry in fitting}
     state, user_picks = st.session_state, st.session_state.setdefault("model_picks", {})
     if state.get("model") in labels and state.get("model") != state.get("model_auto"):
@@ -108,13 +139,15 @@ def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:
     if user_pick in labels:
         state["model"], why = user_pick, None
     else:
-        state["model"], why = picks.pick_for_page(page, [{**entry.meta, "name": entry.name} for entry in fitting])
+        state["model"], why = picks.pick_for_page(page, [{**entry.meta, "name": entry.name} for entry in fitting],
+                                                  dataset_name)
         state["model_auto"] = state["model"]
+    homes = {entry.name: cards.own_dataset_here(entry.meta, names) for entry in fitting}
     chosen = st.selectbox("Model", list(labels), key="model", format_func=labels.get, on_change=_remember_pick,
-                          args=(dataset_name,),
+                          args=(dataset_name, homes),
                           help="Each page opens on the model that shows it best; a model you pick stays on every page.")
     if why:
-        st.caption(f"Picked for this page: {why}.")
+        st.caption(f"Picked for this page: {md(why)}.")
     else:
         st.caption("Your pick: it stays on every page.")
         st.button("Let each page pick", on_click=_forget_pick, args=(dataset_name,), key="forget_pick",
@@ -122,9 +155,15 @@ def _model_picker(page: str | None, dataset_name: str, fitting: list) -> str:
     return chosen
 
 
-def _remember_pick(dataset_name: str):
-    """The select box's callback: any choice the user makes is a pick, even the one the page had chosen."""
-    st.session_state.setdefault("model_picks", {})[dataset_name] = st.session_state["model"]
+def _remember_pick(dataset_name: str, homes: dict | None = None):
+    """The select box's callback: any choice the user makes is a pick, even the one the page had chosen. A model
+    whose own dataset (trained or scored on) is another one here opens there: the pick is kept for that dataset,
+    and the dataset box switches to it (a callback runs before the widgets, so it may set their values)."""
+    state, picked = st.session_state, st.session_state["model"]
+    home = (homes or {}).get(picked)
+    if home and home != dataset_name:
+        state["dataset"] = state["dataset_pick"] = home
+    state.setdefault("model_picks", {})[home or dataset_name] = picked
 
 
 def explore(dataset_name: str, model_name: str):
@@ -143,8 +182,8 @@ def require_model(context: Context, what: str):
     """The empty state of every explore page: say what is missing and link to the fix, then stop."""
     if context.model is not None:
         return
-    st.info(f"{what} needs a trained model for **{md(context.dataset_name)}**. Train one (the quick start takes under a "
-            "minute), or pick another dataset in the sidebar.")
+    st.info(f"{what} needs a trained model for **{md(context.dataset_name)}**. Train one (the quick start takes "
+            "under a minute), or pick another dataset in the sidebar.")
     st.page_link(TRAIN_PAGE, label="Go to Train / load", icon=":material/model_training:")
     st.stop()
 
@@ -154,9 +193,13 @@ def class_name(context: Context, label: int) -> str:
     return names[int(label)] if names else str(int(label))
 
 
-def label_of(context: Context, index: int) -> str:
+def label_of(context: Context, index: int, markdown: bool = False) -> str:
+    """'#12 Ankle boot': a test image's index and class; `markdown`: the class name escaped (dashboard.text.md)."""
     labels = context.dataset.y_test
-    return f"#{index}" if labels is None else f"#{index} {class_name(context, labels[index])}"
+    if labels is None:
+        return f"#{index}"
+    name = class_name(context, labels[index])
+    return f"#{index} {md(name) if markdown else name}"
 
 
 def show_error(error: Exception):

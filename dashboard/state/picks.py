@@ -8,6 +8,8 @@ everywhere showed Feature maps without conv layers and Denoise with a model neve
 import math
 from dataclasses import dataclass
 
+from aecore.training import cards
+
 
 @dataclass(frozen=True)
 class PagePreference:
@@ -54,12 +56,21 @@ def test_score(meta: dict) -> float:
     return -math.inf
 
 
-def pick_for_page(page: str | None, metas: list[dict]) -> tuple[str | None, str]:
-    """(model name, why) among `metas` (models that fit the dataset) for `page`; (None, "") when empty.
+def trained_elsewhere(meta: dict, dataset_name: str | None) -> bool:
+    """True when the card names a dataset (trained, or an import scored, on it) other than `dataset_name`: its
+    scores say nothing about this one, so no page opens on it by itself here."""
+    return dataset_name is not None and cards.own_dataset(meta) is not None \
+        and not cards.is_own_dataset(meta, dataset_name)
+
+
+def pick_for_page(page: str | None, metas: list[dict], dataset_name: str | None = None) -> tuple[str | None, str]:
+    """(model name, why) among `metas` (models that fit the dataset `dataset_name`) for `page`; (None, "") when
+    empty.
 
     Preferred kinds first, in the page's order; within a kind, and among the rest, the best test score;
     on a tie the newest (`metas` come newest first from the store). Detectors (is_detector) come after every
-    other model except on the Anomalies page: only there is leaving a class out what makes a model good.
+    other model except on the Anomalies page: only there is leaving a class out what makes a model good. Models
+    trained on another dataset (trained_elsewhere) come last of all, and the reason says so when one is chosen.
     """
     if not metas:
         return None, ""
@@ -68,9 +79,12 @@ def pick_for_page(page: str | None, metas: list[dict]) -> tuple[str | None, str]
     marked, test = MARKED.get(page or "", (None, None))
     kind = (lambda meta: marked if test(meta) else model_kind(meta)) if marked else model_kind
     aside = (lambda meta: False) if page == "anomaly" else is_detector  # detectors last, wherever they score
-    best = min(range(len(metas)), key=lambda i: (aside(metas[i]), rank.get(kind(metas[i]), len(rank)),
-                                                  -test_score(metas[i]), i))
+    best = min(range(len(metas)), key=lambda i: (trained_elsewhere(metas[i], dataset_name), aside(metas[i]),
+                                                  rank.get(kind(metas[i]), len(rank)), -test_score(metas[i]), i))
     chosen = metas[best]
+    if trained_elsewhere(chosen, dataset_name):
+        return chosen.get("name"), (f"every model of this size was trained on other data; this one on "
+                                    f"{cards.own_dataset(chosen)}")
     if preference.kinds and kind(chosen) in rank:
         why = preference.why
     elif preference.kinds:

@@ -2,6 +2,7 @@
 a detector trained without the zeros, and a dense model trained on every class."""
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from aecore.analysis import anomaly, probes
 from aecore.store import modelstore
 from aecore.training import trainer
+from dashboard.sections import images
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,6 +113,13 @@ def test_a_detector_carries_its_class_in_its_name_and_card(store, monkeypatch):
 
 def test_reconstructions_show_the_probes_beside_pixels_and_pca(store, monkeypatch, digits):
     app = open_page(store, monkeypatch, "views/reconstructions.py", model="no-zeros")
+    assert any("Computing the raw-pixel and PCA baselines" in bar.proto.text for bar in app.get("progress"))
+    for _ in range(120):  # computed once, in the background, while the page stays usable
+        if images.stored_baselines("digits", 8):
+            break
+        time.sleep(0.5)
+    app.run()
+    assert not app.get("progress")
     figure = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
                   if json.loads(chart.proto.spec)["layout"].get("barmode") == "group")
     bars = {trace["name"]: dict(zip(trace["x"], trace["y"])) for trace in figure["data"]}

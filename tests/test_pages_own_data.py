@@ -3,6 +3,7 @@ member added and removed on the Datasets page, then a 32-px colour dataset explo
 
 import io
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +77,35 @@ def test_every_page_explores_a_colour_dataset_of_your_own(colour_models):
             app = open_page(page, dataset="crops", model=model)
             assert not app.error, (page, model, [item.value for item in app.error])
             assert app.selectbox(key="dataset").value == "crops" and app.selectbox(key="model").value == model
+
+
+def test_a_small_set_says_its_real_counts_and_that_it_is_small(colour_models):
+    from aecore.analysis import probes
+
+    dataset = colour_models["dataset"]
+    train, test = len(dataset.x_train), len(dataset.x_test)
+    assert test < 16 and train < 500, (train, test)  # a set as small as the issue's
+    app = open_page("reconstructions", dataset="crops", model=colour_models["conv"])
+    app.segmented_control[0].set_value("worst").run()
+    if test > 4:
+        app.slider[0].set_value(test).run()
+    captions = " ".join(caption.value for caption in app.caption)
+    assert f"All {test} test images, ranked by" in captions and "out of all" not in captions
+    assert f"fitted on {train} training images and scored on {test} test images" in captions
+    assert any(f"Only {train} training images" in warning.value for warning in app.warning)
+    deadline = time.time() + 60  # the baselines are computed in the background, once for this dataset
+    while time.time() < deadline and not bar_names(app) >= {"raw pixels"}:
+        time.sleep(0.5)
+        app.run()
+    assert {"crops-conv", "raw pixels"} <= bar_names(app)
+    split = probes.probe_split(dataset)
+    assert len(split[0]) == train and len(split[2]) == test
+
+
+def bar_names(app) -> set:
+    figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    return {name for figure in figures if figure["layout"].get("barmode") == "group"
+            for trace in figure["data"] for name in trace["x"]}
 
 
 def test_the_sampler_decodes_in_colour_and_uploads_keep_their_colours(colour_models):

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import plots
-from dashboard.sections import images
+from dashboard.sections import images, train_form
 from dashboard.state import caches, sidebar
 from dashboard.text import md
 
@@ -28,7 +28,8 @@ modes = [mode for mode in MODES if mode != "by class" or labels is not None]  # 
 
 choose, count_column, models_column = st.columns([3, 2, 4])
 mode = choose.segmented_control("Which test images", modes, default="random", required=True, format_func=MODES.get)
-count = count_column.slider("How many", 4, 16, 8)
+most = min(16, len(test_images))  # a set of your own may hold fewer test images than the slider's 16
+count = count_column.slider("How many", 4, most, min(8, most)) if most > 4 else most
 chosen = models_column.multiselect(
     "Models to compare (up to 3)", list(entries), default=[context.model_name], max_selections=3,
     format_func=lambda name: f"{name} · {entries[name].meta.get('family')}",
@@ -44,8 +45,10 @@ if not chosen:
 if mode == "worst":
     ranked_by = chosen[0]
     indices = images.worst_indices(ref_of(ranked_by), count)
-    seed_column.caption(f"The {count} test images out of all {len(test_images):,} that **{md(ranked_by)}** reconstructs "
-                        "worst (highest BCE), worst first: often unusual or ambiguous images.")
+    shown = f"The {len(indices)} test images out of {len(test_images):,}" if len(indices) < len(test_images) \
+        else f"All {len(test_images):,} test images, ranked by what"
+    seed_column.caption(f"{shown} **{md(ranked_by)}** reconstructs worst (highest BCE), worst first: often unusual "
+                        "or ambiguous images.")
 else:
     seed = seed_column.number_input("Seed", 0, 100_000, 0, help="Another seed draws other images.")
     label = None
@@ -70,6 +73,10 @@ cell_px = 120 if len(indices) <= 8 else 90 if len(indices) <= 12 else 64  # abou
 colours = ["#334155"] + plots.PALETTE[: len(row_titles) - 1]  # a model's colour matches its bars below
 st.plotly_chart(plots.labelled_image_rows(rows, row_titles, cell_titles, cell_px, colours), width="stretch")
 st.caption(f"The number above each reconstruction is its {error_name} against the original (lower is better).")
+for name in chosen:
+    seen = entries[name].meta.get("train_images")
+    if isinstance(seen, int) and (note := train_form.small_set_note(seen, entries[name].meta.get("family", "this"))):
+        st.warning(f"{md(name)}: {note}", icon=":material/warning:")
 
 st.subheader("On the whole test set")
 st.caption(f"Means over all {len(test_images):,} test images for {md(', '.join(chosen))}, measured when training finished. "
@@ -88,15 +95,31 @@ st.subheader("What the codes are good for")
 if context.dataset.y_test is None:
     st.info("This dataset has no labels, so nothing here can say how well the codes separate classes.")
 else:
-    rows = {name: found for name in chosen
-            if (found := images.code_probes(ref_of(name)))}
     dimensions = int(np.prod(context.model.code_shape)) if context.model is not None else 32
-    baselines = images.baseline_probes(context.dataset_name, dimensions)
-    if baselines:
-        rows["raw pixels"] = baselines["pixels"]
-        rows[f"PCA, {baselines['pca']['dimensions']} dims"] = baselines["pca"]
-    st.plotly_chart(images.probe_figure(rows), width="stretch", key="probes")
+    model_rows = {name: found for name in chosen if (found := images.code_probes(ref_of(name)))}
+    ready = images.stored_baselines(context.dataset_name, dimensions) is not None
+
+    @st.fragment(run_every=None if ready else 1)
+    def probe_chart():
+        """The models' bars at once (their cards have them); the baselines beside them when the store has them,
+        else computed once for this dataset in the background while the rest of the page stays usable."""
+        rows, baselines = dict(model_rows), images.stored_baselines(context.dataset_name, dimensions)
+        if baselines is None:
+            seconds = images.compute_baselines(context.dataset_name, dimensions)
+            st.progress(min(seconds / 15, 0.95), text=f"Computing the raw-pixel and PCA baselines for "
+                        f"{md(context.dataset_name)}, once for this dataset: {seconds:.0f} s so far (about 10 s for "
+                        "Fashion-MNIST on 2 cores). The rest of the page is ready.")
+        else:
+            if not ready:
+                st.rerun(scope="app")  # they have landed: draw the page once more without polling
+            rows["raw pixels"] = baselines["pixels"]
+            rows[f"PCA, {baselines['pca']['dimensions']} dims"] = baselines["pca"]
+        if rows:
+            st.plotly_chart(images.probe_figure(rows), width="stretch", key="probes")
+
+    probe_chart()
+    fitted, scored = images.probe_counts(context.dataset)
     st.caption("How well a simple classifier reads the class off the codes: k nearest training codes (k = 5, cosine) "
-               "and logistic regression, fitted on 5,000 training images and scored on 2,000 test images. Raw pixels "
-               "and PCA of the sidebar model's code size are the baselines. Reconstruction is scored pixel by pixel, "
-               "so a model can rebuild well and still separate the classes no better than PCA.")
+               f"and logistic regression, fitted on {fitted:,} training images and scored on {scored:,} test images. "
+               "Raw pixels and PCA of the sidebar model's code size are the baselines. Reconstruction is scored pixel "
+               "by pixel, so a model can rebuild well and still separate the classes no better than PCA.")

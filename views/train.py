@@ -30,6 +30,8 @@ def training_form():
                 icon=":material/layers:")
     classes = context.dataset.class_names or sorted({int(label) for label in context.dataset.y_train}) \
         if context.dataset.y_train is not None else []
+    if note := train_form.small_set_note(len(context.dataset.x_train), family_name):
+        st.warning(note, icon=":material/warning:")
     with st.form("train", enter_to_submit=False):  # Enter in a number box once started a training at once
         left, right = st.columns(2)
         right.text_input("Dataset", context.dataset_name, disabled=True, help="Change it in the sidebar.")

@@ -2,6 +2,8 @@
 views/feature_maps.py): the worst-rebuilt images, samples, per-image probes, code statistics.
 """
 
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +12,7 @@ import streamlit as st
 
 from aecore.analysis import inspection, probes
 from aecore.data import catalog
+from aecore.store import modelstore, probecache
 from dashboard.state import caches
 
 DATASET_METRICS = (  # (meta["metrics"] key, title, value format, which way is better)
@@ -76,9 +79,33 @@ def code_probes(ref: caches.ModelRef) -> dict | None:
     return probes.code_probes(caches.model(ref.name, ref.stamp), caches.dataset(ref.dataset))
 
 
-@st.cache_data(max_entries=8, show_spinner="Probing the raw pixels and PCA, the baselines…")
-def baseline_probes(dataset_name: str, dimensions: int) -> dict | None:
-    return probes.baseline_probes(caches.dataset(dataset_name), dimensions)
+_BASELINE_RUNS: dict = {}  # (store, dataset, dimensions) -> (thread, monotonic start): computing into the store
+_RUNS_LOCK = threading.Lock()
+
+
+def stored_baselines(dataset_name: str, dimensions: int) -> dict | None:
+    """The raw-pixel and PCA baselines when the store has them (a training job fills them), else None: never
+    computes, so a page opens at once."""
+    return probecache.cached_baselines(caches.dataset(dataset_name), dimensions)
+
+
+def compute_baselines(dataset_name: str, dimensions: int) -> float:
+    """Starts computing the baselines into the store in a thread of this server (once: every session asking
+    meanwhile joins that one); returns the seconds it has been running. The page polls stored_baselines."""
+    key = (str(modelstore.store_root(None)), dataset_name, int(dimensions))
+    with _RUNS_LOCK:
+        run = _BASELINE_RUNS.get(key)
+        if run is None or not run[0].is_alive() and time.monotonic() - run[1] > 60:  # none, or one that failed
+            thread = threading.Thread(target=probecache.baselines, args=(caches.dataset(dataset_name), dimensions),
+                                      name=f"baselines-{dataset_name}", daemon=True)
+            thread.start()
+            run = _BASELINE_RUNS[key] = (thread, time.monotonic())
+    return time.monotonic() - run[1]
+
+
+def probe_counts(current: catalog.Dataset) -> tuple[int, int]:
+    """(training images, test images) the probes really use on this dataset: at most 5,000 and 2,000."""
+    return min(len(current.x_train), probes.PROBE_TRAIN), min(len(current.x_test), probes.PROBE_TEST)
 
 
 def probe_figure(rows: dict[str, dict]) -> go.Figure:

@@ -12,6 +12,19 @@ from dashboard.state import roles, sidebar
 CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "sampling": ["strided", "pooling"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
 
 
+SMALL_SET = 500  # fewer training images than this: most families learn the average image and little else
+
+
+def small_set_note(train_images: int, family: str) -> str | None:
+    """What to expect of a model trained on a set this small, or None: a dense model of 150 epochs on 50 images
+    rebuilt every image as the same blob, and nothing said why."""
+    if train_images >= SMALL_SET:
+        return None
+    return (f"Only {train_images:,} training images: too few for a {family} model to learn much more than the "
+            "average image, so its reconstructions may all look alike. A few thousand images help most; else a "
+            "conv model with a small latent size and few epochs.")
+
+
 def family_options(family_name: str) -> dict:
     """One widget per field of the family's options dataclass, its default preselected."""
     fields = dataclasses.fields(families.FAMILIES[family_name].options)

@@ -40,7 +40,9 @@ class: $(STAMP) $(DATA_STAMP)
 browser:
 	@sh scripts/ensure_system_packages.sh || echo "note: could not install chromium/dataset-fashion-mnist/nginx; those tests will say they are skipped"
 
+# ruff first (pyproject.toml's [tool.ruff]): a finding fails `make test` as a failing test does.
 test: $(STAMP) browser
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 clean:

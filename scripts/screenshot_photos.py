@@ -33,7 +33,8 @@ def main(out: str):
             page.locator(".frame[role=slider]").wait_for(timeout=120000)
             slider = page.get_by_role("slider", name="Add noise first (σ, of 255)")
             slider.focus()
-            for _ in range(25): page.keyboard.press("ArrowRight")
+            for _ in range(25):
+                page.keyboard.press("ArrowRight")
             time.sleep(8)
             page.get_by_text("Compare with classical denoisers").click()
             page.get_by_text("non-local means ·").wait_for(timeout=120000)  # the classical row has landed

@@ -25,7 +25,8 @@ def files(tmp_path_factory, fashion_small, digits):
     from keras import layers
 
     folder = tmp_path_factory.mktemp("notebook")
-    pixels = lambda images: np.round(images[..., 0] * 255).astype(np.uint8)  # (n, 28, 28) as Keras has it
+    def pixels(images):
+        return np.round(images[..., 0] * 255).astype(np.uint8)  # (n, 28, 28) as Keras has it
     np.savez(folder / "mnist.npz", x_train=pixels(fashion_small.x_train[:600]), y_train=fashion_small.y_train[:600],
              x_test=pixels(fashion_small.x_test[:200]), y_test=fashion_small.y_test[:200])
     np.savez(folder / "digits.npz", x=np.concatenate([digits.x_train, digits.x_test])[..., 0],

@@ -128,7 +128,8 @@ def test_a_model_the_user_picks_stays_picked_on_every_page(app):
 
 def test_picking_the_model_the_page_chose_itself_is_a_pick_too(app):
     app.switch_page("views/feature_maps.py").run()
-    box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")
+    def box():
+        return next(select for select in app.sidebar.selectbox if select.label == "Model")
     box().set_value("quick-dense").run()
     box().set_value("quick-conv").run()  # what this page had picked for itself
     chosen, captions = sidebar_model(app)

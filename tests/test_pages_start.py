@@ -134,7 +134,8 @@ def test_train_page_shows_the_architecture_and_cards(app_store, digits):
     assert "encoder_conv0" in list(rows["layer"])
     app_store.save(trainer.train("dense", digits, 2, None, trainer.TrainConfig(epochs=1, patience=0)), "weaker")
     app = open_page("views/train.py")
-    model_box = lambda: next(select for select in app.sidebar.selectbox if select.label == "Model")
+    def model_box():
+        return next(select for select in app.sidebar.selectbox if select.label == "Model")
     assert model_box().value == "shown", "the page opens on the best test score"
     app = next(button for button in app.button if button.key == "use-weaker").click().run()  # the card's Explore
     assert not app.exception

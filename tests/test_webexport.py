@@ -86,7 +86,8 @@ ENCODER_CASES = [(family, {}) for family in ("dense", "sparse", "deep", "stacked
 def reference_forward(web: webexport.WebDecoder, inputs: np.ndarray) -> np.ndarray:
     """The exported layer list run in NumPy (float64), one image at a time: a second reading of the spec that
     does not go through Keras, for the layers encoders use."""
-    weight = lambda reference: webexport.weights_from_bytes(web.weights, reference).astype("float64")
+    def weight(reference):
+        return webexport.weights_from_bytes(web.weights, reference).astype("float64")
     outputs = []
     for values in inputs.astype("float64"):
         for layer in web.spec["layers"]:
@@ -124,7 +125,8 @@ def _ref_lstm(layer, values, weight):
     kernel, recurrent, bias = weight(layer["kernel"]), weight(layer["recurrent_kernel"]), weight(layer["bias"])
     units = layer["units"]
     hidden, cell = np.zeros(units), np.zeros(units)
-    sigmoid = lambda v: 1 / (1 + np.exp(-v))
+    def sigmoid(v):
+        return 1 / (1 + np.exp(-v))
     for step in values:
         gates = step @ kernel + hidden @ recurrent + bias  # (4 units,): i, f, c, o
         i, f, c, o = np.split(gates, 4)

@@ -55,7 +55,9 @@ def js_forward(page, web: webexport.WebDecoder, codes: np.ndarray) -> np.ndarray
     """The exported chain (a decoder's or an encoder's) run by the page's compileDecoder on each row of `codes`."""
     packed = live_decoder.packed_weights(live_decoder.LiveModel("parity", web.spec, web.weights, None))
     flat = codes.reshape(len(codes), -1).astype("<f4")
-    as_text = lambda raw: base64.b64encode(raw).decode()
+    def as_text(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
     arguments = [as_text(packed), as_text(flat.tobytes()), flat.shape[1]]
     return np.frombuffer(base64.b64decode(page.evaluate(DECODE_IN_PAGE, arguments)), "<f4").reshape(len(codes), -1)
 

@@ -256,7 +256,8 @@ def test_value_ranges_are_mapped_to_and_from_the_model(digits, value_range, acti
     original = keras.Model(original.inputs, layers.Dense(64, activation=activation)(original.layers[-2].output))
     loaded = foreign.build(original, None, foreign.ImportSettings(value_range=value_range))
     images = digits.x_test[:16]
-    flat = lambda x: to_model(x).reshape(len(x), 64)  # noqa: E731
+    def flat(x):
+        return to_model(x).reshape(len(x), 64)
     assert reproduces(loaded, original, images, flat, from_model) <= TOLERANCE
     assert loaded.reconstruct(images).min() >= 0.0 and loaded.reconstruct(images).max() <= 1.0  # linear, clipped
 

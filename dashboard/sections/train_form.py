@@ -8,6 +8,7 @@ from aecore.errors import AecoreError
 from aecore.models import families
 from aecore.models.blocks import NOISE_KINDS
 from dashboard.state import roles, sidebar
+from dashboard.text import md
 
 CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "sampling": ["strided", "pooling"], "noise": list(NOISE_KINDS), "variant": ["dense", "conv"]}
 
@@ -49,22 +50,23 @@ def family_options(family_name: str) -> dict:
 def _card(store, entry, visitor):
     meta, result = entry.meta, entry.meta.get("metrics", {})
     with st.container(border=True):
-        st.markdown(f"**{entry.name}** · {meta['family']} · {meta.get('dataset')} · latent {meta.get('latent_dim')}")
+        st.markdown(f"**{md(entry.name)}** · {meta['family']} · {md(meta.get('dataset'))} · latent "
+                    f"{meta.get('latent_dim')}")
         if meta["family"] == "photo":  # any size, scored on held-out photos; used on the Denoise page only
             origin = "shipped with aecore, read-only" if meta.get("shipped") else \
                 f"trained in {meta.get('train_seconds', 0):.0f} s"
             st.caption(f"held-out photos at σ 25: {result.get('test_psnr_noisy_sigma25', 0):.1f} → "
                        f"{result.get('test_psnr_sigma25', 0):.1f} dB · {meta.get('params', 0):,} parameters · {origin}")
         elif result:
-            origin = f"imported from {meta['imported_from']}" if meta.get("imported_from") else \
+            origin = f"imported from {md(meta['imported_from'])}" if meta.get("imported_from") else \
                 f"trained in {meta.get('train_seconds', 0):.0f} s"
             st.caption(f"test BCE {result.get('test_bce', 0):.4f} · PSNR {result.get('test_psnr', 0):.1f} dB · "
                        f"SSIM {result.get('test_ssim', 0):.3f} · {meta.get('params', 0):,} parameters · {origin}")
         if meta.get("excluded_class") is not None:  # a detector: say so, and where it is used
             left_out = meta.get("excluded_class_name") or meta["excluded_class"]
-            st.caption(f"Trained without class {meta['excluded_class']} ({left_out}): a detector of {left_out}, "
-                       "which it never saw.")
-            if st.button(f"Anomalies: how well it flags {left_out}", key=f"anomalies-{entry.name}",
+            st.caption(f"Trained without class {meta['excluded_class']} ({md(left_out)}): a detector of "
+                       f"{md(left_out)}, which it never saw.")
+            if st.button(f"Anomalies: how well it flags {md(left_out)}", key=f"anomalies-{entry.name}",
                          icon=":material/troubleshoot:", on_click=sidebar.explore,
                          args=(meta.get("dataset"), entry.name)):
                 st.switch_page("views/anomaly.py")
@@ -90,7 +92,7 @@ def _card(store, entry, visitor):
                     roles.rename_model(store, visitor, entry.name, new_name)
                     st.rerun()
                 except AecoreError as error:
-                    st.error(str(error))
+                    st.error(md(error))
         with delete.popover("Delete"):
             st.caption("This removes the model from the store for good.")
             if st.button("Delete for good", key=f"delete-{entry.name}", type="primary"):
@@ -98,7 +100,7 @@ def _card(store, entry, visitor):
                     roles.delete_model(store, visitor, entry.name)
                     st.rerun()
                 except AecoreError as error:
-                    st.error(str(error))
+                    st.error(md(error))
 
 
 def model_cards(store, visitor):

@@ -8,6 +8,7 @@ from dashboard import plots
 from dashboard.sections import importer, train_form
 from dashboard.state import caches, job_runner, roles, sidebar
 from dashboard.state.job_runner import JobSpec
+from dashboard.text import md
 
 context = sidebar.sidebar(page="train", watch_store=True)
 runner = caches.job_runner()
@@ -62,7 +63,7 @@ def training_form():
                                                       name or None), context.visitor))
             st.toast(f"Training {family_name} queued")
         except roles.NotAllowed as error:
-            st.error(str(error))
+            st.error(md(error))
 
 
 if roles.may_train(context.visitor):
@@ -76,7 +77,7 @@ def stop(job_id: str):
     try:
         runner.cancel(job_id, context.visitor)  # checks the role again: a forged click changes nothing
     except roles.NotAllowed as error:
-        st.toast(str(error))
+        st.toast(md(error))
 
 
 @st.fragment(run_every=1)
@@ -85,13 +86,13 @@ def live_jobs():
     for job in runner.active_jobs():
         state = job.state()  # one read: the process may finish while this draws
         if state["status"] == "queued":
-            st.info(f"Queued: {job.spec.family} on {job.spec.dataset}, number {job.position} in the queue "
+            st.info(f"Queued: {job.spec.family} on {md(job.spec.dataset)}, number {job.position} in the queue "
                     f"({runner.max_jobs} at a time; `AECORE_MAX_JOBS` sets it).", icon=":material/schedule:")
             if runner.may_stop(job, context.visitor):
                 st.button("Stop", key=f"stop-{job.id}", on_click=stop, args=(job.id,), type="secondary",
                           help="It never starts; nothing is saved.")
             continue
-        st.subheader(f"Training {job.spec.family} on {job.spec.dataset}")
+        st.subheader(f"Training {job.spec.family} on {md(job.spec.dataset)}")
         progress = job.progress
         if progress is None:
             st.progress(0.0, text="Loading the data and building the model…")
@@ -111,11 +112,11 @@ def live_jobs():
             continue
         state = job.state()
         if state["status"] == "done" and state.get("model_name"):
-            st.success(f"Saved **{state['model_name']}** ({job.spec.family} on {job.spec.dataset}).")
+            st.success(f"Saved **{md(state['model_name'])}** ({job.spec.family} on {md(job.spec.dataset)}).")
         elif state["status"] == "failed":
-            st.error(f"{job.spec.family}: {state.get('message', '')}")
+            st.error(f"{job.spec.family}: {md(state.get('message', ''))}")
         elif state["status"] == "cancelled":
-            st.warning(f"{job.spec.family}: {state.get('message', '')}")
+            st.warning(f"{job.spec.family}: {md(state.get('message', ''))}")
 
 
 live_jobs()
@@ -128,7 +129,7 @@ if context.visitor.is_owner:
         importer.import_section()
 
 if context.model is not None:
-    with st.expander(f"Architecture of {context.model_name}", expanded=False):
+    with st.expander(f"Architecture of {md(context.model_name)}", expanded=False):
         rows = context.model.architecture()
         st.dataframe(rows, hide_index=True)
         st.caption(f"{context.model.count_params():,} parameters in all; code shape {context.model.code_shape}.")

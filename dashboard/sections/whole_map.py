@@ -17,6 +17,7 @@ from dashboard import plots
 from dashboard.components import big_map
 from dashboard.server import sheets
 from dashboard.state import caches, map_jobs, sidebar
+from dashboard.text import md
 
 SPLIT = "all"
 MAX_MOSAIC = 64
@@ -67,11 +68,12 @@ def _job_progress(store, model_name: str, dataset_name: str, method: str):
             st.rerun(scope="app")
         status = map_jobs.status(store, model_name, dataset_name, SPLIT, method)
         if status is not None and status.get("error") and not status["running"]:
-            st.error(f"The {METHOD_NAMES[method]} map of {model_name} could not be computed: {status['error']}")
+            st.error(f"The {METHOD_NAMES[method]} map of {md(model_name)} could not be computed: "
+                     f"{md(status['error'])}")
             return
         if status is None or not status["running"]:
             if not map_jobs.start(store, model_name, dataset_name, SPLIT, method):
-                st.info(f"Another map is being computed; the {METHOD_NAMES[method]} map of {model_name} starts when "
+                st.info(f"Another map is being computed; the {METHOD_NAMES[method]} map of {md(model_name)} starts when "
                         "it is done.", icon=":material/hourglass_top:")
                 return
             status = map_jobs.status(store, model_name, dataset_name, SPLIT, method) or {}
@@ -92,7 +94,7 @@ def section(context, method: str):
     if projection is None:
         status = map_jobs.status(store, context.model_name, context.dataset_name, SPLIT, method)
         if status is not None and status.get("error") and not status["running"]:
-            st.error(f"The {METHOD_NAMES[method]} map could not be computed: {status['error']}")
+            st.error(f"The {METHOD_NAMES[method]} map could not be computed: {md(status['error'])}")
             if not st.button("Try again", icon=":material/refresh:"):
                 st.stop()
             map_jobs.start(store, context.model_name, context.dataset_name, SPLIT, method)
@@ -211,7 +213,7 @@ def show_many(context, indices: list[int], codes: np.ndarray):
                        width="stretch")
     if labels is not None:
         tally = Counter(sidebar.class_name(context, label) for label in labels[indices])
-        st.caption(f"{len(indices):,} images selected: " + ", ".join(f"{name}: {count:,}" for name, count in tally.most_common()))
+        st.caption(f"{len(indices):,} images selected: " + ", ".join(f"{md(name)}: {count:,}" for name, count in tally.most_common()))
     rows = "index,split,label\n" + "".join(
         f"{index},{'train' if index < len(context.dataset.x_train) else 'test'},{'' if labels is None else int(labels[index])}\n"
         for index in indices)

@@ -5,15 +5,12 @@ points AECORE_STORE at it, opens a page, moves its widgets and checks what is dr
 """
 
 import base64
+import functools
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 RECONSTRUCTIONS, FEATURE_MAPS = "views/reconstructions.py", "views/feature_maps.py"
 
 
@@ -33,19 +30,9 @@ def model_store(tmp_path_factory, digits):
 
 
 @pytest.fixture
-def open_page(model_store, monkeypatch):
-    """open_page(path, model=None, store=None) -> a run AppTest on that page with that sidebar model."""
-    monkeypatch.syspath_prepend(str(ROOT))
-    monkeypatch.setenv("AECORE_OFFLINE", "1")
-
-    def opener(page, model=None, store=None):
-        monkeypatch.setenv("AECORE_STORE", str(store or model_store[0]))
-        app = AppTest.from_file(APP, default_timeout=60)
-        if model:
-            app.session_state["model"] = model
-        return app.switch_page(page).run()
-
-    return opener
+def open_page(open_page, model_store):
+    """conftest's open_page on this module's store (another with store=...)."""
+    return functools.partial(open_page, store=model_store[0])
 
 
 def figures(app) -> list[dict]:

@@ -6,14 +6,10 @@ holds what the quick start leaves: conv, VAE, denoising and dense models trained
 """
 
 import math
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from dashboard.state import picks
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def meta(name, family, psnr=None, **options):
@@ -81,12 +77,9 @@ def quick_store(tmp_path_factory, digits):
 
 
 @pytest.fixture
-def app(quick_store, monkeypatch):
-    monkeypatch.setenv("AECORE_STORE", str(quick_store))
-    monkeypatch.setenv("AECORE_OFFLINE", "1")
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    return app
+def app(quick_store, open_page):
+    """The app on the quick start's store, opened on Home as a visitor lands (conftest's open_page)."""
+    return open_page("home", quick_store)
 
 
 def sidebar_model(app) -> tuple[str, str]:
@@ -138,17 +131,14 @@ def test_picking_the_model_the_page_chose_itself_is_a_pick_too(app):
     assert sidebar_model(app)[0] == "quick-conv"
 
 
-def test_the_dataset_picked_stays_picked_on_every_page(quick_store, monkeypatch):
+def test_the_dataset_picked_stays_picked_on_every_page(quick_store, open_page):
     from aecore.data import catalog
-
-    monkeypatch.setenv("AECORE_STORE", str(quick_store))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # no dataset preset in its state
 
     available = [info.name for info in catalog.list_datasets() if info.available]
     other = next((name for name in available if name != "digits"), None)
     if other is None:
         pytest.skip("only digits is available here")
-    app.switch_page("views/home.py").run()
+    app = open_page("home", quick_store, dataset=None)  # no dataset preset in its state
     next(select for select in app.sidebar.selectbox if select.label == "Dataset").set_value(other).run()
     for page in ("views/latent_map.py", "views/reconstructions.py", "views/train.py"):
         app.switch_page(page).run()

@@ -32,14 +32,7 @@ def hosted(saved_store, monkeypatch):
     return saved_store
 
 
-def open_page(page: str, **state) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.switch_page(page).run()
-    assert not app.exception, [item.value for item in app.exception]
-    return app
+
 
 
 def every_text(app: AppTest) -> str:
@@ -48,7 +41,7 @@ def every_text(app: AppTest) -> str:
     return " ".join(parts + [str(getattr(widget, "value", "")) for widget in app.text_input])
 
 
-def test_with_no_owner_set_everyone_is_the_owner_and_the_sidebar_says_so(saved_store, monkeypatch):
+def test_with_no_owner_set_everyone_is_the_owner_and_the_sidebar_says_so(saved_store, monkeypatch, open_page):
     monkeypatch.syspath_prepend(str(ROOT))
     monkeypatch.setenv("AECORE_STORE", str(saved_store))
     monkeypatch.delenv("AECORE_OWNER_PASSWORD", raising=False)
@@ -57,7 +50,7 @@ def test_with_no_owner_set_everyone_is_the_owner_and_the_sidebar_says_so(saved_s
     assert any(caption.value.startswith("Open dashboard: everyone here can train and delete") for caption in app.caption)
 
 
-def test_a_viewer_sees_every_model_but_no_control_that_changes_the_store(hosted):
+def test_a_viewer_sees_every_model_but_no_control_that_changes_the_store(hosted, open_page):
     app = open_page("views/train.py")
     assert "Start training" not in [button.label for button in app.get("form_submit_button")]
     assert any("You are exploring as a viewer" in info.value for info in app.info)
@@ -79,7 +72,7 @@ def test_forged_calls_from_a_viewer_change_nothing(hosted):
     assert store.names() == ["teachers-model"] and runner.jobs == []
 
 
-def test_the_owner_password_signs_in_and_is_never_shown(hosted):
+def test_the_owner_password_signs_in_and_is_never_shown(hosted, open_page):
     app = open_page("views/train.py")
     app.text_input(key="owner-password").set_value("wrong guess")
     app.get("form_submit_button")[-1].click().run()
@@ -124,7 +117,7 @@ def test_uploads_per_minute_are_bounded_and_a_rerun_costs_nothing(monkeypatch):
     assert roles.allow_upload(b"third", now=61.0)  # a minute later the first has left the window
 
 
-def test_a_forged_click_on_the_owners_delete_button_deletes_nothing(hosted, monkeypatch, tmp_path):
+def test_a_forged_click_on_the_owners_delete_button_deletes_nothing(hosted, monkeypatch, tmp_path, open_page):
     """The widget message a browser sends for "Delete for good", replayed from a viewer's session."""
     import shutil
 

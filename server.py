@@ -1,8 +1,13 @@
-"""The dashboard's server: `streamlit run server.py` serves app.py as Streamlit does, plus one middleware that
-lets a fresh browser fetch Streamlit's element code sooner (dashboard/server/preload.py) and one route that serves the
-whole-dataset map's thumbnails (dashboard/server/sheets.py). `make run` starts this; `streamlit run app.py` still works,
-without the preloading and with no thumbnails on the whole-dataset map.
+"""The dashboard's server: `streamlit run server.py` serves app.py as Streamlit does, warmed up from its start
+(Keras, the default dataset and Home's model load in a thread, so the first visit does not wait for them), plus one
+middleware that lets a fresh browser fetch Streamlit's element code sooner (dashboard/server/preload.py) and one
+route that serves the whole-dataset map's thumbnails (dashboard/server/sheets.py). `make run` starts this;
+`streamlit run app.py` still works, without the warm-up, the preloading and the thumbnails on the whole-dataset map.
 """
+
+import os
+import threading
+import time
 
 import starlette.middleware
 import streamlit as st
@@ -10,6 +15,31 @@ from streamlit import file_util
 
 from dashboard.server import preload, sheets
 from dashboard.state import roles
+
+
+def warm_up():
+    """What the first page needs, loaded while nobody waits: TensorFlow/Keras (seconds to import), the default
+    dataset and the model Home would open on, into the same caches the pages read. A visit meanwhile waits only
+    for what is still loading (Python's import lock, the cache's per-key lock), never for it all again."""
+    started = time.perf_counter()
+    try:
+        from aecore.data import catalog
+        from dashboard.state import caches, picks  # imports Keras and TensorFlow
+
+        caches.dataset(name := catalog.default_dataset_name())
+        fitting = [entry for entry in caches.model_store().entries()
+                   if tuple(entry.meta.get("input_shape", ())) == caches.dataset(name).input_shape]
+        best, _ = picks.pick_for_page("home", [{**entry.meta, "name": entry.name} for entry in fitting])
+        if best:
+            caches.model(best, caches.stamp_of(next(entry.meta for entry in fitting if entry.name == best)))
+        print(f"warm: Keras, {name} and {best or 'no model'} loaded in {time.perf_counter() - started:.1f} s",
+              flush=True)
+    except Exception as error:  # noqa: BLE001  a failed warm-up only means the first visit loads it instead
+        print(f"warm: skipped ({type(error).__name__}: {error})", flush=True)
+
+
+if os.environ.get("AECORE_WARM", "1") != "0":  # AECORE_WARM=0: a cold server, for bench/first_minutes.py
+    threading.Thread(target=warm_up, name="aecore-warm-up", daemon=True).start()
 
 if roles.mode() == "open":  # once, in the terminal of whoever starts the server
     print("note: this dashboard is open: anyone who can reach it can train, import, rename and delete models. "

@@ -1,0 +1,123 @@
+"""A newcomer's first minutes, timed in headless Chromium through `server.py` on a fresh, empty store (#35).
+
+Usage: flock /tmp/aecore-train.lock flock /tmp/aecore-browser.lock nice -n 19 \
+           .venv/bin/python bench/first_minutes.py [--dataset fashion_mnist] [--skip-quick-start] [--cold-server]
+
+Measures, each from the moment the server first answers /_stcore/health:
+- the first page (Home), cold: the first visit after the server says healthy; then warm: a second visitor;
+- the quick start, clicked on Home: when each model lands in the store and when Home says "done";
+- every explore page's first open after it, by its address: until the page's script stops running (Streamlit's
+  running indicator gone for half a second) with the page's title drawn.
+--cold-server starts the server with AECORE_WARM=0 (no warm-up thread), to compare. Prints Markdown rows for
+bench/RESULTS.md and one JSON line.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts import serve  # noqa: E402  (after the path: run as a file)
+
+PAGES = [("reconstructions", "Reconstructions"), ("feature_maps", "Feature maps"), ("latent_map", "Latent map"),
+         ("timeline", "Training timeline"), ("latent_sampler", "Latent sampler"), ("denoise", "Denoise"),
+         ("anomaly", "Anomalies")]
+RUNNING = "[data-testid=stStatusWidget]"  # Streamlit's "running" indicator, top right
+
+
+def settled(page, title: str, timeout: float = 300) -> float:
+    """Seconds until `title` is drawn as the page's h1 and the script has stopped running for 0.5 s."""
+    started = time.perf_counter()
+    page.get_by_role("heading", name=title, exact=False).first.wait_for(timeout=timeout * 1000)
+    quiet_since = None
+    while time.perf_counter() - started < timeout:
+        if page.locator(RUNNING).count() == 0:
+            quiet_since = quiet_since or time.perf_counter()
+            if time.perf_counter() - quiet_since >= 0.5:
+                return quiet_since - started
+        else:
+            quiet_since = None
+        time.sleep(0.05)
+    raise TimeoutError(f"{title} still running after {timeout:.0f} s")
+
+
+def open_page(browser, url: str, title: str) -> tuple[float, object, object]:
+    """A fresh visitor opens `url`: (seconds until drawn and settled, the context, the page)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto(url)
+    settled(page, title)
+    return time.perf_counter() - started, context, page
+
+
+def quick_start(page, store: Path, timeout: float = 600) -> dict:
+    """Clicks the quick start on Home; the seconds after the click when each model landed and when Home said done."""
+    page.get_by_role("button", name="Start the quick start").click()
+    started, landed = time.perf_counter(), {}
+    while time.perf_counter() - started < timeout:
+        for folder in store.iterdir():
+            if folder.name.startswith("quick-") and (folder / "meta.json").exists() and folder.name not in landed:
+                landed[folder.name] = time.perf_counter() - started
+        if page.get_by_text("Quick start done").count():
+            return {"models": landed, "done": time.perf_counter() - started}
+        if page.get_by_text("Quick start ended").count():
+            return {"models": landed, "done": None, "ended": time.perf_counter() - started}
+        time.sleep(0.2)
+    raise TimeoutError(f"the quick start did not end within {timeout:.0f} s; landed: {landed}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--skip-quick-start", action="store_true", help="only the first page, cold and warm")
+    parser.add_argument("--cold-server", action="store_true", help="AECORE_WARM=0: no warm-up thread")
+    arguments = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    store = Path(tempfile.mkdtemp(prefix="first-minutes-"))
+    env = {"AECORE_WARM": "0"} if arguments.cold_server else {}
+    process, url = serve.start(store, dataset=arguments.dataset, env=env, timeout=120)
+    results = {"dataset": arguments.dataset, "warm_up": not arguments.cold_server, "cpu_count": os.cpu_count(),
+               "load_average": os.getloadavg()[0]}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
+            results["first_page_cold"], home_context, home = open_page(browser, url, "Autoencoder Explorer")
+            results["first_page_warm"], context, _ = open_page(browser, url, "Autoencoder Explorer")
+            context.close()
+            if not arguments.skip_quick_start:
+                results["quick_start"] = quick_start(home, store)
+                results["first_opens"] = {}
+                for path, title in PAGES:
+                    seconds, context, _ = open_page(browser, f"{url}/{path}", title)
+                    results["first_opens"][path] = seconds
+                    context.close()
+            home_context.close()
+            browser.close()
+    finally:
+        serve.stop(process)
+    report(results)
+
+
+def report(results: dict):
+    print(f"| first page, cold (after healthy) | {results['first_page_cold']:.1f} s |")
+    print(f"| first page, warm | {results['first_page_warm']:.1f} s |")
+    quick = results.get("quick_start")
+    if quick:
+        for name, seconds in sorted(quick["models"].items(), key=lambda item: item[1]):
+            print(f"| quick start: {name} landed | {seconds:.1f} s |")
+        print(f"| quick start: Home says done | {quick['done'] or float('nan'):.1f} s |")
+        for path, seconds in results["first_opens"].items():
+            print(f"| first open of {path} | {seconds:.1f} s |")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

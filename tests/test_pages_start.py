@@ -5,7 +5,6 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
@@ -21,14 +20,6 @@ def app_store(tmp_path, monkeypatch):
     return ModelStore(tmp_path / "models")
 
 
-def open_page(path):
-    """Runs the real app (st.navigation declares the pages, so page links resolve) on one page."""
-    app = AppTest.from_file("../app.py", default_timeout=120)  # relative to this file
-    app.session_state["dataset"] = "digits"
-    app.switch_page(path)
-    return app.run()
-
-
 def wait_for_jobs(timeout=120):
     from dashboard.state import caches
 
@@ -39,7 +30,7 @@ def wait_for_jobs(timeout=120):
     return runner
 
 
-def test_home_with_an_empty_store_offers_the_quick_start(app_store):
+def test_home_with_an_empty_store_offers_the_quick_start(app_store, open_page):
     app = open_page("views/home.py")
     assert not app.exception
     assert any("Quick start" in header.value for header in app.subheader)
@@ -84,7 +75,7 @@ def test_the_quick_start_speaks_with_one_voice():
     assert job_runner.status_line([FakeJob("conv", "done")]) is None
 
 
-def test_train_page_trains_a_model_in_the_background(app_store):
+def test_train_page_trains_a_model_in_the_background(app_store, open_page):
     app = open_page("views/train.py")
     assert not app.exception
     assert "No models of your own yet" in " ".join(info.value for info in app.info)
@@ -116,14 +107,14 @@ def forms(node):
         yield from forms(child)
 
 
-def test_no_form_submits_on_enter(app_store):
+def test_no_form_submits_on_enter(app_store, open_page):
     app = open_page("views/train.py")
     found = list(forms(app._tree))
     assert found, "the Train page has its form"
     assert all(not form.proto.form.enter_to_submit for form in found)
 
 
-def test_train_page_shows_the_architecture_and_cards(app_store, digits):
+def test_train_page_shows_the_architecture_and_cards(app_store, digits, open_page):
     model = trainer.train("conv", digits, 8, None, trainer.TrainConfig(epochs=2, patience=0))
     app_store.save(model, "shown")
     app = open_page("views/train.py")
@@ -143,7 +134,7 @@ def test_train_page_shows_the_architecture_and_cards(app_store, digits):
     assert next(select for select in app.sidebar.selectbox if select.label == "Dataset").value == "digits"
 
 
-def test_a_failed_job_says_why(app_store):
+def test_a_failed_job_says_why(app_store, open_page):
     from dashboard.state import caches
     from dashboard.state.job_runner import JobSpec
 
@@ -184,3 +175,19 @@ def test_the_toolbar_has_no_deploy_button():
 
     config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
     assert config.get("client", {}).get("toolbarMode") in ("viewer", "minimal")
+
+
+def test_quick_start_models_keep_enough_snapshots_to_show_the_space_forming(fashion_small):
+    from dashboard.state import job_runner
+
+    specs = job_runner.quick_start_specs("fashion_mnist", 60000)
+    assert {spec.config.snapshot_frames for spec in specs} == {job_runner.QUICK_START_FRAMES}
+    assert job_runner.QUICK_START_FRAMES >= 12
+    config = trainer.TrainConfig(epochs=1, batch_size=8, patience=0, validation_split=0.1,
+                                 snapshot_frames=job_runner.QUICK_START_FRAMES)  # 225 batches, as one quick epoch
+    model = trainer.train("dense", fashion_small, 8, None, config)
+    epochs = model.snapshots["epochs"]
+    assert len(epochs) == job_runner.QUICK_START_FRAMES and epochs[-1] == 1.0
+    assert list(epochs) == sorted(epochs) and epochs[0] < 0.02 and 0.8 < epochs[-2] < 1.0  # the whole epoch
+    default = trainer.train("dense", fashion_small, 8, None, trainer.TrainConfig(epochs=1, batch_size=8, patience=0))
+    assert len(default.snapshots["epochs"]) == 5, "other trainings keep today's schedule"

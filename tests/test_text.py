@@ -46,3 +46,48 @@ def test_plain_words_and_numbers_keep_their_letters():
 
 def test_a_line_break_never_starts_a_heading_or_a_list():
     assert RENDERER.render(md("cat\n# dog\n- fish")) == "<p>cat # dog - fish</p>\n"
+
+
+# ---------------------------------------------------------------- the pages, on a dataset of Markdown class names
+
+MARKDOWN_NAMES = ("**bold**", "<b>b", "[link](http:x)", "$x$")  # class folders: a folder name holds no "/"
+PAGES_WITH_CLASS_NAMES = ("feature_maps", "anomaly", "train")
+
+
+@pytest.fixture(scope="module")
+def markdown_store(tmp_path_factory):
+    """A store with the dataset `names` (photo crops in class folders named like Markdown) and a conv model trained
+    on it without its first class, so pages show class names in captions, warnings and cards."""
+    from owndata_sources import photo_crops, write_photo_zip
+
+    from aecore.data import owndata
+    from aecore.store.modelstore import ModelStore
+    from aecore.training import trainer
+
+    store = tmp_path_factory.mktemp("markdown-names")
+    crops = photo_crops(12)
+    archive = write_photo_zip(store.parent / "names.zip", dict(zip(MARKDOWN_NAMES, crops.values())))
+    owndata.add("names", archive, owndata.ConversionOptions(size=28, colour=False), store=store)
+    dataset = owndata.load("names", store=store)
+    config = trainer.TrainConfig(epochs=2, batch_size=8, patience=0, exclude_class=0)
+    ModelStore(store).save(trainer.train("conv", dataset, 8, None, config), name="names-conv")
+    return store, dataset.class_names
+
+
+def page_texts(app) -> list[str]:
+    """Every Markdown source on the page: markdown, captions, messages, headers, and button labels."""
+    kinds = ("markdown", "caption", "info", "warning", "error", "success", "subheader", "header", "title")
+    return [element.value for kind in kinds for element in app.get(kind) if isinstance(element.value, str)] + \
+        [button.label for button in app.button]
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_CLASS_NAMES)
+def test_class_names_reach_the_pages_escaped(markdown_store, open_page, page):
+    store, class_names = markdown_store
+    assert sorted(class_names) == sorted(MARKDOWN_NAMES)  # the folder names, as typed
+    app = open_page(page, store, dataset="names", model="names-conv", timeout=180)
+    texts = page_texts(app)
+    shown = [name for name in MARKDOWN_NAMES if any(md(name) in text for text in texts)]
+    assert shown, f"no class name on {page}: {texts}"
+    for name in MARKDOWN_NAMES:
+        assert not any(name in text for text in texts), f"{name!r} reaches {page} as Markdown"

@@ -24,7 +24,7 @@ context = sidebar.sidebar(page="denoise")
 st.title("Denoise")
 height, width, channels = context.dataset.input_shape
 st.caption("Which model serves which upload: **photos** (any size, grey or colour) go through a photo model at "
-           f"full size, just below; **pictures like {context.dataset_name}'s** go through the {height}x{width} "
+           f"full size, just below; **pictures like {md(context.dataset_name)}'s** go through the {height}x{width} "
            f"{'colour' if channels == 3 else 'grey'} model picked in the sidebar, further down.")
 photo_denoise.section()
 st.divider()

@@ -88,6 +88,17 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     project.add_argument("--projector", metavar="ZIP", help="also a TensorFlow Projector bundle of the split's codes")
     project.add_argument("--quiet", action="store_true", help="no progress bar")
     project.add_argument("--progress-file", help=argparse.SUPPRESS)  # the dashboard's map job reads it
+    place = commands.add_parser("place", parents=[store], help="place your own images on a model's map of a split")
+    place.add_argument("name")
+    place.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG, BMP, GIF or WebP files")
+    place.add_argument("--dataset", help="default: the dataset the model was trained on")
+    place.add_argument("--method", default="umap", choices=["pca", "umap", "tsne"])
+    place.add_argument("--split", default="test", choices=["test", "train", "all"])
+    place.add_argument("--seed", type=int, default=0)
+    place.add_argument("--placement", default="transform", choices=["transform", "nearby"],
+                       help="UMAP/t-SNE: umap-learn's/openTSNE's transform, or the nearest codes' weighted mean")
+    place.add_argument("--out", help="CSV of image, x, y, neighbours, neighbour_labels, error")
+    place.add_argument("--quiet", action="store_true", help="no progress bar")
     importer = commands.add_parser("import", parents=[store], help="import a .keras autoencoder (inspected, then split)")
     importer.add_argument("file", help="the whole autoencoder, or its encoder when --decoder is given")
     importer.add_argument("--decoder", help="the decoder as a second .keras file")

@@ -3,18 +3,14 @@ a detector trained without the zeros, and a dense model trained on every class."
 
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from aecore.analysis import anomaly, probes
 from aecore.store import modelstore
 from aecore.training import trainer
 from dashboard.sections import images
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -27,26 +23,12 @@ def store(tmp_path_factory, digits):
     return root, saved.save(everything, "all-digits").name, saved.save(detector, "no-zeros").name
 
 
-def open_page(store, monkeypatch, page, model=None, **state) -> AppTest:
-    monkeypatch.syspath_prepend(str(ROOT))
-    monkeypatch.setenv("AECORE_STORE", str(store[0]))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    if model:
-        app.session_state["model"] = model
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.switch_page(page).run()
-    assert not app.exception, [item.value for item in app.exception]
-    return app
-
-
 def metrics_of(app) -> list[tuple[str, str]]:
     return [(metric.label, metric.value) for metric in app.metric]
 
 
-def test_the_page_opens_on_the_detector_and_its_numbers_are_the_engines(store, monkeypatch, digits):
-    app = open_page(store, monkeypatch, "views/anomaly.py")
+def test_the_page_opens_on_the_detector_and_its_numbers_are_the_engines(store, digits, open_page):
+    app = open_page("views/anomaly.py", store[0])
     assert any("a model trained without one class" in caption.value for caption in app.caption)
     detector = modelstore.ModelStore(store[0]).load("no-zeros")
     expected = anomaly.detect(detector, digits, 0).summary()
@@ -84,8 +66,8 @@ def test_every_threshold_stop_holds_the_engines_counts_and_pca_flags_the_same_sh
         assert len(histogram["normal"]) == threshold_slider.BINS and sum(histogram["rare"]) == pytest.approx(1, abs=1e-3)
 
 
-def test_a_model_trained_on_every_class_says_how_to_make_a_detector(store, monkeypatch):
-    app = open_page(store, monkeypatch, "views/anomaly.py", model="all-digits")
+def test_a_model_trained_on_every_class_says_how_to_make_a_detector(store, open_page):
+    app = open_page("views/anomaly.py", store[0], model="all-digits")
     assert "Leave out a class" in app.warning[0].value
     next(select for select in app.selectbox if select.label.startswith("The rare class")).set_value(3).run()
     button = next(button for button in app.button if button.label.startswith("Train a detector"))
@@ -96,7 +78,7 @@ def test_a_model_trained_on_every_class_says_how_to_make_a_detector(store, monke
     assert next(select for select in app.selectbox if select.label.startswith("Leave out a class")).value == 3
 
 
-def test_a_detector_carries_its_class_in_its_name_and_card(store, monkeypatch):
+def test_a_detector_carries_its_class_in_its_name_and_card(store, open_page):
     from aecore.training import cards
 
     meta = modelstore.ModelStore(store[0]).meta("no-zeros")
@@ -104,15 +86,15 @@ def test_a_detector_carries_its_class_in_its_name_and_card(store, monkeypatch):
     assert cards.detector_name({**meta, "excluded_class": 9, "excluded_class_name": "Ankle boot",
                                 "dataset": "fashion_mnist"}) == "dense-fashion_mnist-8-without-ankle-boot"
     assert cards.detector_name(modelstore.ModelStore(store[0]).meta("all-digits")) is None
-    app = open_page(store, monkeypatch, "views/train.py", model="all-digits")
+    app = open_page("views/train.py", store[0], model="all-digits")
     assert any("Trained without class 0 (0): a detector of 0" in caption.value for caption in app.caption)
     app = next(button for button in app.button if button.label == "Anomalies: how well it flags 0").click().run()
     assert any(title.value == "Anomalies" for title in app.title)
     assert next(select for select in app.sidebar.selectbox if select.label == "Model").value == "no-zeros"
 
 
-def test_reconstructions_show_the_probes_beside_pixels_and_pca(store, monkeypatch, digits):
-    app = open_page(store, monkeypatch, "views/reconstructions.py", model="no-zeros")
+def test_reconstructions_show_the_probes_beside_pixels_and_pca(store, digits, open_page):
+    app = open_page("views/reconstructions.py", store[0], model="no-zeros")
     assert any("Computing the raw-pixel and PCA baselines" in bar.proto.text for bar in app.get("progress"))
     for _ in range(120):  # computed once, in the background, while the page stays usable
         if images.stored_baselines("digits", 8):

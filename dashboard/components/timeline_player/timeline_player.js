@@ -64,9 +64,9 @@ class Player {
   }
 
   legend() {
-    const label = i => this.colours[i][0];
+    const entries = [...this.colours], label = i => entries[i][0];  // [[class label, colour]]
     buildLegend(this.root.querySelector(".legend"),
-                this.colours.map(([kind, colour]) => [this.data.classes[String(kind)] ?? String(kind), colour]),
+                entries.map(([kind, colour]) => [this.data.classes[String(kind)] ?? String(kind), colour]),
                 i => { if (this.hidden.has(label(i))) this.hidden.delete(label(i)); else this.hidden.add(label(i)); this.draw(); },
                 i => this.hidden.has(label(i)));
   }

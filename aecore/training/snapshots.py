@@ -4,10 +4,10 @@ A snapshot holds the codes of a fixed, seeded sample of test images (SAMPLE, or 
 VAE: the mean; spatial codes flattened; float16), the reconstructions of a fixed handful of them (uint8) and,
 for a VAE with a 2-D code, its decoder's GRID x GRID latent grid (uint8), with the epoch (fractions inside the
 first one, where most happens) and the training loss so far. They are taken after 1%, 3%, 10% and 30% of the
-first epoch and after every epoch (every k-th when there are more than EPOCH_FRAMES epochs, and the last), kept
-in memory, and saved with the model (`snapshots.npz` beside `model.keras`, inside the store's atomic save). A
-job also writes them to its folder as they land (each write atomic), so a page can follow a training that is
-still running.
+first epoch (more of them when a short run asks for at least `min_frames`) and after every epoch (every k-th
+when there are more than EPOCH_FRAMES epochs, and the last), kept in memory, and saved with the model
+(`snapshots.npz` beside `model.keras`, inside the store's atomic save). A job also writes them to its folder as
+they land (each write atomic), so a page can follow a training that is still running.
 
 Bounded: all snapshots of one model take at most MAX_BYTES. Pictures get at most half of it (fewer
 reconstructions for large images; no grid if even that does not fit), codes the rest (a code too large for
@@ -37,8 +37,18 @@ def epoch_stride(epochs: int) -> int:
     return max(1, math.ceil(epochs / EPOCH_FRAMES))
 
 
-def planned_frames(epochs: int) -> int:
-    return len(FIRST_EPOCH) + math.ceil(epochs / epoch_stride(epochs))
+def planned_frames(epochs: int, min_frames: int = 0) -> int:
+    return max(min_frames, len(FIRST_EPOCH) + math.ceil(epochs / epoch_stride(epochs)))
+
+
+def first_epoch_shares(epochs: int, min_frames: int = 0) -> tuple[float, ...]:
+    """The shares of the first epoch with a snapshot of their own: FIRST_EPOCH, or more of them, spaced ever wider
+    from 1% to 90% (most happens early), when a short run would otherwise have fewer than `min_frames` snapshots
+    (a quick-start model of one epoch had 5: its timeline played for 2.8 s)."""
+    extra = planned_frames(epochs, min_frames) - planned_frames(epochs)
+    if extra <= 0:
+        return FIRST_EPOCH
+    return tuple(float(share) for share in np.geomspace(0.01, 0.9, len(FIRST_EPOCH) + extra))
 
 
 def pictures_that_fit(frames: int, image_size: int, grid: bool) -> tuple[int, bool]:
@@ -60,17 +70,18 @@ class Recorder(keras.callbacks.Callback):
     """Takes the snapshots during `fit`; `live_path` (a job's folder file) gets every new snapshot at once."""
 
     def __init__(self, autoencoder, test_images, labels, epochs: int, batches: int, seed: int = 0,
-                 live_path: str | None = None):
+                 live_path: str | None = None, min_frames: int = 0):
         super().__init__()
         chosen = probes.sample(len(test_images), SAMPLE, seed)  # sorted, seeded: the same images every snapshot
-        frames, image_size = planned_frames(epochs), int(np.prod(test_images.shape[1:]))
+        frames, image_size = planned_frames(epochs, min_frames), int(np.prod(test_images.shape[1:]))
         self.kept, self.grid = pictures_that_fit(frames, image_size, autoencoder.is_variational and autoencoder.latent_dim == 2)
         picture_bytes = (self.kept + (GRID * GRID if self.grid else 0)) * image_size
         chosen = chosen[: points_that_fit(int(np.prod(autoencoder.code_shape)), frames, picture_bytes)]
         self.autoencoder, self.images, self.indices = autoencoder, test_images[chosen], chosen
         self.labels = labels[chosen] if labels is not None else None
         self.batches, self.live_path, self.epochs, self.stride = batches, live_path, epochs, epoch_stride(epochs)
-        self.first_epoch_batches = sorted({max(1, round(share * batches)) for share in FIRST_EPOCH})  # fewer if few batches
+        self.first_epoch_batches = sorted({max(1, round(share * batches))  # fewer if few batches
+                                           for share in first_epoch_shares(epochs, min_frames)})
         self.epoch, self.done = 0, 0  # the epoch running, and its batches done
         self.frames = []  # (epoch as a float, loss, codes (n, d) float16, reconstructions (k, h, w, c) uint8, grid)
 

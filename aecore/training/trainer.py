@@ -48,6 +48,7 @@ class TrainConfig:
     exclude_class: int | None = None  # train without this class (anomaly detection: the "rare" class is never seen)
     snapshots: str = "on"  # "on": codes and reconstructions while training, for the timeline; "off": none
     live_snapshots: str | None = None  # a file the snapshots also go to as they land (a job's folder)
+    snapshot_frames: int = 0  # at least this many snapshots, the extra ones in the first epoch (short runs)
 
 
 @dataclass
@@ -320,7 +321,7 @@ def _snapshot_recorder(autoencoder, dataset, config, batches, strategy):
             or isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return None
     return snapshots.Recorder(autoencoder, dataset.x_test, dataset.y_test, config.epochs, batches, config.seed,
-                              config.live_snapshots)
+                              config.live_snapshots, config.snapshot_frames)
 
 
 def _pretrain(spec, autoencoder, train_images, config, batches, progress, cancel, history):

@@ -140,6 +140,7 @@ QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST, conv first (b
 ]
 
 
+QUICK_START_FRAMES = 12  # snapshots at least: a one-epoch model's timeline shows its codes forming (5 took 2.8 s)
 QUICK_START_MAX_EPOCHS = 25  # digits' ~1,350 training images: 22 batches of 64 an epoch
 
 
@@ -158,6 +159,7 @@ def quick_start_specs(dataset: str, train_images: int) -> list[JobSpec]:
             steps = settings["epochs"] * math.ceil(settings["max_train_images"] / batch)
             epochs = round(steps / math.ceil(train_images / 64))
             settings.update(epochs=max(1, min(QUICK_START_MAX_EPOCHS, epochs)), batch_size=64)
+        settings["snapshot_frames"] = QUICK_START_FRAMES
         specs.append(JobSpec(family, dataset, latent, options, trainer.TrainConfig(**settings),
                              name=f"{QUICK_PREFIX}{family}-{latent}"))
     return specs

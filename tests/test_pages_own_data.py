@@ -1,6 +1,7 @@
 """Your own images in the dashboard (issue #27), by AppTest on real files: a zip of photograph crops with a broken
 member added and removed on the Datasets page, then a 32-px colour dataset explored on every page."""
 
+import functools
 import io
 import json
 import time
@@ -10,7 +11,6 @@ import numpy as np
 import pytest
 from owndata_sources import jpeg, photo_crops, write_photo_zip
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from aecore.data import owndata
 from aecore.store.modelstore import ModelStore
@@ -20,13 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("reconstructions", "feature_maps", "latent_map", "timeline", "latent_sampler", "denoise", "anomaly")
 
 
-def open_page(page: str, **state) -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.switch_page(f"views/{page}.py").run()
-    assert not app.exception, [item.value for item in app.exception]
-    return app
+@pytest.fixture
+def open_page(open_page):
+    """conftest's open_page with no dataset preset unless a test names one (colour models take a while: 180 s)."""
+    return functools.partial(open_page, dataset=None, timeout=180)
 
 
 @pytest.fixture
@@ -36,7 +33,7 @@ def served_store(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_a_zip_is_previewed_added_and_removed_on_the_datasets_page(served_store, tmp_path):
+def test_a_zip_is_previewed_added_and_removed_on_the_datasets_page(served_store, tmp_path, open_page):
     archive = write_photo_zip(tmp_path / "holiday.zip", photo_crops(3),
                               extra={"holiday/coffee/cut.jpg": jpeg(np.zeros((64, 64, 3), np.uint8))[:200]})
     app = open_page("datasets")
@@ -71,7 +68,7 @@ def colour_models(served_store, tmp_path):
     return {"conv": conv, "vae": vae, "dataset": dataset}
 
 
-def test_every_page_explores_a_colour_dataset_of_your_own(colour_models):
+def test_every_page_explores_a_colour_dataset_of_your_own(colour_models, open_page):
     for page in PAGES:
         for model in (colour_models["conv"], colour_models["vae"]):
             app = open_page(page, dataset="crops", model=model)
@@ -79,7 +76,7 @@ def test_every_page_explores_a_colour_dataset_of_your_own(colour_models):
             assert app.selectbox(key="dataset").value == "crops" and app.selectbox(key="model").value == model
 
 
-def test_a_small_set_says_its_real_counts_and_that_it_is_small(colour_models):
+def test_a_small_set_says_its_real_counts_and_that_it_is_small(colour_models, open_page):
     from aecore.analysis import probes
 
     dataset = colour_models["dataset"]
@@ -108,7 +105,7 @@ def bar_names(app) -> set:
             for trace in figure["data"] for name in trace["x"]}
 
 
-def test_the_sampler_decodes_in_colour_and_uploads_keep_their_colours(colour_models):
+def test_the_sampler_decodes_in_colour_and_uploads_keep_their_colours(colour_models, open_page):
     app = open_page("latent_sampler", dataset="crops", model=colour_models["vae"])
     weights = [element.proto.bytes for element in app.get("bidi_component") if element.proto.bytes]
     header = json.loads(weights[0][8:8 + int.from_bytes(weights[0][4:8], "little")])
@@ -124,7 +121,7 @@ def test_the_sampler_decodes_in_colour_and_uploads_keep_their_colours(colour_mod
     assert "inverted" not in names and "grayscale" not in names, names  # your own photos keep their colours
 
 
-def test_an_npz_in_keras_layout_is_added_grey_with_its_own_split(served_store, digits):
+def test_an_npz_in_keras_layout_is_added_grey_with_its_own_split(served_store, digits, open_page):
     buffer = io.BytesIO()
     np.savez(buffer, x_train=(digits.x_train[..., 0] * 16).astype(np.uint8), y_train=digits.y_train,
              x_test=(digits.x_test[..., 0] * 16).astype(np.uint8), y_test=digits.y_test)  # 0-16, as scikit-learn has it

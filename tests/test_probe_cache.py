@@ -15,8 +15,8 @@ def test_the_baselines_are_computed_once_and_then_read(digits, tmp_path, monkeyp
     assert probecache.cached_baselines(digits, 8, tmp_path) is None
     kept = probecache.baselines(digits, 8, tmp_path)
     expected = probes.baseline_probes(digits, 8)
-    for part in ("pixels", "pca"):
-        assert {key: kept[part][key] for key in expected[part]} == expected[part]
+    for part in ("pixels", "pca"):  # on one thread: an unconverged regression's last digit may differ
+        assert {key: kept[part][key] for key in expected[part]} == pytest.approx(expected[part], abs=0.004)
     assert probecache.cached_baselines(digits, 8, tmp_path) == kept
 
     def never(*arguments):
@@ -73,4 +73,5 @@ def test_the_training_job_puts_the_probes_on_the_card_and_fills_the_cache(digits
     assert {"knn_accuracy", "linear_probe_accuracy"} <= set(outcome["meta"]["metrics"])
     kept = probecache.cached_baselines(digits, 6)
     assert kept is not None and kept["pca"]["dimensions"] == 6
-    assert kept["pixels"]["linear_probe_accuracy"] == probes.baseline_probes(digits, 6)["pixels"]["linear_probe_accuracy"]
+    expected = probes.baseline_probes(digits, 6)["pixels"]["linear_probe_accuracy"]
+    assert kept["pixels"]["linear_probe_accuracy"] == pytest.approx(expected, abs=0.004)

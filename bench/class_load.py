@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -111,16 +112,19 @@ class Visitor:
             await asyncio.sleep(max(0.0, next_pick - time.monotonic()))
             next_pick = max(next_pick + every, time.monotonic())  # late: the next at once, never a burst
             index = self.randomness.randrange(len(self.expected))
+            started = time.perf_counter()
             try:
                 page = await self.session.set_number(self.widget, index)
             except (TimeoutError, st_client.SessionError, OSError) as error:
                 self.tally.errors.append(f"session {self.number}: {type(error).__name__}: {error}")
                 self.tally.reconnects += 1
-                try:
-                    page = await self.session.reconnect(PAGE)  # as the browser does; the page reruns this pick
+                try:  # as the browser does; a new session there draws the default image, so pick again
+                    await self.session.reconnect(PAGE)
+                    page = await self.session.set_number(self.widget, index)
                 except Exception as again:  # noqa: BLE001
                     self.tally.errors.append(f"session {self.number} gave up: {type(again).__name__}: {again}")
                     return
+                page.seconds = time.perf_counter() - started
             self.tally.latencies.append(page.seconds)
             self.tally.servers[self.session.server] = self.tally.servers.get(self.session.server, 0) + 1
             self.tally.check(page, index, self.expected[index])
@@ -162,9 +166,9 @@ def start_servers(arguments, store: Path, dataset_name: str):
 
 
 def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen:
-    """py-spy records `pid`'s threads (idle ones left out) as collapsed stacks, for bench/profile_top.py."""
+    """py-spy records `pid`'s threads (idle ones left out) as collapsed stacks, summed up by profile_top."""
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--duration",
-                             str(int(seconds)), "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+                             str(int(seconds) + 600), "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -202,6 +206,7 @@ async def run(arguments, url: str, pids: list[int], expected: list[float]):
         result = await stage(url, pids, expected, sessions, every, arguments.seconds, arguments.picks, arguments.seed,
                              arguments.arrive)
         if recorder:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes what it has on Ctrl-C: the stage's stretch only
             recorder.wait()
             result["profile"] = profile_top(arguments.profile)
         print(json.dumps({"processes": len(pids), "proxy": not arguments.direct, "offered_per_second": rate,

@@ -46,12 +46,12 @@ class Page:
     session_id: str
 
     def texts(self) -> list[str]:
-        """Markdown, captions, headings, plain text and metric values, in page order."""
+        """Markdown, captions, headings, alerts, plain text and metric values, in page order."""
         found = []
         for path in sorted(self.elements):
             element = self.elements[path]
             kind = element.WhichOneof("type")
-            if kind in ("markdown", "text", "heading"):
+            if kind in ("markdown", "text", "heading", "alert"):
                 found.append(getattr(element, kind).body)
             elif kind == "metric":
                 found.append(f"{element.metric.label}: {element.metric.body}")
@@ -107,9 +107,25 @@ class Session:
         self.widgets[widget_id] = WidgetState(id=widget_id, int_value=value)
         return await self._run()
 
+    async def submit(self, button_id: str, values: dict[str, int | str]) -> Page:
+        """Fills widgets (whole numbers, text) and presses a button: a form's submit, as the browser sends it."""
+        for widget_id, value in values.items():
+            kind = "int_value" if isinstance(value, int) else "string_value"
+            self.widgets[widget_id] = WidgetState(id=widget_id, **{kind: value})
+        self.widgets[button_id] = WidgetState(id=button_id, trigger_value=True)
+        try:
+            return await self._run()
+        finally:
+            del self.widgets[button_id]  # a click counts once
+
+    async def rerun(self) -> Page:
+        """The page again with the same widget values (what an automatic rerun shows)."""
+        return await self._run()
+
     async def reconnect(self, page_name: str) -> Page:
         """What the browser does when its websocket drops: connect again, offering the old session id, and rerun
-        the page with the widget values it holds."""
+        the page with the widget values it holds. On another process (the first one died) that is a new session,
+        which may draw the widgets at their defaults instead (seen both ways): pick again to be sure."""
         await self.close()
         await self.connect()
         return await self._run(page_name=page_name if not self.page_hash else "")
@@ -141,9 +157,8 @@ class Session:
                 kind = "delta"
             elif message.metadata.cacheable:
                 self.cache[message.hash] = message
-            if kind == "new_session":
+            if kind == "new_session":  # its page_script_hash is app.py's; the page's comes with `navigation`
                 self.session_id = message.new_session.initialize.session_id
-                self.page_hash = message.new_session.page_script_hash or self.page_hash
             elif kind == "navigation":
                 self.page_hash = message.navigation.page_script_hash or self.page_hash
             elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":

@@ -154,3 +154,36 @@ def test_a_detector_is_never_picked_as_a_general_best():
                            ("timeline", "quick-conv-32"), ("anomaly", "conv-digits-32-without-5")):
         assert picks.pick_for_page(page, metas)[0] == expected, page
     assert picks.pick_for_page("reconstructions", [detector])[0] == detector["name"]  # the only model is shown
+
+
+def test_the_dataset_survives_an_address_and_a_fresh_visitor_lands_on_the_default(quick_store, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from aecore.data import catalog
+
+    ROOT = Path(__file__).resolve().parents[1]  # noqa: N806
+
+    monkeypatch.setenv("AECORE_STORE", str(quick_store))
+    monkeypatch.syspath_prepend(str(ROOT))
+    default = catalog.default_dataset_name()
+
+    def visit(page, **query):
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # a fresh session: nothing in its state
+        app.query_params.update(query)
+        app.switch_page(page).run()
+        assert not app.exception, [item.value for item in app.exception]
+        return app, next(select for select in app.sidebar.selectbox if select.label == "Dataset")
+
+    for page in ("views/home.py", "views/reconstructions.py"):  # the store's models are all digits models
+        app, box = visit(page)
+        assert box.value == default, "every fresh visitor lands on the default, whatever the store holds"
+        assert app.query_params["dataset"] == default
+    app, box = visit("views/latent_map.py", dataset="digits")  # opened by its address
+    assert box.value == "digits" and app.query_params["dataset"] == "digits"
+    other = next((info.name for info in catalog.list_datasets() if info.available and info.name != "digits"), None)
+    if other:
+        box.set_value(other).run()
+        assert app.query_params["dataset"] == other  # the address follows the choice
+        assert visit("views/latent_map.py", dataset="not-a-dataset")[1].value == default

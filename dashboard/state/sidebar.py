@@ -68,14 +68,16 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
     names = _available_datasets()
     state = st.session_state
     # Set from code on every run: on another page the select box is a new widget, which ignores the value the
-    # old one left under its key and starts on its first option; `dataset_pick` keeps the choice as well.
-    newest = entries[0].meta.get("dataset") if entries else None
-    default = newest if newest in names else catalog.default_dataset_name()
-    state["dataset"] = next(name for name in (state.get("dataset"), state.get("dataset_pick"), default, names[0])
+    # old one left under its key and starts on its first option; `dataset_pick` keeps the choice as well. A page
+    # opened by its address has no session yet: `?dataset=` in the address says which; else the default, the same
+    # for every fresh visitor (the newest model's dataset made it change with the store, and across restarts).
+    state["dataset"] = next(name for name in (state.get("dataset"), st.query_params.get("dataset"),
+                                              state.get("dataset_pick"), catalog.default_dataset_name(), names[0])
                             if name in names)
     with st.sidebar:
         dataset_name = state["dataset_pick"] = st.selectbox("Dataset", names, key="dataset",
                                                             help="The images you explore and train on.")
+        st.query_params["dataset"] = dataset_name  # kept in the address: a reload or a shared link opens it
         current = caches.dataset(dataset_name)
         fitting = [entry for entry in entries if tuple(entry.meta.get("input_shape", ())) == current.input_shape]
         model_name = _model_picker(page, dataset_name, fitting, names) if fitting else None

@@ -238,12 +238,31 @@ def _interrupt(*_):
     raise KeyboardInterrupt  # SIGTERM ends the class as Ctrl-C does
 
 
+def proxy_only(upstreams: list[str], port: int, host: str) -> int:
+    """nginx alone, in front of dashboard processes elsewhere (deploy/compose.yaml: `tasks.dashboard:8501`, which
+    nginx resolves once, at start, to every replica); runs until nginx ends or Ctrl-C."""
+    run_dir = Path(tempfile.mkdtemp(prefix="aecore-proxy-"))
+    nginx = start_nginx(nginx_config([], host, port, run_dir, upstreams), run_dir)
+    print(f"proxy on {host}:{port} in front of {', '.join(upstreams)}; Ctrl-C stops it", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return nginx.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(Classroom("", [], [], nginx, run_dir))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--servers", type=int, default=os.cpu_count() or 1, help="dashboard processes (default: cores)")
     parser.add_argument("--port", type=int, default=8501, help="the one port the class opens (default 8501)")
     parser.add_argument("--host", default="0.0.0.0", help="address nginx listens on (default: every interface)")
+    parser.add_argument("--upstream", action="append", metavar="HOST:PORT",
+                        help="only the proxy, in front of dashboard processes at these addresses (several machines)")
     arguments = parser.parse_args(argv)
+    if arguments.upstream:
+        return proxy_only(arguments.upstream, arguments.port, arguments.host)
     print(f"starting {arguments.servers} dashboard process(es) behind nginx ...", flush=True)
     classroom = start(arguments.servers, arguments.port, arguments.host)
     for note in classroom.notes:

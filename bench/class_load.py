@@ -137,7 +137,9 @@ async def stage(url: str, pids: list[int], expected: list[float], sessions: int,
     and only their stretch is charged to the CPU."""
     tally = Tally()
     visitors = [Visitor(url, number, expected, tally, seed) for number in range(sessions)]
+    cpu_before = [cpu_seconds(pid) for pid in pids]
     await asyncio.gather(*(visitor.open(arrive) for visitor in visitors))
+    opening = sum(cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before))
     cpu_before = [cpu_seconds(pid) for pid in pids]
     started = time.time()
     await asyncio.gather(*(visitor.explore(every, started + seconds, picks) for visitor in visitors))
@@ -152,6 +154,7 @@ async def stage(url: str, pids: list[int], expected: list[float], sessions: int,
             "first_page_p50": percentile(tally.first_pages, 0.5), "first_page_p95": percentile(tally.first_pages, 0.95),
             "wrong": len(tally.wrong), "errors": len(tally.errors), "reconnects": tally.reconnects,
             "cpu_ms_per_pick": round(1000 * sum(cpu) / max(count, 1), 1),
+            "cpu_ms_per_page_open": round(1000 * opening / max(len(tally.first_pages), 1), 1),
             "cpu_share_per_process": [round(value / elapsed, 2) for value in cpu],
             "servers": tally.servers, "examples": (tally.wrong[:2] + tally.errors[:3])}
 

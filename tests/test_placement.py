@@ -40,8 +40,10 @@ def test_pca_placement_is_the_map_job_s_own_pca(codes, maps):
     placer = placement.Placer(train, maps["pca"], "pca")
     scale = np.abs(maps["pca"]).max()
     np.testing.assert_allclose(placer.place(train), maps["pca"], atol=1e-5 * scale)  # the training codes land home
-    mean, components = placer.pca_parameters()  # what the browser gets: point = (code - mean) @ components.T
-    np.testing.assert_allclose((test - mean) @ components.T, placer.place(test), rtol=1e-6)
+    spec = json.loads(json.dumps(placer.browser_spec()))  # what the page gets: point = (code - mean) @ components.T
+    mean, components = np.array(spec["mean"]), np.array(spec["components"])
+    assert spec["method"] == "pca" and components.shape == (2, 8)
+    np.testing.assert_allclose((test - mean) @ components.T, placer.place(test), rtol=1e-5, atol=1e-5)
     spots = placer.place(test)
     np.testing.assert_allclose(placer.place(placer.inverse(spots)), spots, atol=1e-4 * scale)  # inverse is exact
     np.testing.assert_allclose(placer.inverse(spots) - mean, (test - mean) @ components.T @ components, atol=1e-4)
@@ -67,6 +69,7 @@ def test_nearby_placement_is_the_formula_the_browser_runs(codes, maps):
     weights = 1 / (distances[nearest] + placement.WEIGHT_EPSILON)
     expected = (weights[:, None] * maps["umap"][nearest]).sum(axis=0) / weights.sum()
     np.testing.assert_allclose(placer.place(test[:1])[0], expected, rtol=1e-4)
+    assert placer.browser_spec() == {"method": "umap", "neighbours": 10, "weight_epsilon": 1e-6}
     indices, found = placer.neighbours(test[:1])
     np.testing.assert_array_equal(indices[0], nearest)
     np.testing.assert_allclose(found[0], distances[nearest], rtol=1e-4)

@@ -5,6 +5,7 @@
     placer.place(new_codes, refine=True)           #   ... then umap-learn's / openTSNE's transform
     placer.neighbours(new_codes)                   # (m, 10) dataset indices, nearest code first
     placer.inverse(spots)                          # (m, d): PCA exactly; else from the nearest map points' codes
+    placer.browser_spec()                          # k, epsilon and (PCA) mean and components, for the page's JS
 
 The nearby formulas are the ones the browser runs (so its live point and the server's agree): the k = NEIGHBOURS
 nearest codes (Euclidean) of a new code, each weighted by w = 1 / (distance + WEIGHT_EPSILON), and the point is
@@ -99,6 +100,15 @@ class Placer:
     def pca_place(self, new_codes) -> np.ndarray:
         mean, components = self.pca_parameters()
         return (self._check(new_codes) - mean) @ components.T
+
+    def browser_spec(self) -> dict:
+        """What the page needs to place and invert as this module does, as plain JSON values: the method, k and
+        epsilon of the nearby formulas, and for PCA the mean (d,) and components (2, d)."""
+        spec = {"method": self.method, "neighbours": NEIGHBOURS, "weight_epsilon": WEIGHT_EPSILON}
+        if self.method == "pca":
+            mean, components = self.pca_parameters()
+            spec.update(mean=mean.tolist(), components=components.tolist())
+        return spec
 
     # ------------------------------------------------------------------ map -> code
     def inverse(self, spots, how: str = "nearby", count: int = NEIGHBOURS) -> np.ndarray:

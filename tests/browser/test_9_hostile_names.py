@@ -66,7 +66,7 @@ def test_a_markdown_name_shows_as_typed_in_the_feature_maps_caption(hostile_serv
     url, index = hostile_server
     page.goto(f"{url}/feature_maps")
     expect(page.locator("[data-testid=stStatusWidget]")).to_be_hidden(timeout=120_000)
-    field = page.get_by_label("Test image")
+    field = page.get_by_role("spinbutton", name="Test image")
     field.fill(str(index))
     field.press("Enter")
     caption = page.locator("[data-testid=stCaptionContainer]", has_text=f"Image #{index} ")

@@ -55,6 +55,29 @@ def test_a_zip_is_previewed_added_and_removed_on_the_datasets_page(served_store,
     assert not listed.exception and owndata.names(served_store) == []
 
 
+def test_the_datasets_page_proposes_the_images_own_size_names_the_file_and_explores(served_store, tmp_path, open_page):
+    small = {name: [np.asarray(Image.fromarray(crop).resize((40, 40))) for crop in crops]
+             for name, crops in list(photo_crops(5).items())[:2]}  # 40-px images, as the issue's
+    archive = write_photo_zip(tmp_path / "my-cells.zip", small)
+    app = open_page("datasets")
+    app.file_uploader(key="dataset-upload").set_value(("my-cells.zip", archive.read_bytes(), "application/zip")).run()
+    assert not app.exception and not app.error, [item.value for item in app.error]
+    assert app.select_slider(key="dataset-size").value == 32, "the largest size that does not enlarge 40-px images"
+    app.button(key="dataset-add").click().run()
+    assert not app.exception, [item.value for item in app.exception]
+    card = owndata.card("my-cells", served_store)
+    assert card["size"] == 32 and card["source"] == "my-cells.zip"
+    added = " ".join(success.value for success in app.success)
+    assert "my-cells.zip" in added and "aecore-upload" not in added and "/tmp" not in added
+    app = app.button(key="dataset-explore-new").click().run()
+    assert [title.value for title in app.title] == ["Reconstructions"], "Explore opens an explore page"
+    assert app.selectbox(key="dataset").value == "my-cells"
+
+    listed = open_page("datasets")
+    app = listed.button(key="explore-digits").click().run()
+    assert [title.value for title in app.title] == ["Reconstructions"] and app.selectbox(key="dataset").value == "digits"
+
+
 @pytest.fixture
 def colour_models(served_store, tmp_path):
     """A 32-px colour dataset of photograph crops, with a conv model and a 2-D VAE trained on it."""

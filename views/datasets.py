@@ -27,8 +27,9 @@ for info in [info for info in catalog.list_datasets() if info.available]:
         left.caption(md(datasets.describe(card)) if card else info.description)
         left.image(datasets.sample_picture(info.name, caches.dataset_version(info.name)), clamp=True,
                    width="stretch")
-        right.button("Explore it", key=f"explore-{info.name}", on_click=sidebar.explore, args=(info.name, None),
-                     disabled=info.name == context.dataset_name, icon=":material/travel_explore:")
+        if right.button("Explore it", key=f"explore-{info.name}", on_click=sidebar.explore, args=(info.name, None),
+                        icon=":material/travel_explore:"):
+            st.switch_page(datasets.EXPLORE_PAGE)
         if mine and context.visitor.is_owner:
             right.button("Remove", key=f"remove-{info.name}", on_click=datasets.remove,
                          args=(info.name, context.visitor), icon=":material/delete:",
@@ -59,17 +60,20 @@ else:
 if source_name is None:
     st.stop()
 
-left, middle, right = st.columns(3)
-default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source_name).stem).strip(".-")[:40] or "my-images"
-name = left.text_input("Name", value=default_name, key=f"dataset-name-{source_name}")
-size = middle.select_slider("Size (square, pixels)", datasets.SIZES, value=64, key="dataset-size",
-                            help="Each image is cropped or padded to a square, then resized to this size.")
-colour = right.radio("Colours", ["Colour", "Grey"], horizontal=True, key="dataset-colour") == "Colour"
-fit = st.radio("To make it square", ["crop", "pad"], horizontal=True, key="dataset-fit",
-               format_func={"crop": "crop the middle", "pad": "pad the sides"}.get)
-options = owndata.ConversionOptions(size=size, colour=colour, fit=fit)
-
 with datasets.uploaded_file(upload) if where == choices[0] else contextlib.nullcontext(source) as path:
+    left, middle, right = st.columns(3)
+    default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source_name).stem).strip(".-")[:40] or "my-images"
+    name = left.text_input("Name", value=default_name, key=f"dataset-name-{source_name}")
+    if st.session_state.get("dataset-size-for") != source_name:  # a new source: propose its own size
+        st.session_state["dataset-size"] = datasets.proposed_size(path)
+        st.session_state["dataset-size-for"] = source_name
+    size = middle.select_slider("Size (square, pixels)", datasets.SIZES, key="dataset-size",
+                                help="Each image is cropped or padded to a square, then resized to this size. "
+                                     "Proposed: the largest that does not enlarge your images.")
+    colour = right.radio("Colours", ["Colour", "Grey"], horizontal=True, key="dataset-colour") == "Colour"
+    fit = st.radio("To make it square", ["crop", "pad"], horizontal=True, key="dataset-fit",
+                   format_func={"crop": "crop the middle", "pad": "pad the sides"}.get)
+    options = owndata.ConversionOptions(size=size, colour=colour, fit=fit)
     try:
         preview = owndata.preview(path, options)
     except AecoreError as error:
@@ -86,8 +90,14 @@ with datasets.uploaded_file(upload) if where == choices[0] else contextlib.nullc
     for line in preview.skipped[:3]:
         st.caption(f"Will be skipped: {md(line)}")
     if st.button(f"Add {md(name)}", type="primary", icon=":material/add_photo_alternate:", key="dataset-add"):
-        card = datasets.add(name, path, options, context.visitor)
+        card = datasets.add(name, path, options, context.visitor, source_name=source_name)
         if card:
             st.success(f"Added **{md(card['name'])}**: {md(datasets.describe(card))}. It is in the sidebar on every page.")
-            st.button(f"Explore {md(card['name'])}", on_click=sidebar.explore, args=(card["name"], None), key="dataset-explore-new")
-            st.page_link(sidebar.TRAIN_PAGE, label="Train a model on it", icon=":material/model_training:")
+            st.session_state["dataset-added"] = card["name"]
+added = st.session_state.get("dataset-added")
+if added in owndata.names():  # shown after the run that added it too: the buttons below rerun the page
+    if st.button(f"Explore {md(added)}", on_click=sidebar.explore, args=(added, None), key="dataset-explore-new"):
+        st.switch_page(datasets.EXPLORE_PAGE)
+    if st.button("Train a model on it", on_click=sidebar.explore, args=(added, None), key="dataset-train-new",
+                 icon=":material/model_training:"):
+        st.switch_page(sidebar.TRAIN_PAGE)

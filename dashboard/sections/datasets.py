@@ -63,8 +63,25 @@ def uploaded_file(upload):
         Path(path).unlink(missing_ok=True)
 
 
-def add(name: str, source: Path, options, visitor: roles.Visitor) -> dict | None:
-    """Converts `source` with a progress bar; the card, or None after an error shown on the page."""
+EXPLORE_PAGE = "views/reconstructions.py"  # where "Explore" goes: the first explore page (it says how to train)
+
+
+def proposed_size(source: Path) -> int:
+    """The largest size offered that does not enlarge the source's images (their smaller side, the smallest of
+    the first few), else the smallest offered: 40-px images get 32, not 64."""
+    try:
+        found = owndata.preview(source, owndata.ConversionOptions(size=min(SIZES)))
+    except AecoreError:
+        return 64  # the page shows the error itself
+    sides = [min(original.shape[:2]) for original in found.originals]
+    if not sides:
+        return 64
+    return max([size for size in SIZES if size <= min(sides)] or [min(SIZES)])
+
+
+def add(name: str, source: Path, options, visitor: roles.Visitor, source_name: str | None = None) -> dict | None:
+    """Converts `source` with a progress bar; the card (which names `source_name`, e.g. an upload's own file name,
+    never its temporary path), or None after an error shown on the page."""
     try:
         visitor.require_owner("add datasets")
     except roles.NotAllowed as error:
@@ -76,7 +93,7 @@ def add(name: str, source: Path, options, visitor: roles.Visitor) -> dict | None
         bar.progress(min(1.0, done / max(1, total)), text=f"Converting: {done:,} of {total:,} images")
 
     try:
-        card = owndata.add(name, source, options, progress=progress)
+        card = owndata.add(name, source, options, progress=progress, source_name=source_name)
     except AecoreError as error:
         bar.empty()
         st.error(md(error))

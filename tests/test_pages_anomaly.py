@@ -33,12 +33,15 @@ def test_the_page_opens_on_the_detector_and_its_numbers_are_the_engines(store, d
     detector = modelstore.ModelStore(store[0]).load("no-zeros")
     expected = anomaly.detect(detector, digits, 0).summary()
     pca = anomaly.detect_with_pca(digits, 0, 8).summary()
-    assert metrics_of(app) == [("ROC AUC", f"{expected['auc']:.3f}"), ("Average precision", f"{expected['average_precision']:.3f}"),
-                               ("ROC AUC", f"{pca['auc']:.3f}"), ("Average precision", f"{pca['average_precision']:.3f}")]
+    assert metrics_of(app) == [("ROC AUC", f"{expected['auc']:.3f}"),
+                               ("Average precision", f"{expected['average_precision']:.3f}"),
+                               ("ROC AUC", f"{pca['auc']:.3f}"),
+                               ("Average precision", f"{pca['average_precision']:.3f}")]
     assert not app.warning  # it was trained without the rare class
     figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     roc = next(figure for figure in figures if figure["layout"]["title"]["text"].startswith("ROC curve"))
-    assert [trace["name"] for trace in roc["data"]][:2] == [f"model (AUC {expected['auc']:.3f})", f"PCA (AUC {pca['auc']:.3f})"]
+    assert [trace["name"] for trace in roc["data"]][:2] == [f"model (AUC {expected['auc']:.3f})",
+                                                            f"PCA (AUC {pca['auc']:.3f})"]
 
 
 def test_every_threshold_stop_holds_the_engines_counts_and_pca_flags_the_same_share(store, digits):
@@ -60,10 +63,12 @@ def test_every_threshold_stop_holds_the_engines_counts_and_pca_flags_the_same_sh
         assert abs(flagged_by_pca - flagged_by_model) <= 2  # the same share, up to ties at the quantile
     caught = [counts[0] for counts in model["counts"]]
     assert caught[0] >= caught[len(caught) // 2] >= caught[-1]  # a lower threshold catches more
-    assert caught[len(caught) // 2] / sum(model["counts"][0][:1] + model["counts"][0][2:3]) > 0.5  # the median catches most zeros
+    zeros = sum(model["counts"][0][:1] + model["counts"][0][2:3])
+    assert caught[len(caught) // 2] / zeros > 0.5  # the median catches most zeros
     for panel in data["panels"]:
         histogram = panel["histogram"]
-        assert len(histogram["normal"]) == threshold_slider.BINS and sum(histogram["rare"]) == pytest.approx(1, abs=1e-3)
+        assert len(histogram["normal"]) == threshold_slider.BINS
+        assert sum(histogram["rare"]) == pytest.approx(1, abs=1e-3)
 
 
 def test_a_model_trained_on_every_class_says_how_to_make_a_detector(store, open_page):

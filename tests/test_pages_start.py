@@ -138,7 +138,8 @@ def test_a_failed_job_says_why(app_store, open_page):
     from dashboard.state import caches
     from dashboard.state.job_runner import JobSpec
 
-    job = caches.job_runner().submit(JobSpec("vae", "digits", 2, {}, trainer.TrainConfig(epochs=5, learning_rate=9.0)), OWNER)
+    spec = JobSpec("vae", "digits", 2, {}, trainer.TrainConfig(epochs=5, learning_rate=9.0))
+    job = caches.job_runner().submit(spec, OWNER)
     wait_for_jobs()
     assert job.status == "failed" and "NaN" in job.message
     app = open_page("views/train.py")

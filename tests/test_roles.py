@@ -47,7 +47,8 @@ def test_with_no_owner_set_everyone_is_the_owner_and_the_sidebar_says_so(saved_s
     monkeypatch.delenv("AECORE_OWNER_PASSWORD", raising=False)
     app = open_page("views/train.py")
     assert "Start training" in [button.label for button in app.get("form_submit_button")]
-    assert any(caption.value.startswith("Open dashboard: everyone here can train and delete") for caption in app.caption)
+    assert any(caption.value.startswith("Open dashboard: everyone here can train and delete")
+               for caption in app.caption)
 
 
 def test_a_viewer_sees_every_model_but_no_control_that_changes_the_store(hosted, open_page):
@@ -159,8 +160,8 @@ def test_a_map_asked_for_by_many_sessions_at_once_is_computed_once(hosted, monke
     caches.projection.clear()
     meta = ModelStore(hosted).meta("teachers-model")
     results = []
-    threads = [threading.Thread(target=lambda: results.append(
-        caches.projection(caches.ModelRef("teachers-model", caches.stamp_of(meta), "digits"), 200, "pca"))) for _ in range(8)]
+    ref = caches.ModelRef("teachers-model", caches.stamp_of(meta), "digits")
+    threads = [threading.Thread(target=lambda: results.append(caches.projection(ref, 200, "pca"))) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

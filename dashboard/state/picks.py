@@ -27,7 +27,8 @@ def model_kind(meta: dict) -> str:
 
 
 PREFERENCES = {
-    "feature_maps": PagePreference(("conv", "denoising", "conv-vae"), "a convolutional model, whose layers this page draws"),
+    "feature_maps": PagePreference(("conv", "denoising", "conv-vae"),
+                                   "a convolutional model, whose layers this page draws"),
     "latent_sampler": PagePreference(("vae", "conv-vae"), "the VAE, whose codes near 0 all decode to plausible images"),
     "denoise": PagePreference(("denoising",), "the denoising model, trained to remove noise"),
     "anomaly": PagePreference(("detector",), "a model trained without one class, the class it should flag"),

@@ -70,6 +70,10 @@ def test_picking_the_imported_model_opens_its_dataset(linked_store, open_page):
     assert note_of(app) == []  # on its own data: nothing to say
     app.switch_page("views/feature_maps.py").run()  # and it stays there on every page
     assert sidebar_box(app, "Dataset").value == OWN and sidebar_box(app, "Model").value == IMPORTED
+    sidebar_box(app, "Dataset").set_value("digits").run()  # back to digits, and picked there once more:
+    sidebar_box(app, "Model").set_value(IMPORTED).run()  # it stays on digits now, and says so
+    assert sidebar_box(app, "Dataset").value == "digits" and sidebar_box(app, "Model").value == IMPORTED
+    assert len(note_of(app)) == 1
 
 
 def test_viewed_on_other_data_the_sidebar_says_so_with_both_scores(linked_store, open_page, digits):

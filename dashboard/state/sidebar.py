@@ -159,13 +159,16 @@ def _model_picker(page: str | None, dataset_name: str, fitting: list, names: lis
 
 def _remember_pick(dataset_name: str, homes: dict | None = None):
     """The select box's callback: any choice the user makes is a pick, even the one the page had chosen. A model
-    whose own dataset (trained or scored on) is another one here opens there: the pick is kept for that dataset,
-    and the dataset box switches to it (a callback runs before the widgets, so it may set their values)."""
+    whose own dataset (trained or scored on) is another one here opens there, once a session: the pick is kept for
+    that dataset, and the dataset box switches to it (a callback runs before the widgets, so it may set their
+    values). Picked again on other data after that, it stays there, with the sidebar's note."""
     state, picked = st.session_state, st.session_state["model"]
-    home = (homes or {}).get(picked)
-    if home and home != dataset_name:
+    home, taken = (homes or {}).get(picked), state.setdefault("taken_home", set())
+    if home and home != dataset_name and picked not in taken:
+        taken.add(picked)
         state["dataset"] = state["dataset_pick"] = home
-    state.setdefault("model_picks", {})[home or dataset_name] = picked
+        dataset_name = home
+    state.setdefault("model_picks", {})[dataset_name] = picked
 
 
 def explore(dataset_name: str, model_name: str):

@@ -16,6 +16,7 @@ sessions that moved would then send their uploads and thumbnail requests back to
 """
 
 import argparse
+import ctypes
 import os
 import pwd
 import secrets
@@ -117,6 +118,11 @@ http {{
 """
 
 
+def _end_with_us():
+    """In each child before it runs: SIGTERM when this script dies, even by SIGKILL, so no server outlives the class."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+
+
 def start_nginx(config: str, run_dir: Path) -> subprocess.Popen:
     if not Path(NGINX).exists():
         raise RuntimeError(f"{NGINX} is missing: run `sh scripts/ensure_system_packages.sh nginx` (Debian's nginx)")
@@ -132,7 +138,7 @@ def start_nginx(config: str, run_dir: Path) -> subprocess.Popen:
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
     if checked.returncode:
         raise RuntimeError(f"nginx refused the generated config: {checked.stderr.strip()}")
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, preexec_fn=_end_with_us)  # noqa: PLW1509
 
 
 def start_server(port: int, environment: dict, log: Path) -> subprocess.Popen:
@@ -141,7 +147,7 @@ def start_server(port: int, environment: dict, log: Path) -> subprocess.Popen:
                "--server.fileWatcherType", "none"]
     with open(log, "w") as output:
         return subprocess.Popen(command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=output,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, preexec_fn=_end_with_us)  # noqa: PLW1509
 
 
 def answers(url: str) -> bool:

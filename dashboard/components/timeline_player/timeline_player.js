@@ -188,10 +188,13 @@ class Player {
     const { epochs, losses } = this.data, known = losses.filter(loss => loss !== null);
     context.clearRect(0, 0, canvas.width, canvas.height);
     if (!known.length) return;
-    const logarithmic = epochs[0] < 1, scale = value => (logarithmic ? Math.log10(value) : value);
-    const left = scale(epochs[0]), right = scale(epochs[epochs.length - 1]) || left + 1;
+    const logarithmic = epochs[0] > 0 && epochs[0] < 1, scale = value => (logarithmic ? Math.log10(value) : value);
+    // The last epoch's scale is 0 on a log axis ending at epoch 1: `|| left + 1` once took that for "none" and put
+    // the right edge at a tenth of an epoch, so the curve ran off the box and the cursor left it.
+    const left = scale(epochs[0]), last = scale(epochs[epochs.length - 1]), right = last > left ? last : left + 1;
     const low = Math.min(...known), high = Math.max(...known), pad = 10 * ratio;
-    const x = epoch => pad + ((scale(epoch) - left) / ((right - left) || 1)) * (canvas.width - 2 * pad);
+    const inside = value => Math.max(pad, Math.min(canvas.width - pad, value));  // never past the box's padding
+    const x = epoch => inside(pad + ((scale(epoch) - left) / (right - left)) * (canvas.width - 2 * pad));
     const y = loss => pad + (1 - (loss - low) / ((high - low) || 1)) * (canvas.height - 2 * pad - 12 * ratio);
     context.strokeStyle = "#64748b";
     context.lineWidth = 1.5 * ratio;
@@ -204,6 +207,7 @@ class Player {
     });
     context.stroke();
     const cursor = x(this.epochAt(this.time));
+    this.lossLayout = { left: pad, right: canvas.width - pad, cursor, end: x(epochs[epochs.length - 1]) };
     context.strokeStyle = "#2563eb";
     context.setLineDash([4 * ratio, 3 * ratio]);
     context.beginPath();

@@ -192,3 +192,9 @@ def test_quick_start_models_keep_enough_snapshots_to_show_the_space_forming(fash
     assert list(epochs) == sorted(epochs) and epochs[0] < 0.02 and 0.8 < epochs[-2] < 1.0  # the whole epoch
     default = trainer.train("dense", fashion_small, 8, None, trainer.TrainConfig(epochs=1, batch_size=8, patience=0))
     assert len(default.snapshots["epochs"]) == 5, "other trainings keep today's schedule"
+
+
+def test_home_describes_todays_pages(app_store, open_page):
+    links = {link.label.split("**")[1]: link.label for link in open_page("home").get("page_link") if "**" in link.label}
+    assert {"Train / load", "Datasets", "Reconstructions", "Latent map", "Anomalies"} <= set(links)
+    assert "UMAP, t-SNE and PCA maps" in links["Latent map"] and "every image of the dataset" in links["Latent map"]

@@ -66,10 +66,13 @@ quick_progress()
 st.subheader("Explore")
 for page, title, text in [
     ("views/train.py", "Train / load", "train any of ten families with live loss curves, or load, import, download and delete models"),
-    ("views/reconstructions.py", "Reconstructions", "originals above reconstructions, the worst-rebuilt images, and up to three models side by side"),
+    ("views/datasets.py", "Datasets", "the built-in datasets as pictures, and your own images (a zip or an .npz) added as one"),
+    ("views/reconstructions.py", "Reconstructions", ("originals above reconstructions, the worst-rebuilt images, up to three "
+                                                     "models side by side, and how well their codes tell the classes apart")),
     ("views/feature_maps.py", "Feature maps", "what every convolutional layer responds to, and the codes themselves"),
-    ("views/latent_map.py", "Latent map", ("UMAP, t-SNE and PCA maps of the codes of every image of the dataset; "
-                                           "click a point to see its image and its neighbours")),
+    ("views/latent_map.py", "Latent map", ("UMAP, t-SNE and PCA maps of the codes of every image of the dataset "
+                                           "(70,000 for Fashion-MNIST), each image shown on hover; click a point for "
+                                           "its neighbours")),
     ("views/timeline.py", "Training timeline", "replay how the codes organised themselves while the model learned, epoch by epoch, in your browser"),
     ("views/latent_sampler.py", "Latent sampler", "the decoder runs in your browser: pictures follow the sliders and the mouse over a latent plane"),
     ("views/denoise.py", "Denoise", "drag the noise level and watch the model clean up; denoise your own photos at full size"),

@@ -65,26 +65,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def open_page(monkeypatch):
-    """open_page(page, store=None, *, dataset="digits", model=None, timeout=120, check=True, **state) -> the AppTest
-    of app.py run on `page` ("views/x.py" or "x"): every page test opens pages this one way.
-
-    app.py declares the pages (st.navigation), so page links and switch_page resolve. `store` points AECORE_STORE
-    at a model store for this test; `dataset` and `model` preset the sidebar's pickers (None: the app's own choice);
-    other keywords are session state. With `check`, a page that raised fails the test with its message."""
-    from streamlit.testing.v1 import AppTest
+    """open_page(page, store=None, **options) -> tests/pages.py's open_app(page, **options) with AECORE_STORE at
+    `store` for this test: every page test opens pages this one way (options: dataset="digits", model=None,
+    timeout=120, check=True, and session state)."""
+    from pages import open_app
 
     monkeypatch.syspath_prepend(str(ROOT))
 
-    def opener(page: str, store=None, *, dataset="digits", model=None, timeout=120, check=True, **state):
+    def opener(page: str, store=None, **options):
         if store is not None:
             monkeypatch.setenv("AECORE_STORE", str(store))
-        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
-        for key, value in {"dataset": dataset, "model": model, **state}.items():
-            if value is not None:
-                app.session_state[key] = value
-        app.switch_page(page if page.endswith(".py") else f"views/{page}.py").run()
-        if check:
-            assert not app.exception, [item.value for item in app.exception]
-        return app
+        return open_app(page, **options)
 
     return opener

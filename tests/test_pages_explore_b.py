@@ -1,7 +1,7 @@
 """AppTests of the Latent map, Latent sampler and Denoise pages, on small models trained on real digits.
 
-Each page runs standalone (it calls sidebar.sidebar() itself). Plotly charts are read back from their JSON
-spec; images inside them are PNG data URIs, decoded with Pillow to check sizes.
+Each page opens through app.py as every page test opens one (tests/pages.py). Plotly charts are read back from
+their JSON spec; images inside them are PNG data URIs, decoded with Pillow to check sizes.
 
 Longer than 300 lines: the three pages share one module fixture (three models trained once, ~20 s) and the
 figure helpers; split into files, each would train them again or import them across test modules.
@@ -11,18 +11,16 @@ import base64
 import io
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from pages import open_app
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from aecore.data.images import to_png_bytes
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
-
-PAGES = Path(__file__).resolve().parent.parent / "views"
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +42,8 @@ def models(tmp_path_factory, digits):
 
 
 def run_page(page: str, model: str, **state) -> AppTest:
-    app = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=90)
-    app.session_state["dataset"] = "digits"
-    app.session_state["model"] = model
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, [item.value for item in app.exception]
-    return app
+    """The page on digits with `model` picked (tests/pages.py's open_app; the store is this module's)."""
+    return open_app(page, model=model, timeout=90, **state)
 
 
 def figures(app: AppTest) -> list[dict]:

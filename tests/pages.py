@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def open_app(page: str, *, dataset: str | None = "digits", model: str | None = None, timeout: float = 120,
-             check: bool = True, **state) -> AppTest:
+             check: bool = True, query: dict | None = None, **state) -> AppTest:
     """The AppTest of app.py run on `page` ("views/x.py" or "x"). `dataset` and `model` preset the sidebar's
-    pickers (None: the app's own choice); other keywords are session state. With `check`, a page that raised
-    fails the test with its message."""
+    pickers (None: the app's own choice); `query` is the address's query string (?dataset=...); other keywords
+    are session state. With `check`, a page that raised fails the test with its message."""
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    app.query_params.update(query or {})
     for key, value in {"dataset": dataset, "model": model, **state}.items():
         if value is not None:
             app.session_state[key] = value

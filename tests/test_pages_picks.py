@@ -156,24 +156,13 @@ def test_a_detector_is_never_picked_as_a_general_best():
     assert picks.pick_for_page("reconstructions", [detector])[0] == detector["name"]  # the only model is shown
 
 
-def test_the_dataset_survives_an_address_and_a_fresh_visitor_lands_on_the_default(quick_store, monkeypatch):
-    from pathlib import Path
-
-    from streamlit.testing.v1 import AppTest
-
+def test_the_dataset_survives_an_address_and_a_fresh_visitor_lands_on_the_default(quick_store, open_page):
     from aecore.data import catalog
 
-    ROOT = Path(__file__).resolve().parents[1]  # noqa: N806
-
-    monkeypatch.setenv("AECORE_STORE", str(quick_store))
-    monkeypatch.syspath_prepend(str(ROOT))
     default = catalog.default_dataset_name()
 
     def visit(page, **query):
-        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # a fresh session: nothing in its state
-        app.query_params.update(query)
-        app.switch_page(page).run()
-        assert not app.exception, [item.value for item in app.exception]
+        app = open_page(page, quick_store, dataset=None, query=query)  # a fresh session: nothing in its state
         return app, next(select for select in app.sidebar.selectbox if select.label == "Dataset")
 
     for page in ("views/home.py", "views/reconstructions.py"):  # the store's models are all digits models

@@ -108,10 +108,11 @@ def live_jobs():
         if runner.may_stop(job, context.visitor):
             st.button("Stop", key=f"stop-{job.id}", on_click=stop, args=(job.id,), type="secondary")
     for job in runner.recent(5):
-        if not job_runner.is_mine(job):  # each session hears about its own trainings only
+        mine = job_runner.is_mine(job)  # "Saved" is told to the session that asked; failures also to the owner
+        if not mine and not context.visitor.is_owner:
             continue
         state = job.state()
-        if state["status"] == "done" and state.get("model_name"):
+        if state["status"] == "done" and state.get("model_name") and mine:
             st.success(f"Saved **{md(state['model_name'])}** ({job.spec.family} on {md(job.spec.dataset)}).")
         elif state["status"] == "failed":
             st.error(f"{job.spec.family}: {md(state.get('message', ''))}")

@@ -63,7 +63,7 @@ def _card(store, entry, visitor):
             st.caption(f"test BCE {result.get('test_bce', 0):.4f} · PSNR {result.get('test_psnr', 0):.1f} dB · "
                        f"SSIM {result.get('test_ssim', 0):.3f} · {meta.get('params', 0):,} parameters · {origin}")
         if meta.get("excluded_class") is not None:  # a detector: say so, and where it is used
-            left_out = md(meta.get("excluded_class_name") or meta["excluded_class"])  # a folder's name: text
+            left_out = meta.get("excluded_class_name") or meta["excluded_class"]  # a folder's name: md() where shown
             st.caption(f"Trained without class {meta['excluded_class']} ({md(left_out)}): a detector of "
                        f"{md(left_out)}, which it never saw.")
             if st.button(f"Anomalies: how well it flags {md(left_out)}", key=f"anomalies-{entry.name}",

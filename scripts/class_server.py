@@ -128,8 +128,9 @@ def start_nginx(config: str, run_dir: Path) -> subprocess.Popen:
         raise RuntimeError(f"{NGINX} is missing: run `sh scripts/ensure_system_packages.sh nginx` (Debian's nginx)")
     for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (run_dir / "tmp" / name).mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # workers run as nobody: they buffer uploads and large answers in tmp/ (else a 500)
         nobody = pwd.getpwnam("nobody")
+        run_dir.chmod(0o711)  # mkdtemp's 0700 would keep them out of tmp/
         for path in [run_dir / "tmp", *(run_dir / "tmp").iterdir()]:
             os.chown(path, nobody.pw_uid, nobody.pw_gid)
     (run_dir / "nginx.conf").write_text(config)

@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import time
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -84,6 +85,17 @@ def test_sessions_land_on_both_processes_and_stay_on_theirs(classroom):
     servers, same = run(scenario())
     assert servers == {f"127.0.0.1:{port}" for port in classroom["class"].ports}
     assert all(same)  # a session's plain HTTP requests (uploads, thumbnails) go where its websocket went
+
+
+def test_an_upload_of_the_largest_size_reaches_streamlit_through_the_proxy(classroom):
+    """10 MiB (the upload cap) is buffered by nginx into its run folder and handed on: Streamlit answers it (here
+    403, a request without its XSRF token), not nginx with 413 (too large) or 500 (a temp folder it cannot write)."""
+    request = urllib.request.Request(f"{classroom['url']}/_stcore/upload_file/session/file", method="PUT",
+                                     data=os.urandom(10 * 2**20))
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=60)
+    body = answer.value.read()
+    assert answer.value.code == 403 and b"<center>nginx" not in body, (answer.value.code, body[:200])
 
 
 def test_a_training_submitted_through_one_process_shows_on_the_other(classroom):

@@ -58,27 +58,6 @@ def loss_curves(history: dict[str, list[float]], title: str = "Loss per epoch") 
     return figure
 
 
-def latent_scatter(points: np.ndarray, labels, class_names, title: str, selected: int | None = None) -> go.Figure:
-    """2-D map coloured by class; every point carries its image index as customdata for selections."""
-    figure = go.Figure()
-    indices = np.arange(len(points))
-    groups = np.unique(labels) if labels is not None else [None]
-    for group in groups:
-        chosen = indices if group is None else indices[np.asarray(labels) == group]
-        name = "images" if group is None else (class_names[int(group)] if class_names else str(group))
-        figure.add_trace(go.Scattergl(
-            x=points[chosen, 0], y=points[chosen, 1], mode="markers", name=name, customdata=chosen,
-            marker=dict(size=5, color=PALETTE[int(group or 0) % len(PALETTE)], opacity=0.75),
-            hovertemplate=f"{name}<br>image #%{{customdata}}<extra></extra>"))
-    if selected is not None:
-        figure.add_trace(go.Scatter(x=[points[selected, 0]], y=[points[selected, 1]], mode="markers", name="selected",
-                                    marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="black", width=2)),
-                                    hoverinfo="skip"))
-    figure.update_layout(title=title, height=560, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan",  # lasso mode turns click-select off
-                         legend=dict(itemsizing="constant"))
-    return figure
-
-
 def channel_grid(activations: np.ndarray, title: str, columns: int = 8) -> go.Figure:
     """(h, w, channels) activations as a grid of grey tiles, each channel scaled to its own range."""
     channels = np.moveaxis(activations, -1, 0)  # (channels, h, w)

@@ -16,6 +16,8 @@ os.environ["AECORE_OFFLINE"] = "1"
 # The photo model shipped with aecore is listed in every store; tests start from a store without it, and the
 # tests of the shipped model put it back (monkeypatch.delenv, or a server started with it).
 os.environ["AECORE_SHIPPED_MODELS"] = ""
+# Workers map what they trained once the queue is empty (UMAP, seconds of numba); tests/test_premap.py turns it on.
+os.environ.setdefault("AECORE_PREMAP", "")
 if "KERAS_HOME" not in os.environ:
     os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="aecore-keras-home-")
     atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)  # one per run, not one left per run

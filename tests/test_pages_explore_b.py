@@ -76,46 +76,83 @@ def png_bytes(digits) -> bytes:
 # ---------------------------------------------------------------- latent map
 
 
-def test_latent_map_switches_from_pca_to_tsne(models):
-    app = run_page("latent_map", models["vae"])
-    assert not app.exception and any("Hover a point to see its image" in caption.value for caption in app.caption)
-    app.session_state["map_view"] = "Zoom and lasso"  # the Plotly map; the default hover map is a component
-    app.run()
-    assert title(figures(app)[0]).startswith("PCA of 300 codes")
-    metrics = {metric.label: metric.value for metric in app.metric}
-    assert float(metrics["Trustworthiness"]) > 0.8
-    assert metrics["Codes"] == "300 × 2"
-    assert [button.label for button in app.download_button] == ["Codes (CSV)", "TensorFlow Projector (zip)"]
-    app.radio(key="map_method").set_value("tsne")
-    app.run(timeout=300)  # t-SNE: seconds on an idle machine, much longer on 2 busy cores
-    assert not app.exception
-    assert title(figures(app)[0]).startswith("TSNE of 300 codes")
-    assert float(next(metric.value for metric in app.metric if metric.label == "Trustworthiness")) > 0.9
+def wait_for_map(store, model: str, method: str, timeout: float = 300) -> dict:
+    import time
+
+    from dashboard.state import map_jobs
+
+    deadline = time.monotonic() + timeout
+    while not (status := map_jobs.status(store, model, "digits", "all", method) or {}).get("done"):
+        assert not status.get("error"), status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    while map_jobs.busy():  # "done" is written just before the process ends; the next job waits for that
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return status
 
 
-def test_latent_map_shows_one_selected_point_and_a_lasso_mosaic(models):
+def pad_message(app: AppTest) -> dict:
+    """The pad's binary message on the page, parsed as the page parses it: {"header": ..., "arrays": {...}}."""
+    import struct
+
+    from dashboard.components import latent_pad
+
+    for element in app.get("bidi_component"):
+        data = bytes(element.proto.bytes or b"")
+        if data.startswith(latent_pad.MAGIC):
+            length = struct.unpack("<I", data[8:12])[0]
+            header = json.loads(data[12:12 + length])
+            body = data[12 + length:]
+            arrays = {name: np.frombuffer(body, spec["dtype"], int(np.prod(spec["shape"])), spec["offset"]).reshape(spec["shape"])
+                      for name, spec in header["arrays"].items()}
+            return {"header": header, "arrays": arrays}
+    raise AssertionError("no pad on the page")
+
+
+def test_latent_map_opens_on_pca_of_the_whole_dataset_with_a_pad_that_places_codes_exactly(models, digits):
+    from aecore.store import mapcache
+
     app = run_page("latent_map", models["conv"])
-    app.session_state["map_view"] = "Zoom and lasso"
-    app.run()
-    key = app.get("plotly_chart")[0].key
-    one = {"selection": {"points": [{"customdata": 7}], "point_indices": [0], "box": [], "lasso": []}}
-    app.session_state[key] = one
-    app.run()
     assert not app.exception
-    titles = [title(figure) for figure in figures(app)]
-    assert any(text.startswith("original #7") for text in titles) and "reconstruction" in titles
-    code = figure_titled(app, "its code")
-    assert len(code["data"][0]["x"]) == 8  # one bar per code dimension
-    strip = next(figure for figure in figures(app) if len(image_sources(figure)) == 8)  # the 8 nearest neighbours
-    assert not any(note["text"].startswith("#7 ") for note in strip["layout"]["annotations"])  # not itself
+    store = ModelStore(os.environ["AECORE_STORE"])
+    wait_for_map(store, models["conv"], "pca")
+    app.run()
+    assert not app.exception, [item.value for item in app.exception]
+    whole = len(digits.x_train) + len(digits.x_test)
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Images"] == f"{whole:,}" and metrics["Codes"] == f"{whole:,} × 8"
+    message = pad_message(app)
+    header, arrays = message["header"], message["arrays"]
+    assert header["placement"]["kind"] == "pca" and header["encoder"]["layers"] and header["decoder"]["layers"]
+    assert arrays["codes"].shape == (whole, 8) and arrays["positions"].shape == (whole, 2)
+    # The page's placement (mean, components, centre, span) puts every code where the map draws it.
+    codes, _ = mapcache.codes_and_errors(store, models["conv"], ModelStore(os.environ["AECORE_STORE"]).load(models["conv"]),
+                                         digits, "all")
+    placement = header["placement"]
+    xy = (codes - np.asarray(placement["mean"])) @ np.asarray(placement["components"]).T
+    unit = (xy - np.asarray(placement["centre"])) / placement["span"] + 0.5
+    assert np.abs(unit - arrays["positions"]).max() < 1e-4
+    # int8 codes on the wire stay within half a step of the float ones
+    step = np.asarray(header["code_step"])
+    restored = np.asarray(header["code_low"]) + (arrays["codes"].astype(float) + 127) * step
+    assert np.all(np.abs(restored - codes) <= step / 2 + 1e-6)
 
-    many = [{"customdata": index} for index in range(100)] + [{"curve_number": 11}]  # plus the ring: no customdata
-    app.session_state[key] = {"selection": {"points": many, "point_indices": [], "box": [], "lasso": []}}
-    app.run()
-    assert not app.exception
-    assert any(caption.value.startswith("100 images selected") for caption in app.caption)
-    mosaic = picture(image_sources(figure_titled(app, "the first 64 of 100 selected"))[0])
-    assert mosaic.size == (16 * 9 - 1, 4 * 9 - 1)  # 64 of the 8 x 8 digits, 16 a row, 1-px gaps
+
+def test_a_file_opened_on_the_pad_is_converted_as_the_denoise_page_converts_uploads(models, digits):
+    from types import SimpleNamespace
+
+    from dashboard.sections import latent_pad
+
+    context = SimpleNamespace(dataset_name="digits", model=ModelStore(os.environ["AECORE_STORE"]).load(models["conv"]))
+    png = base64.b64encode(png_bytes(digits)).decode()
+    converted = latent_pad.convert({"name": "three.png", "data": png, "id": 1}, context)
+    pixels = np.frombuffer(base64.b64decode(converted["pixels"]), np.uint8)
+    assert converted["error"] is None and pixels.size == 8 * 8 and "three.png" in converted["notes"]
+    assert np.corrcoef(pixels / 255, digits.x_test[3].ravel())[0, 1] > 0.5  # the same digit (fitted into a margin)
+    assert pixels.mean() < 100  # inverted back to white on black, as the Denoise page does on digits
+    broken = latent_pad.convert({"name": "notes.png", "data": base64.b64encode(b"not an image").decode(), "id": 2}, context)
+    assert broken["error"].startswith("notes.png: ") and "pixels" not in broken
 
 
 def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(models, digits):
@@ -124,7 +161,7 @@ def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(model
     from dashboard.state import map_jobs
 
     whole = len(digits.x_train) + len(digits.x_test)
-    app = run_page("latent_map", models["conv"], map_count=whole, map_method="tsne")
+    app = run_page("latent_map", models["conv"], map_method="tsne")
     store = ModelStore(os.environ["AECORE_STORE"])
     status = map_jobs.status(store, models["conv"], "digits", "all", "tsne")
     assert status is not None, "the page did not start a map job"
@@ -152,14 +189,6 @@ def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(model
     app.run()
     label = digits.class_names[int(digits.y_test[3])] if digits.class_names else str(int(digits.y_test[3]))
     assert any(title(figure) == f"original #{len(digits.x_train) + 3} {label}, test" for figure in figures(app))
-
-
-def test_selected_indices_reads_customdata_in_order_without_repeats():
-    from dashboard.sections import latent
-
-    event = {"selection": {"points": [{"customdata": 4}, {"customdata": [2]}, {"customdata": 4}, {"x": 1.0}]}}
-    assert latent.selected_indices(event) == [4, 2]
-    assert latent.selected_indices(None) == []
 
 
 # ---------------------------------------------------------------- latent sampler
@@ -219,6 +248,38 @@ def test_latent_sampler_random_samples_and_interpolation_codes(models, digits):
     model = ModelStore(os.environ["AECORE_STORE"]).load(models["conv"])
     np.testing.assert_allclose(line["b"], model.encode(digits.x_test[7:8])[0], atol=1e-5)
     assert line["labels"][1].startswith("#7 ")
+
+
+def test_the_sampler_starts_from_a_picture_sent_by_the_pad_or_uploaded(models, digits):
+    from types import SimpleNamespace
+    from unittest import mock
+
+    from dashboard.sections import sampler
+    from dashboard.state import caches, sidebar
+
+    model = ModelStore(os.environ["AECORE_STORE"]).load(models["conv"])
+    code = model.encode(digits.x_test[5:6]).reshape(-1)
+    stamp = caches.stamp_of(ModelStore(os.environ["AECORE_STORE"]).meta(models["conv"]))
+    sent = {"stamp": stamp, "code": code.tolist(), "source": "your picture on the Latent map"}
+    app = run_page("latent_sampler", models["conv"], **{sidebar.SAMPLER_START: sent})
+    assert not app.exception
+    np.testing.assert_allclose(live_views(app)["sliders"]["code"], np.clip(code, *slider_limits(app)), atol=1e-6)
+    assert any("Started from your picture on the Latent map" in caption.value for caption in app.caption)
+    assert sidebar.SAMPLER_START not in app.session_state  # once
+    other = run_page("latent_sampler", models["conv"], **{sidebar.SAMPLER_START: {**sent, "stamp": "another@model"}})
+    assert not np.allclose(live_views(other)["sliders"]["code"], np.clip(code, *slider_limits(other)))  # not its code
+
+    low, high, state = np.full(8, -1e9), np.full(8, 1e9), {}
+    with mock.patch("streamlit.session_state", state):  # the helper outside a page run: a dict stands in
+        context = SimpleNamespace(dataset_name="digits", model=model, stamp=stamp)
+        said = sampler.adopt_picture(context, png_bytes(digits), "three.png", low, high)
+        assert said.startswith("Started from three.png") and len(state[sampler.code_key(stamp)]) == 8
+        assert sampler.adopt_picture(context, b"not an image", "notes.png", low, high).startswith("notes.png: ")
+
+
+def slider_limits(app: AppTest) -> tuple:
+    sliders = live_views(app)["sliders"]
+    return np.asarray(sliders["low"]), np.asarray(sliders["high"])
 
 
 def test_spatial_codes_are_flattened_and_sliders_come_in_windows(models):

@@ -17,7 +17,6 @@ from dashboard.text import md
 
 IMAGES = 6  # test images in the slider figure
 CURVE_IMAGES = 100  # test images behind each PSNR curve
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "masking": "Masking"}
 
 context = sidebar.sidebar(page="denoise")
@@ -97,7 +96,7 @@ def uploads():
     st.caption(f"Each file is converted to what the model expects ({'×'.join(map(str, context.model.input_shape))}): "
                f"{colours}, resized with its aspect kept" + (", and inverted if the background is light." if white_on_black
                                                               else ", colours as they are (your dataset's own look)."))
-    files = st.file_uploader("Images", type=UPLOAD_TYPES, accept_multiple_files=True, key="denoise_uploads")
+    files = st.file_uploader("Images", type=image_files.UPLOAD_TYPES, accept_multiple_files=True, key="denoise_uploads")
     invert_column, level_column = st.columns(2)
     invert = invert_column.radio("Invert colours", image_files.INVERT_OPTIONS, horizontal=True, key="upload_invert",
                                  index=image_files.INVERT_OPTIONS.index("auto" if white_on_black else "never"),

@@ -4,6 +4,7 @@ mouse, one slider per dimension, the straight line between two images — and ra
 import numpy as np
 import streamlit as st
 
+from aecore.data import images as image_files
 from dashboard import plots
 from dashboard.components import live_decoder
 from dashboard.sections import latent, sampler
@@ -21,6 +22,7 @@ latent_dim, image_shape = autoencoder.latent_dim, autoencoder.input_shape
 test_codes = latent.flat_codes(context.ref, 2000)
 live = caches.live_decoder_of(context.model_name, context.stamp)
 low, high, start = latent.slider_ranges(autoencoder, test_codes)
+started_from = sampler.start_from_picture(context, low, high)  # a code the Latent map's pad sent, or an upload
 if autoencoder.is_variational:
     st.caption("A VAE is trained so that its codes follow a standard normal N(0, I): any code near the origin "
                "should decode to a plausible image. Values below are in standard deviations.")
@@ -35,6 +37,18 @@ if live.live:
                "mouse and the sliders while they move.")
 else:
     st.caption(f"Pictures are decoded on the server when you release a control: {md(live.reason)}.")
+
+
+with st.expander("Start from a picture of your own", expanded=bool(started_from), icon=":material/draw:"):
+    st.caption("Drop an image (converted as the Denoise page converts uploads): the sliders and the plane jump to its "
+               "code, and you drag from there. On the Latent map you can also draw one and press *Open in the Latent "
+               "sampler*.")
+    picture = st.file_uploader("A picture", type=image_files.UPLOAD_TYPES, key=f"sampler_picture-{context.stamp}")
+    if picture is not None and st.session_state.get("sampler_picture_used") != (picture.file_id, context.stamp):
+        st.session_state["sampler_picture_used"] = (picture.file_id, context.stamp)
+        started_from = sampler.adopt_picture(context, picture.getvalue(), picture.name, low, high)
+    if started_from:
+        st.caption(md(started_from))
 
 
 @st.fragment

@@ -25,6 +25,7 @@ from aecore.data import imagemessages
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the size cap for one upload
 MAX_IMAGE_PIXELS = 40_000_000  # refused from the header, before decoding (decompression bombs)
 SUPPORTED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")  # Pillow's names for what we decode
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]  # what convert_for_model reads
 INVERT_OPTIONS = ("auto", "always", "never")
 
 

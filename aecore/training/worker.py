@@ -5,6 +5,9 @@ one after another and ends when the queue is empty; `python -m aecore train` run
 `run`. Progress is written at most every PROGRESS_INTERVAL seconds within an epoch; Stop arrives as the
 job's cancel file plus a SIGTERM, which ends training within a batch and saves nothing. Once the model is
 saved and its job marked done, the job fills the store's cache of the probes' baselines (`fill_baselines`).
+When the queue is empty, the worker maps every image of each model it trained ($AECORE_PREMAP, default "umap";
+empty: none) before it ends, so the Latent map finds the UMAP ready; it has left the workers' register by then, so
+a new training starts at once in a worker of its own.
 """
 
 import dataclasses
@@ -137,13 +140,41 @@ def _claim(folder: Path) -> Job | None:
 
 
 def work(folder: Path):
-    """A worker's life: niced, trains queued jobs one after another, ends when the queue is empty or on Stop."""
+    """A worker's life: niced, trains queued jobs one after another, ends when the queue is empty or on Stop; then
+    maps what it trained (`premap`)."""
     os.nice(NICE)
     jobs.register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
+    landed = []
     while (job := _claim(folder)) is not None:
         outcome = run(job)
         print(f"job {job.id}: {outcome['status']} {outcome.get('message', '')}", file=sys.stderr, flush=True)
         if outcome["status"] == "cancelled":  # Stop ends the process; the canceller starts a fresh worker
             jobs.unregister_worker(folder, os.getpid())
             os._exit(0)  # at once: TensorFlow's exit handlers take seconds, and everything is written
+        if outcome["status"] == "done" and outcome.get("model_name"):
+            landed.append((outcome["model_name"], job.spec.dataset))
     jobs.unregister_worker(folder, os.getpid())
+    for name, dataset_name in landed:
+        premap(name, dataset_name)
+
+
+def premap(name: str, dataset_name: str, store_root=None, method: str | None = None):
+    """The map of every image of the dataset by `method` (default $AECORE_PREMAP, "umap"), into the model's cache,
+    as `python -m aecore project` makes it. Never fails: the page computes what is missing."""
+    from aecore.data import catalog
+    from aecore.store import mapcache
+
+    method = os.environ.get("AECORE_PREMAP", "umap") if method is None else method
+    if not method:
+        return
+    try:
+        store = modelstore.ModelStore(store_root)
+        if store.meta(name).get("family") == "photo":
+            return  # any size: no dataset map
+        dataset = catalog.load_dataset(dataset_name)
+        if mapcache.cached_map(store, name, dataset.name, "all", method) is None:
+            print(f"mapping every image of {dataset.name} for {name} ({method}) for the Latent map ...",
+                  file=sys.stderr, flush=True)
+            mapcache.project(store, name, store.load(name), dataset, "all", method)
+    except Exception as error:  # noqa: BLE001  the Latent map's own job computes it then
+        print(f"the {method} map of {name} was not kept: {type(error).__name__}: {error}", file=sys.stderr, flush=True)

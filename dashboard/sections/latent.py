@@ -22,17 +22,6 @@ def flat_codes(ref: caches.ModelRef, count: int) -> np.ndarray:
     return found.reshape(len(found), -1)
 
 
-def selected_indices(event) -> list[int]:
-    """Image indices (the points' customdata) in a plotly_chart selection event, in order, no repeats."""
-    found = {}  # an ordered set
-    for point in ((event or {}).get("selection") or {}).get("points", []):  # the event is a dict subclass
-        value = point.get("customdata")
-        value = value[0] if isinstance(value, (list, tuple)) and value else value
-        if isinstance(value, (int, float)):  # the "selected" ring and other helper traces carry none
-            found[int(value)] = True
-    return list(found)
-
-
 @st.cache_data(max_entries=16, show_spinner="Decoding the grid…")
 def latent_grid(ref: caches.ModelRef, dims: tuple, steps: int):
     """inspection.latent_grid: (images (steps, steps, h, w, c), row values, column values). Non-VAE models
@@ -74,7 +63,7 @@ def random_samples(ref: caches.ModelRef, count: int, seed: int) -> np.ndarray:
 
 def comparable_models(context: sidebar.Context, limit: int = 4) -> list:
     """Up to `limit` entries with the current model's input shape: the current one, then denoising models.
-    `context.entries` holds only models that fit the caches.dataset, so they all share that shape."""
+    `context.entries` holds only models that fit the dataset, so they all share that shape."""
     ranked = sorted(context.entries,
                     key=lambda entry: (entry.name != context.model_name, entry.meta.get("family") != "denoising"))
     return ranked[:limit]
@@ -84,7 +73,7 @@ def comparable_models(context: sidebar.Context, limit: int = 4) -> list:
 class UploadResult:
     name: str
     converted: object | None = None  # aecore.data.images.ConvertedImage: steps, array, inverted, notes
-    noisy: np.ndarray | None = None  # (h, w, c) what the caches.model saw
+    noisy: np.ndarray | None = None  # (h, w, c) what the model saw
     denoised: np.ndarray | None = None  # (h, w, c)
     png: bytes | None = None  # the denoised image as a PNG file
     error: str | None = None  # a message for the user when the file could not be used

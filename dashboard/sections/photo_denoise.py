@@ -20,7 +20,6 @@ from dashboard.state import caches, roles
 from dashboard.state.job_runner import JobSpec
 from dashboard.text import md
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 ZOOM_SIDE = 256  # pixels of the 1:1 region
 PHOTO_JOB = JobSpec("photo", "photos", name="photo-denoiser")
 
@@ -117,7 +116,7 @@ def show_job(job):
 
 @st.fragment
 def photo_panel(model_name: str, stamp: str):
-    upload = st.file_uploader("A photo (PNG, JPEG, WebP, BMP or GIF, up to 10 MB)", type=UPLOAD_TYPES, key="photo_upload")
+    upload = st.file_uploader("A photo (PNG, JPEG, WebP, BMP or GIF, up to 10 MB)", type=image_files.UPLOAD_TYPES, key="photo_upload")
     sigma = st.slider("Add noise first (σ, of 255)", 0, 50, 0, key="photo_noise",
                       help="For a clean photo: adds Gaussian noise, so the result can be scored against your original.")
     if upload is None:

@@ -8,6 +8,9 @@ every view of a rerun agrees on it.
 import numpy as np
 import streamlit as st
 
+from aecore.data import catalog
+from aecore.data import images as image_files
+from aecore.errors import AecoreError
 from dashboard import plots
 from dashboard.state import sidebar
 
@@ -22,6 +25,27 @@ def code_key(stamp: str) -> str:
 def current_code(stamp: str, start: np.ndarray) -> np.ndarray:
     """(latent_dim,) float64: the last released or pinned code, else `start`."""
     return np.asarray(st.session_state.get(code_key(stamp), start), dtype="float64")
+
+
+def start_from_picture(context, low: np.ndarray, high: np.ndarray) -> str | None:
+    """Adopts a code another page left for this model (the Latent map's pad); returns where it came from, or None."""
+    sent = sidebar.take_sampler_start(context.stamp)
+    if not sent:
+        return None
+    st.session_state[code_key(context.stamp)] = np.clip(np.asarray(sent["code"], dtype="float64"), low, high).tolist()
+    return f"Started from {sent.get('source', 'your picture')}: the sliders hold its code."
+
+
+def adopt_picture(context, data: bytes, name: str, low: np.ndarray, high: np.ndarray) -> str:
+    """An uploaded picture's code becomes the page's code; returns what happened, in words (an error says why)."""
+    invert = "auto" if context.dataset_name in catalog.DATASET_NAMES else "never"  # as the Denoise page converts
+    try:
+        converted = image_files.convert_for_model(data, context.model.input_shape, name, invert=invert)
+    except AecoreError as error:
+        return f"{name}: {error}"
+    code = context.model.encode(converted.array[None]).reshape(-1)
+    st.session_state[code_key(context.stamp)] = np.clip(code.astype("float64"), low, high).tolist()
+    return f"Started from {name} ({'; '.join(converted.notes)}): the sliders hold its code."
 
 
 def adopter(stamp: str, component_key: str, low: np.ndarray, high: np.ndarray):

@@ -25,46 +25,37 @@ NEIGHBOURS = 8
 METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading the cached codes…")
-def codes_and_errors(ref: caches.ModelRef) -> tuple[np.ndarray, np.ndarray]:
-    """From the map cache only (the job wrote them): (codes (n, d), errors (n,))."""
-    return mapcache.codes_and_errors(caches.model_store(), ref.name, caches.model(ref.name, ref.stamp),
-                                     caches.dataset(ref.dataset), SPLIT)
-
-
-@st.cache_data(max_entries=4, show_spinner="PCA of the codes…")
-def pca_map(ref: caches.ModelRef) -> projections.Projection:
-    return projections.project(codes_and_errors(ref)[0], "pca")
-
-
 @st.cache_data(max_entries=6, show_spinner=False)
 def message(ref: caches.ModelRef, method: str, _projection, highlight: int | None,
             chosen: tuple | None = None, other: caches.ModelRef | None = None) -> bytes:
     """The map's binary message; `chosen` the selection to show, `other` the compared model's reference."""
-    dataset, (_, errors) = caches.dataset(ref.dataset), codes_and_errors(ref)
+    dataset, (_, errors) = caches.dataset(ref.dataset), caches.codes_and_errors(ref)
     labels = None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
     is_train = np.arange(len(dataset.x_train) + len(dataset.x_test)) < len(dataset.x_train)
     shared = None if other is None else agreement(*sorted([ref, other], key=lambda each: each.stamp))
-    key = f"{ref.stamp}-{ref.dataset}-{method}" + (f"-beside-{other.stamp}" if other else "")
+    base = big_map.base_key(ref.stamp, ref.dataset, method)
+    key = base + (f"-beside-{other.stamp}" if other else "")
     order = big_map.sheet_order(_projection.points)
     token = sheets.register(f"{ref.dataset}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order)
     return big_map.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, dataset.x_test.shape,
-                       f"{sheets.PATH}/{token}", highlight, chosen, shared, order)
+                       f"{sheets.PATH}/{token}", highlight, chosen, shared, order, base)
 
 
 @st.cache_data(max_entries=4, show_spinner="Comparing the two code spaces: each image's 10 nearest neighbours in both…")
 def agreement(first: caches.ModelRef, second: caches.ModelRef) -> np.ndarray:
     """(n,) share of each image's 10 nearest neighbours the two models' code spaces share."""
-    return projections.neighbour_agreement(codes_and_errors(first)[0], codes_and_errors(second)[0])
+    return projections.neighbour_agreement(caches.codes_and_errors(first)[0], caches.codes_and_errors(second)[0])
 
 
-def _job_progress(store, model_name: str, dataset_name: str, method: str):
+def _job_progress(store, model_name: str, dataset_name: str, method: str, codes_shown: bool = True):
     """Starts the map's job (when no other map job runs) and shows its progress, polled each second; reruns the
-    page when the map has landed."""
-
+    page when the map has landed, and when the codes have (`codes_shown` False: the page waits for them to show
+    their PCA map meanwhile)."""
     @st.fragment(run_every=1.0)
     def poll():
         if mapcache.cached_map(store, model_name, dataset_name, SPLIT, method) is not None:
+            st.rerun(scope="app")
+        if not codes_shown and mapcache.has_codes(store, model_name, dataset_name, SPLIT):
             st.rerun(scope="app")
         status = map_jobs.status(store, model_name, dataset_name, SPLIT, method)
         if status is not None and status.get("error") and not status["running"]:
@@ -86,7 +77,8 @@ def _job_progress(store, model_name: str, dataset_name: str, method: str):
 
 
 def section(context, method: str):
-    """The whole-dataset map for the chosen projection `method`."""
+    """The whole-dataset map for the chosen projection `method`; returns (the projection drawn, its method), or
+    None while nothing can be drawn yet (the codes are still being computed)."""
     store, dataset = caches.model_store(), context.dataset
     total = len(dataset.x_train) + len(dataset.x_test)
     projection = mapcache.cached_map(store, context.model_name, context.dataset_name, SPLIT, method)
@@ -98,13 +90,16 @@ def section(context, method: str):
             if not st.button("Try again", icon=":material/refresh:"):
                 st.stop()
             map_jobs.start(store, context.model_name, context.dataset_name, SPLIT, method)
-        _job_progress(store, context.model_name, context.dataset_name, method)
-        if not mapcache.has_codes(store, context.model_name, context.dataset_name, SPLIT):
+        have_codes = mapcache.has_codes(store, context.model_name, context.dataset_name, SPLIT)
+        _job_progress(store, context.model_name, context.dataset_name, method, codes_shown=have_codes)
+        if not have_codes:
             st.caption(f"The codes of all {total:,} images come first; their PCA map shows here as soon as they do.")
-            st.stop()
-        projection, shown_method = pca_map(context.ref), "pca"
-        st.caption(f"Meanwhile: PCA of the same codes. The {METHOD_NAMES[method]} map replaces it when it lands.")
+            return None
+        projection, shown_method = caches.pca_map(context.ref), "pca"
+        if method != "pca":
+            st.caption(f"Meanwhile: PCA of the same codes. The {METHOD_NAMES[method]} map replaces it when it lands.")
     draw(context, projection, shown_method)
+    return projection, shown_method
 
 
 def _other_map(context, method: str, other: str):
@@ -118,7 +113,7 @@ def _other_map(context, method: str, other: str):
 
 def draw(context, projection, method: str):
     dataset, state = context.dataset, st.session_state
-    codes, errors = codes_and_errors(context.ref)
+    codes, errors = caches.codes_and_errors(context.ref)
     selected_key, clicked_key = f"whole_selected-{context.dataset_name}", f"whole_clicked-{context.dataset_name}"
     columns = st.columns(4)
     columns[0].metric("Images", f"{len(projection.points):,}", help="Every training and test image of the dataset.")

@@ -12,8 +12,10 @@ import streamlit as st
 from aecore.analysis import inspection, projections
 from aecore.data import catalog, owndata
 from aecore.errors import AecoreError
-from aecore.store import modelstore
-from dashboard.components import live_decoder
+from aecore.models import webexport
+from aecore.store import mapcache, modelstore
+from dashboard.components import big_map, latent_pad, live_decoder
+from dashboard.server import sheets
 from dashboard.state.job_runner import JobRunner
 
 
@@ -80,9 +82,72 @@ def denoise_sweep(ref: ModelRef, indices: tuple, kind: str, levels: tuple, seed:
     return inspection.denoise_sweep(model(ref.name, ref.stamp), images, kind, np.asarray(levels), seed)
 
 
-
-
 @st.cache_data(max_entries=8, show_spinner="Preparing the live decoder…")
 def live_decoder_of(name: str, stamp: str) -> live_decoder.LiveModel:
     """The model's decoder as the page runs it (or why it cannot)."""
     return live_decoder.live_model(model(name, stamp).decoder, stamp)
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the cached codes…")
+def codes_and_errors(ref: ModelRef) -> tuple[np.ndarray, np.ndarray]:
+    """The whole dataset's (train, then test) from the map cache, which the map job wrote: (codes (n, d), errors (n,))."""
+    return mapcache.codes_and_errors(model_store(), ref.name, model(ref.name, ref.stamp),
+                                     dataset(ref.dataset), "all")
+
+
+@st.cache_data(max_entries=4, show_spinner="PCA of the codes…")
+def pca_map(ref: ModelRef) -> projections.Projection:
+    return projections.project(codes_and_errors(ref)[0], "pca")
+
+
+@st.cache_data(max_entries=2, show_spinner="Preparing the pad: the encoder, the decoder and every code for the page…")
+def pad_parts(ref: ModelRef, method: str, _points: np.ndarray) -> dict:
+    """What the pad's message is made of, for the map of `method` whose points are `_points` (the map job's, or PCA)."""
+    autoencoder, current = model(ref.name, ref.stamp), dataset(ref.dataset)
+    codes = codes_and_errors(ref)[0].reshape(len(_points), -1)
+    try:
+        encoder, note = webexport.export_encoder(autoencoder), ""
+    except webexport.WebExportError as error:
+        encoder, note = None, f"This model's encoder cannot run in the page ({error}), so the pad cannot place drawings."
+    unit = big_map.unit_square(_points)
+    search = None
+    if codes.shape[1] > latent_pad.SEARCH_DIMS:  # neighbours are found among the codes' top principal components
+        from sklearn.decomposition import PCA
+
+        reducer = PCA(n_components=latent_pad.SEARCH_DIMS, random_state=0).fit(codes)
+        search = {"mean": reducer.mean_.tolist(), "basis": reducer.components_.tolist(),
+                  "kept": float(reducer.explained_variance_ratio_.sum())}
+        codes_sent = reducer.transform(codes)
+    placement = {"kind": "neighbours", "k": latent_pad.NEIGHBOURS_K}
+    if method == "pca":  # the same fit as the map's (projections.project), so a code lands exactly where the map has it
+        exact = placement_pca(codes, _points)
+        placement = exact or placement
+    border = np.concatenate([current.x_test[:500, 0].ravel(), current.x_test[:500, -1].ravel()])
+    order = big_map.sheet_order(_points)
+    token = sheets.register(f"{ref.dataset}/all/{big_map.base_key(ref.stamp, ref.dataset, method)}",
+                            mapcache.parts(current, "all"), order)
+    rank = np.empty(len(order), np.uint32)
+    rank[np.asarray(order)] = np.arange(len(order), dtype=np.uint32)
+    labels = None if current.y_train is None or current.y_test is None else np.concatenate([current.y_train, current.y_test])
+    return {"encoder": encoder, "decoder": webexport.export_decoder(autoencoder.decoder),
+            "codes": codes if search is None else codes_sent, "search": search,
+            "unit_points": unit, "placement": placement, "image_shape": current.x_test.shape[1:], "labels": labels,
+            "class_names": current.class_names, "rank": rank, "note": note,
+            "sheet": {"sheet_url": f"{sheets.PATH}/{token}", "sheet_side": sheets.SHEET_SIDE,
+                      "side_h": int(current.x_test.shape[1]), "side_w": int(current.x_test.shape[2])},
+            "dark_background": bool(border.mean() < 0.5)}
+
+
+def placement_pca(codes: np.ndarray, points: np.ndarray) -> dict | None:
+    """The PCA the map was drawn with, as the page places a code: mean, two components, and the unit square's centre
+    and span. None when refitting does not give the map's points back (then the page places by neighbours)."""
+    from sklearn.decomposition import PCA
+
+    fitted = PCA(n_components=2, random_state=0).fit(codes)
+    again = fitted.transform(codes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = float(max(high - low)) or 1.0
+    if np.abs(again - points).max() > 1e-3 * span:
+        return None
+    return {"kind": "pca", "mean": fitted.mean_.tolist(), "components": fitted.components_.tolist(),
+            "centre": ((low + high) / 2).tolist(), "span": span, "k": latent_pad.NEIGHBOURS_K}

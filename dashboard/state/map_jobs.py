@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import aecore
@@ -22,6 +23,7 @@ from aecore.training import jobs
 ROOT = Path(aecore.__file__).resolve().parents[1]
 NICENESS = 5
 _processes: dict[Path, subprocess.Popen] = {}
+_started: dict[Path, float] = {}  # when this server started each job (time.time())
 _lock = threading.RLock()
 
 
@@ -40,6 +42,8 @@ def status(store, name: str, dataset_name: str, split: str, method: str) -> dict
         return None
     if process is None and not found.get("done") and not found.get("error"):
         running = jobs.alive({"pid": found.get("pid"), "tick": found.get("tick")})
+    if path in _started:  # the job's own `elapsed` is written only at each stage: count from its start instead
+        found["elapsed"] = time.time() - _started[path]
     if not running and not found.get("done") and not found.get("error"):
         code = process.returncode if process is not None else None
         reason = " (killed: most likely out of memory)" if code == -9 else f" (exit code {code})" if code else ""
@@ -71,6 +75,7 @@ def start(store, name: str, dataset_name: str, split: str, method: str) -> bool:
         except OSError:
             pass
         _processes[path] = process
+        _started[path] = time.time()
         atomic.write_json(path, {"pid": process.pid, "tick": jobs.process_tick(process.pid), "stage": "starting",
                                  "fraction": 0.0})
     threading.Thread(target=process.wait, daemon=True).start()  # reaps it the moment it ends

@@ -177,6 +177,32 @@ def explore(dataset_name: str, model_name: str):
     st.session_state["model"] = model_name
 
 
+SAMPLER_START = "sampler_start"  # {"stamp", "code", "source"}: a code the Latent sampler starts from
+
+
+def send_to_sampler(context: Context, code, source: str):
+    """A callback (it runs before the script, so it may set the sidebar's widgets): the Latent sampler is to open on
+    this model with `code` in its sliders; `follow_to_sampler` in the script then switches page."""
+    if code is None:
+        return
+    explore(context.dataset_name, context.model_name)  # the sampler would otherwise pick a VAE of its own
+    st.session_state[SAMPLER_START] = {"stamp": context.stamp, "code": [float(value) for value in code], "source": source,
+                                       "go": True}
+
+
+def follow_to_sampler():
+    """Switches to the Latent sampler when `send_to_sampler` asked for it in this run's callback."""
+    sent = st.session_state.get(SAMPLER_START)
+    if sent and sent.pop("go", False):
+        st.switch_page("views/latent_sampler.py")
+
+
+def take_sampler_start(stamp: str) -> dict | None:
+    """The code sent to the sampler for the model of `stamp`, once; None if there is none (or for another model)."""
+    sent = st.session_state.pop(SAMPLER_START, None)
+    return sent if sent and sent.get("stamp") == stamp else None
+
+
 def _forget_pick(dataset_name: str):
     st.session_state.get("model_picks", {}).pop(dataset_name, None)
     st.session_state.pop("model_auto", None)

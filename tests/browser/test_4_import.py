@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_waits import pixels, wait_until
 from notebook_models import writeup_conv
 from playwright.sync_api import expect
 
@@ -51,7 +50,8 @@ def test_import_a_writeup_conv_model_and_open_its_latent_map(server, page, tmp_p
     page.get_by_role("option", name="fashion_mnist", exact=True).click()
     expect(dataset).to_have_value("fashion_mnist", timeout=30_000)
     expect(sidebar.get_by_role("combobox", name="Model")).to_have_value(re.compile("^writeup_conv "), timeout=60_000)
-    expect(page.get_by_text("× 128").first).to_be_visible(timeout=120_000)  # "5,000 × 128" codes: 4x4x8 flattened
-    canvas = page.locator("canvas.map")
-    canvas.wait_for(timeout=60_000)
-    wait_until(lambda: pixels(canvas).std() > 1, 60, 0.5, "the hover map to draw its points")
+    root = page.locator(".bigmap")  # every image of the dataset: a map job encodes all 70,000 first
+    root.wait_for(timeout=300_000)
+    page.wait_for_function("r => Number(r.dataset.frames) > 0 && Number(r.dataset.count) === 70000",
+                           arg=root.element_handle(), timeout=60_000)
+    expect(page.get_by_text("× 128").first).to_be_visible(timeout=60_000)  # "70,000 × 128" codes: 4x4x8 flattened

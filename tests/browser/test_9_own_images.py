@@ -48,26 +48,25 @@ def test_a_zip_of_your_own_images_is_added_trained_on_and_explored(server, page,
         assert "holiday-conv/model.keras" in archive.namelist()
 
     go_to(page, "Latent map")
-    canvas = page.locator("canvas.map")
-    drawn_pixels(canvas, min_std=1, timeout=120)
-    canvas.scroll_into_view_if_needed()
-    tip = page.locator("div.tip")
+    root = page.locator(".bigmap")
+    root.wait_for(timeout=180_000)  # the map job encodes every image first
+    page.wait_for_function("r => Number(r.dataset.frames) > 0", arg=root.element_handle(), timeout=60_000)
+    overlay = root.locator("canvas.overlay")
+    overlay.scroll_into_view_if_needed()
+    tip = root.locator(".tip")
 
     spreads = []
 
     def colour_thumbnail():
-        """Hovers the drawn points (found on the canvas's own pixels: a small test split has few) until a
-        thumbnail shows a photograph in colour."""
-        box = canvas.bounding_box()
-        rgb = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), dtype=float)
-        ys, xs = np.nonzero(rgb.max(axis=2) - rgb.min(axis=2) > 60)  # the points: saturated class colours
-        scale = box["width"] / rgb.shape[1]
-        for y, x in list(zip(ys, xs))[:: max(1, len(xs) // 40)]:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
-            if tip.evaluate("element => getComputedStyle(element).display") == "block":
-                spreads.append(colour_spread(tip.locator("canvas")))
-                if spreads[-1] > 8:  # a photograph, not a grey image
-                    return True
+        """Sweeps the mouse over the map until a point's thumbnail shows a photograph in colour."""
+        box = overlay.bounding_box()
+        for fraction_x in np.linspace(0.05, 0.95, 19):
+            for fraction_y in np.linspace(0.05, 0.95, 19):
+                page.mouse.move(box["x"] + box["width"] * fraction_x, box["y"] + box["height"] * fraction_y)
+                if root.get_attribute("data-hovered") and tip.is_visible():
+                    spreads.append(colour_spread(tip.locator("canvas")))
+                    if spreads[-1] > 8:  # a photograph, not a grey image
+                        return True
         return False
 
     wait_until(colour_thumbnail, 60, 0.5, "a colour thumbnail under the mouse")

@@ -84,6 +84,7 @@ def test_a_training_in_progress_is_followed_as_its_snapshots_land(server, page):
     state = player_state(player)
     assert state["time"] == pytest.approx(later - 1, abs=1e-3)  # left on the newest, it follows the newest
     assert state["draws"] >= 1
-    page.goto(f"{server['url']}/train")  # the jobs are the server's: any session can stop one
+    page.locator("section[data-testid=stSidebar] [data-testid=stSidebarNavLink]").filter(
+        has_text="Train / load").first.click()  # in-app: the notice of a stop is for the session that started it
     page.get_by_role("button", name="Stop").click()  # the later tests get the machine back
     page.get_by_text("nothing was saved").first.wait_for(timeout=60_000)

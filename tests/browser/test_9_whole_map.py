@@ -26,6 +26,7 @@ def map_model(server, digits):
 
 def lasso(page, overlay, right: float):
     """Drags a rectangle from the overlay's left edge to `right` (a share of its width), top to bottom."""
+    overlay.evaluate("element => element.scrollIntoView({block: 'center'})")  # all of it: a drag outside is lost
     box = overlay.bounding_box()
     corners = [(0.01, 0.01), (right, 0.01), (right, 0.99), (0.01, 0.99)]
     page.mouse.move(box["x"] + box["width"] * corners[0][0], box["y"] + box["height"] * corners[0][1])
@@ -38,9 +39,7 @@ def lasso(page, overlay, right: float):
 def open_whole_map(server, page, name):
     page.goto(f"{server['url']}/latent_map")
     pick_model(page, name)
-    page.get_by_text("PCA (fast, linear)").click()
-    page.get_by_role("combobox", name="Images").click()
-    page.get_by_role("option", name=re.compile("the whole dataset")).click()
+    page.get_by_text("PCA (at once, linear)").click()  # the map opens on every image of the dataset
     root = page.locator(".bigmap")
     root.wait_for(timeout=180_000)  # the job: a process of its own encodes all 1,797 digits, then projects them
     page.wait_for_function("r => Number(r.dataset.frames) > 0 && Number(r.dataset.count) > 0", arg=root.element_handle(),
@@ -53,7 +52,7 @@ def test_hover_shows_the_digit_under_the_mouse_and_a_lasso_selects_all_shown(ser
     whole = len(digits.x_train) + len(digits.x_test)
     assert int(root.get_attribute("data-count")) == whole
     overlay = page.locator(".bigmap canvas.overlay")
-    overlay.scroll_into_view_if_needed()
+    overlay.evaluate("element => element.scrollIntoView({block: 'center'})")
     box = overlay.bounding_box()
 
     def hover_somewhere():
@@ -77,7 +76,7 @@ def test_hover_shows_the_digit_under_the_mouse_and_a_lasso_selects_all_shown(ser
 
     page.get_by_role("button", name="Lasso").click()
     page.locator(".bigmap .chip[data-kind='0']").click()  # hide the zeros (below the map: the page may scroll)
-    overlay.scroll_into_view_if_needed()
+    overlay.evaluate("element => element.scrollIntoView({block: 'center'})")
     lasso(page, overlay, right=0.99)
     labels = np.concatenate([digits.y_train, digits.y_test])
     shown = int(np.sum(labels != 0))
@@ -115,7 +114,7 @@ def test_a_lasso_on_one_of_two_maps_shows_on_the_other(server, page, map_model, 
     assert f"Agreement: {expected:.0%}" in shown
 
     first = maps.nth(0)
-    first.scroll_into_view_if_needed()
+    first.evaluate("element => element.scrollIntoView({block: 'center'})")
     first.get_by_role("button", name="Lasso").click()
     overlay = first.locator("canvas.overlay")
     lasso(page, overlay, right=0.6)

@@ -21,7 +21,7 @@ SHEET_CELLS = 24  # the grid that orders thumbnails on sheets (see sheet_order)
 
 
 
-SCRIPTS = ("map_math.js", "big_map.js")  # this folder's, in order
+SCRIPTS = ("map_math.js", "map_input.js", "big_map.js")  # this folder's, in order
 SHARED_SCRIPTS = ("legend.js", "sheets.js")  # from components/shared/
 _component = components.declare(__file__, SCRIPTS, SHARED_SCRIPTS)
 
@@ -41,10 +41,16 @@ def sheet_order(points) -> np.ndarray:
     return np.argsort(cells[:, 1] * SHEET_CELLS + cells[:, 0], kind="stable")
 
 
+def base_key(stamp: str, dataset_name: str, method: str) -> str:
+    """What names a model's map of a dataset in the page, so other components (the pad) can find it."""
+    return f"{stamp}-{dataset_name}-{method}"
+
+
 def pack(key: str, points, labels, is_train, errors, class_names, images_shape, sheet_url: str | None,
-         highlight: int | None = None, chosen=None, agreement=None, order=None) -> bytes:
+         highlight: int | None = None, chosen=None, agreement=None, order=None, base: str | None = None) -> bytes:
     """The map as one binary message (see the module docstring). `chosen`: indices selected elsewhere (the other
-    map of a comparison), shown as a selection; `agreement`: (n,) in [0, 1], a colouring of its own."""
+    map of a comparison), shown as a selection; `agreement`: (n,) in [0, 1], a colouring of its own; `base`: the
+    map's `base_key`, when `key` names a comparison too."""
     count = len(points)
     arrays = [("positions", unit_square(points).tobytes()),
               ("kinds", (np.zeros(count, np.uint8) if labels is None else np.asarray(labels).astype(np.uint8)).tobytes()),
@@ -60,7 +66,7 @@ def pack(key: str, points, labels, is_train, errors, class_names, images_shape, 
         rank = np.empty(count, np.uint32)
         rank[np.asarray(order)] = np.arange(count, dtype=np.uint32)
         arrays.append(("rank", rank.tobytes()))
-    header = {"key": key, "count": count, "classes": list(class_names or []), "palette": plots.PALETTE,
+    header = {"key": key, "base_key": base or key, "count": count, "classes": list(class_names or []), "palette": plots.PALETTE,
               "error_top": float(np.quantile(errors, 0.99)) if len(errors) else 1.0,
               "side_h": int(images_shape[1]), "side_w": int(images_shape[2]), "sheet_side": sheets.SHEET_SIDE,
               "sheet_url": sheet_url, "highlight": highlight, "offsets": {},

@@ -3,6 +3,9 @@
 // shows its thumbnail, cut from a sheet of 256 the server sends on demand (dashboard/server/sheets.py). A click or a
 // lasso (shift+drag, or the Lasso mode) is the only thing Python hears of.
 const HOVER_PIXELS = 9;  // farther than this from every point is empty space
+// Other components of the page meet the map here, by the map's key: the pad (components/latent_pad) shows where a
+// picture's code lands (`probe`) and decodes any empty spot under the mouse (`spots`); neither is needed to draw.
+const MAPS = (globalThis.__aecoreMaps ??= { maps: new Map(), spots: new Map() });
 
 class BigMap {
   constructor(root, map, setTriggerValue) {
@@ -30,6 +33,8 @@ class BigMap {
     if (this.vao) gl.deleteVertexArray(this.vao);  // the previous map's
     this.buffers = []; this.sheets.clear(); this.hidden = 0; this.anyChosen = false; this.hovered = -1;
     this.map = map; this.header = header;
+    MAPS.maps.set(header.base_key ?? header.key, this);
+    this.probe = null;
     const count = header.count;
     const errors = map.errors, top = header.error_top || 1;
     const values = new Float32Array(count);
@@ -128,6 +133,14 @@ class BigMap {
   drawOverlay() {
     const toScreen = index => this.toScreen(this.map.positions[2 * index], this.map.positions[2 * index + 1]);
     paintOverlay(this.overlay, this.ratio, toScreen, [[this.header.highlight, "#111827"], [this.hovered, "#f59e0b"]], this.path);
+    if (this.probe) paintProbe(this.overlay, this.ratio, (u, v) => this.toScreen(u, v), toScreen, this.probe);
+  }
+
+  // Where a picture's code lands ({u, v, neighbours, route, pins}), drawn over the points; null clears it.
+  showProbe(probe) {
+    this.probe = probe;
+    this.root.dataset.probe = probe && probe.u !== null ? `${probe.u.toFixed(4)},${probe.v.toFixed(4)}` : "";
+    this.drawOverlay();
   }
 
   nearest(px, py) {
@@ -140,13 +153,21 @@ class BigMap {
     const started = performance.now();
     const index = this.nearest(px, py);
     if (index !== this.hovered) { this.hovered = index; this.drawOverlay(); }
-    if (index < 0) { this.tip.style.display = "none"; delete this.root.dataset.hovered; return; }
     const caption = this.tip.querySelector("span"), picture = this.tip.querySelector("canvas");
+    if (index < 0) {
+      delete this.root.dataset.hovered;
+      const spot = MAPS.spots.get(this.header.base_key ?? this.header.key);
+      if (!spot) { this.tip.style.display = "none"; return; }
+      const [u, v] = this.toUnit(px, py);
+      spot.paint(u, v, picture);  // what the decoder draws at this spot, in the tip's canvas
+      caption.textContent = "decoded here (click to pin)";
+      this.placeTip(px, py, box);
+      this.root.dataset.spotMs = (performance.now() - started).toFixed(1);
+      return;
+    }
     const kind = this.map.kinds[index], names = this.header.classes || [];
     caption.textContent = `#${index} ${names[kind] ?? ""} · ${this.map.train[index] ? "train" : "test"} · error ${this.map.errors[index].toPrecision(3)}`;
-    this.tip.style.display = "block";
-    this.tip.style.left = `${Math.min(px + 14, box.width - 140)}px`;
-    this.tip.style.top = `${Math.max(py - 130, 0)}px`;
+    this.placeTip(px, py, box);
     if (!this.header.sheet_url) return;
     const place = this.map.rank ? this.map.rank[index] : index;  // where the image sits on the sheets
     const image = await this.sheets.sheetOf(this.header.sheet_url, this.header.sheet_side, place);
@@ -154,6 +175,12 @@ class BigMap {
     drawSheetCell(picture, image, this.header.sheet_side, place, this.header.side_w, this.header.side_h);
     this.root.dataset.hovered = String(index);
     this.root.dataset.hoverMs = (performance.now() - started).toFixed(1);
+  }
+
+  placeTip(px, py, box) {
+    this.tip.style.display = "block";
+    this.tip.style.left = `${Math.min(px + 14, box.width - 140)}px`;
+    this.tip.style.top = `${Math.max(py - 130, 0)}px`;
   }
 
   select(path) {
@@ -206,59 +233,7 @@ class BigMap {
     this.render();
   }
 
-  bind() {
-    const canvas = this.overlay;
-    let drag = null;
-    canvas.onpointerdown = event => {
-      canvas.setPointerCapture(event.pointerId);
-      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
-      const lasso = this.mode === "lasso" || event.shiftKey;
-      drag = { px, py, view: { ...this.view }, moved: false, lasso };
-      this.path = lasso ? [[px, py]] : null;
-    };
-    canvas.onpointermove = event => {
-      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
-      if (!drag) { this.hover(event); return; }
-      if (Math.hypot(px - drag.px, py - drag.py) > 3) drag.moved = true;
-      if (drag.lasso) { this.path.push([px, py]); this.drawOverlay(); return; }
-      this.tip.style.display = "none";
-      this.panBy(px - drag.px, py - drag.py);
-    };
-    canvas.onpointerup = event => {
-      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
-      if (drag && !drag.moved) {
-        const index = this.nearest(px, py);
-        if (index >= 0) { this.root.dataset.clicked = String(index); this.setTriggerValue("clicked", index); }
-      } else if (drag && drag.lasso && this.path.length > 2) {
-        this.select(this.path);
-      } else if (drag) {
-        this.endPan(drag.view, px - drag.px, py - drag.py);
-      }
-      drag = null; this.path = null; this.drawOverlay();
-    };
-    canvas.onpointerleave = () => { if (!drag) { this.tip.style.display = "none"; this.hovered = -1; this.drawOverlay(); } };
-    canvas.onwheel = event => {
-      event.preventDefault();
-      const box = canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
-      const [u, v] = this.toUnit(px, py);
-      this.view.zoom = Math.min(200, Math.max(0.5, this.view.zoom * Math.exp(-event.deltaY * 0.0015)));
-      const [u2, v2] = this.toUnit(px, py);
-      this.view.x += u - u2; this.view.y -= v - v2;
-      this.draw();
-    };
-    const controls = this.root.querySelector(".controls");
-    controls.querySelector("select.colour").onchange = event => this.recolour(event.target.value);
-    controls.querySelector("input.density").onchange = event => { this.density = event.target.checked; this.draw(); };
-    for (const button of controls.querySelectorAll("button.mode")) {
-      button.onclick = () => {
-        this.mode = button.dataset.mode;
-        controls.querySelectorAll("button.mode").forEach(other => other.classList.toggle("on", other === button));
-        canvas.style.cursor = this.mode === "lasso" ? "crosshair" : "grab";
-      };
-    }
-    controls.querySelector("button.home").onclick = () => { this.view = { zoom: 1, x: 0, y: 0 }; this.draw(); };
-    controls.querySelector("button.clear").onclick = () => { this.showChosen([]); this.setTriggerValue("selected", []); };
-  }
+  bind() { bindMap(this); }
 }
 
 export default function (component) {

@@ -135,6 +135,37 @@ function paintOverlay(canvas, ratio, toScreen, rings, path) {  // rings: [[index
   }
 }
 
+// A picture's place on the map: a ring around each of its nearest codes, the route of a path, pinned spots, and a
+// star where its own code lands. `toScreen(u, v)` places unit-square points, `indexToScreen(i)` map points.
+function paintProbe(canvas, ratio, toScreen, indexToScreen, { u, v, neighbours = [], route = [], pins = [] }) {
+  const context = canvas.getContext("2d");
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.lineWidth = 1.5; context.strokeStyle = "#7c3aed";
+  for (const index of neighbours) {
+    const [x, y] = indexToScreen(index);
+    context.beginPath(); context.arc(x, y, 5, 0, 2 * Math.PI); context.stroke();
+  }
+  if (route.length > 1) {
+    context.strokeStyle = "#7c3aed"; context.lineWidth = 2; context.setLineDash([6, 4]);
+    context.beginPath(); context.moveTo(...toScreen(...route[0]));
+    for (const point of route.slice(1)) context.lineTo(...toScreen(...point));
+    context.stroke(); context.setLineDash([]);
+  }
+  for (const [pu, pv] of pins) {
+    const [x, y] = toScreen(pu, pv);
+    context.fillStyle = "#7c3aed"; context.fillRect(x - 4, y - 4, 8, 8);
+  }
+  if (u === null || u === undefined) return;
+  const [x, y] = toScreen(u, v);
+  context.fillStyle = "#facc15"; context.strokeStyle = "#111827"; context.lineWidth = 1.5;
+  context.beginPath();
+  for (let k = 0; k < 10; k++) {  // a five-pointed star, so it stands out from any class colour
+    const radius = k % 2 ? 5 : 12, angle = -Math.PI / 2 + k * Math.PI / 5;
+    context.lineTo(x + radius * Math.cos(angle), y + radius * Math.sin(angle));
+  }
+  context.closePath(); context.fill(); context.stroke();
+}
+
 function makeAttribute(gl, program, name, data, size, dynamic) {  // a float attribute of the bound vertex array
   const buffer = gl.createBuffer();
   gl.bindBuffer(gl.ARRAY_BUFFER, buffer);

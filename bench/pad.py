@@ -1,0 +1,110 @@
+"""The two-way map's browser targets (issue #36), measured by hand in headless Chromium; results go in bench/RESULTS.md.
+
+Usage:
+    python bench/pad.py MODEL [--store DIR] [--dataset fashion_mnist] [--method pca|umap] [--seconds 4]
+
+With the model's map of every image cached (the page's map job or `python -m aecore project MODEL --split all`), it
+opens the Latent map and reports: bytes received before the map's first draw (HTTP and websocket), the pad live
+after the first draw, a pen stroke's latency (pointer event to the moved point and its new reconstruction drawn) and
+the updates a second while drawing, and the decoded picture under the mouse on empty space.
+"""
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts import serve  # noqa: E402
+
+
+def stroke_for(page, surface, seconds: float) -> float:
+    """Draws loops on the pad for `seconds` without releasing; returns the seconds it took."""
+    box = surface.bounding_box()
+    centre_x, centre_y, radius = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"] / 3
+    page.mouse.move(centre_x + radius, centre_y)
+    page.mouse.down()
+    started, step = time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        angle = step * 0.15
+        page.mouse.move(centre_x + radius * math.cos(angle) * (0.5 + 0.5 * math.sin(step * 0.05)),
+                        centre_y + radius * math.sin(angle))
+        step += 1
+    elapsed = time.perf_counter() - started
+    page.mouse.up()
+    return elapsed
+
+
+def spot_times(page, root, count: int = 30) -> list[float]:
+    overlay = root.locator("canvas.overlay")
+    box = overlay.bounding_box()
+    times = []
+    for index in range(count):  # along the left margin of the map, where no point is
+        page.mouse.move(box["x"] + 4, box["y"] + 20 + index * (box["height"] - 40) / count)
+        value = root.get_attribute("data-spot-ms")
+        if value:
+            times.append(float(value))
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model")
+    parser.add_argument("--store", default=None)
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--method", default="pca", choices=("pca", "umap", "tsne"))
+    parser.add_argument("--seconds", type=float, default=4.0)
+    arguments = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    process, url = serve.start(arguments.store or "models", dataset=arguments.dataset)
+    received = {"bytes": 0}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("response", lambda response: received.__setitem__(
+                "bytes", received["bytes"] + int(response.headers.get("content-length") or 0)))
+            page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.__setitem__(
+                "bytes", received["bytes"] + len(frame if isinstance(frame, (bytes, str)) else b""))))
+            page.goto(f"{url}/latent_map")
+            serve.pick_model(page, arguments.model)
+            page.get_by_role("radio", name={"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}[arguments.method],
+                             exact=False).first.check()
+            root, pad = page.locator(".bigmap"), page.locator(".pad")
+            root.wait_for(timeout=600_000)
+            page.wait_for_function("r => Number(r.dataset.frames) > 0", arg=root.element_handle(), timeout=600_000)
+            first_bytes = received["bytes"]
+            pad.wait_for(timeout=120_000)
+            page.wait_for_function("r => r.dataset.ready === 'true'", arg=pad.element_handle(), timeout=120_000)
+            live_after = (float(pad.get_attribute("data-ready-at")) - float(root.get_attribute("data-first-draw-at"))) / 1000
+            total_bytes = received["bytes"]
+            surface = pad.locator("canvas.surface")
+            surface.scroll_into_view_if_needed()
+            before = int(pad.get_attribute("data-updates") or 0)
+            elapsed = stroke_for(page, surface, arguments.seconds)
+            stats = pad.evaluate("r => r.pad.stats")
+            updates = int(pad.get_attribute("data-updates")) - before
+            root.scroll_into_view_if_needed()
+            spots = spot_times(page, root)
+            browser.close()
+    finally:
+        serve.stop(process)
+    latencies, update_ms = stats["latencies"], stats["updateMs"]
+    print(f"{arguments.model} on {arguments.dataset}, {arguments.method} map, headless Chromium (SwiftShader), 2 cores")
+    print(f"received before the map's first draw: {first_bytes / 1e6:.2f} MB; with the pad: {total_bytes / 1e6:.2f} MB; "
+          f"pad live {live_after:.2f} s after the first draw")
+    print(f"while drawing: {updates / elapsed:.1f} updates a second; pen event to moved point and reconstruction: "
+          f"median {statistics.median(latencies):.1f} ms, p95 {sorted(latencies)[int(0.95 * (len(latencies) - 1))]:.1f} ms "
+          f"({len(latencies)} events); one update (encode, place among every code, decode, draw): "
+          f"median {statistics.median(update_ms):.1f} ms")
+    print(f"decoded picture under the mouse on empty space: median {statistics.median(spots):.1f} ms, "
+          f"max {max(spots):.1f} ms ({len(spots)} spots)")
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,7 @@
 maps at a set rate, and every answer is checked.
 
     python bench/class_load.py --servers 2 --sessions 60 --every 5 --seconds 300     # the class target
-    python bench/class_load.py --servers 1 --direct --sessions 1 --every 0 --picks 60  # CPU per pick, one process
+    python bench/class_load.py --direct --sessions 1 --every 0 --picks 80 --profile p.txt  # CPU per pick, one process
     python bench/class_load.py --servers 2 --sweep 2,4,6,8,10 --seconds 40            # picks/s held at p95 <= 1 s
 
 Each session opens Feature maps (the page picks the store's conv model), then types test-image indices into "Test
@@ -10,8 +10,10 @@ image", each at a random moment of its period (`--every` seconds; 0: the next as
 An answer is right when the page names that image ("Image #i ") and shows its BCE ("BCE 0.123"), equal to the BCE
 this process computes with the same model, to the page's 3 decimals. The servers run in this process's children
 (`--servers N`: N dashboard processes behind `make class`'s nginx; `--direct`: one process without the proxy, as
-`make run`); their CPU comes from /proc/<pid>/stat. `--profile FILE` records the first process with py-spy.
-Prints one JSON object per stage (latencies in seconds, CPU in seconds per pick and share of a core per process).
+`make run`); their CPU comes from /proc/<pid>/stat. `--profile FILE` records the first process with py-spy
+(`pip install py-spy` into .venv: the benchmark needs it, the app and the tests do not).
+Prints one JSON object per stage: latencies in seconds, CPU in ms per pick and per page open, each process's share
+of a core, the picks each process served, wrong answers and errors (with a few examples).
 """
 
 import argparse

@@ -5,6 +5,7 @@ slider frames that the browser switches between without asking the server.
 """
 
 import base64
+import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,6 +14,12 @@ from plotly.subplots import make_subplots
 from aecore.data.images import to_png_bytes
 
 PALETTE = ["#4f46e5", "#e11d48", "#059669", "#d97706", "#0891b2", "#7c3aed", "#65a30d", "#a16207", "#475569", "#ea580c"]
+
+
+def plain(text) -> str:
+    """Text for a figure: Plotly renders <b>, <i>, <br> and <a href> in titles, names and tick labels, so every string
+    that may hold data (class, model and file names) goes in escaped, and shows as typed."""
+    return html.escape(str(text), quote=False)
 
 
 def data_uri(image: np.ndarray) -> str:
@@ -39,7 +46,7 @@ def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
 
 def single_image(image: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
     figure = go.Figure(go.Image(source=data_uri(image), hoverinfo="skip"))
-    figure.update_layout(title=title, height=height, margin=dict(l=5, r=5, t=30 if title else 5, b=5))
+    figure.update_layout(title=plain(title), height=height, margin=dict(l=5, r=5, t=30 if title else 5, b=5))
     return _clean_axes(figure)
 
 
@@ -75,13 +82,13 @@ def noise_slider(levels, rows: list[tuple[str, np.ndarray]], psnr_rows: dict[str
 
     rows: [(label, (levels, h, w, c) mosaics)], e.g. ("noisy", ...), ("denoised", ...), shown side by side.
     """
-    figure = make_subplots(rows=1, cols=len(rows), subplot_titles=[label for label, _ in rows], horizontal_spacing=0.02)
+    figure = make_subplots(rows=1, cols=len(rows), subplot_titles=[plain(label) for label, _ in rows], horizontal_spacing=0.02)
     for column, (_, stack) in enumerate(rows, start=1):
         figure.add_trace(go.Image(source=data_uri(stack[start]), hoverinfo="skip"), row=1, col=column)
     frames, steps = [], []
     for index, level in enumerate(levels):
         name = f"{level:.2f}"
-        caption = "  ".join(f"{key} {values[index]:.1f} dB" for key, values in (psnr_rows or {}).items())
+        caption = "  ".join(f"{plain(key)} {values[index]:.1f} dB" for key, values in (psnr_rows or {}).items())
         frames.append(go.Frame(name=name, data=[go.Image(source=data_uri(stack[index])) for _, stack in rows],
                                traces=list(range(len(rows))), layout=dict(title_text=f"noise level {name}   {caption}")))
         steps.append(dict(method="animate", label=name, args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
@@ -95,7 +102,7 @@ def noise_slider(levels, rows: list[tuple[str, np.ndarray]], psnr_rows: dict[str
 def psnr_curves(levels, curves: dict[str, np.ndarray], title: str = "PSNR against noise level") -> go.Figure:
     figure = go.Figure()
     for index, (name, values) in enumerate(curves.items()):
-        figure.add_trace(go.Scatter(x=levels, y=values, name=name, mode="lines+markers",
+        figure.add_trace(go.Scatter(x=levels, y=values, name=plain(name), mode="lines+markers",
                                     line=dict(color=PALETTE[index % len(PALETTE)], dash="dot" if name == "noisy input" else None)))
     figure.update_layout(title=title, xaxis_title="noise level", yaxis_title="PSNR (dB), higher is better", height=340,
                          margin=dict(l=40, r=10, t=40, b=40))
@@ -108,7 +115,7 @@ def psnr_curves(levels, curves: dict[str, np.ndarray], title: str = "PSNR agains
 def set_frame_titles(figure: go.Figure, titles: list[str]) -> go.Figure:
     """Gives each slider frame of `noise_slider` its own title (e.g. PSNR and SSIM at that level)."""
     active = figure.layout.sliders[0].active if figure.layout.sliders else 0
-    titles = [f"<b>{title}</b>" for title in titles]  # bold in every frame, as Streamlit draws the first
+    titles = [f"<b>{plain(title)}</b>" for title in titles]  # bold in every frame, as Streamlit draws the first
     for frame, title in zip(figure.frames, titles):
         frame.layout = dict(title_text=title)
     figure.update_layout(title_text=titles[active] if titles else "")
@@ -126,7 +133,7 @@ def highlight_traces(figure: go.Figure, names: set[str], width: float = 4.0) -> 
 def image_strip(images, titles: list[str], cell_px: int = 84) -> go.Figure:
     """One row of images with a title above each: neighbours, interpolations, conversion steps."""
     images = list(images)
-    figure = make_subplots(rows=1, cols=len(images), horizontal_spacing=0.01, subplot_titles=list(titles))
+    figure = make_subplots(rows=1, cols=len(images), horizontal_spacing=0.01, subplot_titles=[plain(title) for title in titles])
     for column, image in enumerate(images, start=1):
         figure.add_trace(go.Image(source=data_uri(image), hoverinfo="skip"), row=1, col=column)
     figure.update_annotations(font_size=11)
@@ -154,11 +161,11 @@ def metric_by_model(values: dict[str, float], title: str, value_format: str = "{
     """One horizontal bar per model for one dataset-level metric, labelled with its value; model i
     gets PALETTE[i], as in `labelled_image_rows`, so a colour means the same model everywhere."""
     names = list(values)
-    figure = go.Figure(go.Bar(y=names, x=list(values.values()), orientation="h", marker_color=PALETTE[: len(names)],
+    figure = go.Figure(go.Bar(y=[plain(name) for name in names], x=list(values.values()), orientation="h", marker_color=PALETTE[: len(names)],
                               text=[value_format.format(value) for value in values.values()], textposition="auto",
                               hovertemplate="%{y}: %{x}<extra></extra>"))
     figure.update_yaxes(autorange="reversed", automargin=True)
-    figure.update_layout(title=title, height=70 + 34 * len(names), margin=dict(l=10, r=10, t=36, b=24),
+    figure.update_layout(title=plain(title), height=70 + 34 * len(names), margin=dict(l=10, r=10, t=36, b=24),
                          showlegend=False)
     return figure
 
@@ -181,7 +188,7 @@ def dimension_bars(values: np.ndarray, title: str, y_title: str, threshold: floa
 def _per_dimension(values, colours, title: str, y_title: str, value_format: str, height: int) -> go.Figure:
     figure = go.Figure(go.Bar(x=list(range(len(values))), y=values, marker_color=colours,
                               hovertemplate=f"dimension %{{x}}: %{{y:{value_format}}}<extra></extra>"))
-    figure.update_layout(title=title, xaxis_title="code dimension", yaxis_title=y_title, height=height,
+    figure.update_layout(title=plain(title), xaxis_title="code dimension", yaxis_title=y_title, height=height,
                          margin=dict(l=40, r=10, t=40, b=40))
     return _whole_number_ticks(figure, len(values), "x")
 
@@ -221,10 +228,10 @@ def code_heatmap(codes: np.ndarray, labels=None, class_names=None, title: str = 
         starts = [int(np.searchsorted(sorted_labels, group)) for group in groups]
         ends = [int(np.searchsorted(sorted_labels, group, side="right")) for group in groups]
         figure.update_xaxes(tickvals=[(start + end - 1) / 2 for start, end in zip(starts, ends)],
-                            ticktext=[class_names[int(group)] if class_names else str(group) for group in groups])
+                            ticktext=[plain(class_names[int(group)]) if class_names else str(group) for group in groups])
         for start in starts[1:]:
             figure.add_vline(x=start - 0.5, line=dict(color="white", width=2))
-    figure.update_layout(title=title, xaxis_title="test images, sorted by class", yaxis_title="code dimension",
+    figure.update_layout(title=plain(title), xaxis_title="test images, sorted by class", yaxis_title="code dimension",
                          height=height or int(np.clip(150 + 16 * matrix.shape[0], 240, 520)),
                          margin=dict(l=50, r=10, t=40, b=40))
     return _whole_number_ticks(figure, matrix.shape[0], "y")
@@ -240,7 +247,7 @@ def labelled_image_rows(rows: list[list[np.ndarray]], row_titles: list[str], cel
     row_count, column_count = len(rows), max(len(row) for row in rows)
     title_px = 22  # room for one line of 12-px cell titles
     plot_px = row_count * cell_px + (row_count - 1) * title_px
-    titles = [title for row in cell_titles for title in row + [""] * (column_count - len(row))]
+    titles = [plain(title) for row in cell_titles for title in row + [""] * (column_count - len(row))]
     figure = make_subplots(rows=row_count, cols=column_count, horizontal_spacing=0.008,
                            vertical_spacing=title_px / plot_px if row_count > 1 else 0.0, subplot_titles=titles)
     for row_index, row in enumerate(rows, start=1):
@@ -250,8 +257,8 @@ def labelled_image_rows(rows: list[list[np.ndarray]], row_titles: list[str], cel
     for row_index, title in enumerate(row_titles):  # centred on the row, right-aligned against the images
         middle = 1 - (row_index * (cell_px + title_px) + cell_px / 2) / plot_px
         short = title if len(title) <= 22 else title[:21] + "…"
-        figure.add_annotation(text=f"<b>{short}</b>", x=0, y=middle, xref="paper", yref="paper", xanchor="right",
-                              xshift=-8, showarrow=False, font_size=13, hovertext=title,
+        figure.add_annotation(text=f"<b>{plain(short)}</b>", x=0, y=middle, xref="paper", yref="paper", xanchor="right",
+                              xshift=-8, showarrow=False, font_size=13, hovertext=plain(title),
                               font_color=(row_colours or [None] * len(row_titles))[row_index])
     left = 14 + 8 * max(min(len(title), 22) for title in row_titles)
     figure.update_layout(height=plot_px + title_px + 12, margin=dict(l=left, r=6, t=title_px + 4, b=8),

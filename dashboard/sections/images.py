@@ -13,6 +13,7 @@ import streamlit as st
 from aecore.analysis import inspection, probes
 from aecore.data import catalog
 from aecore.store import modelstore, probecache
+from dashboard import plots
 from dashboard.state import caches
 
 DATASET_METRICS = (  # (meta["metrics"] key, title, value format, which way is better)
@@ -114,7 +115,7 @@ def probe_figure(rows: dict[str, dict]) -> go.Figure:
     for key, title, colour in (("knn_accuracy", "k-NN (k = 5, cosine)", "#2563eb"),
                                ("linear_probe_accuracy", "linear probe", "#f59e0b")):
         values = [scores[key] for scores in rows.values()]
-        figure.add_trace(go.Bar(x=list(rows), y=values, name=title, marker_color=colour,
+        figure.add_trace(go.Bar(x=[plots.plain(name) for name in rows], y=values, name=title, marker_color=colour,
                                 text=[f"{value:.3f}" for value in values], textposition="outside"))
     low = min(min(scores["knn_accuracy"], scores["linear_probe_accuracy"]) for scores in rows.values())
     figure.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=30),

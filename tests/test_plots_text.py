@@ -1,0 +1,31 @@
+"""Figure text is text (issue #34): Plotly renders <b>, <i>, <br> and <a href> in titles, trace names and tick labels,
+so class, model and file names reach a figure escaped and show as typed."""
+
+import json
+
+import numpy as np
+
+from dashboard import plots
+
+NAME = '<b onmouseover="x">bold</b> & <a href="http://x">link</a>'
+SHOWN = "&lt;b onmouseover=\"x\"&gt;bold&lt;/b&gt; &amp; &lt;a href=\"http://x\"&gt;link&lt;/a&gt;"
+
+
+def texts(figure) -> str:
+    return json.dumps(figure.to_plotly_json(), default=str)
+
+
+def test_names_in_titles_tick_labels_legends_and_cell_titles_are_escaped():
+    image = np.zeros((8, 8, 1), np.float32)
+    figures = [plots.single_image(image, NAME), plots.image_strip(np.stack([image, image]), [NAME, "plain"]),
+               plots.metric_by_model({NAME: 0.5}, NAME), plots.code_heatmap(np.ones((4, 3)), [0, 0, 1, 1], [NAME, "b"]),
+               plots.labelled_image_rows([[image]], [NAME], [[NAME]]), plots.psnr_curves([0.1, 0.2], {NAME: np.ones(2)}),
+               plots.code_bars(np.ones(3), NAME)]
+    for figure in figures:
+        found = texts(figure)
+        assert NAME not in found and "<a href" not in found, figure.layout.title.text
+        assert json.dumps(SHOWN)[1:-1] in found or "&lt;b onmouseover" in found
+
+
+def test_plain_text_is_unchanged():
+    assert plots.plain("T-shirt/top #3 (train)") == "T-shirt/top #3 (train)"

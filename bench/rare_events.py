@@ -9,7 +9,7 @@ series: each bundled labelled series (aeon's wheel) added as a dataset, the defa
 
 Usage (one at a time on the machine, under the training lock):
     flock /tmp/aecore-train.lock nice -n 19 python bench/rare_events.py images [--classes 0,1] [--epochs 3]
-    flock /tmp/aecore-train.lock nice -n 19 python bench/rare_events.py series [--families lstm_seq,conv1d]
+    flock /tmp/aecore-train.lock nice -n 19 python bench/rare_events.py series [--families conv1d,lstm_seq]
 """
 
 import argparse
@@ -107,7 +107,7 @@ def main():
     image_part.add_argument("--latent-dim", type=int, default=32)
     image_part.add_argument("--max-train-images", type=int, default=None)
     series_part = parts.add_parser("series")
-    series_part.add_argument("--families", default="lstm_seq,conv1d")
+    series_part.add_argument("--families", default="conv1d,lstm_seq")
     series_part.add_argument("--window", type=int, default=64)
     series_part.add_argument("--plot", help="a PNG of each detector's scores along the test part")
     arguments = parser.parse_args()

@@ -119,7 +119,7 @@ def save_checkpoint(model: keras.Model, state: dict, checkpoints: Path):
 
 
 def held_out_score(model: keras.Model) -> float:
-    from aecore.photo import phototraining
+    from aecore.training import phototraining
 
     return phototraining.held_out_psnr(wrap(model), photos.load_photos().test)["psnr"]
 
@@ -173,8 +173,8 @@ def main():
 
 def export(checkpoints: Path):
     """The newest checkpoint -> aecore/store/shipped/photo-shipped (model.keras without the optimizer, meta.json)."""
-    from aecore.photo import phototraining
     from aecore.store import modelstore
+    from aecore.training import phototraining
 
     state = json.loads((checkpoints / "state.json").read_text())
     autoencoder = wrap(keras.models.load_model(checkpoints / "model.keras", compile=False))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aecore.errors import ModelError
+from aecore.errors import ModelError, TrainingError
 from aecore.models import families
 from aecore.training import trainer
 
@@ -111,3 +111,13 @@ def test_bad_input_shape_is_explained():
 def test_a_model_refuses_images_of_another_shape(trained, fashion_small):
     with pytest.raises(ModelError, match=r"takes images of shape \(8, 8, 1\); got \(28, 28, 1\)"):
         trained["dense"].reconstruct(fashion_small.x_test[:2])
+
+
+def test_the_families_with_a_trainer_of_their_own_find_it_in_the_training_room():
+    """The family table (aecore.models) only marks them; aecore.training.trainer.own_trainer names the module, so no
+    import points upward, not even one spelled as a string (tests/test_rooms.py)."""
+    marked = [name for name, family in families.FAMILIES.items() if family.extra.get("trainer")]
+    assert marked == ["photo"]
+    assert all(callable(trainer.own_trainer(name).train) for name in marked)
+    with pytest.raises(TrainingError, match="marked as having its own trainer, but none is known"):
+        trainer.own_trainer("conv")

@@ -10,9 +10,9 @@ from PIL import Image
 from aecore.cli import main as cli
 from aecore.data import photos
 from aecore.errors import DatasetError, ImageError, ModelError
-from aecore.photo import classical, denoising, phototraining, restoring, tasks, watermark
+from aecore.photo import classical, denoising, restoring, tasks, watermark
 from aecore.store import modelstore
-from aecore.training import trainer
+from aecore.training import phototraining, trainer
 
 SHIPPED = modelstore.SHIPPED_FOLDER
 

@@ -49,7 +49,7 @@ def command_evaluate(arguments):
 
     autoencoder, dataset = _model_and_data(arguments)
     if autoencoder.family == "photo":  # photos of any size: held-out PSNR at sigma 25
-        from aecore.photo import phototraining
+        from aecore.training import phototraining
 
         scores = phototraining.held_out_psnr(autoencoder, dataset.test)
         print(json.dumps({"name": arguments.name, "family": "photo", "dataset": dataset.name,

@@ -216,7 +216,7 @@ FAMILIES: dict[str, Family] = {
         Family("sparse", build_sparse, SparseOptions, "dense with an L1 (or KL) sparsity penalty on the code", 32, 20, 256, 2e-3),
         Family("deep", build_deep, DeepOptions, "stacked dense encoder and decoder", 32, 20, 256, 1e-3),
         # Greedy layer-wise pretraining (Hinton; Bengio; Vincent's SdA with --noise), then fine-tuning: aecore.training.stacked.
-        Family("stacked", build_stacked, StackedOptions, "deep's network pretrained layer by layer, then fine-tuned (SdA with --noise)", 32, 12, 256, 1e-3, extra={"pretrain": "aecore.training.stacked"}),
+        Family("stacked", build_stacked, StackedOptions, "deep's network pretrained layer by layer, then fine-tuned (SdA with --noise)", 32, 12, 256, 1e-3, extra={"pretrain": True}),
         Family("conv", build_conv, ConvOptions, "strided Conv2D encoder, Conv2DTranspose decoder (or the write-up's pooling)", 32, 12, 128, 2e-3),
         Family("denoising", build_denoising, DenoisingOptions, "conv autoencoder trained on noisy input against the clean image", 32, 12, 128, 2e-3),
         Family("vae", build_vae, VAEOptions, "variational autoencoder: a smooth latent space you can sample", 2, 20, 128, 1e-3, loss="vae"),
@@ -226,8 +226,8 @@ FAMILIES: dict[str, Family] = {
         # Windows of a time series, (window, channels, 1) (aecore.data.series); linear outputs on squared error.
         Family("lstm_seq", build_lstm_seq, LSTMSeqOptions, "the rare-event article's LSTM autoencoder for windows of a series", 16, 30, 64, 1e-3, loss="mse", extra={"input": "series"}),
         Family("conv1d", build_conv1d, Conv1DOptions, "keras.io's Conv1D autoencoder for windows of a series", 16, 30, 128, 1e-3, loss="mse", extra={"input": "series"}),
-        # Photos of any size (aecore.models.photonet); trained on noisy patches by aecore.photo.phototraining; latent_dim = code channels.
-        Family("photo", photonet.build_photo, photonet.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": "aecore.photo.phototraining"}),
+        # Photos of any size (aecore.models.photonet); trained on noisy patches by aecore.training.phototraining; latent_dim = code channels.
+        Family("photo", photonet.build_photo, photonet.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": True}),
     ]
 }
 

@@ -39,6 +39,23 @@ def stroke_for(page, surface, seconds: float) -> float:
     return elapsed
 
 
+# Pen events dispatched in the page, one per animation frame (as a pen on a 60 Hz screen sends them), for `seconds`:
+# the page's own rate, without Playwright's round trip per mouse move. Resolves to [frames, seconds].
+IN_PAGE_STROKE = """([root, seconds]) => new Promise(done => {
+  const surface = root.querySelector("canvas.surface"), box = surface.getBoundingClientRect();
+  const at = (k) => ({ clientX: box.left + box.width * (0.5 + 0.3 * Math.cos(k / 9)), pointerId: 1, buttons: 1,
+                       clientY: box.top + box.height * (0.5 + 0.3 * Math.sin(k / 7)), bubbles: true });
+  surface.dispatchEvent(new PointerEvent("pointerdown", at(0)));
+  const t0 = performance.now(); let k = 0;
+  const step = () => {
+    surface.dispatchEvent(new PointerEvent("pointermove", at(++k)));
+    if (performance.now() - t0 < seconds * 1000) requestAnimationFrame(step);
+    else { surface.dispatchEvent(new PointerEvent("pointerup", at(k))); done([k, (performance.now() - t0) / 1000]); }
+  };
+  requestAnimationFrame(step);
+})"""
+
+
 def spot_times(page, root, count: int = 30) -> list[float]:
     overlay = root.locator("canvas.overlay")
     box = overlay.bounding_box()
@@ -73,8 +90,8 @@ def main():
                 "bytes", received["bytes"] + len(frame if isinstance(frame, (bytes, str)) else b""))))
             page.goto(f"{url}/latent_map")
             serve.pick_model(page, arguments.model)
-            page.get_by_role("radio", name={"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}[arguments.method],
-                             exact=False).first.check()
+            labels = {"pca": "PCA (at once", "umap": "UMAP (keeps", "tsne": "t-SNE (keeps"}  # views/latent_map.py's
+            page.get_by_text(labels[arguments.method]).first.click()
             root, pad = page.locator(".bigmap"), page.locator(".pad")
             root.wait_for(timeout=600_000)
             page.wait_for_function("r => Number(r.dataset.frames) > 0", arg=root.element_handle(), timeout=600_000)
@@ -89,6 +106,9 @@ def main():
             elapsed = stroke_for(page, surface, arguments.seconds)
             stats = pad.evaluate("r => r.pad.stats")
             updates = int(pad.get_attribute("data-updates")) - before
+            before = int(pad.get_attribute("data-updates"))
+            frames, in_page_seconds = page.evaluate(IN_PAGE_STROKE, [pad.element_handle(), arguments.seconds])
+            in_page = (int(pad.get_attribute("data-updates")) - before) / in_page_seconds
             root.scroll_into_view_if_needed()
             spots = spot_times(page, root)
             browser.close()
@@ -98,7 +118,9 @@ def main():
     print(f"{arguments.model} on {arguments.dataset}, {arguments.method} map, headless Chromium (SwiftShader), 2 cores")
     print(f"received before the map's first draw: {first_bytes / 1e6:.2f} MB; with the pad: {total_bytes / 1e6:.2f} MB; "
           f"pad live {live_after:.2f} s after the first draw")
-    print(f"while drawing: {updates / elapsed:.1f} updates a second; pen event to moved point and reconstruction: "
+    print(f"pen events sent in the page at screen rate ({frames / in_page_seconds:.0f} a second): {in_page:.1f} updates "
+          "a second")
+    print(f"while drawing through Playwright's mouse: {updates / elapsed:.1f} updates a second; pen event to moved point and reconstruction: "
           f"median {statistics.median(latencies):.1f} ms, p95 {sorted(latencies)[int(0.95 * (len(latencies) - 1))]:.1f} ms "
           f"({len(latencies)} events); one update (encode, place among every code, decode, draw): "
           f"median {statistics.median(update_ms):.1f} ms")

@@ -23,7 +23,10 @@ function bindPad(pad) {
     return [(event.clientX - box.left) * surface.width / box.width, (event.clientY - box.top) * surface.height / box.height];
   };
   let last = null;
-  surface.onpointerdown = event => { surface.setPointerCapture(event.pointerId); pad.remember(); last = at(event); pad.stroke(last, last); };
+  surface.onpointerdown = event => {
+    try { surface.setPointerCapture(event.pointerId); } catch { /* a pointer the browser does not track (synthetic) */ }
+    pad.remember(); last = at(event); pad.stroke(last, last);
+  };
   surface.onpointermove = event => {
     if (!last) return;
     pad.lastInput ||= event.timeStamp;  // the oldest input not yet shown (same clock as performance.now)

@@ -173,7 +173,8 @@ def start_servers(arguments, store: Path, dataset_name: str):
 def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen:
     """py-spy records `pid`'s threads (idle ones left out) as collapsed stacks, summed up by profile_top."""
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--duration",
-                             str(int(seconds) + 600), "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
+                             str(int(seconds) + 600), "--rate", "200", "--format", "raw", "--output", str(out),
+                             "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -193,10 +194,11 @@ def profile_top(path: Path, count: int = 12) -> dict:
             or "(feature_maps.py)" in frame}
 
     def shares(table):
-        return {frame: round(value / max(total, 1), 3) for frame, value in sorted(table.items(), key=lambda item: -item[1])[:count]}
+        ranked = sorted(table.items(), key=lambda item: -item[1])[:count]
+        return {frame: round(value / max(total, 1), 3) for frame, value in ranked}
 
-    return {"samples": total, "outside_script_threads": round(outside / max(total, 1), 3), "ours_inclusive": shares(ours),
-            "self": shares(own)}
+    return {"samples": total, "outside_script_threads": round(outside / max(total, 1), 3),
+            "ours_inclusive": shares(ours), "self": shares(own)}
 
 
 async def run(arguments, url: str, pids: list[int], expected: list[float]):
@@ -229,7 +231,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=60, help="length of each stage")
     parser.add_argument("--picks", type=int, help="stop each session after this many picks")
     parser.add_argument("--sweep", help="offered picks a second, one stage each (e.g. 2,4,6,8)")
-    parser.add_argument("--target", type=float, default=1.0, help="p95 seconds a sweep aims at; it stops past twice that")
+    parser.add_argument("--target", type=float, default=1.0, help="p95 seconds a sweep aims at (stops past twice it)")
     parser.add_argument("--warmup", type=int, default=3, help="picks of 2 sessions per process before measuring")
     parser.add_argument("--arrive", type=float, default=20, help="seconds over which the sessions open the page")
     parser.add_argument("--dataset", default="fashion_mnist")

@@ -195,7 +195,8 @@ def wait_until_up(classroom: Classroom, timeout: float):
         for index in list(waiting):
             if classroom.servers[index].poll() is not None:
                 log = (classroom.run_dir / f"server-{index}.log").read_text()[-2000:]
-                raise RuntimeError(f"dashboard process {index} ended at start (code {classroom.servers[index].returncode}):\n{log}")
+                code = classroom.servers[index].returncode
+                raise RuntimeError(f"dashboard process {index} ended at start (code {code}):\n{log}")
             if answers(f"http://127.0.0.1:{classroom.ports[index]}"):
                 waiting.discard(index)
         if classroom.nginx.poll() is not None:

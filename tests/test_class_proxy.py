@@ -1,11 +1,12 @@
 """`make class` under faults (issue #37): two dashboard processes behind nginx, driven over Streamlit's own
 websocket protocol (bench/st_client.py, no browser).
 
-One fixture for the file: a store with one conv model on digits, two processes and the proxy. In order: sessions land
-on both processes and stay on theirs; a training submitted through one process shows on the other; that process is
-killed mid-training and its sessions reconnect to the other, every answer still right, the training finishes (its
-own process) and the store holds every model whole. A session that moves is a new session there: its widgets may come
-back at their defaults (seen both ways here), so the test picks again after the move.
+One fixture for the file: a store with one conv model on digits, two processes and the proxy, an owner password. In
+order: sessions land on both processes and stay on theirs; an upload of the largest size passes the proxy; the owner,
+signed in on one process, starts a training, which a viewer on the other cannot start (a forged form changes nothing
+there either) but sees; the owner's process is killed mid-training and its sessions reconnect to the other, every
+answer still right, the training finishes (its own process) and the store holds every model whole. A session that
+moves is a new session there: its widgets may come back at their defaults (seen both ways), so the test picks again.
 """
 
 import asyncio
@@ -28,6 +29,7 @@ from scripts import class_server
 pytestmark = pytest.mark.slow
 MODEL = "class-conv"
 TRAINED = "through-one"  # the model the training submitted through a process saves
+PASSWORD = "owner-of-the-class"
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,8 @@ def classroom(tmp_path_factory, digits):
     autoencoder = trainer.train("conv", digits, 8, config=trainer.TrainConfig(epochs=6, patience=0))
     ModelStore(folder).save(autoencoder, MODEL)
     bce = metrics.binary_cross_entropy(digits.x_test, autoencoder.reconstruct(digits.x_test))
-    env = {"AECORE_STORE": str(folder), "AECORE_DEFAULT_DATASET": "digits", "AECORE_MAX_JOBS": "1"}
+    env = {"AECORE_STORE": str(folder), "AECORE_DEFAULT_DATASET": "digits", "AECORE_MAX_JOBS": "1",
+           "AECORE_OWNER_PASSWORD": PASSWORD}
     started = class_server.start(2, env=env, timeout=180)
     yield {"class": started, "store": folder, "bce": bce, "url": started.url}
     class_server.stop(started)
@@ -56,6 +59,13 @@ async def pick(session: st_client.Session, page_or_none, index: int, bce) -> st_
     assert page.find(rf"Image #{index} "), page.texts()[:5]
     assert shown and abs(float(shown.group(1)) - bce[index]) <= 0.0006, (index, shown, bce[index])
     return page
+
+
+def has_button(page: st_client.Page, label: str) -> bool:
+    try:
+        return bool(page.widget_id("button", label))
+    except st_client.SessionError:
+        return False
 
 
 def server_of_cookies(url: str, session: st_client.Session) -> str:
@@ -98,33 +108,44 @@ def test_an_upload_of_the_largest_size_reaches_streamlit_through_the_proxy(class
     assert answer.value.code == 403 and b"<center>nginx" not in body, (answer.value.code, body[:200])
 
 
-def test_a_training_submitted_through_one_process_shows_on_the_other(classroom):
+def test_the_owner_trains_through_one_process_a_viewer_on_the_other_cannot_and_sees_it(classroom):
+    """Roles hold in every process (each reads the same owner password): the owner signs in on one process and
+    starts a training; a viewer on the other sends the very same form (a forged message: viewers get no form) and
+    nothing is queued; the owner's training shows on the viewer's page."""
     async def scenario():
-        through, other = st_client.Session(classroom["url"]), None
-        page = await through.open("train")
+        owner, viewer = st_client.Session(classroom["url"]), None
+        page = await owner.open("train")
+        assert page.find("exploring as a viewer") and not has_button(page, "Start training")
         for _ in range(20):  # a fresh session lands by its random cookie: find one on the other process
             candidate = st_client.Session(classroom["url"])
             await candidate.connect()
-            if candidate.server != through.server:
-                other = candidate
+            if candidate.server != owner.server:
+                viewer = candidate
                 break
             await candidate.close()
-        assert other is not None, "20 sessions in a row landed on one process"
-        values = {page.widget_id("number_input", "Epochs (0 = the family's default)"): 20,
-                  page.widget_id("text_input", "Name (optional)"): TRAINED}
-        await through.submit(page.widget_id("button", "Start training"), values)
-        seen = await other.open("train")
+        assert viewer is not None, "20 sessions in a row landed on one process"
+        page = await owner.submit(page.widget_id("button", "Sign in"),
+                                  {page.widget_id("text_input", "Owner password"): PASSWORD})
+        form = {page.widget_id("number_input", "Epochs (0 = the family's default)"): 20,
+                page.widget_id("text_input", "Name (optional)"): TRAINED}
+        start = page.widget_id("button", "Start training")
+        await viewer.open("train")
+        forged = await viewer.submit(start, form)
+        queued_by_viewer = jobs.list_jobs(jobs.jobs_folder(classroom["store"]))
+        await owner.submit(start, form)
+        seen = await viewer.rerun()
         deadline = time.time() + 60
         while not seen.find(r"Training conv on digits|Queued: conv on digits") and time.time() < deadline:
             await asyncio.sleep(1)
-            seen = await other.rerun()
-        await asyncio.gather(through.close(), other.close())
-        return through.server, other.server, seen
+            seen = await viewer.rerun()
+        await asyncio.gather(owner.close(), viewer.close())
+        return owner.server, viewer.server, forged, queued_by_viewer, seen
 
-    through_server, other_server, seen = run(scenario())
-    assert through_server != other_server
+    owner_server, viewer_server, forged, queued_by_viewer, seen = run(scenario())
+    assert owner_server != viewer_server
+    assert queued_by_viewer == [] and not has_button(forged, "Start training"), forged.texts()
     assert seen.find(r"Training conv on digits|Queued: conv on digits"), seen.texts()
-    classroom["training_through"] = through_server
+    classroom["training_through"] = owner_server
 
 
 def test_a_killed_process_moves_its_sessions_and_the_store_stays_whole(classroom):

@@ -25,16 +25,25 @@ SETTLE_SECONDS = 120  # t-SNE of 5,000 codes and a cold model load fit well insi
 
 
 def whole_dataset_map(page):
-    """Picks UMAP of the whole dataset (waiting for its job if the map is not cached) and hovers a point."""
+    """UMAP of the whole dataset (waiting for its job if the map is not cached), a shoe drawn on the pad (its star
+    on the map), and a point hovered."""
     page.get_by_text("UMAP (keeps neighbours and groups)").click()
-    page.get_by_role("combobox", name="Images").click()
-    page.get_by_role("option", name="the whole dataset", exact=False).click()
     root = page.locator(".bigmap")
     root.wait_for(timeout=600_000)
     page.wait_for_function("r => Number(r.dataset.frames) > 0 && !document.body.innerText.includes('Meanwhile')",
                            arg=root.element_handle(), timeout=600_000)
+    pad = page.locator(".pad")
+    page.wait_for_function("r => r.dataset.ready === 'true'", arg=pad.element_handle(), timeout=120_000)
+    surface = pad.locator("canvas.surface")
+    surface.evaluate("element => element.scrollIntoView({block: 'center'})")
+    box = surface.bounding_box()
+    sole = [(0.12, 0.55), (0.2, 0.72), (0.85, 0.75), (0.88, 0.62), (0.55, 0.52), (0.4, 0.35), (0.2, 0.38), (0.12, 0.55)]
+    page.mouse.move(box["x"] + box["width"] * sole[0][0], box["y"] + box["height"] * sole[0][1])
+    page.mouse.down()
+    for x, y in sole[1:]:  # a sneaker's outline
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=5)
+    page.mouse.up()
     overlay = page.locator(".bigmap canvas.overlay")
-    overlay.scroll_into_view_if_needed()
     box = overlay.bounding_box()
     for step in range(200):
         page.mouse.move(box["x"] + box["width"] * (0.3 + 0.002 * step), box["y"] + box["height"] * 0.45)

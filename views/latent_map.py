@@ -22,6 +22,9 @@ if "map_method" not in st.session_state:  # open on UMAP when its map is ready, 
     ready = mapcache.cached_map(caches.model_store(), context.model_name, context.dataset_name, "all", "umap")
     st.session_state["map_method"] = "umap" if ready is not None else "pca"
 method = st.radio("Projection", projections.METHODS, horizontal=True, key="map_method", format_func=METHOD_LABELS.get)
-shown = whole_map.section(context, method)
+map_column, pad_column = st.columns([3, 2], gap="medium")  # side by side: the star moves in sight of the pen
+with map_column:
+    shown = whole_map.section(context, method)
 if shown is not None:
-    latent_pad.section(context, *shown)
+    with pad_column:
+        latent_pad.section(context, *shown)

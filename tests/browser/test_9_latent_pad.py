@@ -39,6 +39,7 @@ def test_a_stroke_moves_its_point_on_the_map_before_release_and_the_code_matches
     page.goto(f"{pad_server['url']}/latent_map")
     pad = page.locator(".pad")
     expect(pad).to_have_attribute("data-ready", "true", timeout=180_000)  # the PCA map job, then the pad's message
+    expect(page.locator("[data-testid=stStatusWidget]")).to_be_hidden(timeout=120_000)  # the script has run
     bigmap = page.locator(".bigmap")
     expect(bigmap).to_have_attribute("data-count", "1797", timeout=60_000)
     surface = pad.locator("canvas.surface")

@@ -44,6 +44,8 @@ def open_whole_map(server, page, name):
     root.wait_for(timeout=180_000)  # the job: a process of its own encodes all 1,797 digits, then projects them
     page.wait_for_function("r => Number(r.dataset.frames) > 0 && Number(r.dataset.count) > 0", arg=root.element_handle(),
                            timeout=60_000)
+    expect(page.locator("[data-testid=stStatusWidget]")).to_be_hidden(timeout=120_000)  # no rerun redraws it mid-hover
+    expect(page.locator(".pad")).to_have_attribute("data-ready", "true", timeout=120_000)  # nor the pad beside it
     return root
 
 

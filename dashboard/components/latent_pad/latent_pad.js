@@ -201,10 +201,10 @@ class LatentPad {
     const tally = new Map();
     for (const index of shown) tally.set(this.kinds[index], (tally.get(this.kinds[index]) || 0) + 1);
     const [kind, count] = [...tally.entries()].sort((a, b) => b[1] - a[1])[0] || [null, 0];
-    const method = { pca: "PCA, exactly", neighbours: `from its ${this.header.placement.k} nearest codes` }[this.header.placement.kind];
+    const method = { pca: "exactly, by the map's PCA", neighbours: `from its ${this.header.placement.k} nearest codes` }[this.header.placement.kind];
     where.textContent = names.length && kind !== null
-      ? `Its code lands among ${names[kind] ?? kind}: ${count} of its ${shown.length} nearest codes (the star on the map; placed by ${method}).`
-      : `Its code lands at the star on the map (placed by ${method}).`;
+      ? `Its code lands among ${names[kind] ?? kind}: ${count} of its ${shown.length} nearest codes (the star on the map, placed ${method}).`
+      : `Its code lands at the star on the map (placed ${method}).`;
     this.root.querySelector(".neighbours-title").textContent =
       `The ${shown.length} nearest codes of all ${this.kinds.length.toLocaleString()} (distance ${distances[0].toFixed(2)} to ${distances[shown.length - 1].toFixed(2)}):`;
   }

@@ -165,8 +165,9 @@ def test_cli_imports_the_writeup_conv_model_at_its_bottleneck(saved, store, caps
     assert [layer.name for layer in loaded.encoder.layers][-1] == encoded
     meta = store.meta(result["name"])
     assert meta["imported"]["value_range"] == "0-1" and meta["imported_from"] == "writeup_conv.keras"
-    if meta["dataset"] != "imported":  # Fashion-MNIST or MNIST is installed: metrics on its test set
-        assert set(meta["metrics"]) == {"test_bce", "test_mse", "test_psnr", "test_ssim"}
+    if meta["dataset"] != "imported":  # Fashion-MNIST or MNIST is installed: metrics and probes on its test set
+        assert set(meta["metrics"]) == {"test_bce", "test_mse", "test_psnr", "test_ssim", "knn_accuracy",
+                                        "linear_probe_accuracy"}
 
 
 @pytest.mark.slow

@@ -184,8 +184,10 @@ class Placer:
             affinities.P = scipy.sparse.csr_matrix((len(self.codes), len(self.codes)), dtype="float32")  # unused: shape
             self._tsne = affinities
         centre = (self.points.max(axis=0) + self.points.min(axis=0)) / 2
+        # FFT against the reference's interpolation grid, computed once per call: openTSNE's "auto" picks Barnes-Hut
+        # under 10,000 new points, which rebuilds a tree of every map point each iteration (20 s for one image).
         reference = TSNEEmbedding(self.points.astype("float64"), self._tsne, random_state=self.seed,
-                                  n_jobs=os.cpu_count() or 1)
+                                  negative_gradient_method="fft", n_jobs=os.cpu_count() or 1)
         placed = reference.transform(new_codes, perplexity=TSNE_TRANSFORM_PERPLEXITY)
         return (np.asarray(placed) + centre).astype("float32")
 

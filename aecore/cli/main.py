@@ -97,6 +97,10 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     place.add_argument("--seed", type=int, default=0)
     place.add_argument("--placement", default="transform", choices=["transform", "nearby"],
                        help="UMAP/t-SNE: umap-learn's/openTSNE's transform, or the nearest codes' weighted mean")
+    place.add_argument("--invert", default="auto", choices=["auto", "always", "never"],
+                       help="as the Denoise page: auto inverts an image with a light background")
+    place.add_argument("--margin", type=float, default=4 / 28,
+                       help="empty fraction of the frame on each side (default MNIST's 4/28; 0 for images that fill it)")
     place.add_argument("--out", help="CSV of image, x, y, neighbours, neighbour_labels, error")
     place.add_argument("--quiet", action="store_true", help="no progress bar")
     importer = commands.add_parser("import", parents=[store], help="import a .keras autoencoder (inspected, then split)")

@@ -20,7 +20,7 @@ STAGES = {"encoding": (0.0, 0.15), "projecting": (0.15, 1.0)}  # each stage's pa
 
 def _reporter(progress_file: str | None, quiet: bool, stream=sys.stderr, interval: float = 0.25):
     """progress(stage, fraction): a bar on stderr and, when asked, the same in a JSON file (written atomically)."""
-    from aecore.store import atomic
+    from aecore.base import atomic
 
     last = {"time": 0.0}
     started = time.perf_counter()
@@ -44,8 +44,9 @@ def _reporter(progress_file: str | None, quiet: bool, stream=sys.stderr, interva
 
 
 def command_project(arguments):
+    from aecore.base import atomic
     from aecore.cli.model_commands import _model_and_data
-    from aecore.store import atomic, mapcache, modelstore
+    from aecore.store import mapcache, modelstore
 
     report = _reporter(arguments.progress_file, arguments.quiet)
     try:
@@ -100,7 +101,8 @@ def command_place(arguments):
     codes = mapcache.codes(store, arguments.name, autoencoder, dataset, arguments.split)
     labels = mapcache.split(dataset, arguments.split, with_images=False).labels
     placer = placement.Placer(codes, projection.points, arguments.method, arguments.seed)
-    inputs, rows = _read_images(arguments.images, autoencoder.input_shape)
+    inputs, rows = _read_images(arguments.images, autoencoder.input_shape, invert=arguments.invert,
+                                margin=arguments.margin)
     if inputs:
         new_codes = autoencoder.encode(np.stack([image for _, image in inputs]))
         points = placer.place(new_codes, refine=arguments.placement == "transform")
@@ -118,7 +120,7 @@ def command_place(arguments):
         raise AecoreError(f"{len(failed)} of {len(rows)} images could not be placed (see their lines' error)")
 
 
-def _read_images(paths, input_shape) -> tuple[list, list[dict]]:
+def _read_images(paths, input_shape, **conversion) -> tuple[list, list[dict]]:
     """([(row, image (h, w, c))], one dict per path): the readable images and every path's row, errors in theirs."""
     from aecore.data import images
     from aecore.errors import ImageError
@@ -127,7 +129,7 @@ def _read_images(paths, input_shape) -> tuple[list, list[dict]]:
     for path in paths:
         rows.append({"image": str(path)})
         try:
-            inputs.append((len(rows) - 1, images.load_image_file(path, input_shape).array))
+            inputs.append((len(rows) - 1, images.load_image_file(path, input_shape, **conversion).array))
         except ImageError as error:
             rows[-1]["error"] = str(error)
     return inputs, rows

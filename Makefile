@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run class test setup browser clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-data.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-data.txt
 	touch $(STAMP)
 
 setup: $(STAMP)

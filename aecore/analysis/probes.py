@@ -9,7 +9,7 @@ that separate the classes.
 
 Bounded for the pages and the end of every training: at most PROBE_TRAIN training images (a seeded sample)
 and PROBE_TEST test images (the first ones); the card says how many were used. The model's own probes go on
-its card when training ends (about a second); the pixel and PCA baselines take longer (about 10 s for
+its card when training ends (about a second); the pixel and PCA baselines take longer (about 5 s for
 Fashion-MNIST) and depend on the dataset only: the training job computes them once per dataset and code size
 into the store (aecore.store.probecache), where `evaluate` and the Reconstructions page read them.
 """
@@ -72,7 +72,7 @@ def code_probes(autoencoder, dataset, seed: int = 0) -> dict | None:
 
 def pixel_baseline(split, seed: int = 0) -> dict:
     """The probes on the raw pixels of a probe split (probe_split): {'knn_accuracy', 'linear_probe_accuracy'}.
-    About 6 s for Fashion-MNIST on 2 cores (logistic regression on 784 numbers), whatever the model."""
+    About 4 s for Fashion-MNIST on one core (logistic regression on 784 numbers), whatever the model."""
     train_images, train_labels, test_images, test_labels = split
     return probe_accuracies(train_images.reshape(len(train_images), -1), train_labels,
                             test_images.reshape(len(test_images), -1), test_labels, seed)

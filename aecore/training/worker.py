@@ -110,7 +110,7 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
 
 def fill_baselines(dataset, meta: dict, store_root=None):
     """The probes' pixel and PCA baselines for the model's dataset and code size, computed into the store once
-    (aecore.store.probecache: ~10 s for Fashion-MNIST the first time, nothing after), so no page computes them
+    (aecore.store.probecache: ~5 s for Fashion-MNIST the first time, nothing after), so no page computes them
     when it first opens the model. Never fails the job: the model is saved already."""
     from aecore.store import probecache
 

@@ -1,7 +1,7 @@
 """The probes' baselines, raw pixels and PCA of a code's size, kept in the store: computed once per dataset.
 
 What a classifier reads off the raw pixels, or off PCA codes with as many numbers as a model's code, depends on
-the dataset alone (aecore.analysis.probes), yet costs ~10 s on Fashion-MNIST. The training job computes them
+the dataset alone (aecore.analysis.probes), yet costs ~5 s on Fashion-MNIST. The training job computes them
 when a model lands (aecore.training.worker), and every page, model and `evaluate` reads them from here:
 
     <store>/.cache/datasets/<dataset>-<key>/pixels.json       {"knn_accuracy", "linear_probe_accuracy", "seconds"}

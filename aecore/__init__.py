@@ -13,11 +13,3 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 __version__ = "0.1.0"
-
-
-def child_environment(**extra: str) -> dict:
-    """This process's environment for a `python -m aecore...` child, with aecore's folder first on PYTHONPATH:
-    a server or CLI started from another folder still runs this same aecore in its children."""
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
-    return {**os.environ, **extra, "PYTHONPATH": path}

@@ -58,7 +58,7 @@ def test_a_new_model_under_a_freed_name_does_not_see_the_old_maps(store, trained
     assert store.save(trained["conv"], "reused").name == name
     assert mapcache.cached_map(store, name, digits.name, "test", "pca") is None  # new folder, no cache
     old = store.cache_folder(name) / "map-digits-test-pca.npz"
-    from aecore.store import atomic
+    from aecore.base import atomic
 
     atomic.write_arrays(old, {"points": np.zeros((3, 2)), "trustworthiness": np.array(1.0), "seconds": np.array(0.0),
                               "created": np.array("2000-01-01T00:00:00+00:00")})

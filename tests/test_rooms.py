@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Lowest first: a module may import its own room and any room before it in this list.
-ROOMS = ("errors", "data", "models", "analysis", "store", "photo", "training", "cli")
+ROOMS = ("errors", "base", "data", "models", "analysis", "store", "photo", "training", "cli")
 TOP_LEVEL = {"__init__", "__main__", "errors"}  # modules that sit beside the rooms, not in one
 LONG_FILE = 300  # lines; longer files say why at their top
 
@@ -31,7 +31,7 @@ def imported_modules(path: Path) -> list[str]:
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module in ("aecore", "dashboard") or node.module.startswith("dashboard."):
+            if node.module.split(".")[0] in ("aecore", "dashboard"):  # a name may be a module: keep both
                 found += [f"{node.module}.{alias.name}" for alias in node.names]
             else:
                 found.append(node.module)
@@ -72,7 +72,7 @@ def test_the_check_fails_when_a_lower_room_reaches_up(tmp_path):
     (package / "data" / "images.py").write_text("def load():\n    from aecore.photo import tiling\n")
     (package / "data" / "page.py").write_text("import streamlit as st\n")
     assert layering_violations(package) == [
-        "aecore/data/images.py (room data) imports aecore.photo (room photo, higher)",
+        "aecore/data/images.py (room data) imports aecore.photo.tiling (room photo, higher)",
         "aecore/data/page.py imports streamlit: the engine never imports Streamlit",
     ]
 
@@ -198,3 +198,54 @@ def test_user_strings_never_become_markup():
              for path in sorted((ROOT / folder).rglob("*")) if path.suffix in (".py", ".js", ".html")
              for sink in sinks if sink in path.read_text()]
     assert found == []
+
+
+def module_cycles(package: Path) -> list[list[str]]:
+    """Groups of modules of the package that import each other, directly or round a loop (imports inside functions
+    included): each is a strongly connected component of more than one module, found by Tarjan's algorithm."""
+    modules = {".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__"): path
+               for path in package.rglob("*.py")}
+    edges = {name: sorted({module for imported in imported_modules(path)
+                           for module in (imported, imported.rsplit(".", 1)[0]) if module in modules and module != name})
+             for name, path in modules.items()}
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(name):
+        index[name] = low[name] = len(index)
+        stack.append(name)
+        on_stack.add(name)
+        for other in edges[name]:
+            if other not in index:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in on_stack:
+                low[name] = min(low[name], index[other])
+        if low[name] == index[name]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == name:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for name in sorted(modules):
+        if name not in index:
+            visit(name)
+    return sorted(groups)
+
+
+def test_no_two_engine_modules_import_each_other():
+    assert module_cycles(ROOT / "aecore") == []
+
+
+def test_the_cycle_check_sees_an_import_inside_a_function(tmp_path):
+    package = tmp_path / "aecore"
+    (package / "data").mkdir(parents=True)
+    for name in ("__init__", "data/__init__"):
+        (package / f"{name}.py").write_text("")
+    (package / "data" / "catalog.py").write_text("def names():\n    from aecore.data import owndata\n")
+    (package / "data" / "owndata.py").write_text("from aecore.data import catalog\n")
+    assert module_cycles(package) == [["aecore.data.catalog", "aecore.data.owndata"]]

@@ -85,7 +85,7 @@ def test_columns_pick_channels_and_the_card_describes_the_series(bundled, tmp_pa
     assert card["steps"] == 7040 and card["train_steps"] == 3520 and card["time_column"] == "timestamp"
     assert gait.timestamps[0] == "1970-01-01 00:04:40.000"
     assert owndata.describe(card).startswith("7,040 steps of 2 columns (ankle_vert, trunk_vert), windows of 16")
-    assert series.is_stored_series("gait", tmp_path) and not series.is_stored_series("digits", tmp_path)
+    assert owndata.is_series("gait", tmp_path) and not owndata.is_series("digits", tmp_path)
 
 
 def write(tmp_path, text: str, name="series.csv"):

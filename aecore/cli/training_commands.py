@@ -97,10 +97,10 @@ def command_train(arguments):
 
 def _default_family(dataset: str | None) -> str:
     """The series family for one of your series, else the family for the dataset's kind (photos or images)."""
-    from aecore.data import series
+    from aecore.data import owndata
     from aecore.models import families
 
-    return families.SERIES_FAMILY if dataset and series.is_stored_series(dataset) else families.default_family(dataset)
+    return families.SERIES_FAMILY if dataset and owndata.is_series(dataset) else families.default_family(dataset)
 
 
 def _train_options(arguments) -> dict:

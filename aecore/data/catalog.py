@@ -20,11 +20,18 @@ from pathlib import Path
 import numpy as np
 
 from aecore import errors
-from aecore.data import arrays, idx, imagefolder
+from aecore.data import arrays, idx, imagefolder, owndata
+from aecore.data.dataset import (  # noqa: F401  the catalogue's own names, as callers know them
+    DATASET_NAMES,
+    MAX_IMAGE_FILE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIDE,
+    MAX_IMAGES,
+    PHOTOS,
+    TEST_FRACTION,
+    Dataset,
+)
 
-DATASET_NAMES = ("digits", "fashion_mnist", "mnist")
-# Full-size photos (aecore.data.photos) load as a PhotoDataset, not a Dataset: "photos" or "photos:FOLDER".
-PHOTOS = "photos"
 OFFLINE_ENV = "AECORE_OFFLINE"  # "1" forbids downloads (tests and air-gapped machines set it)
 # Where Debian's dataset-fashion-mnist package puts the files; tests point this elsewhere.
 SYSTEM_FASHION_MNIST_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
@@ -40,48 +47,10 @@ FASHION_MNIST_CLASS_NAMES = [
 ]
 DIGIT_CLASS_NAMES = [str(digit) for digit in range(10)]
 DIGITS_TEST_COUNT = 300  # of 1797 bundled 8x8 digits
-TEST_FRACTION = 1 / 6  # held out when the user's data has no test split (MNIST's 60k/10k ratio)
 KNOWN_FORMS = (
     "a path to an .npz file, a folder of images or IDX files, or a .zip of images also works"
 )
 # Limits on a folder or .zip of images (see aecore.data.imagefolder); read at each load.
-MAX_IMAGES = 100_000  # 100k RGB 64x64 images are already ~5 GB as float32
-MAX_IMAGE_FILE_BYTES = 64 * 1024**2  # per file, checked before its bytes are read
-MAX_IMAGE_PIXELS = 4096 * 4096  # per image, checked on the header before decoding
-MAX_IMAGE_SIDE = 64  # the first image's size, shrunk so its longer side fits, is everyone's size
-
-
-@dataclass
-class Dataset:
-    """Images and labels, split into train and test; see the module docstring for the layout."""
-
-    name: str  # "digits", "fashion_mnist", "mnist", or the path the user gave
-    x_train: np.ndarray  # (n_train, height, width, channels) float32 in [0, 1]
-    y_train: np.ndarray | None  # (n_train,) int64, or None when unlabelled
-    x_test: np.ndarray  # (n_test, height, width, channels) float32 in [0, 1]
-    y_test: np.ndarray | None  # (n_test,) int64, or None when unlabelled
-    class_names: list[str] | None  # label index -> name, where known
-    source: str  # where it came from, for people: a path or "scikit-learn bundled"
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        """(height, width, channels) of one image."""
-        return tuple(self.x_train.shape[1:])
-
-    def subset(self, train: int | None = None, test: int | None = None) -> "Dataset":
-        """The first `train` and `test` images of each split (None keeps all); views, not copies."""
-        for split_name, count in (("train", train), ("test", test)):
-            if count is not None and count < 1:
-                raise errors.DatasetError(
-                    f"subset {split_name}={count}: ask for at least 1 image, or None for all"
-                )
-        return replace(
-            self,
-            x_train=self.x_train[:train],
-            y_train=None if self.y_train is None else self.y_train[:train],
-            x_test=self.x_test[:test],
-            y_test=None if self.y_test is None else self.y_test[:test],
-        )
 
 
 @dataclass
@@ -143,8 +112,6 @@ def list_datasets() -> list[DatasetInfo]:
 
 
 def _own_datasets() -> list[DatasetInfo]:
-    from aecore.data import owndata  # lazy: owndata imports this module
-
     infos = []
     for name in owndata.names():
         where = str(owndata.folder() / name)
@@ -161,8 +128,6 @@ BUILT_IN_SHAPES = {"digits": (8, 8, 1), "fashion_mnist": (28, 28, 1), "mnist": (
 def fitting_datasets(image_shape) -> list[str]:
     """The available datasets whose images have `image_shape` (height, width, channels): the built-in ones and
     your own (from their cards, without loading them), for a model brought from elsewhere."""
-    from aecore.data import owndata  # lazy: owndata imports this module
-
     wanted, found = tuple(int(size) for size in image_shape), []
     for info in list_datasets():
         if not info.available:
@@ -206,8 +171,6 @@ def load_dataset(name_or_path: str, seed: int = 0) -> Dataset:
         return photos.load_photos(folder or PHOTOS, seed)
     if key in DATASET_NAMES:
         return NAMED_LOADERS[key](seed)
-    from aecore.data import owndata  # lazy: owndata imports this module
-
     own_names = owndata.names()
     if name_or_path.strip() in own_names:
         return owndata.load(name_or_path.strip(), seed=seed)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from aecore import errors
-from aecore.data import arrays, catalog
+from aecore.data import arrays, dataset
 
 SIZES = (28, 32, 64, 96)  # sides offered: MNIST's, CIFAR's, and two for photos
 MIN_SIDE = 4  # the smallest side a data file for an imported model may be converted to (digits' is 8)
@@ -71,7 +71,7 @@ def default_limits():
     """aecore.data.catalog's limits on image folders, read now (tests and deployments change them)."""
     from aecore.data import ownimages
 
-    return ownimages.Limits(catalog.MAX_IMAGES, catalog.MAX_IMAGE_FILE_BYTES, catalog.MAX_IMAGE_PIXELS)
+    return ownimages.Limits(dataset.MAX_IMAGES, dataset.MAX_IMAGE_FILE_BYTES, dataset.MAX_IMAGE_PIXELS)
 
 
 def open_source(source: Path, limits):
@@ -178,7 +178,7 @@ def _split(kept: np.ndarray, labels: np.ndarray | None, test_start: int | None) 
         return np.flatnonzero(~is_test), np.flatnonzero(is_test), "from the file"
     count = len(kept)
     order = arrays._stratified_order(labels, count, SPLIT_SEED)  # every prefix holds the classes in proportion
-    test_count = min(max(1, round(count * catalog.TEST_FRACTION)), count - 1)  # as arrays._split
+    test_count = min(max(1, round(count * dataset.TEST_FRACTION)), count - 1)  # as arrays._split
     how = ", stratified" if labels is not None else ""
     return order[test_count:], order[:test_count], f"1/6 held out at random{how}, seed {SPLIT_SEED}"
 

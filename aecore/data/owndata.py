@@ -14,7 +14,6 @@ import datetime
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 import uuid
@@ -24,23 +23,23 @@ from pathlib import Path
 import numpy as np
 
 from aecore import errors
-from aecore.data import catalog, ownconvert, series
+from aecore.base import atomic, layout
+from aecore.data import dataset, ownconvert, series
 
 SIZES = ownconvert.SIZES  # sides offered: 28, 32, 64, 96
 ConversionOptions = ownconvert.ConversionOptions  # size, colour, fit; checked when made
 Preview = ownconvert.Preview  # what preview() returns
 FOLDER = "datasets"  # inside the store; aecore.store.modelstore skips it when it lists models
-DEFAULT_STORE = "models"  # as aecore.store.modelstore.DEFAULT_STORE (the data room cannot import the store)
 CARD_FILE, IMAGES_FILE = "card.json", ownconvert.IMAGES_FILE
 SERIES_FILE = series.SERIES_FILE  # a time series (aecore.data.series) instead of images.npz
-NAME_LIMIT = 64
+NAME_LIMIT = layout.NAME_LIMIT
 STALE_SECONDS = 3600  # hidden leftovers older than this are from a crashed conversion and are removed
 
 
 def folder(store: str | os.PathLike | None = None) -> Path:
     """<store>/datasets: the store is the given path, else $AECORE_STORE, else ./models, the same default as
     aecore.store.modelstore.store_root, so datasets sit beside the models trained on them."""
-    return Path(store or os.environ.get("AECORE_STORE") or DEFAULT_STORE) / FOLDER
+    return layout.store_root(store) / FOLDER
 
 
 def names(store=None) -> list[str]:
@@ -90,7 +89,7 @@ def describe(found: dict) -> str:
     return f"{total:,} images, {size}x{size} {look}, {classes} — yours, from {found.get('source')}"
 
 
-def load(name: str, store=None, seed: int = 0) -> catalog.Dataset:
+def load(name: str, store=None, seed: int = 0) -> dataset.Dataset:
     """The dataset as float32 in [0, 1]; the split was made once by `add` (seed is the catalogue's interface)."""
     found = card(name, store)
     if found.get("kind") == series.KIND:  # a time series, cut into windows (aecore.data.series)
@@ -105,7 +104,7 @@ def load(name: str, store=None, seed: int = 0) -> catalog.Dataset:
     except (OSError, KeyError, ValueError, EOFError) as error:
         raise errors.DatasetError(f"dataset {name!r} is damaged: {path} cannot be read ({error}); remove it and "
                                   f"add it again") from None
-    return catalog.Dataset(name, x_train, y_train, x_test, y_test, found.get("class_names"), str(found.get("source")))
+    return dataset.Dataset(name, x_train, y_train, x_test, y_test, found.get("class_names"), str(found.get("source")))
 
 
 def remove(name: str, store=None):
@@ -145,8 +144,8 @@ def add(name: str, source, options: ConversionOptions | None = None, store=None,
         made = {"name": name, **made, "source": source_name or made.get("source", str(source_path)),
                 "source_sha256": fingerprint(source_path), "created": _now(),
                 "seconds": round(time.monotonic() - started, 2)}
-        _write_json(incoming / CARD_FILE, made)
-        _fsync(incoming / (SERIES_FILE if is_series else IMAGES_FILE), incoming / CARD_FILE, incoming)
+        atomic.write_json(incoming / CARD_FILE, made)
+        atomic.fsync_paths(incoming / (SERIES_FILE if is_series else IMAGES_FILE), incoming / CARD_FILE, incoming)
         try:
             os.replace(incoming, root / name)  # atomic; fails when another conversion took the name meanwhile
         except OSError:
@@ -179,25 +178,20 @@ def _unit_floats(pixels: np.ndarray) -> np.ndarray:
 
 def _existing(name: str, store) -> Path:
     path = folder(store) / str(name)
-    if _clean(name) != name or not (path / CARD_FILE).is_file():
+    if layout.clean_name(name) != name or not (path / CARD_FILE).is_file():
         known = ", ".join(names(store)) or "none yet"
         raise errors.DatasetError(f"no dataset named {name!r} in {folder(store)} (yours: {known}); "
                                   f"`python -m aecore datasets` lists every dataset")
     return path
 
 
-def _clean(name) -> str:
-    # The rule of aecore.store.modelstore.sanitize_name: letters, digits, '.', '_' and '-'; never hidden.
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip(".-")[:NAME_LIMIT].strip(".-")
-
-
 def _check_new_name(name: str, root: Path):
-    cleaned = _clean(name)
+    cleaned = layout.clean_name(name)
     if not cleaned or cleaned != name:
         example = f", e.g. {cleaned!r}" if cleaned else ""
         raise errors.DatasetError(f"{name!r} is not a usable dataset name: use up to {NAME_LIMIT} letters, digits, "
                                   f"'.', '_' or '-', not starting with '.' or '-'{example}")
-    built_in = (*catalog.DATASET_NAMES, catalog.PHOTOS)
+    built_in = (*dataset.DATASET_NAMES, dataset.PHOTOS)
     if name.lower().replace("-", "_") in built_in:
         raise errors.DatasetError(f"{name!r} is a built-in dataset's name ({', '.join(built_in)}): pick another, "
                                   f"e.g. 'my-{name.lower()}'")
@@ -214,15 +208,13 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def _write_json(path: Path, data: dict):
-    path.write_text(json.dumps(data, indent=2))
 
 
-def _fsync(*paths: Path):
-    """Flushed to disk before the rename, so a crash after it never leaves a listed but empty dataset."""
-    for path in paths:
-        descriptor = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+def is_series(name: str, store=None) -> bool:
+    """True when `name` is one of the store's datasets and a time series (read from its card, nothing loaded)."""
+    if name not in names(store):
+        return False
+    try:
+        return card(name, store).get("kind") == series.KIND
+    except errors.DatasetError:
+        return False

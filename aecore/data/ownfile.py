@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aecore import errors
-from aecore.data import catalog, owndata
+from aecore.base import layout
+from aecore.data import dataset, owndata
 
 FALLBACK_NAME = "imported-data"  # when nothing usable is left of the file's name
 
@@ -26,12 +27,12 @@ class Added:
 
 def is_catalogue_name(name: str) -> bool:
     """True for a name the catalogue answers itself (`mnist`, `Fashion-MNIST`, `photos` ...)."""
-    return name.strip().lower().replace("-", "_") in (*catalog.DATASET_NAMES, catalog.PHOTOS)
+    return name.strip().lower().replace("-", "_") in (*dataset.DATASET_NAMES, dataset.PHOTOS)
 
 
 def name_for(path: Path) -> str:
     """The dataset name a file gets: its stem, cleaned; `<stem>-<suffix>` when the stem is a catalogue name."""
-    stem = owndata._clean(path.stem if path.is_file() else path.name) or FALLBACK_NAME
+    stem = layout.clean_name(path.stem if path.is_file() else path.name) or FALLBACK_NAME
     if is_catalogue_name(stem):
         stem = f"{stem}-{path.suffix.lstrip('.').lower() or 'folder'}"
     return stem

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from aecore import errors
-from aecore.data import catalog, seriescsv
+from aecore.data import dataset, seriescsv
 
 SERIES_FILE = "series.npz"
 KIND = "series"  # card["kind"]
@@ -56,8 +56,8 @@ class SeriesOptions:
 
 
 @dataclass
-class SeriesDataset(catalog.Dataset):
-    """A catalog.Dataset of windows that also keeps the whole series."""
+class SeriesDataset(dataset.Dataset):
+    """A dataset.Dataset of windows that also keeps the whole series."""
 
     timestamps: np.ndarray = None  # (steps,) str: the time axis as the CSV gave it
     values: np.ndarray = None  # (steps, channels) float32, scaled by the training part's minimum and maximum
@@ -207,15 +207,3 @@ def bundled_series(labelled_only: bool = False) -> dict[str, tuple[Path, int | N
         return {}
     return {name: (folder / file, train_steps) for name, (file, train_steps) in BUNDLED.items()
             if (folder / file).is_file() and (name in BUNDLED_LABELLED or not labelled_only)}
-
-
-def is_stored_series(name: str, store=None) -> bool:
-    """True when `name` is one of the store's datasets and a time series (read from its card, nothing loaded)."""
-    from aecore.data import owndata  # lazy: owndata imports this module
-
-    if name not in owndata.names(store):
-        return False
-    try:
-        return owndata.card(name, store).get("kind") == KIND
-    except errors.DatasetError:
-        return False

@@ -7,7 +7,7 @@
 A saved model never changes (the store adds a new entry instead of overwriting), and its cache lives in its
 folder, so deleting a model drops its maps; each file also holds the model's `created` stamp and is ignored
 and removed when that differs (a model saved again under a freed name). Splits: "test", "train", or "all"
-(train then test, so index i < n_train is training image i). Files are written atomically (aecore.store.atomic).
+(train then test, so index i < n_train is training image i). Files are written atomically (aecore.base.atomic).
 """
 
 import csv
@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from aecore.analysis import metrics, projections
+from aecore.base import atomic
 from aecore.errors import DatasetError
-from aecore.store import atomic, modelstore
+from aecore.store import modelstore
 
 SPLITS = ("test", "train", "all")
 ENCODE_BATCH = 2_000  # images encoded between two progress reports

@@ -13,23 +13,21 @@ import datetime
 import json
 import os
 import platform
-import re
 import shutil
 import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from aecore.base import atomic, layout
 from aecore.data import owndata
 from aecore.errors import StoreError
-from aecore.store import atomic
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "meta.json"
 SNAPSHOTS_FILE = "snapshots.npz"  # the training timeline (aecore.training.snapshots), when there is one
-DEFAULT_STORE = "models"
-NAME_LIMIT = 64
+DEFAULT_STORE, NAME_LIMIT = layout.DEFAULT_STORE, layout.NAME_LIMIT
 SHIPPED_FOLDER = Path(__file__).with_name("shipped")  # models that come with aecore, read-only
 DATASETS_FOLDER = "datasets"  # the user's own datasets (aecore.data.owndata.FOLDER): not a model, never a model's name
 
@@ -48,14 +46,12 @@ class StoreProblem:
     reason: str
 
 
-def store_root(root: str | os.PathLike | None = None) -> Path:
-    """The store folder: the given path, else $AECORE_STORE, else ./models."""
-    return Path(root or os.environ.get("AECORE_STORE") or DEFAULT_STORE)
+store_root = layout.store_root  # the store folder: the given path, else $AECORE_STORE, else ./models
 
 
 def sanitize_name(name: str) -> str:
     """Letters, digits, '.', '_' and '-' only; never hidden, never a path. Raises on nothing left."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip(".-")[:NAME_LIMIT].strip(".-")
+    cleaned = layout.clean_name(name)
     if not cleaned:
         raise StoreError(f"{name!r} is not a usable model name: use letters, digits, '.', '_' or '-'")
     return cleaned

@@ -24,7 +24,8 @@ import numpy as np
 import threadpoolctl  # scikit-learn's own dependency
 
 from aecore.analysis import probes
-from aecore.store import atomic, modelstore
+from aecore.base import atomic
+from aecore.store import modelstore
 
 FOLDER = Path(".cache") / modelstore.DATASETS_FOLDER  # inside the store
 VERSION = 1  # bump when the probes change, so older figures are not read

@@ -11,7 +11,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-import aecore
+from aecore.base import children
 from aecore.errors import ImportRefused, StoreError
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
@@ -151,10 +151,10 @@ def _build(paths: list[Path], settings):
 def inspect_in_subprocess(paths: list[Path], settings) -> dict:
     """Loads the files in a separate process: whatever they do on load cannot touch this one."""
     request = json.dumps({"paths": [str(path) for path in paths], "settings": _settings_dict(settings)})
-    command = [sys.executable, "-m", "aecore.store.serialization", request]
+    command = children.command(request, module="aecore.store.serialization")
     names = " + ".join(path.name for path in paths)
     try:
-        result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=aecore.child_environment())
+        result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=INSPECT_TIMEOUT, env=children.environment())
     except subprocess.TimeoutExpired:
         raise ImportRefused(f"{names} took longer than {INSPECT_TIMEOUT} s to load and was refused") from None
     lines = result.stdout.strip().splitlines()

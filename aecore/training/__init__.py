@@ -1,6 +1,7 @@
 """Training: one `train` call for every family, and training as jobs in processes of their own.
 
-`trainer` trains any family with progress, cancel, NaN stop and metrics (and across machines); `cards`
+`trainer` trains any family with progress, cancel, NaN stop and metrics (and across machines), on what every training loop
+shares in `loop` (config, progress, the reporting callback, schedules); `cards`
 writes what the store keeps of a run (data, time, metrics, probes); `snapshots` records the codes while
 it trains (the timeline); `stacked` pretrains the stacked family layer by layer; `phototraining` trains the photo
 family on noisy patches of whole photos (`trainer.own_trainer` names it for the family table's `extra["trainer"]`);

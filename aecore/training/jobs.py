@@ -19,20 +19,18 @@ terminal leaves them training. Linux only: liveness is the pid plus its start ti
 
 import dataclasses
 import fcntl
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aecore
+from aecore.base import atomic, children, layout
+from aecore.base.atomic import read_json
 from aecore.errors import TrainingError
-from aecore.store.atomic import read_json
 from aecore.training import trainer
 
 JOBS_FOLDER = ".jobs"
@@ -73,15 +71,10 @@ def max_jobs() -> int:
 
 
 def jobs_folder(store_root=None) -> Path:
-    from aecore.store import modelstore
-
-    return modelstore.store_root(store_root).resolve() / JOBS_FOLDER
+    return layout.store_root(store_root).resolve() / JOBS_FOLDER
 
 
-def write_json(path: Path, data: dict):
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    temporary.write_text(json.dumps(data, default=float))
-    os.replace(temporary, path)
+write_json = atomic.write_json  # flushed to disk, then renamed over: a kill never leaves half a state file
 
 
 def process_tick(pid: int | None) -> str | None:
@@ -213,9 +206,9 @@ def launch_workers(folder: Path) -> int:
 
 
 def _spawn_worker(folder: Path) -> subprocess.Popen:
-    environment = aecore.child_environment(AECORE_STORE=str(folder.parent))
+    environment = children.environment(AECORE_STORE=str(folder.parent))
     with open(folder / "workers.log", "a") as log:  # a worker's stderr: tracebacks of crashes, TF warnings
-        return subprocess.Popen([sys.executable, "-m", "aecore", "jobs", "--work"], env=environment,
+        return subprocess.Popen(children.command("jobs", "--work"), env=environment,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)
 
 

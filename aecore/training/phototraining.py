@@ -1,5 +1,5 @@
 """Training the photo family: batches of fresh noisy patches, the same progress, cancel and NaN stop
-as every other family (aecore.training.trainer's monitor), and a held-out PSNR in the stored metadata.
+as every other family (aecore.training.loop.Monitor), and a held-out PSNR in the stored metadata.
 
 aecore.training.trainer.train hands photo runs here, so the CLI, the job runner and the tests share one call.
 The learning rate always follows a cosine decay over the planned steps: a short run gains ~0.2 dB from it.
@@ -16,7 +16,7 @@ from aecore.data import noise, photos
 from aecore.errors import TrainingCancelled, TrainingError
 from aecore.models import families
 from aecore.photo import tasks, tiling
-from aecore.training import trainer
+from aecore.training import loop
 
 
 class PatchBatches(keras.utils.PyDataset):
@@ -50,10 +50,10 @@ def _checked_dataset(dataset) -> photos.PhotoDataset:
     return dataset
 
 
-def _resolved(spec: families.Family, config: trainer.TrainConfig | None) -> trainer.TrainConfig:
-    config = dataclasses.replace(config or trainer.TrainConfig(), schedule="cosine", validation_split=0.0)
+def _resolved(spec: families.Family, config: loop.TrainConfig | None) -> loop.TrainConfig:
+    config = dataclasses.replace(config or loop.TrainConfig(), schedule="cosine", validation_split=0.0)
     config.epochs = config.epochs if config.epochs is not None else spec.epochs
-    return trainer.resolve_config(spec, config, train_images=1)
+    return loop.resolve_config(spec, config, train_images=1)
 
 
 def train(dataset, latent_dim=None, options=None, config=None, progress=None, cancel=None, callbacks=None):
@@ -66,10 +66,10 @@ def train(dataset, latent_dim=None, options=None, config=None, progress=None, ca
     batches = PatchBatches(dataset.train, config.batch_size, photos.STEPS_PER_EPOCH, config.seed, task=options.task)
     keras.utils.set_random_seed(config.seed)
     autoencoder = spec.build((None, None, 3), latent_dim, options)
-    optimizer = keras.optimizers.Adam(learning_rate=trainer.learning_rate(config, photos.STEPS_PER_EPOCH))
+    optimizer = keras.optimizers.Adam(learning_rate=loop.learning_rate(config, photos.STEPS_PER_EPOCH))
     # XLA: 0.24-0.26 s per batch of 16 64x64 patches against 0.40-0.51 s without (2 cores, the default model)
     autoencoder.model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
-    monitor = trainer._Monitor(config.epochs, photos.STEPS_PER_EPOCH, progress, cancel)
+    monitor = loop.Monitor(config.epochs, photos.STEPS_PER_EPOCH, progress, cancel)
     started = time.perf_counter()
     autoencoder.model.fit(batches, epochs=config.epochs, callbacks=[monitor, *(callbacks or [])], verbose=0)
     seconds = time.perf_counter() - started

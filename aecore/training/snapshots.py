@@ -21,7 +21,7 @@ import keras
 import numpy as np
 
 from aecore.analysis import inspection, probes
-from aecore.store import atomic
+from aecore.base import atomic
 
 SAMPLE = 2000  # test images whose codes every snapshot keeps
 RECONSTRUCTIONS = 8  # of those, at most the first ones whose reconstructions it keeps

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from aecore.analysis import timeline
-from aecore.store import atomic
+from aecore.base import atomic
 from dashboard.components import timeline_player
 from dashboard.state import caches
 

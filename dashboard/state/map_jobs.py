@@ -11,13 +11,13 @@ start tick, as aecore.training.jobs checks them) counts as running too: a job a 
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import aecore
-from aecore.store import atomic, mapcache
+from aecore.base import atomic, children
+from aecore.store import mapcache
 from aecore.training import jobs
 
 ROOT = Path(aecore.__file__).resolve().parents[1]
@@ -66,10 +66,11 @@ def start(store, name: str, dataset_name: str, split: str, method: str) -> bool:
             return True
         if busy():
             return False
-        command = [sys.executable, "-m", "aecore", "project", name, "--dataset", dataset_name, "--split", split,
-                   "--method", method, "--store", str(store.root), "--quiet", "--progress-file", str(path)]
+        command = children.command("project", name, "--dataset", dataset_name, "--split", split, "--method", method,
+                                   "--store", store.root, "--quiet", "--progress-file", path)
         with open(path.with_suffix(".log"), "w") as log:
-            process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+            process = subprocess.Popen(command, cwd=ROOT, env=children.environment(), stdout=subprocess.DEVNULL,
+                                       stderr=log, start_new_session=True)
         try:
             os.setpriority(os.PRIO_PROCESS, process.pid, NICENESS)  # not preexec_fn: unsafe in a threaded server
         except OSError:

@@ -21,14 +21,19 @@ def write_json(path: Path, data: dict):
     os.replace(temporary, path)
 
 
-def fsync_tree(folder: Path):
-    """Flushes every file of a folder, and the folder itself, to disk before it is renamed into the store."""
-    for path in [*folder.iterdir(), folder]:
+def fsync_paths(*paths: Path):
+    """Flushes each file or folder to disk (before a rename makes it visible)."""
+    for path in paths:
         descriptor = os.open(path, os.O_RDONLY)
         try:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def fsync_tree(folder: Path):
+    """Flushes every file of a folder, and the folder itself, to disk before it is renamed into the store."""
+    fsync_paths(*folder.iterdir(), folder)
 
 
 def write_arrays(path: Path, arrays: dict, compressed: bool = True):

@@ -15,34 +15,42 @@ sidebar.require_model(context, "The feature maps page")
 autoencoder, test_images, labels = context.model, context.dataset.x_test, context.dataset.y_test
 key = context.ref
 
-picker, original, rebuilt, code_column = st.columns([2, 2, 2, 5])
-index = int(picker.number_input("Test image", 0, len(test_images) - 1, 0,
-                                help=f"An index into the {len(test_images):,} test images."))
-picker.caption(f"Image {sidebar.label_of(context, index, markdown=True)} · {autoencoder.family} model, code of "
-               f"{' × '.join(map(str, autoencoder.code_shape))} numbers")
-probe = images.image_probe(key, index)
-original_title = f"original {sidebar.label_of(context, index)}"
-original.plotly_chart(plots.single_image(test_images[index], original_title, height=230), width="stretch")
-rebuilt.plotly_chart(plots.single_image(probe.reconstruction, "reconstruction", height=230), width="stretch")
-rebuilt.caption(f"BCE {probe.bce:.3f} against the original (lower is better)")
-if probe.code.ndim == 3:  # a spatial code: (h, w, latent_dim) maps
-    code_column.plotly_chart(plots.channel_grid(probe.code, "its code: one tile per code channel"), width="stretch")
-else:
-    mean_note = " (the VAE's mean)" if autoencoder.is_variational else ""
-    code_column.plotly_chart(plots.code_bars(probe.code, f"its code{mean_note}"), width="stretch")
 
-st.subheader("Feature maps of the conv layers")
-if not probe.layers:
-    st.info(f"**{md(context.model_name)}** is a {autoencoder.family} model with no convolutional layers, so there are no "
-            "feature maps to show. Pick or train a conv, denoising or conv-VAE model to see them; the codes are below.")
-else:
-    st.caption("One grey tile per channel (filter), each scaled to its own range: bright means a strong response. "
-               "The encoder shrinks the image into the code; the decoder grows it back.")
-    for start in range(0, len(probe.layers), 3):
-        for column, (label, activation) in zip(st.columns(3), probe.layers[start : start + 3]):
-            height, width, channels = activation.shape
-            title = f"{label}: {channels} channel{'s' if channels > 1 else ''} of {height}×{width}"
-            column.plotly_chart(plots.feature_map_grid(activation, title), width="stretch")
+@st.fragment
+def one_image():
+    """The picked image, its reconstruction, code and feature maps: a pick reruns only this part, not the codes'
+    heat map and bars below, which do not depend on it (bench/class_load.py: they were 40% of a pick's CPU)."""
+    picker, original, rebuilt, code_column = st.columns([2, 2, 2, 5])
+    index = int(picker.number_input("Test image", 0, len(test_images) - 1, 0,
+                                    help=f"An index into the {len(test_images):,} test images."))
+    picker.caption(f"Image {sidebar.label_of(context, index, markdown=True)} · {autoencoder.family} model, code of "
+                   f"{' × '.join(map(str, autoencoder.code_shape))} numbers")
+    probe = images.image_probe(key, index)
+    original_title = f"original {sidebar.label_of(context, index)}"
+    original.plotly_chart(plots.single_image(test_images[index], original_title, height=230), width="stretch")
+    rebuilt.plotly_chart(plots.single_image(probe.reconstruction, "reconstruction", height=230), width="stretch")
+    rebuilt.caption(f"BCE {probe.bce:.3f} against the original (lower is better)")
+    if probe.code.ndim == 3:  # a spatial code: (h, w, latent_dim) maps
+        code_column.plotly_chart(plots.channel_grid(probe.code, "its code: one tile per code channel"), width="stretch")
+    else:
+        mean_note = " (the VAE's mean)" if autoencoder.is_variational else ""
+        code_column.plotly_chart(plots.code_bars(probe.code, f"its code{mean_note}"), width="stretch")
+
+    st.subheader("Feature maps of the conv layers")
+    if not probe.layers:
+        st.info(f"**{md(context.model_name)}** is a {autoencoder.family} model with no convolutional layers, so there are no "
+                "feature maps to show. Pick or train a conv, denoising or conv-VAE model to see them; the codes are below.")
+    else:
+        st.caption("One grey tile per channel (filter), each scaled to its own range: bright means a strong response. "
+                   "The encoder shrinks the image into the code; the decoder grows it back.")
+        for start in range(0, len(probe.layers), 3):
+            for column, (label, activation) in zip(st.columns(3), probe.layers[start : start + 3]):
+                height, width, channels = activation.shape
+                title = f"{label}: {channels} channel{'s' if channels > 1 else ''} of {height}×{width}"
+                column.plotly_chart(plots.feature_map_grid(activation, title), width="stretch")
+
+
+one_image()
 
 st.subheader("Codes of many images")
 statistics = images.code_statistics(key, min(images.CODE_SAMPLE, len(test_images)))

@@ -359,12 +359,10 @@ EXPLORE_PAGES = {"views/reconstructions.py": "Reconstructions", "views/feature_m
 
 def import_on_the_page(monkeypatch, store, uploads: dict):
     """Uploads the files on Train / load, inspects, imports, presses Explore; returns the AppTest."""
-    from streamlit.testing.v1 import AppTest
+    from pages import open_app
 
     monkeypatch.setenv("AECORE_STORE", str(store.root))
-    app = AppTest.from_file("../app.py", default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    app = app.switch_page("views/train.py").run()
+    app = open_app("train", check=False)
     for key, path in uploads.items():
         app.file_uploader(key=key).set_value((path.name, path.read_bytes(), "application/octet-stream"))
     app = app.run()

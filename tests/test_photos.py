@@ -11,7 +11,6 @@ import struct
 import subprocess
 import sys
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,15 +200,9 @@ def page_store(tmp_path, tiny_model, digits, monkeypatch):
 
 
 def run_denoise_page(**state):
-    from streamlit.testing.v1 import AppTest
+    from pages import open_app
 
-    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "views" / "denoise.py"), default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    for key, value in state.items():
-        app.session_state[key] = value
-    app.run()
-    assert not app.exception, [item.value for item in app.exception]
-    return app
+    return open_app("denoise", **state)
 
 
 def test_the_page_denoises_a_photo_at_full_size(page_store, bundled):

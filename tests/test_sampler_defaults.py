@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from pages import open_app
 
 from aecore.store.modelstore import ModelStore
 from aecore.training import trainer
@@ -32,10 +32,7 @@ def test_the_page_opens_on_the_two_most_varied_dimensions_of_a_spatial_relu_code
     expected = np.argsort(-codes.std(axis=0, dtype=np.float64), kind="stable")[:2]
     monkeypatch.syspath_prepend(str(ROOT))
     monkeypatch.setenv("AECORE_STORE", str(tmp_path))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    app.switch_page("views/latent_sampler.py").run()
-    assert not app.exception, [item.value for item in app.exception]
+    app = open_app("latent_sampler")
     assert (app.selectbox(key="sampler_x").value, app.selectbox(key="sampler_y").value) == tuple(int(d) for d in expected)
     dead = np.flatnonzero(codes.max(axis=0) == codes.min(axis=0))
     if len(dead):

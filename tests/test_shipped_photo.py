@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,15 +90,12 @@ def test_the_best_photo_model_is_the_default_and_none_at_all_says_what_to_do(wit
 
 
 def test_with_no_photo_model_of_its_own_the_denoise_page_denoises_with_it(with_shipped, tmp_path, monkeypatch, digits):
-    from streamlit.testing.v1 import AppTest
+    from pages import open_app
 
     monkeypatch.setenv("AECORE_STORE", str(tmp_path / "models"))
     config = trainer.TrainConfig(epochs=1, batch_size=256, patience=0, max_train_images=200)  # the page's 28x28 part
     modelstore.ModelStore(tmp_path / "models").save(trainer.train("dense", digits, 4, None, config), "digits-dense")
-    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "views" / "denoise.py"), default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    app.run()
-    assert not app.exception, [item.value for item in app.exception]
+    app = open_app("denoise")
     assert any("**photo-shipped** denoises at full size" in caption.value for caption in app.caption)
     assert not any("no photo model yet" in info.value for info in app.info)
     own = next(expander for expander in app.expander if expander.label == "Train your own photo model")

@@ -116,7 +116,7 @@ def test_the_timeline_page_sends_every_snapshot_to_the_player_once(digits, tmp_p
     import base64
     from pathlib import Path
 
-    from streamlit.testing.v1 import AppTest
+    from pages import open_app
 
     from dashboard.components import timeline_player
 
@@ -126,10 +126,7 @@ def test_the_timeline_page_sends_every_snapshot_to_the_player_once(digits, tmp_p
     expected = ModelStore(tmp_path).snapshots(saved.name)
     monkeypatch.syspath_prepend(str(root))
     monkeypatch.setenv("AECORE_STORE", str(tmp_path))
-    app = AppTest.from_file(str(root / "app.py"), default_timeout=120)
-    app.session_state["dataset"] = "digits"
-    app.switch_page("views/timeline.py").run()
-    assert not app.exception, [item.value for item in app.exception]
+    app = open_app("timeline")
     [data] = [json.loads(element.proto.json) for element in app.get("bidi_component") if element.proto.json]
     count, points = len(expected["epochs"]), len(expected["indices"])
     assert data["count"] == count == len(data["strips"]) and data["points"] == points and data["epochs"][-1] == 3.0
@@ -140,8 +137,5 @@ def test_the_timeline_page_sends_every_snapshot_to_the_player_once(digits, tmp_p
     assert positions.min() >= 0 and positions.max() <= 1 and data["labels"] == expected["labels"].tolist()
     ModelStore(tmp_path).save(trainer.train("dense", digits, 8, None, trainer.TrainConfig(
         epochs=1, patience=0, snapshots="off")), "unwatched")
-    other = AppTest.from_file(str(root / "app.py"), default_timeout=120)
-    other.session_state["dataset"], other.session_state["model"] = "digits", "unwatched"
-    other.switch_page("views/timeline.py").run()
-    assert not other.exception, [item.value for item in other.exception]
+    other = open_app("timeline", model="unwatched")
     assert any("has no training snapshots" in info.value for info in other.info)

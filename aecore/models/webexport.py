@@ -11,6 +11,9 @@ deterministic code the displays use); decoder_math.js's `compileDecoder` runs ei
 Batch normalisation is folded into the layer before it (or into a per-channel scale and shift), dropout
 and training-only noise are dropped, and a layer the browser cannot run raises `WebExportError`, whose
 message the page shows when it falls back to decoding on the server.
+
+Longer than 300 lines: one walk over a chain of Keras layers, one small spec writer per layer type, and the batch
+norm folding they share; split by direction, the encoder's and the decoder's walks would repeat each other.
 """
 
 from dataclasses import dataclass

@@ -2,7 +2,7 @@
 
 Usage:  python bench/restore.py [--store DIR] [--marks 3]          both tables (markdown)
         python bench/restore.py --speed TASK                        1-MP time and peak memory of one task (one process)
-        python bench/restore.py --figures                           docs/restore_colourise.png, docs/restore_unwatermark.png
+        python bench/restore.py --figures                           docs/restore_colourise.jpg, docs/restore_unwatermark.jpg
 
 Colourise: the held-out colour photos (aecore.data.photos.HELD_OUT: astronaut, coffee, china) and one colour photo of
 a Debian wallpaper package the recipe never draws (Wine_by_Jakkub_Mede, CC-BY-4.0, scaled to 768 px). Scored: PSNR
@@ -132,7 +132,7 @@ def figures(store):
         colour = _thumbnail(colour, 220)
         grey = tasks.grey_input(colour)
         columns.append(np.concatenate([grey, restoring.colourise(colourise, grey), colour], axis=0))
-    _save(columns, ROOT / "docs" / "restore_colourise.png")
+    _save(columns, ROOT / "docs" / "restore_colourise.jpg")
     rows = []
     for number, photo in enumerate(photos.load_photos().test[:3]):
         clean = _thumbnail(np.repeat(photo.pixels, 3, axis=-1) if photo.pixels.shape[-1] == 1 else photo.pixels, 300)
@@ -142,7 +142,7 @@ def figures(store):
         rows.append(np.concatenate([marked, restoring.unwatermark(unwatermark, marked), inpainted, clean], axis=1))
     width = min(row.shape[1] for row in rows)
     Image.fromarray(np.round(np.concatenate([row[:, :width] for row in rows], 0) * 255).astype(np.uint8)).save(
-        ROOT / "docs" / "restore_unwatermark.png")
+        ROOT / "docs" / "restore_unwatermark.jpg", quality=85)
 
 
 def _thumbnail(image: np.ndarray, height: int) -> np.ndarray:
@@ -158,7 +158,7 @@ def _save(columns: list[np.ndarray], path: Path):
 
     gap = np.ones((columns[0].shape[0], 6, 3), np.float32)
     strip = np.concatenate([part for column in columns for part in (column, gap)][:-1], axis=1)
-    Image.fromarray(np.round(strip * 255).astype(np.uint8)).save(path)
+    Image.fromarray(np.round(strip * 255).astype(np.uint8)).save(path, quality=85)
 
 
 def main():

@@ -201,7 +201,8 @@ def export(task: str, checkpoints: Path):
         "metrics": metrics,
         "recipe": f"python scripts/train_restore_model.py --task {task} && "
                   f"python scripts/train_restore_model.py --task {task} --export",
-        "notes": [f"fine-tuned from photo-shipped (the denoiser) for {state['step']} steps of {BATCH} patches "
+        "notes": [f"fine-tuned from photo-shipped (the denoiser{', its output layer zeroed' if task in IDENTITY_START else ''}) "
+                  f"for {state['step']} steps of {BATCH} patches "
                   f"{photos.PATCH}x{photos.PATCH}, cosine schedule from {LEARNING_RATE:g} over {FIRST_PHASE_STEPS} steps, "
                   f"then a fresh one from {SECOND_PHASE_RATE:g}; "
                   + ("grey (BT.601 luma) in, colour out; the brightness is kept and only Cb, Cr taken from the model"

@@ -79,15 +79,11 @@ def main():
     from playwright.sync_api import sync_playwright
 
     process, url = serve.start(arguments.store or "models", dataset=arguments.dataset)
-    received = {"bytes": 0}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("response", lambda response: received.__setitem__(
-                "bytes", received["bytes"] + int(response.headers.get("content-length") or 0)))
-            page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.__setitem__(
-                "bytes", received["bytes"] + len(frame if isinstance(frame, (bytes, str)) else b""))))
+            received = serve.count_received(page)
             page.goto(f"{url}/latent_map")
             serve.pick_model(page, arguments.model)
             labels = {"pca": "PCA (at once", "umap": "UMAP (keeps", "tsne": "t-SNE (keeps"}  # views/latent_map.py's

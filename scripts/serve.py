@@ -58,3 +58,14 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def count_received(page) -> dict:
+    """Counts what `page` receives from now on, HTTP bodies (by their Content-Length) and websocket frames alike, in
+    the returned dict's "bytes" (reset it to 0 to start again)."""
+    received = {"bytes": 0}
+    page.on("response", lambda response: received.__setitem__(
+        "bytes", received["bytes"] + int(response.headers.get("content-length") or 0)))
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: received.__setitem__(
+        "bytes", received["bytes"] + len(frame if isinstance(frame, (bytes, str)) else b""))))
+    return received

@@ -76,8 +76,9 @@ def convert_for_model(
     return converted
 
 
-def _read_capped(path: Path) -> bytes:
+def read_capped(path: str | Path) -> bytes:
     """A file's bytes, refused by its size before reading when it is over the upload cap."""
+    path = Path(path)
     try:
         size = path.stat().st_size
         data = b"" if size > MAX_UPLOAD_BYTES else path.read_bytes()
@@ -91,7 +92,7 @@ def _read_capped(path: Path) -> bytes:
 def load_image_file(path: str | Path, input_shape: tuple[int, int, int], **options) -> ConvertedImage:
     """convert_for_model for a file on disk (CLI, notebooks); checks the size cap before reading."""
     path = Path(path)
-    return convert_for_model(_read_capped(path), input_shape, name=path.name, **options)
+    return convert_for_model(read_capped(path), input_shape, name=path.name, **options)
 
 
 def read_photo(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[str]]:
@@ -106,7 +107,7 @@ def read_photo(data: bytes, name: str = "upload") -> tuple[np.ndarray, list[str]
 def read_photo_file(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """read_photo for a file on disk; checks the size cap before reading."""
     path = Path(path)
-    return read_photo(_read_capped(path), path.name)
+    return read_photo(read_capped(path), path.name)
 
 
 def convert_image(

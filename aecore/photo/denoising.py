@@ -16,7 +16,7 @@ import numpy as np
 
 from aecore import errors
 from aecore.analysis import metrics
-from aecore.data import imagemessages, images, noise
+from aecore.data import images, noise
 from aecore.photo import tiling
 
 
@@ -66,13 +66,7 @@ def denoise_file(autoencoder, path: str | Path, kind: str = "gaussian", level: f
                  progress: Callable[[int, int], None] | None = None) -> DenoiseResult:
     """denoise_bytes for a file on disk; the size cap is checked before reading."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise errors.ImageError(f"Cannot read {path}: {error.strerror or error}.") from error
-    if size > images.MAX_UPLOAD_BYTES:
-        raise errors.ImageError(imagemessages.too_many_bytes(path.name, size, images.MAX_UPLOAD_BYTES))
-    return denoise_bytes(autoencoder, path.read_bytes(), path.name, kind, level, seed, progress)
+    return denoise_bytes(autoencoder, images.read_capped(path), path.name, kind, level, seed, progress)
 
 
 def comparison_strip(result: DenoiseResult) -> np.ndarray:

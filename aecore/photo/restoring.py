@@ -15,7 +15,7 @@ import numpy as np
 
 from aecore import errors
 from aecore.analysis import metrics
-from aecore.data import imagemessages, images, photos
+from aecore.data import images, photos
 from aecore.photo import tasks, tiling, watermark
 
 RESTORE_TASKS = ("colourise", "unwatermark")
@@ -102,13 +102,7 @@ def restore_file(autoencoder, path: str | Path, task: str, strength: float = 1.0
                  progress: Callable | None = None) -> RestoreResult:
     """restore_pixels for an image file; every upload guard of aecore.data.images holds (size, pixels, format)."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise errors.ImageError(f"Cannot read {path}: {error.strerror or error}.") from error
-    if size > images.MAX_UPLOAD_BYTES:
-        raise errors.ImageError(imagemessages.too_many_bytes(path.name, size, images.MAX_UPLOAD_BYTES))
-    photo, notes = images.read_photo(path.read_bytes(), path.name)
+    photo, notes = images.read_photo(images.read_capped(path), path.name)
     result = restore_pixels(autoencoder, photo, task, strength, watermark_text, progress)
     result.notes = notes + result.notes
     return result

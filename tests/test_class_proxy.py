@@ -10,6 +10,7 @@ moves is a new session there: its widgets may come back at their defaults (seen 
 """
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -48,7 +49,10 @@ def classroom(tmp_path_factory, digits):
 
 
 def run(coroutine):
-    return asyncio.run(asyncio.wait_for(coroutine, 240))
+    """Runs the sessions' coroutine to its end in a thread of its own: after the browser tests, Playwright's sync API
+    keeps an event loop running in this one, where asyncio.run refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, 240)).result()
 
 
 async def pick(session: st_client.Session, page_or_none, index: int, bce) -> st_client.Page:

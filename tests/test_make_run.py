@@ -28,7 +28,7 @@ def project(tmp_path):
     if not shutil.which("make"):
         pytest.skip("make is not installed")
     (tmp_path / "scripts").mkdir()
-    for name in ("Makefile", "requirements.txt", "scripts/ensure_system_packages.sh"):
+    for name in ("Makefile", "requirements.txt", "requirements-data.txt", "scripts/ensure_system_packages.sh"):
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / ".venv").mkdir()
     (tmp_path / ".venv" / ".installed").touch()  # newer than requirements.txt: no pip install

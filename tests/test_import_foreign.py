@@ -4,6 +4,9 @@ Each model is built here as a user's notebook would (the Keras write-up's dense,
 Sequential with Flatten ... Reshape, the keras.io VAE's encoder and decoder with its own `Sampling` class),
 saved to a .keras file, imported, and checked: the stored encoder and decoder give the original model's
 output (max abs difference <= 1e-5), and every refusal says which file and why.
+
+Longer than 300 lines: the notebook models are saved once per module (the `saved` fixture, a few seconds each) and
+every test here imports from them; split in two, each half would save them again.
 """
 
 import json

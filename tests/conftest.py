@@ -80,3 +80,26 @@ def open_page(monkeypatch):
         return open_app(page, **options)
 
     return opener
+
+
+@pytest.fixture(scope="session")
+def series_store(tmp_path_factory):
+    """(store folder, {family: saved name}): KDD-TSAD 135 from aeon's wheel as the store's dataset "kdd" (windows of
+    32 every 4, its TRAIN file's 1,200 steps for training) and a small conv1d and lstm_seq model trained on it once per
+    session, for every page test and browser test on a series."""
+    from aecore.data import owndata, series
+    from aecore.store import modelstore
+    from aecore.training import trainer
+
+    bundled = series.bundled_series()
+    if "kdd-tsad-135" not in bundled:
+        pytest.skip("aeon's wheel is not installed: pip install --no-deps -r requirements-data.txt")
+    root = tmp_path_factory.mktemp("series-store")
+    path, train_steps = bundled["kdd-tsad-135"]
+    owndata.add("kdd", path, series.SeriesOptions(window=32, stride=4, train_steps=train_steps), root)
+    data = owndata.load("kdd", root)
+    saved, names = modelstore.ModelStore(root), {}
+    for family, epochs in [("conv1d", 8), ("lstm_seq", 2)]:
+        config = trainer.TrainConfig(epochs=epochs, batch_size=64, patience=0)
+        names[family] = saved.save(trainer.train(family, data, 8, None, config)).name
+    return root, names

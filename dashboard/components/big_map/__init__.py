@@ -26,12 +26,14 @@ SHARED_SCRIPTS = ("legend.js", "sheets.js")  # from components/shared/
 _component = components.declare(__file__, SCRIPTS, SHARED_SCRIPTS)
 
 
-def unit_square(points: np.ndarray) -> np.ndarray:
-    """(n, 2) -> (n, 2) float32 in [0, 1], centred, both axes scaled alike (the map keeps its shape)."""
+def unit_square(points: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
+    """(n, 2) -> (n, 2) float32 in [0, 1], centred, both axes scaled alike (the map keeps its shape); with `others`
+    (m, 2), those instead, in the frame of `points` (a new point placed on the map)."""
     points = np.asarray(points, np.float64)
     low, high = points.min(axis=0), points.max(axis=0)
     span = float(max(high - low)) or 1.0
-    return ((points - (low + high) / 2) / span + 0.5).astype(np.float32)
+    moved = points if others is None else np.asarray(others, np.float64).reshape(-1, 2)
+    return ((moved - (low + high) / 2) / span + 0.5).astype(np.float32)
 
 
 def sheet_order(points) -> np.ndarray:

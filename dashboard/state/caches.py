@@ -151,3 +151,13 @@ def placement_pca(codes: np.ndarray, points: np.ndarray) -> dict | None:
         return None
     return {"kind": "pca", "mean": fitted.mean_.tolist(), "components": fitted.components_.tolist(),
             "centre": ((low + high) / 2).tolist(), "span": span, "k": latent_pad.NEIGHBOURS_K}
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def placer(ref: ModelRef, method: str, _points: np.ndarray):
+    """The map of `method` (its codes and `_points`) ready to place a new code by its reducer's transform: built once
+    per map and kept, since umap-learn's and openTSNE's refits of the map's state take seconds the first time."""
+    from aecore.analysis import placement
+
+    codes = codes_and_errors(ref)[0].reshape(len(_points), -1)
+    return placement.Placer(codes, _points, method)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from aecore.analysis import inspection, projections
+from aecore.analysis import anomaly, inspection, projections, serieseval
 from aecore.data import catalog, owndata
 from aecore.errors import AecoreError
 from aecore.models import webexport
@@ -161,3 +161,46 @@ def placer(ref: ModelRef, method: str, _points: np.ndarray):
 
     codes = codes_and_errors(ref)[0].reshape(len(_points), -1)
     return placement.Placer(codes, _points, method)
+
+
+# The Anomalies page's scores, each stage cached on its own so the page can show its progress between them (a cache
+# hit skips the stage; a progress bar drawn inside a cached function would be replayed on every hit).
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def anomaly_scorer(ref: ModelRef, rare: int | None) -> anomaly.Scorer:
+    """Every score of the model (aecore.analysis.anomaly.Scorer), its code space fitted on the normal training images:
+    every training image not of class `rare`."""
+    return anomaly.fit_scorer(model(ref.name, ref.stamp), dataset(ref.dataset), rare)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def anomaly_thresholds(ref: ModelRef, rare: int | None) -> dict[str, float]:
+    """{score name: the largest score of a normal training image} (the tutorials' rule)."""
+    return anomaly_scorer(ref, rare).thresholds()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def anomaly_test_scores(ref: ModelRef, rare: int | None) -> dict[str, np.ndarray]:
+    """{score name: (n_test,) scores of every test image}: the test set scored once, for every score."""
+    return anomaly_scorer(ref, rare).scores(dataset(ref.dataset).x_test)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def pca_detection(dataset_name: str, version: str, rare: int, components: int) -> anomaly.Detection:
+    """PCA of `components` components as a detector of class `rare`: the baseline, the same for every model."""
+    return anomaly.detect_with_pca(dataset(dataset_name), rare, components)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def series_step_scores(ref: ModelRef) -> np.ndarray:
+    """(steps,) the model's reconstruction score of every time step (`anomaly --scores-out`'s)."""
+    return serieseval.step_scores(model(ref.name, ref.stamp), dataset(ref.dataset))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def series_code_scores(ref: ModelRef) -> dict[str, np.ndarray]:
+    """{score name: (steps,)} the windows' code-space scores spread over the steps they cover."""
+    series = dataset(ref.dataset)
+    starts, scores = serieseval.window_scores(model(ref.name, ref.stamp), series)
+    return {name: serieseval.spread_windows(values, starts, series) for name, values in scores.items()
+            if name != "reconstruction"}

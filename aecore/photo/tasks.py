@@ -85,8 +85,18 @@ def pairs(task: str, pool: list[photos.Photo], count: int, random: np.random.Gen
         pool = [photo for photo in pool if is_colourful(photo)]
         if not pool:
             raise errors.DatasetError("colourise trains on colour photos, and none of these has colour in it")
-    clean = photos.clean_crops(pool, count, random, patch)
-    if task == "colourise":
+        clean = photos.clean_crops(pool, count, random, patch)
         return grey_input(clean), clean
-    watermarked = np.stack([watermark.random_watermark(patch, patch, random, held_out).apply(crop) for crop in clean])
-    return watermarked.astype(np.float32), clean
+    inputs, targets, _ = unwatermark_pairs(pool, count, random, patch, held_out)
+    return inputs, targets
+
+
+def unwatermark_pairs(pool: list[photos.Photo], count: int, random: np.random.Generator, patch: int = photos.PATCH,
+                      held_out: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(watermarked, clean, marked): (count, patch, patch, 3) twice and (count, patch, patch, 1) 1.0 where the
+    watermark's alpha is above 0.02 (what the gated network's gate learns, aecore.photo.gatednet)."""
+    clean = photos.clean_crops(pool, count, random, patch)
+    marks = [watermark.patch_watermark(patch, random, held_out) for _ in range(count)]
+    watermarked = np.stack([mark.apply(crop) for mark, crop in zip(marks, clean, strict=True)]).astype(np.float32)
+    marked = np.stack([mark.mask()[..., None] for mark in marks]).astype(np.float32)
+    return watermarked, clean, marked

@@ -6,29 +6,23 @@ numbers and symbols in a random font, size and angle, once or tiled over the pho
 (ring, disc, star or frame). The fonts are the TrueType/OpenType files of Debian's fonts-* packages
 (/usr/share/fonts); HELD_OUT_FONTS and HELD_OUT_WORDS are never drawn in training, so the bench measures a model on
 fonts and words it never saw. Every draw takes a numpy Generator: the same seed gives the same watermark.
-About one 64-px training patch in six gets none of its watermark (a single text placed off the patch, or between
-tiles): those teach the model to leave clean pixels alone.
+Training patches are windows of a watermark drawn for a whole photo (`patch_watermark`), so they hold as much of it
+as a real photo's patches do; many are clean, and those teach the model to leave clean pixels alone.
 """
 
-import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from aecore import errors
+from aecore.data import noise as typefaces  # its fonts, shared with the small-image watermark noise
 
-FONT_FOLDERS = (Path("/usr/share/fonts"),)
-# the Debian packages whose fonts the shipped unwatermark model was trained and measured with (.ci/run installs them)
-FONT_PACKAGES = ("fonts-dejavu-core", "fonts-dejavu-extra", "fonts-liberation", "fonts-freefont-ttf", "fonts-urw-base35",
-                 "fonts-crosextra-carlito", "fonts-crosextra-caladea", "fonts-open-sans", "fonts-lato", "fonts-cantarell",
-                 "fonts-comic-neue", "fonts-linuxlibertine", "fonts-lobster", "fonts-oxygen", "fonts-inconsolata",
-                 "fonts-hack", "fonts-ebgaramond")
-FONT_SUFFIXES = (".ttf", ".otf")
-# font families (file-name prefixes) the training never uses: a script, a slab serif, a mono, a bookman, a humanist sans
-HELD_OUT_FONTS = ("lobster", "Caladea", "Hack", "URWBookman", "Cantarell")
+# the fonts are found in the data room (aecore.data.noise), which the small-image watermark noise shares
+FONT_FOLDERS, FONT_PACKAGES, FONT_SUFFIXES = typefaces.FONT_FOLDERS, typefaces.FONT_PACKAGES, typefaces.FONT_SUFFIXES
+HELD_OUT_FONTS, font_files = typefaces.HELD_OUT_FONTS, typefaces.font_files
 TRAIN_WORDS = (
     "SAMPLE", "PREVIEW", "PROOF", "COPY", "DRAFT", "stock", "photo", "Photography", "studio", "images", "pictures",
     "DO NOT COPY", "all rights reserved", "www.example.com", "licensed", "unlicensed", "demo", "watermark", "archive",
@@ -41,6 +35,8 @@ HELD_OUT_WORDS = ("CONFIDENTIAL", "specimen", "Not for sale", "Heritage", "Nordl
 SYMBOLS = "©®™@#&*★●◆♦✓+"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 LOGOS = ("ring", "disc", "star", "frame")
+CANVAS_SIDES = (128, 640)  # patch_watermark: the sides of the photo a training patch's watermark is drawn for
+MARKED_SHARE = 0.8  # patch_watermark: windows placed over the watermark; the rest fall anywhere, often on clean photo
 
 
 @dataclass(frozen=True)
@@ -58,23 +54,6 @@ class Watermark:
     def mask(self, threshold: float = 0.02) -> np.ndarray:
         """(h, w) bool: the pixels the watermark changes visibly (what oracle inpainting is told)."""
         return self.alpha > threshold
-
-
-@functools.cache
-def font_files(held_out: bool = False) -> tuple[Path, ...]:
-    """The font files for training (held_out=False) or for the bench (True), sorted, so a seed names one font."""
-    found = sorted(path for folder in FONT_FOLDERS if folder.is_dir() for path in folder.rglob("*")
-                   if path.suffix.lower() in FONT_SUFFIXES)
-    chosen = tuple(path for path in found if path.name.startswith(HELD_OUT_FONTS) == held_out)
-    if not chosen:
-        raise errors.ModelError(f"no {'held-out ' if held_out else ''}fonts in {', '.join(map(str, FONT_FOLDERS))}; "
-                                f"install them: apt-get install --no-install-recommends {' '.join(FONT_PACKAGES)}")
-    return chosen
-
-
-@functools.lru_cache(maxsize=512)
-def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(path), size)
 
 
 def random_text(random: np.random.Generator, words: tuple[str, ...] = TRAIN_WORDS) -> str:
@@ -100,7 +79,8 @@ def draw_text(height: int, width: int, random: np.random.Generator, fonts: tuple
     text = text or random_text(random, words)
     short = min(height, width)
     size = size or int(np.clip(random.uniform(0.04, 0.2) * max(short, 256), 9, 400))
-    stamp = _stamp(text, _font(fonts[random.integers(len(fonts))], size), random.uniform(-50, 50) * (random.random() < 0.7))
+    angle = random.uniform(-50, 50) * (random.random() < 0.7)
+    stamp = typefaces.stamp(text, typefaces.font(fonts[random.integers(len(fonts))], size), angle)
     coverage = np.zeros((height, width), np.float32)
     if random.random() < 0.4:  # tiled, as stock agencies do, with gaps of half to two stamps
         step_y = max(4, int(stamp.shape[0] * random.uniform(1.5, 3.0)))
@@ -108,31 +88,12 @@ def draw_text(height: int, width: int, random: np.random.Generator, fonts: tuple
         for row, top in enumerate(range(-int(random.integers(step_y)), height, step_y)):
             shift = int(step_x * 0.5 * (row % 2))
             for left in range(-int(random.integers(step_x)) - shift, width, step_x):
-                _paste(coverage, stamp, top, left)
+                typefaces.paste(coverage, stamp, top, left)
     else:
         top = int(random.integers(-stamp.shape[0] // 2, max(1, height - stamp.shape[0] // 2)))
         left = int(random.integers(-stamp.shape[1] // 2, max(1, width - stamp.shape[1] // 2)))
-        _paste(coverage, stamp, top, left)
+        typefaces.paste(coverage, stamp, top, left)
     return coverage
-
-
-def _stamp(text: str, font: ImageFont.FreeTypeFont, angle: float) -> np.ndarray:
-    """The text's coverage (h, w) in [0, 1], rotated by `angle` degrees."""
-    left, top, right, bottom = font.getbbox(text)
-    canvas = Image.new("L", (max(1, right - left + 4), max(1, bottom - top + 4)), 0)
-    ImageDraw.Draw(canvas).text((2 - left, 2 - top), text, font=font, fill=255)
-    if angle:
-        canvas = canvas.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
-    return np.asarray(canvas, np.float32) / 255.0
-
-
-def _paste(coverage: np.ndarray, stamp: np.ndarray, top: int, left: int):
-    """coverage = max(coverage, stamp) where the stamp lands, clipped to the area."""
-    y0, x0 = max(0, top), max(0, left)
-    y1, x1 = min(coverage.shape[0], top + stamp.shape[0]), min(coverage.shape[1], left + stamp.shape[1])
-    if y1 > y0 and x1 > x0:
-        region = coverage[y0:y1, x0:x1]
-        np.maximum(region, stamp[y0 - top : y1 - top, x0 - left : x1 - left], out=region)
 
 
 def draw_logo(height: int, width: int, random: np.random.Generator) -> np.ndarray:
@@ -177,6 +138,23 @@ def random_watermark(height: int, width: int, random: np.random.Generator, held_
     return Watermark((coverage * opacity).astype(np.float32), colour.astype(np.float32))
 
 
+def patch_watermark(patch: int, random: np.random.Generator, held_out: bool = False,
+                    canvas: tuple[int, int] = CANVAS_SIDES, marked_share: float = MARKED_SHARE) -> Watermark:
+    """A `patch` x `patch` window of a watermark drawn on a whole photo-sized canvas, so a training patch holds as much
+    watermark as that much of a real photo does (a few letters' strokes and clean photo around them), not a whole text
+    squeezed into 64 px. `marked_share` of the windows are placed over a marked pixel, the rest anywhere (often clean)."""
+    side = int(random.integers(max(canvas[0], patch), max(canvas[1], patch) + 1))
+    whole = random_watermark(side, side, random, held_out)
+    marked = np.argwhere(whole.alpha > 0.02)
+    if len(marked) and random.random() < marked_share:
+        y, x = marked[random.integers(len(marked))]
+        top = int(np.clip(y - random.integers(patch), 0, side - patch))
+        left = int(np.clip(x - random.integers(patch), 0, side - patch))
+    else:
+        top, left = (int(value) for value in random.integers(0, side - patch + 1, 2))
+    return Watermark(whole.alpha[top : top + patch, left : left + patch].copy(), whole.colour)
+
+
 def text_watermark(height: int, width: int, text: str, size: int, opacity: float, colour=(1.0, 1.0, 1.0),
                    angle: float = 30.0, tiled: bool = True, font: Path | None = None) -> Watermark:
     """A watermark a user types (the page): `text` at `size` px and `opacity`, tiled or once in the middle."""
@@ -187,13 +165,13 @@ def text_watermark(height: int, width: int, text: str, size: int, opacity: float
     if not 4 <= int(size) <= 1000:
         raise errors.ModelError(f"watermark size must be 4 to 1000 pixels; got {size}")
     font_path = font or next((path for path in font_files() if path.name == "DejaVuSans-Bold.ttf"), font_files()[0])
-    stamp = _stamp(str(text), _font(font_path, int(size)), float(angle))
+    stamp = typefaces.stamp(str(text), typefaces.font(font_path, int(size)), float(angle))
     coverage = np.zeros((height, width), np.float32)
     if tiled:
         step_y, step_x = int(stamp.shape[0] * 2), int(stamp.shape[1] * 1.5)
         for row, top in enumerate(range(0, height, max(4, step_y))):
             for left in range(-int(step_x * 0.5 * (row % 2)), width, max(4, step_x)):
-                _paste(coverage, stamp, top, left)
+                typefaces.paste(coverage, stamp, top, left)
     else:
-        _paste(coverage, stamp, (height - stamp.shape[0]) // 2, (width - stamp.shape[1]) // 2)
+        typefaces.paste(coverage, stamp, (height - stamp.shape[0]) // 2, (width - stamp.shape[1]) // 2)
     return Watermark(coverage * np.float32(opacity), np.asarray(colour, np.float32))

@@ -17,7 +17,7 @@ def _random_batch(shape=(4, 16, 16, 1), seed=0) -> np.ndarray:
     return np.random.default_rng(seed).random(shape, dtype=np.float32)
 
 
-@pytest.mark.parametrize("kind", noise.NOISE_KINDS)
+@pytest.mark.parametrize("kind", noise.ALL_KINDS)
 def test_output_is_a_float32_copy_in_range(kind):
     images = _random_batch()
     before = images.copy()
@@ -29,7 +29,7 @@ def test_output_is_a_float32_copy_in_range(kind):
     assert not np.shares_memory(noisy, images)
 
 
-@pytest.mark.parametrize("kind", noise.NOISE_KINDS)
+@pytest.mark.parametrize("kind", noise.ALL_KINDS)
 def test_same_seed_same_noise_other_seed_other_noise(kind):
     images = _random_batch()
     first = noise.add_noise(images, kind, 0.3, seed=11)
@@ -37,7 +37,7 @@ def test_same_seed_same_noise_other_seed_other_noise(kind):
     assert not np.array_equal(first, noise.add_noise(images, kind, 0.3, seed=12))
 
 
-@pytest.mark.parametrize("kind", noise.NOISE_KINDS)
+@pytest.mark.parametrize("kind", noise.ALL_KINDS)
 def test_level_zero_changes_nothing(kind):
     images = _random_batch()
     np.testing.assert_array_equal(noise.add_noise(images, kind, 0.0), images)
@@ -84,7 +84,7 @@ def test_impulse_noise_hits_whole_pixels_of_colour_images(kind):
 
 
 def test_unknown_kind_names_what_was_given_and_what_is_allowed():
-    with pytest.raises(errors.ModelError, match=r"Unknown noise kind 'speckle'.*'gaussian'.*'masking'"):
+    with pytest.raises(errors.ModelError, match=r"Unknown noise kind 'speckle'.*'gaussian'.*'masking', 'watermark'"):
         noise.add_noise(_grey_batch(), kind="speckle")
 
 
@@ -106,3 +106,31 @@ def test_any_valid_call_keeps_shape_and_range(kind, level, seed, shape):
     noisy = noise.add_noise(images, kind, level, seed)
     assert noisy.shape == shape and noisy.dtype == np.float32
     assert np.all((noisy >= 0.0) & (noisy <= 1.0))
+
+
+def test_watermark_blends_letters_at_the_opacity_level_over_part_of_each_image():
+    images = _grey_batch((6, 28, 28, 1), 0.5)
+    noisy = noise.add_noise(images, "watermark", level=0.6, seed=1)
+    changed = np.abs(noisy - images)[..., 0] > 1e-4  # (6, 28, 28)
+    shares = changed.mean(axis=(1, 2))
+    assert (shares > 0.02).all() and (shares < 0.6).all(), "letters cover part of each image, never all of it"
+    # photo * (1 - alpha) + colour * alpha with alpha <= level and a colour in [0, 1]: at most level * 0.5 from grey
+    assert np.abs(noisy - images).max() <= 0.6 * 0.5 + 1e-5
+    assert np.abs(noisy - images).max() > 0.25, "a fully covered stroke moves by nearly the whole opacity"
+    assert len({changed[i].tobytes() for i in range(6)}) == 6, "each image gets its own watermark"
+
+
+def test_watermark_takes_colour_images_and_single_images():
+    colour = _random_batch((2, 32, 32, 3))
+    noisy = noise.add_noise(colour, "watermark", 0.8, seed=0)
+    moved = np.abs(noisy - colour).max(axis=-1) > 1e-4
+    assert noisy.shape == colour.shape and moved.any()
+    single = noise.add_noise(colour[0], "watermark", 0.8, seed=0)  # (h, w, c): one image, one watermark
+    assert single.shape == colour[0].shape and not np.array_equal(single, colour[0])
+
+
+def test_watermark_alphas_are_drawn_in_training_fonts_and_repeat_by_seed():
+    first = noise.watermark_alphas(28, 28, 4, np.random.default_rng(0))
+    assert first.shape == (4, 28, 28) and first.dtype == np.float32 and 0 <= first.min() and first.max() <= 1
+    np.testing.assert_array_equal(first, noise.watermark_alphas(28, 28, 4, np.random.default_rng(0)))
+    assert not np.array_equal(first, noise.watermark_alphas(28, 28, 4, np.random.default_rng(1)))

@@ -66,7 +66,7 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
                          help="the model (default: the best photo model, else the one shipped with aecore) and the image")
     denoise.add_argument("--noise-level", type=float, default=None,
                          help="noise added first (0: denoise the file as it is); default 0 with a photo model, else 0.5")
-    denoise.add_argument("--noise", default="gaussian", help="gaussian, salt_and_pepper or masking")
+    denoise.add_argument("--noise", default="gaussian", help="gaussian, salt_and_pepper, masking or watermark")
     denoise.add_argument("--seed", type=int, default=0)
     denoise.add_argument("--out", help="the denoised image alone (.png, .jpg, .webp, .bmp): a photo model keeps the "
                                        "file's size and grey/colour; a 28x28 model writes its own 28x28 output")

@@ -31,7 +31,7 @@ from pathlib import Path
 from aecore.base import atomic, children, layout
 from aecore.base.atomic import read_json
 from aecore.errors import TrainingError
-from aecore.training import trainer
+from aecore.training import loop  # not trainer: a page listing jobs never loads Keras
 
 JOBS_FOLDER = ".jobs"
 STOP_GRACE = 0.8  # seconds a stopped process gets to clean up before SIGKILL (Stop takes < 1 s)
@@ -45,7 +45,7 @@ class JobSpec:
     dataset: str  # a dataset name or path, as aecore.data.catalog.load_dataset takes it
     latent_dim: int | None = None  # None: the family's default
     options: dict = field(default_factory=dict)
-    config: trainer.TrainConfig = field(default_factory=trainer.TrainConfig)
+    config: loop.TrainConfig = field(default_factory=loop.TrainConfig)
     name: str | None = None  # store name; None: made from family, dataset and latent size
     submitted_by: str | None = None  # the dashboard session of a viewer who asked for it; None: the owner or the CLI
 
@@ -55,8 +55,8 @@ class JobSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "JobSpec":
         options = {key: tuple(value) if isinstance(value, list) else value for key, value in data["options"].items()}
-        known = {option.name for option in dataclasses.fields(trainer.TrainConfig)}  # a spec from another aecore version
-        config = trainer.TrainConfig(**{key: value for key, value in data["config"].items() if key in known})
+        known = {option.name for option in dataclasses.fields(loop.TrainConfig)}  # a spec from another aecore version
+        config = loop.TrainConfig(**{key: value for key, value in data["config"].items() if key in known})
         return cls(data["family"], data["dataset"], data["latent_dim"], options, config, data["name"], data.get("submitted_by"))
 
 
@@ -130,9 +130,9 @@ class Job:
         return self.status in ("queued", "running")
 
     @property
-    def progress(self) -> trainer.Progress | None:
+    def progress(self) -> loop.Progress | None:
         data = read_json(self.path / "progress.json")
-        return trainer.Progress(**data) if data else None
+        return loop.Progress(**data) if data else None
 
 
 def _load(path: Path) -> Job | None:

@@ -2,18 +2,24 @@
 config and its validation, the progress reports, the cancel flag, the learning-rate schedule and the Keras callback
 that reports, honours Stop within a batch and stops on a NaN loss. The bottom of the training room: it imports none
 of the room's other modules, so the trainers it serves never import each other.
+
+Importing it does not import Keras (nor TensorFlow, seconds to load): the job records (aecore.training.jobs), which
+a dashboard page reads on every rerun, need only `TrainConfig` and `Progress`. `Monitor`, a Keras callback, is made
+on first use (the module's `__getattr__`), and `learning_rate` imports Keras when called.
 """
+
+from __future__ import annotations
 
 import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
-
-import keras
+from typing import TYPE_CHECKING, Protocol
 
 from aecore.errors import TrainingError
-from aecore.models import families
+
+if TYPE_CHECKING:  # the family table imports Keras (its builders): only its type is named here
+    from aecore.models import families
 
 SCHEDULES = ("constant", "cosine")
 FINAL_RATE_SHARE = 0.05  # a cosine schedule ends at this share of the starting learning rate
@@ -84,12 +90,14 @@ def resolve_config(family: families.Family, config: TrainConfig | None, train_im
 def learning_rate(config: TrainConfig, batches: int):
     if config.schedule == "constant":
         return config.learning_rate
+    import keras  # only a training calls this; see the module's docstring
+
     return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(1, config.epochs * batches),
                                                   alpha=FINAL_RATE_SHARE)
 
 
-class Monitor(keras.callbacks.Callback):
-    """Reports progress, honours the cancel flag within one batch, and stops on a NaN loss."""
+class _Monitoring:
+    """What `Monitor` does; Keras's callback class is its other base, added on first use (see `__getattr__`)."""
 
     def __init__(self, epochs, batches, report, cancel, offset=0, history=None, prefix=""):
         """`offset` epochs came before on the same axis (stacked pretraining stages, which share `history`);
@@ -143,3 +151,18 @@ class Monitor(keras.callbacks.Callback):
             series.append(value)
         if not self.cancelled and self.nan_at is None:
             self._emit("epoch", self.batches, logs)
+
+
+def __getattr__(name: str):
+    """`loop.Monitor`, a `keras.callbacks.Callback` that reports progress, honours the cancel flag within one batch,
+    and stops on a NaN loss: made (and Keras imported) the first time a trainer asks for it."""
+    if name != "Monitor":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if "Monitor" not in _MADE:
+        import keras
+
+        _MADE["Monitor"] = type("Monitor", (_Monitoring, keras.callbacks.Callback), {"__module__": __name__})
+    return _MADE["Monitor"]
+
+
+_MADE: dict[str, type] = {}  # the Monitor class, once made

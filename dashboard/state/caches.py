@@ -2,21 +2,30 @@
 read-only: nothing here trains or mutates them), and what pages compute from a model on a dataset
 (`st.cache_data(max_entries=...)`), each keyed by one `ModelRef`: the model's name, the stamp that changes when the
 entry is replaced, and the dataset.
+
+Importing this module does not import Keras (TensorFlow takes seconds to load): every page imports it, and Home,
+Train and Datasets draw without a model. What needs Keras (inspection, the browser export, the live decoder) is
+imported inside the function that uses it; a model's load imports it (aecore.store.modelstore).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
-from aecore.analysis import anomaly, inspection, projections, serieseval
+from aecore.analysis import anomaly, projections, serieseval
 from aecore.data import catalog, owndata
 from aecore.errors import AecoreError
-from aecore.models import webexport
 from aecore.store import mapcache, modelstore
-from dashboard.components import big_map, latent_pad, live_decoder
+from dashboard.components import big_map, latent_pad
 from dashboard.server import sheets
 from dashboard.state.job_runner import JobRunner
+
+if TYPE_CHECKING:  # imports Keras (aecore.models.webexport): loaded where the decoder is made
+    from dashboard.components import live_decoder
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ def projection(ref: ModelRef, count: int, method: str, seed: int = 0):
 
 @st.cache_data(max_entries=12, show_spinner="Computing denoised frames…")
 def denoise_sweep(ref: ModelRef, indices: tuple, kind: str, levels: tuple, seed: int = 0):
+    from aecore.analysis import inspection  # Keras
+
     images = dataset(ref.dataset).x_test[list(indices)]
     return inspection.denoise_sweep(model(ref.name, ref.stamp), images, kind, np.asarray(levels), seed)
 
@@ -85,6 +96,8 @@ def denoise_sweep(ref: ModelRef, indices: tuple, kind: str, levels: tuple, seed:
 @st.cache_data(max_entries=8, show_spinner="Preparing the live decoder…")
 def live_decoder_of(name: str, stamp: str) -> live_decoder.LiveModel:
     """The model's decoder as the page runs it (or why it cannot)."""
+    from dashboard.components import live_decoder  # imports Keras (aecore.models.webexport)
+
     return live_decoder.live_model(model(name, stamp).decoder, stamp)
 
 
@@ -103,6 +116,8 @@ def pca_map(ref: ModelRef) -> projections.Projection:
 @st.cache_data(max_entries=2, show_spinner="Preparing the pad: the encoder, the decoder and every code for the page…")
 def pad_parts(ref: ModelRef, method: str, _points: np.ndarray) -> dict:
     """What the pad's message is made of, for the map of `method` whose points are `_points` (the map job's, or PCA)."""
+    from aecore.models import webexport  # Keras
+
     autoencoder, current = model(ref.name, ref.stamp), dataset(ref.dataset)
     codes = codes_and_errors(ref)[0].reshape(len(_points), -1)
     try:

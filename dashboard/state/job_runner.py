@@ -11,8 +11,7 @@ import time
 
 import streamlit as st
 
-from aecore.models import families
-from aecore.training import jobs, trainer
+from aecore.training import jobs, loop  # the job records, without Keras: Home and Train import this
 from aecore.training.jobs import Job, JobSpec
 from dashboard.state import roles
 
@@ -130,7 +129,8 @@ QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST, conv first (b
     # cost (conv: 18.8 dB against 18.2 dB; dense: 17.8 dB against 15.9 dB test PSNR).
     ("conv", 32, {}, {"epochs": 1, "max_train_images": 36000, "batch_size": 64, "learning_rate": 3e-3,
                       "schedule": "cosine"}),
-    ("vae", 2, {}, {"epochs": 4, "max_train_images": 20000, "learning_rate": 3e-3, "schedule": "cosine"}),
+    ("vae", 2, {}, {"epochs": 4, "max_train_images": 20000, "batch_size": 128, "learning_rate": 3e-3,
+                    "schedule": "cosine"}),
     # The denoiser starts from the quick conv model's weights (same layers; from scratch if it is missing).
     ("denoising", 32, {"noise_level": 0.4}, {"epochs": 1, "max_train_images": 28000, "batch_size": 64,
                                              "learning_rate": 2e-3, "schedule": "cosine",
@@ -155,11 +155,10 @@ def quick_start_specs(dataset: str, train_images: int) -> list[JobSpec]:
     for family, latent, options, settings in QUICK_START:
         settings = dict(settings)
         if train_images < settings["max_train_images"]:
-            batch = settings.get("batch_size") or families.FAMILIES[family].batch_size
-            steps = settings["epochs"] * math.ceil(settings["max_train_images"] / batch)
+            steps = settings["epochs"] * math.ceil(settings["max_train_images"] / settings["batch_size"])
             epochs = round(steps / math.ceil(train_images / 64))
             settings.update(epochs=max(1, min(QUICK_START_MAX_EPOCHS, epochs)), batch_size=64)
         settings["snapshot_frames"] = QUICK_START_FRAMES
-        specs.append(JobSpec(family, dataset, latent, options, trainer.TrainConfig(**settings),
+        specs.append(JobSpec(family, dataset, latent, options, loop.TrainConfig(**settings),
                              name=f"{QUICK_PREFIX}{family}-{latent}"))
     return specs

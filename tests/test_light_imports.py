@@ -1,0 +1,85 @@
+"""Home draws without TensorFlow (#35): importing what Home imports, and running Home on an empty store, leave Keras
+and TensorFlow unimported, so a server's first page never waits seconds for them (the warm-up thread loads them
+beside it). Each check runs in a fresh Python, whose `sys.modules` says what was imported."""
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("keras", "tensorflow")
+CHECK = f"""
+import json, sys
+{{body}}
+print(json.dumps(sorted(name for name in {HEAVY!r} if name in sys.modules)))
+"""
+
+
+def heavy_after(body: str, store: Path | None = None) -> list[str]:
+    """Which of Keras and TensorFlow a fresh Python holds after running `body` (in the work tree, store `store`)."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "AECORE_OFFLINE": "1"}
+    if store is not None:
+        environment["AECORE_STORE"] = str(store)
+    result = subprocess.run([sys.executable, "-c", CHECK.format(body=body)], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def page_imports(page: str) -> list[str]:
+    """The modules a page script imports at its top ('from dashboard.state import caches' -> 'dashboard.state.caches')."""
+    found = []
+    for node in ast.parse((ROOT / "views" / f"{page}.py").read_text()).body:
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
+    return found
+
+
+def import_lines(modules: list[str]) -> str:
+    """Python that imports each module (or, for 'package.name' where name is not a module, the package)."""
+    return "\n".join(f"import importlib\ntry:\n    importlib.import_module({name!r})\n"
+                     f"except ModuleNotFoundError:\n    importlib.import_module({name.rsplit('.', 1)[0]!r})"
+                     for name in modules)
+
+
+def test_what_home_imports_does_not_import_keras():
+    modules = page_imports("home")
+    assert "dashboard.state.caches" in modules and "dashboard.state.sidebar" in modules  # the page, as it is read
+    assert heavy_after(import_lines(modules)) == []
+
+
+def test_the_job_records_do_not_import_keras():
+    """The job files and queue (read on every rerun of Home and Train) and the training config they hold."""
+    assert heavy_after("from aecore.training import jobs, loop\nloop.TrainConfig(epochs=1)") == []
+
+
+def test_the_check_sees_keras_when_a_module_imports_it():
+    assert heavy_after(import_lines(["aecore.training.trainer"])) == ["keras", "tensorflow"]
+
+
+def test_a_monitor_is_still_a_keras_callback():
+    """`loop.Monitor` is made on first use; it is then the same class each time, and a Keras callback."""
+    body = ("from aecore.training import loop\nimport keras\n"
+            "assert loop.Monitor is loop.Monitor and issubclass(loop.Monitor, keras.callbacks.Callback)\n"
+            "monitor = loop.Monitor(2, 3, None, None)\nassert monitor.epoch == 1 and monitor.history == {}")
+    assert heavy_after(body) == ["keras", "tensorflow"]
+    with pytest.raises(AttributeError, match="has no attribute 'Monitr'"):
+        from aecore.training import loop
+
+        loop.Monitr  # noqa: B018
+
+
+@pytest.mark.slow
+def test_home_on_an_empty_store_runs_without_keras(tmp_path):
+    """Home's whole script (the sidebar, the quick start's offer, the links), run as a first visitor runs it."""
+    body = ("from tests.pages import open_app\n"
+            "app = open_app('home', dataset='digits')\n"
+            "assert [button.label for button in app.button] == ['Start the quick start'], app.button")
+    assert heavy_after(body, store=tmp_path / "store") == []

@@ -8,8 +8,10 @@ Measures, each from the moment the server first answers /_stcore/health:
 - the quick start, clicked on Home: when each model lands in the store and when Home says "done";
 - every explore page's first open after it, by its address: until the page's script stops running (Streamlit's
   running indicator gone for half a second) with the page's title drawn.
---cold-server starts the server with AECORE_WARM=0 (no warm-up thread), to compare. Prints Markdown rows for
-bench/RESULTS.md and one JSON line.
+--cold-server starts the server with AECORE_WARM=0 (no warm-up thread), to compare. The machine is shared, so each
+step also records the load average and CPU seconds, steadier than wall time: the server's own (its script threads and
+warm-up) and its reaped children's (the training workers), and each quick-start job's own timeline from its job files
+(queued, started, trained, finished). Prints Markdown rows for bench/RESULTS.md and one JSON line.
 """
 
 import argparse
@@ -29,6 +31,34 @@ PAGES = [("reconstructions", "Reconstructions"), ("feature_maps", "Feature maps"
          ("timeline", "Training timeline"), ("latent_sampler", "Latent sampler"), ("denoise", "Denoise"),
          ("anomaly", "Anomalies")]
 RUNNING = "[data-testid=stStatusWidget]"  # Streamlit's "running" indicator, top right
+
+
+def cpu_seconds(pid: int) -> dict:
+    """CPU seconds of process `pid` so far: its own (user + system) and its reaped children's."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return {"own": (int(fields[11]) + int(fields[12])) / tick, "children": (int(fields[13]) + int(fields[14])) / tick}
+
+
+def mark(results: dict, step: str, pid: int):
+    """The load average (1 min) and the server's CPU seconds at the end of `step`."""
+    results.setdefault("cpu", {})[step] = {"load": round(os.getloadavg()[0], 2),
+                                           **{key: round(value, 2) for key, value in cpu_seconds(pid).items()}}
+
+
+def job_timeline(store: Path, clicked: float) -> dict:
+    """Per quick-start job, from its files: seconds after the click when it started and finished, and its model's
+    own training seconds (the fit alone)."""
+    timeline = {}
+    for state_file in (store / ".jobs").glob("*/state.json"):
+        spec = json.loads((state_file.parent / "spec.json").read_text())["spec"]
+        state = json.loads(state_file.read_text())
+        meta_file = store / str(spec.get("name")) / "meta.json"
+        trained = json.loads(meta_file.read_text()).get("train_seconds") if meta_file.exists() else None
+        timeline[spec.get("name")] = {"started": round(state.get("started", clicked) - clicked, 1),
+                                      "finished": round(state.get("finished", clicked) - clicked, 1),
+                                      "train_seconds": trained}
+    return timeline
 
 
 def settled(page, title: str, timeout: float = 300) -> float:
@@ -60,15 +90,16 @@ def open_page(browser, url: str, title: str) -> tuple[float, object, object]:
 def quick_start(page, store: Path, timeout: float = 600) -> dict:
     """Clicks the quick start on Home; the seconds after the click when each model landed and when Home said done."""
     page.get_by_role("button", name="Start the quick start").click()
-    started, landed = time.perf_counter(), {}
+    started, landed, clicked = time.perf_counter(), {}, time.time()
     while time.perf_counter() - started < timeout:
         for folder in store.iterdir():
             if folder.name.startswith("quick-") and (folder / "meta.json").exists() and folder.name not in landed:
                 landed[folder.name] = time.perf_counter() - started
         if page.get_by_text("Quick start done").count():
-            return {"models": landed, "done": time.perf_counter() - started}
+            return {"models": landed, "done": time.perf_counter() - started, "jobs": job_timeline(store, clicked)}
         if page.get_by_text("Quick start ended").count():
-            return {"models": landed, "done": None, "ended": time.perf_counter() - started}
+            return {"models": landed, "done": None, "ended": time.perf_counter() - started,
+                    "jobs": job_timeline(store, clicked)}
         time.sleep(0.2)
     raise TimeoutError(f"the quick start did not end within {timeout:.0f} s; landed: {landed}")
 
@@ -89,15 +120,20 @@ def main():
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
+            mark(results, "healthy", process.pid)
             results["first_page_cold"], home_context, home = open_page(browser, url, "Autoencoder Explorer")
+            mark(results, "first_page_cold", process.pid)
             results["first_page_warm"], context, _ = open_page(browser, url, "Autoencoder Explorer")
+            mark(results, "first_page_warm", process.pid)
             context.close()
             if not arguments.skip_quick_start:
                 results["quick_start"] = quick_start(home, store)
+                mark(results, "quick_start", process.pid)
                 results["first_opens"] = {}
                 for path, title in PAGES:
                     seconds, context, _ = open_page(browser, f"{url}/{path}", title)
                     results["first_opens"][path] = seconds
+                    mark(results, path, process.pid)
                     context.close()
             home_context.close()
             browser.close()
@@ -107,15 +143,26 @@ def main():
 
 
 def report(results: dict):
-    print(f"| first page, cold (after healthy) | {results['first_page_cold']:.1f} s |")
-    print(f"| first page, warm | {results['first_page_warm']:.1f} s |")
+    cpu = results["cpu"]
+
+    def row(label: str, seconds: float, step: str, before: str):
+        """| step | wall | the server's CPU seconds in it | its children's | load at its end |"""
+        own, children = (cpu[step][key] - cpu[before][key] for key in ("own", "children"))
+        print(f"| {label} | {seconds:.1f} s | {own:.1f} s | {children:.1f} s | {cpu[step]['load']:.1f} |")
+    print("| step | wall | server CPU | workers' CPU (reaped) | load |\n|---|---|---|---|---|")
+    row("first page, cold (after healthy)", results["first_page_cold"], "first_page_cold", "healthy")
+    row("first page, warm", results["first_page_warm"], "first_page_warm", "first_page_cold")
     quick = results.get("quick_start")
     if quick:
         for name, seconds in sorted(quick["models"].items(), key=lambda item: item[1]):
-            print(f"| quick start: {name} landed | {seconds:.1f} s |")
-        print(f"| quick start: Home says done | {quick['done'] or float('nan'):.1f} s |")
+            job = quick["jobs"].get(name, {})
+            print(f"| quick start: {name} landed | {seconds:.1f} s | (job started {job.get('started')} s, "
+                  f"trained {job.get('train_seconds')} s, finished {job.get('finished')} s) | | |")
+        row("quick start: Home says done", quick["done"] or float("nan"), "quick_start", "first_page_warm")
+        before = "quick_start"
         for path, seconds in results["first_opens"].items():
-            print(f"| first open of {path} | {seconds:.1f} s |")
+            row(f"first open of {path}", seconds, path, before)
+            before = path
     print(json.dumps(results))
 
 

@@ -14,7 +14,7 @@ pages = {
         st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
         st.Page("views/timeline.py", title="Training timeline", icon=":material/timeline:"),
         st.Page("views/latent_sampler.py", title="Latent sampler", icon=":material/tune:"),
-        st.Page("views/denoise.py", title="Denoise", icon=":material/auto_fix_high:"),
+        st.Page("views/denoise.py", title="Restore", icon=":material/auto_fix_high:"),
         st.Page("views/anomaly.py", title="Anomalies", icon=":material/crisis_alert:"),
     ],
 }

@@ -357,7 +357,7 @@ def test_a_dataset_of_another_size_is_refused():
 
 EXPLORE_PAGES = {"views/reconstructions.py": "Reconstructions", "views/feature_maps.py": "Feature maps",
                  "views/latent_map.py": "Latent map", "views/latent_sampler.py": "Latent sampler",
-                 "views/denoise.py": "Denoise"}
+                 "views/denoise.py": "Restore"}
 
 
 def import_on_the_page(monkeypatch, store, uploads: dict):

@@ -64,7 +64,7 @@ def test_each_page_opens_on_the_model_that_shows_it_best_until_one_is_picked(ser
     wait_for_text(page, "Explore")
     for title, model, reason in [("Feature maps", "quick-conv-32", "Picked for this page: a convolutional model"),
                                  ("Latent sampler", "quick-vae-2", "Picked for this page: the VAE"),
-                                 ("Denoise", "quick-denoising-32", "Picked for this page: the denoising model")]:
+                                 ("Restore", "quick-denoising-32", "Picked for this page: the denoising model")]:
         go_to(page, title)
         sidebar_shows(page, model, reason)
     page.locator("section[data-testid=stSidebar] [data-testid=stSelectbox]").nth(1).click()

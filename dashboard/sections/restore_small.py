@@ -1,0 +1,124 @@
+"""The Restore page's denoise part for the sidebar's model (small images or series windows): the noise options, the
+slider of test images at 21 noise levels, which model cleans best, and your own small pictures.
+
+A series model's window and its slider are restore_series'; the options and the curves are shared with it through
+the page (sections do not import each other).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aecore.analysis import metrics
+from aecore.data import catalog, noise
+from aecore.data import images as image_files
+from aecore.errors import AecoreError
+from dashboard import plots
+from dashboard.sections import images, latent
+from dashboard.state import caches, roles
+from dashboard.text import md
+
+IMAGES = 6  # test images in the slider figure
+CURVE_IMAGES = 100  # test images (or windows) behind each PSNR curve
+KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "masking": "Masking"}
+LEVELS = latent.NOISE_LEVELS
+
+
+def noise_options(pixel: str = "pixel") -> tuple[str, int]:
+    """(noise kind, seed) from the widgets every denoise view shares; `pixel` names what the noise hits."""
+    kind_column, seed_column = st.columns([3, 1])
+    high, low = ("white", "black") if pixel == "pixel" else ("1", "0")
+    kind = kind_column.radio("Noise", noise.NOISE_KINDS, horizontal=True, format_func=KIND_NAMES.get, key="noise_kind",
+                             help=f"Gaussian adds level × N(0, 1) to every {pixel}; the others hit a share (the level) "
+                                  f"of the {pixel}s: salt and pepper sets them to {high} or {low}, masking to {low}.")
+    seed = seed_column.number_input("Seed", 0, 1_000_000, 0, key="noise_seed", help="Which test data, and the noise.")
+    return kind, int(seed)
+
+
+def decibels(value: float) -> str:
+    return "∞" if value >= metrics.PSNR_CAP_DB else f"{value:.1f}"  # level 0: the input is the clean image
+
+
+def mosaics(stack: np.ndarray) -> np.ndarray:
+    """(levels, n, h, w, c) -> (levels, H, W, c): one picture of the n images per level."""
+    return np.stack([plots.mosaic(pictures, 3) for pictures in stack])
+
+
+def image_slider(context, kind: str, seed: int):
+    """Six test images noisy and denoised at every level, switched in the browser."""
+    indices = tuple(sorted(images.sample_indices(context.dataset, IMAGES, seed)))
+    sweep = caches.denoise_sweep(context.ref, indices, kind, LEVELS, seed)
+    clean = context.dataset.x_test[list(indices)]
+    figure = plots.noise_slider(LEVELS, [("noisy input", mosaics(sweep.noisy)), ("denoised", mosaics(sweep.denoised)),
+                                         ("clean", mosaics(np.broadcast_to(clean, sweep.noisy.shape)))])
+    plots.set_frame_titles(figure, [
+        f"level {level:.2f}   PSNR {decibels(psnr_in)} → {decibels(psnr_out)} dB   SSIM {ssim_in:.2f} → {ssim_out:.2f}"
+        for level, psnr_in, psnr_out, ssim_in, ssim_out in
+        zip(LEVELS, sweep.psnr_noisy, sweep.psnr_denoised, sweep.ssim_noisy, sweep.ssim_denoised)])
+    st.plotly_chart(figure.update_layout(height=430), width="stretch", key="noise_frames")
+    st.caption("Drag the slider under the pictures: all 21 levels are already in your browser, so they switch "
+               "instantly. The title gives the mean PSNR and SSIM of the noisy input → the denoised output, both "
+               "against the clean images (higher is better).")
+
+
+def curves(context, kind: str, seed: int, what: str = "test images"):
+    """Mean PSNR against noise level for up to 4 models of this input shape, denoising models drawn thick."""
+    st.subheader("Which model cleans best?")
+    curve_indices = tuple(range(min(CURVE_IMAGES, len(context.dataset.x_test))))
+    found, denoisers, baseline = {}, set(), None
+    for entry in latent.comparable_models(context):
+        try:
+            result = caches.denoise_sweep(caches.ModelRef(entry.name, caches.stamp_of(entry.meta), context.dataset_name),
+                                          curve_indices, kind, LEVELS, seed)
+        except AecoreError as error:
+            st.caption(f"Skipped **{md(entry.name)}**: {md(error)}")
+            continue
+        label = f"{entry.name} ({entry.meta.get('family')})"
+        found[label], baseline = result.psnr_denoised, result.psnr_noisy  # the baseline depends on the data only
+        if entry.meta.get("family") == "denoising":
+            denoisers.add(label)
+    found["noisy input"] = np.where(baseline >= metrics.PSNR_CAP_DB, np.nan, baseline)  # level 0 is infinite: a gap
+    chart = plots.psnr_curves(LEVELS, found, f"Mean PSNR of {len(curve_indices)} {what}, {KIND_NAMES[kind]} noise")
+    st.plotly_chart(plots.highlight_traces(chart, denoisers or set(list(found)[:1])), width="stretch")
+    st.caption("Up to 4 models with this input shape (the selected one first, then denoising models, drawn thick). "
+               "Above the dotted *noisy input* line a model removes noise; below it, it loses detail.")
+
+
+@st.fragment
+def uploads(context, kind: str, seed: int):
+    """Your own pictures; changing these options reruns only this part."""
+    st.subheader("Your own images")
+    white_on_black = context.dataset_name in catalog.DATASET_NAMES  # digits and clothes; your own are as they are
+    colours = "colour" if context.model.input_shape[-1] == 3 else "grey levels"
+    st.caption(f"Each file is converted to what the model expects ({'×'.join(map(str, context.model.input_shape))}): "
+               f"{colours}, resized with its aspect kept" + (", and inverted if the background is light." if white_on_black
+                                                              else ", colours as they are (your dataset's own look)."))
+    files = st.file_uploader("Images", type=image_files.UPLOAD_TYPES, accept_multiple_files=True, key="denoise_uploads")
+    invert_column, level_column = st.columns(2)
+    invert = invert_column.radio("Invert colours", image_files.INVERT_OPTIONS, horizontal=True, key="upload_invert",
+                                 index=image_files.INVERT_OPTIONS.index("auto" if white_on_black else "never"),
+                                 help="Digits and clothes are white on black; *auto* inverts images with a light background.")
+    level = level_column.slider("Added noise", 0.0, 1.0, 0.0, 0.05, key="upload_level",
+                                help="A real photo is already 'noisy' for a model trained on clean digits.")
+    for file in files or []:
+        show_upload(context, file, level, invert, kind, seed)
+
+
+def show_upload(context, file, level: float, invert: str, kind: str, seed: int):
+    if not roles.allow_upload(file.getvalue()):
+        st.warning(f"{md(file.name)}: {roles.UPLOAD_LIMIT_MESSAGE}")
+        return
+    result = latent.process_upload(file.getvalue(), file.name, context.model, level, invert, kind, seed)
+    if result.error:
+        st.error(md(result.error))
+        return
+    steps = list(result.converted.steps) + ([("noisy", result.noisy)] if level > 0 else [])
+    steps.append(("denoised", result.denoised))
+    with st.container(border=True):
+        st.markdown(f"**{md(file.name)}**")
+        st.plotly_chart(plots.image_strip([image for _, image in steps], [name for name, _ in steps], cell_px=110),
+                        width="stretch", key=f"upload-{file.file_id}")
+        st.caption(md(" · ".join(result.converted.notes)))
+        st.download_button("Denoised PNG", result.png, f"{Path(file.name).stem}-denoised.png", "image/png",
+                           key=f"download-{file.file_id}", on_click="ignore", icon=":material/download:")

@@ -29,7 +29,8 @@ from websockets.exceptions import ConnectionClosed
 
 SERVER_HEADER = "X-Aecore-Server"  # set by `make class`'s nginx: which dashboard process answered
 XSRF_COOKIE = "_streamlit_xsrf"
-FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+            ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
 
 
 class SessionError(Exception):
@@ -83,6 +84,7 @@ class Session:
         self.page_hash = ""
         self.widgets: dict[str, WidgetState] = {}
         self.cache: dict[str, ForwardMsg] = {}  # hash -> message, as the browser's ForwardMsgCache holds them
+        self.fragment_of: dict[str, str] = {}  # widget id -> the st.fragment it sits in (its change reruns only that)
 
     async def connect(self):
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
@@ -103,9 +105,10 @@ class Session:
         return await self._run(page_name=page_name)
 
     async def set_number(self, widget_id: str, value: int) -> Page:
-        """Types `value` into a number input, as the browser does on Enter; returns the page of that rerun."""
+        """Types `value` into a number input, as the browser does on Enter; returns the page of that rerun. A widget
+        inside an `st.fragment` reruns only its fragment, as in the browser (the page holds the fragment's elements)."""
         self.widgets[widget_id] = WidgetState(id=widget_id, int_value=value)
-        return await self._run()
+        return await self._run(fragment_id=self.fragment_of.get(widget_id, ""))
 
     async def submit(self, button_id: str, values: dict[str, int | str]) -> Page:
         """Fills widgets (whole numbers, text) and presses a button: a form's submit, as the browser sends it."""
@@ -130,10 +133,11 @@ class Session:
         await self.connect()
         return await self._run(page_name=page_name if not self.page_hash else "")
 
-    async def _run(self, page_name: str = "") -> Page:
+    async def _run(self, page_name: str = "", fragment_id: str = "") -> Page:
         message = BackMsg()
         state = message.rerun_script
         state.page_name, state.page_script_hash = page_name, "" if page_name else self.page_hash
+        state.fragment_id = fragment_id
         state.widget_states.widgets.extend(self.widgets.values())
         state.cached_message_hashes.extend(self.cache)
         state.context_info.timezone, state.context_info.locale = "UTC", "en-GB"
@@ -162,10 +166,16 @@ class Session:
             elif kind == "navigation":
                 self.page_hash = message.navigation.page_script_hash or self.page_hash
             elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                elements[tuple(message.metadata.delta_path)] = message.delta.new_element
+                element = elements[tuple(message.metadata.delta_path)] = message.delta.new_element
+                self._note_fragment(element, message.delta.fragment_id)
             elif kind == "script_finished" and message.script_finished in FINISHED:
                 return elements
         raise SessionError(f"the server closed the session ({self.socket.close_code} {self.socket.close_reason})")
+
+    def _note_fragment(self, element: Element, fragment_id: str):
+        widget = getattr(element, element.WhichOneof("type") or "", None)
+        if widget is not None and "id" in widget.DESCRIPTOR.fields_by_name and widget.id:
+            self.fragment_of[widget.id] = fragment_id
 
     def _cached(self, reference: ForwardMsg) -> ForwardMsg:
         if reference.ref_hash not in self.cache:

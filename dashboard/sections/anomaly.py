@@ -1,35 +1,84 @@
-"""Streamlit helpers for the Anomalies page (views/anomaly.py): the model's and PCA's detections, cached per
-model, dataset and rare class, and the figures the page draws from them."""
+"""Streamlit helpers for the Anomalies page (views/anomaly.py): every anomaly score of the model, computed once per
+model, dataset and rare class (dashboard.state.caches, stage by stage under a progress bar), and the figures the page
+draws from them. On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the
+nearest normal codes, Mahalanobis, a VAE's negative ELBO), side by side. On a series: one score per time step."""
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from aecore.analysis import anomaly
+from aecore.analysis import anomaly, serieseval
 from dashboard.state import caches
 
-COLOURS = {"normal": "#64748b", "rare": "#dc2626", "model": "#2563eb", "PCA": "#f59e0b"}
+COLOURS = {"normal": "#64748b", "rare": "#dc2626", "model": "#2563eb", "PCA": "#f59e0b", "code_distance": "#059669",
+           "mahalanobis": "#7c3aed", "negative_elbo": "#db2777"}
+# What each score is called on the page; "model" is the model's reconstruction error, the classic detector.
+NAMES = {"model": "reconstruction error", "PCA": "PCA", "code_distance": "code distance (kNN)",
+         "mahalanobis": "Mahalanobis", "negative_elbo": "negative ELBO", "reconstruction": "reconstruction error"}
+SERIES_SCORES = ("reconstruction", "code_distance", "mahalanobis")
 
 
-@st.cache_data(max_entries=8, show_spinner="Scoring every test image by its reconstruction error…")
-def detections(ref: caches.ModelRef, rare: int) -> dict:
-    """{"model": Detection, "PCA": Detection} for the whole test set."""
-    autoencoder, dataset = caches.model(ref.name, ref.stamp), caches.dataset(ref.dataset)
-    return {"model": anomaly.detect(autoencoder, dataset, rare),
-            "PCA": anomaly.detect_with_pca(dataset, rare, int(np.prod(autoencoder.code_shape)))}
+def detections(ref: caches.ModelRef, rare: int, components: int, test_count: int) -> dict:
+    """{"model", "PCA", then each code-space score: Detection} on the whole test set, under a progress bar that says
+    which stage is computing (each stage is cached, so a later open skips them all)."""
+    bar = st.progress(0.0, text="Encoding the normal training images: the code space every test code is measured "
+                                "against…")
+    scorer = caches.anomaly_scorer(ref, rare)
+    bar.progress(0.4, text="Scoring a sample of normal training images: each score's largest is its threshold…")
+    thresholds = caches.anomaly_thresholds(ref, rare)
+    bar.progress(0.6, text=f"Scoring the {test_count:,} test images by every score…")
+    scores = caches.anomaly_test_scores(ref, rare)
+    bar.progress(0.85, text=f"Fitting PCA with {components} components, the baseline…")
+    pca = caches.pca_detection(ref.dataset, caches.dataset_version(ref.dataset), rare, components)
+    bar.empty()
+    rare_mask = pca.rare
+    found = {"model": anomaly.Detection(scores["reconstruction"], rare_mask, thresholds["reconstruction"]), "PCA": pca}
+    return found | {name: anomaly.Detection(scores[name], rare_mask, thresholds[name])
+                    for name in scorer.names if name != "reconstruction"}
+
+
+def series_scores(ref: caches.ModelRef) -> dict:
+    """{score name: (steps,)}: the reconstruction score of every step, then the windows' code-space scores spread over
+    their steps, under a progress bar."""
+    bar = st.progress(0.0, text="Scoring every window of the series and spreading the errors over their steps…")
+    found = {"reconstruction": caches.series_step_scores(ref)}
+    bar.progress(0.5, text="Measuring every window's code against the training windows' codes…")
+    found |= caches.series_code_scores(ref)
+    bar.empty()
+    return found
 
 
 def roc_figure(found: dict) -> go.Figure:
-    """Both detectors' ROC curves, their AUC in the legend, and chance as the diagonal."""
+    """Every detector's ROC curve, its AUC in the legend, and chance as the diagonal."""
     figure = go.Figure()
     for name, detection in found.items():
         false_positive_rate, true_positive_rate = detection.roc()
         auc = detection.summary()["auc"]
-        figure.add_trace(go.Scatter(x=false_positive_rate, y=true_positive_rate, name=f"{name} (AUC {auc:.3f})",
+        label = name if name in ("model", "PCA") else NAMES[name]  # "model": its reconstruction error
+        figure.add_trace(go.Scatter(x=false_positive_rate, y=true_positive_rate, name=f"{label} (AUC {auc:.3f})",
                                     mode="lines", line=dict(color=COLOURS[name], width=2)))
     figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="chance (AUC 0.5)", mode="lines",
                                 line=dict(color="#9ca3af", dash="dot")))
-    figure.update_layout(title="ROC curve: every threshold at once", height=340, margin=dict(l=10, r=10, t=40, b=30),
+    figure.update_layout(title="ROC curve: every threshold at once", height=360, margin=dict(l=10, r=10, t=40, b=30),
                          xaxis_title="false positive rate (normal images flagged)",
-                         yaxis_title="true positive rate (rare images caught)", legend=dict(x=0.45, y=0.1))
+                         yaxis_title="true positive rate (rare images caught)", legend=dict(x=0.4, y=0.05))
     return figure
+
+
+def auc_figure(found: dict) -> go.Figure:
+    """One bar per score: its ROC AUC, chance (0.5) as a dotted line."""
+    names = list(found)
+    aucs = [found[name].summary()["auc"] for name in names]
+    figure = go.Figure(go.Bar(x=aucs, y=[NAMES[name] for name in names], orientation="h",
+                              marker_color=[COLOURS[name] for name in names], text=[f"{auc:.3f}" for auc in aucs],
+                              textposition="outside", cliponaxis=False))
+    figure.add_vline(x=0.5, line=dict(color="#9ca3af", dash="dot"))
+    figure.update_layout(title="ROC AUC of each score (1 is perfect, 0.5 is chance)", height=360,
+                         margin=dict(l=10, r=40, t=40, b=30), xaxis=dict(range=[0, 1.08], title="ROC AUC"),
+                         yaxis=dict(autorange="reversed"), showlegend=False)
+    return figure
+
+
+def series_summary(scores: np.ndarray, dataset) -> dict:
+    """serieseval.evaluate at the tutorials' rule: the point-wise AUC and average precision the page shows."""
+    return serieseval.evaluate(scores, dataset)

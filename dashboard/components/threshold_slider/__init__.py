@@ -1,11 +1,11 @@
 """The Anomalies page's live threshold (Streamlit components v2; the script is threshold_slider.js).
 
-Dragging the threshold updates precision, recall, the confusion counts and the line on both detectors'
-error histograms at screen rate, with no rerun: every stop's counts are computed here, once per detection,
-by `aecore.analysis.anomaly.Detection.at`, and the page only looks them up. PCA's errors have their own
-scale, so at each stop its threshold flags the same share of the test images as the model's.
+Dragging the threshold updates precision, recall, the confusion counts and the line on every detector's score
+histogram at screen rate, with no rerun: every stop's counts are computed here, once per detection, by
+`aecore.analysis.anomaly.Detection.at`, and the page only looks them up. The threshold is on one score, the
+`primary` (the model's reconstruction error unless the page picks another); every other score has its own scale,
+so at each stop its threshold flags the same share of the test images as the primary's.
 """
-
 
 import numpy as np
 import streamlit as st
@@ -35,18 +35,20 @@ def matched(detection: anomaly.Detection, model: anomaly.Detection, threshold: f
     return float(np.quantile(detection.scores, float(np.mean(model.scores <= threshold))))
 
 
-def payload(found: dict, labels: dict, rare_name: str) -> dict:
-    """Thresholds, confusion counts and histograms for every stop, for the model and for PCA."""
-    model = found["model"]
+def payload(found: dict, labels: dict, rare_name: str, primary: str = "model") -> dict:
+    """Thresholds, confusion counts and histograms for every stop, for each detection in `found` (the `primary`
+    one first: the slider's thresholds are on its scale)."""
+    model = found[primary]
     thresholds = stops(model)
     panels = []
-    for name, detection in found.items():
-        at = thresholds if name == "model" else np.array([matched(detection, model, value) for value in thresholds])
+    for name in [primary] + [name for name in found if name != primary]:
+        detection = found[name]
+        at = thresholds if name == primary else np.array([matched(detection, model, value) for value in thresholds])
         counts = [[detection.at(float(value))[count] for count in COUNT_NAMES] for value in at]
         panels.append({"name": name, "label": labels[name], "thresholds": [float(value) for value in at],
                        "counts": counts, "histogram": _histogram(detection)})
     return {"panels": panels, "rare_name": rare_name, "start": int(np.searchsorted(thresholds, model.threshold)),
-            "rule": float(model.threshold)}
+            "rule": float(model.threshold), "primary_label": labels[primary]}
 
 
 def _histogram(detection: anomaly.Detection) -> dict:
@@ -61,10 +63,11 @@ def _histogram(detection: anomaly.Detection) -> dict:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _cached_payload(identity: str, _found: dict, labels: dict, rare_name: str) -> dict:
-    return payload(_found, labels, rare_name)
+def _cached_payload(identity: str, _found: dict, labels: dict, rare_name: str, primary: str) -> dict:
+    return payload(_found, labels, rare_name, primary)
 
 
-def threshold_slider(found: dict, labels: dict, rare_name: str, identity: str):
-    """Draws the live threshold for the detections `found` ({"model": ..., "PCA": ...}); `identity` names them."""
-    _component(data=_cached_payload(identity, found, labels, rare_name), key=f"threshold-{identity}")
+def threshold_slider(found: dict, labels: dict, rare_name: str, identity: str, primary: str = "model"):
+    """Draws the live threshold for the detections `found` ({"model": ..., "PCA": ..., ...}), on the `primary`
+    one's scale; `identity` names them."""
+    _component(data=_cached_payload(identity, found, labels, rare_name, primary), key=f"threshold-{identity}")

@@ -69,9 +69,13 @@ export default function (component) {
   const { data, parentElement } = component;
   const root = parentElement.querySelector(".threshold-panel");
   const slider = root.querySelector(".slider");
-  const signature = JSON.stringify([data.rule, data.panels.map(panel => panel.thresholds.length), data.rare_name]);
+  const signature = JSON.stringify([data.rule, data.panels.map(panel => panel.name + panel.thresholds.length),
+                                    data.rare_name]);
   if (root.dataset.signature !== signature) {  // a new detection: rebuild the columns, start at the rule
     root.dataset.signature = signature;
+    if (data.primary_label) {
+      root.querySelector(".title").textContent = `Threshold on the ${data.primary_label}: flag every image scored above`;
+    }
     root.querySelector(".columns").replaceChildren();
     root.columns = data.panels.map(panel => column(panel, data.rare_name));
     root.columns.forEach(item => root.querySelector(".columns").append(item.box));
@@ -83,7 +87,7 @@ export default function (component) {
     root.dataset.stop = String(stop);
     const threshold = data.panels[0].thresholds[stop];
     root.querySelector(".value").textContent = threshold.toPrecision(4);
-    root.querySelector(".rule").textContent = threshold === data.rule ? "(the largest training error: the tutorials' rule)" : "";
+    root.querySelector(".rule").textContent = threshold === data.rule ? "(the largest score of a normal training image: the tutorials' rule)" : "";
     for (const item of root.columns) {
       const [truePositive, falsePositive, falseNegative, trueNegative] = item.panel.counts[stop];
       const at = item.panel.thresholds[stop];

@@ -48,6 +48,9 @@ def command_evaluate(arguments):
     from aecore.training import cards
 
     autoencoder, dataset = _model_and_data(arguments)
+    if autoencoder.family == "photo" and _task(autoencoder) != "denoise":
+        print(json.dumps(_restore_scores(arguments.name, autoencoder, dataset)))
+        return
     if autoencoder.family == "photo":  # photos of any size: held-out PSNR at sigma 25
         from aecore.training import phototraining
 
@@ -62,6 +65,36 @@ def command_evaluate(arguments):
                       "own_dataset": cards.is_own_dataset(autoencoder.meta, dataset.name),
                       "latent_dim": autoencoder.latent_dim, "params": autoencoder.count_params(),
                       **{f"test_{key}": value for key, value in summary.items()}, **found}))
+
+
+def _task(autoencoder) -> str:
+    from aecore.photo import tasks
+
+    return tasks.task_of(autoencoder.options)
+
+
+# what a restore model's input and classical anchor are called in evaluate's JSON line
+RESTORE_NAMES = {"colourise": ("grey", "mean_colour"), "unwatermark": ("watermarked", "oracle_inpainting")}
+
+
+def _restore_scores(name: str, autoencoder, dataset) -> dict:
+    """A colourise or unwatermark model scored on its own task: PSNR against the clean photo of the task's input
+    (grey; watermarked in fonts and words the training never used), of ours and of the classical anchor (the
+    dataset's mean colour; biharmonic inpainting told where the watermark is), on the held-out photos or images."""
+    from aecore.photo import restoring
+    from aecore.training import phototraining
+
+    task = _task(autoencoder)
+    held_out = phototraining.task_dataset(dataset, task)
+    chroma = phototraining.dataset_mean_chroma(held_out) if task == "colourise" else None
+    scores = restoring.held_out_scores(autoencoder, task, held_out.test, anchors=True, mean_chroma=chroma)
+    damaged, anchor = RESTORE_NAMES[task]
+    line = {"name": name, "family": "photo", "task": task, "dataset": dataset.name, "params": autoencoder.count_params(),
+            "held_out": scores["images"], f"test_psnr_{damaged}": scores["psnr_damaged"], "test_psnr": scores["psnr"],
+            f"test_psnr_{anchor}": scores["psnr_anchor"], "test_gain_db": scores["psnr"] - scores["psnr_damaged"]}
+    if "colourfulness_ratio" in scores:
+        line["test_colourfulness_ratio"] = scores["colourfulness_ratio"]
+    return line
 
 
 def command_timeline(arguments):

@@ -130,11 +130,16 @@ def default_restore_model(store, task: str) -> str:
 
 
 def held_out_scores(autoencoder, task: str, held_out: list[photos.Photo], side: int = photos.EVAL_SIDE,
-                    seed: int = 0, unseen_fonts: bool = True) -> dict:
+                    seed: int = 0, unseen_fonts: bool = True, anchors: bool = False,
+                    mean_chroma: tuple[float, float] | None = None) -> dict:
     """Mean scores on centre crops of `held_out`: colourise, PSNR of grey and coloured and the colourfulness ratio
     (coloured / original); unwatermark, PSNR of watermarked and restored with watermarks in held-out fonts and words
-    (`unseen_fonts`; the recipe picks its checkpoints with the training fonts, leaving the held-out ones to the bench)."""
-    damaged_scores, restored_scores, colour_ratio = [], [], []
+    (`unseen_fonts`; the recipe picks its checkpoints with the training fonts, leaving the held-out ones to the bench).
+    `anchors` adds the classical anchor's PSNR as `psnr_anchor`: the mean-colour baseline (`mean_chroma`, default the
+    photos' mean) or biharmonic inpainting told the watermark's mask (aecore.photo.classical)."""
+    from aecore.photo import classical  # scikit-image, loaded only when asked for
+
+    scores = {"psnr_damaged": [], "psnr": [], "colourfulness_ratio": [], "psnr_anchor": []}
     for number, photo in enumerate(held_out):
         clean = photos.centre_crop(photo.pixels, side)
         clean = np.repeat(clean, 3, axis=-1) if clean.shape[-1] == 1 else clean
@@ -143,15 +148,25 @@ def held_out_scores(autoencoder, task: str, held_out: list[photos.Photo], side: 
                 continue
             damaged = tasks.grey_input(clean)
             restored = colourise(autoencoder, damaged)
-            colour_ratio.append(colourfulness(restored) / max(colourfulness(clean), 1e-6))
+            scores["colourfulness_ratio"].append(colourfulness(restored) / max(colourfulness(clean), 1e-6))
+            anchor = (lambda: classical.mean_colour(damaged, mean_chroma or classical.MEAN_CHROMA)) if anchors else None
         else:
             mark = watermark.random_watermark(*clean.shape[:2], np.random.default_rng([seed, number]),
-                                                   held_out=unseen_fonts)
+                                              held_out=unseen_fonts)
             damaged = mark.apply(clean)
             restored = unwatermark(autoencoder, damaged)
-        damaged_scores.append(psnr(clean, damaged))
-        restored_scores.append(psnr(clean, restored))
-    scores = {"psnr_damaged": float(np.mean(damaged_scores)), "psnr": float(np.mean(restored_scores))}
-    if colour_ratio:
-        scores["colourfulness_ratio"] = float(np.mean(colour_ratio))
-    return scores
+            anchor = (lambda: classical.oracle_inpaint(damaged, mark.mask())[0]) if anchors else None
+        scores["psnr_damaged"].append(psnr(clean, damaged))
+        scores["psnr"].append(psnr(clean, restored))
+        if anchor is not None:
+            scores["psnr_anchor"].append(psnr(clean, anchor()))
+    if not scores["psnr"]:
+        raise errors.DatasetError(f"none of the {len(held_out)} held-out images has colour in it, so a colourise "
+                                  "model cannot be scored on them; give a dataset of colour images")
+    return {key: float(np.mean(values)) for key, values in scores.items() if values} | {"images": len(scores["psnr"])}
+
+
+def mean_chroma(images: np.ndarray) -> tuple[float, float]:
+    """(n, h, w, 3) -> the mean (Cb, Cr) of a set of colour images: the mean-colour baseline's tint for a dataset."""
+    chroma = tasks.chroma(np.asarray(images, np.float32)).reshape(-1, 2).mean(axis=0)
+    return float(chroma[0]), float(chroma[1])

@@ -79,8 +79,8 @@ def draw_text(height: int, width: int, random: np.random.Generator, fonts: tuple
     text = text or random_text(random, words)
     short = min(height, width)
     size = size or int(np.clip(random.uniform(0.04, 0.2) * max(short, 256), 9, 400))
-    angle = random.uniform(-50, 50) * (random.random() < 0.7)
-    stamp = typefaces.stamp(text, typefaces.font(fonts[random.integers(len(fonts))], size), angle)
+    typeface = typefaces.font(fonts[random.integers(len(fonts))], size)  # drawn before the angle: seeds stay as they were
+    stamp = typefaces.stamp(text, typeface, random.uniform(-50, 50) * (random.random() < 0.7))
     coverage = np.zeros((height, width), np.float32)
     if random.random() < 0.4:  # tiled, as stock agencies do, with gaps of half to two stamps
         step_y = max(4, int(stamp.shape[0] * random.uniform(1.5, 3.0)))

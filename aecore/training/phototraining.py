@@ -3,6 +3,9 @@ as every other family (aecore.training.loop.Monitor), and a held-out PSNR in the
 
 aecore.training.trainer.train hands photo runs here, so the CLI, the job runner and the tests share one call.
 The learning rate always follows a cosine decay over the planned steps: a short run gains ~0.2 dB from it.
+Colourise also trains on a dataset of small colour images (a user's own, 8 px a side or more): each image is a
+"photo", patches are the whole image (up to 64 px), and the held-out score is on the first SMALL_TEST_IMAGES test
+images, beside the grey input and the dataset's own mean colour (`images_as_photos`).
 """
 
 import dataclasses
@@ -17,6 +20,9 @@ from aecore.errors import TrainingCancelled, TrainingError
 from aecore.models import families
 from aecore.photo import tasks, tiling
 from aecore.training import loop
+
+SMALL_TEST_IMAGES = 300  # a small-image dataset's test images scored after training (one call each: seconds)
+SMALL_SIDE = 8  # the smallest image side colourise trains on (two stride-2 stages leave 2x2)
 
 
 class PatchBatches(keras.utils.PyDataset):
@@ -40,11 +46,49 @@ class PatchBatches(keras.utils.PyDataset):
         self.epoch += 1
 
 
-def _checked_dataset(dataset) -> photos.PhotoDataset:
+def images_as_photos(dataset) -> photos.PhotoDataset:
+    """A dataset of small colour images (aecore.data.dataset.Dataset) as a PhotoDataset for colourise: every train
+    image a photo, the first SMALL_TEST_IMAGES test images held out."""
+    height, width, channels = dataset.input_shape
+    if channels != 3:
+        raise TrainingError(f"colourise learns colour from colour images, and {dataset.name!r} is grey "
+                            f"({height}x{width}x{channels}); give a colour dataset (python -m aecore datasets add NAME "
+                            "FOLDER --colour)")
+    if min(height, width) < SMALL_SIDE:
+        raise TrainingError(f"colourise needs images at least {SMALL_SIDE} px a side; {dataset.name!r} has "
+                            f"{height}x{width}")
+    as_photos = [photos.Photo(f"{split} {index}", image) for split, images in (("train", dataset.x_train),
+                 ("test", dataset.x_test[:SMALL_TEST_IMAGES])) for index, image in enumerate(images)]
+    return photos.PhotoDataset(dataset.name, as_photos[: len(dataset.x_train)], as_photos[len(dataset.x_train) :],
+                               dataset.source)
+
+
+def dataset_mean_chroma(dataset: photos.PhotoDataset) -> tuple[float, float] | None:
+    """The mean (Cb, Cr) of a small-image dataset's training images (the first 5,000): its mean-colour baseline;
+    None for photos, whose baseline is aecore.photo.classical.MEAN_CHROMA (the recipe photos' mean)."""
+    from aecore.photo import restoring
+
+    if _patch_side(dataset) >= photos.PATCH:
+        return None
+    return restoring.mean_chroma(np.stack([photo.pixels for photo in dataset.train[:5000]]))
+
+
+def _patch_side(dataset: photos.PhotoDataset) -> int:
+    """photos.PATCH, or for small images the largest multiple of 4 that fits in every one (the whole image)."""
+    smallest = min(min(photo.pixels.shape[:2]) for photo in dataset.train)
+    return min(photos.PATCH, smallest // 4 * 4) if smallest < photos.PATCH else photos.PATCH
+
+
+def task_dataset(dataset, task: str) -> photos.PhotoDataset:
+    """What a photo model of `task` trains and is scored on: photos, or for colourise a dataset of small colour images
+    as photos (images_as_photos); anything else is refused with what to give instead."""
+    if task == "colourise" and getattr(dataset, "x_train", None) is not None:
+        dataset = images_as_photos(dataset)
     if not isinstance(dataset, photos.PhotoDataset):
         name = getattr(dataset, "name", type(dataset).__name__)
         raise TrainingError(f"the photo family trains on full-size photos, not on {name!r}; use --dataset photos "
-                            "or a folder of your photos (python -m aecore train --family photo --dataset FOLDER)")
+                            "or a folder of your photos (python -m aecore train --family photo --dataset FOLDER); "
+                            "with --task colourise, a dataset of colour images too")
     if not dataset.train:
         raise TrainingError(f"{dataset.name!r} has no training photos; add photos to it")
     return dataset
@@ -58,12 +102,13 @@ def _resolved(spec: families.Family, config: loop.TrainConfig | None) -> loop.Tr
 
 def train(dataset, latent_dim=None, options=None, config=None, progress=None, cancel=None, callbacks=None):
     """Builds and trains a photo model on `dataset` (a PhotoDataset); same contract as aecore.training.trainer.train."""
-    dataset = _checked_dataset(dataset)
     spec = families.get_family("photo")
+    options = families.make_options("photo", options)
+    dataset = task_dataset(dataset, options.task)
     latent_dim = spec.latent_dim if latent_dim is None else int(latent_dim)
     config = _resolved(spec, config)
-    options = families.make_options("photo", options)
-    batches = PatchBatches(dataset.train, config.batch_size, photos.STEPS_PER_EPOCH, config.seed, task=options.task)
+    batches = PatchBatches(dataset.train, config.batch_size, photos.STEPS_PER_EPOCH, config.seed, _patch_side(dataset),
+                           options.task)
     keras.utils.set_random_seed(config.seed)
     autoencoder = spec.build((None, None, 3), latent_dim, options)
     optimizer = keras.optimizers.Adam(learning_rate=loop.learning_rate(config, photos.STEPS_PER_EPOCH))
@@ -127,7 +172,11 @@ def held_out_psnr(autoencoder, held_out: list[photos.Photo], sigma: float = phot
 def _describe_restore_run(autoencoder, dataset, config, history, seconds, task) -> dict:
     from aecore.photo import restoring
 
-    scores = restoring.held_out_scores(autoencoder, task, dataset.test) if dataset.test else {}
+    small = _patch_side(dataset) < photos.PATCH
+    chroma = dataset_mean_chroma(dataset) if small else None
+    scores = restoring.held_out_scores(autoencoder, task, dataset.test, anchors=small, mean_chroma=chroma) \
+        if dataset.test else {}
+    scores = {("psnr_mean_colour" if key == "psnr_anchor" else key): value for key, value in scores.items()}
     epochs = len(next(iter(history.values()), []))
     return {
         "family": "photo", "task": task, "options": autoencoder.options, "latent_dim": autoencoder.meta["latent_dim"],
@@ -136,7 +185,9 @@ def _describe_restore_run(autoencoder, dataset, config, history, seconds, task) 
         "params": autoencoder.count_params(), "train_seconds": round(seconds, 3), "epochs_run": epochs,
         "train_images": len(dataset.train), "train_patches": int(epochs * photos.STEPS_PER_EPOCH * config.batch_size),
         "train_config": dataclasses.asdict(config), "history": history,
-        "held_out_photos": [photo.name for photo in dataset.test],
-        "metrics": {f"test_{key}": round(value, 3) for key, value in scores.items()},
-        "notes": [f"{task}: patches {photos.PATCH}x{photos.PATCH} made on the fly (aecore.photo.tasks), cosine schedule"],
+        **({"held_out_images": len(dataset.test)} if small else {"held_out_photos": [p.name for p in dataset.test]}),
+        "metrics": {f"test_{key}": round(value, 3) for key, value in scores.items() if key != "images"},
+        "notes": [f"{task}: patches {_patch_side(dataset)}x{_patch_side(dataset)} made on the fly (aecore.photo.tasks), "
+                  "cosine schedule" + (f"; the dataset's mean colour (Cb, Cr) {chroma[0]:.3f}, {chroma[1]:.3f} is the "
+                                       "baseline" if small else "")],
     }

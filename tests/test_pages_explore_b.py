@@ -277,6 +277,19 @@ def test_the_sampler_starts_from_a_picture_sent_by_the_pad_or_uploaded(models, d
         assert sampler.adopt_picture(context, b"not an image", "notes.png", low, high).startswith("notes.png: ")
 
 
+def test_the_small_map_beside_the_sliders_places_a_code_where_the_pca_map_draws_it(models, digits):
+    """The sliders' small map (#36): the page's own PCA formula puts each test code on its dot."""
+    app = run_page("latent_sampler", models["conv"])
+    mini = live_views(app)["sliders"]["minimap"]
+    model = ModelStore(os.environ["AECORE_STORE"]).load(models["conv"])
+    codes = model.encode(digits.x_test[: len(mini["points"])]).reshape(len(mini["points"]), -1)
+    xy = (codes - np.asarray(mini["mean"])) @ np.asarray(mini["components"]).T  # live_decoder.js's miniMap.show
+    placed = (xy - np.asarray(mini["centre"])) / mini["span"] + 0.5
+    np.testing.assert_allclose(placed, np.asarray(mini["points"])[:, :2], atol=2e-3)
+    assert [point[2] for point in mini["points"]] == digits.y_test[: len(mini["points"])].tolist()
+    assert any("red ring is the sliders' code" in caption.value for caption in app.caption)
+
+
 def slider_limits(app: AppTest) -> tuple:
     sliders = live_views(app)["sliders"]
     return np.asarray(sliders["low"]), np.asarray(sliders["high"])

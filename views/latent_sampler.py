@@ -83,7 +83,8 @@ def explore():
     st.subheader("One slider per dimension")
     mean, spread = sampler.random_spread(autoencoder, test_codes)
     data = {"code": code.tolist(), "low": low.tolist(), "high": high.tolist(), "start": start.tolist(),
-            "mean": mean, "std": spread, "window": SLIDERS_SHOWN, "seed": 0}
+            "mean": mean, "std": spread, "window": SLIDERS_SHOWN, "seed": 0,
+            "minimap": sampler.minimap_data(context, test_codes)}
     sliders_key = f"sliders-{context.stamp}"
     live_decoder.live_view("sliders", data, live, image_shape, sliders_key, signature=[latent_dim],
                           on_release=sampler.adopter(context.stamp, sliders_key, low, high))
@@ -93,6 +94,9 @@ def explore():
     origin = "the prior mean" if autoencoder.is_variational else "the median code"
     st.caption(f"Each slider spans {where}. Reset goes back to {origin}; Random code draws every dimension from "
                + ("N(0, 1)." if autoencoder.is_variational else "the spread of the test codes."))
+    if data["minimap"]:
+        st.caption(f"The small map is the PCA map of {len(data['minimap']['points'])} test codes, coloured by class "
+                   "(as the Latent map's PCA); the red ring is the sliders' code, and it moves while you drag.")
 
 
 @st.fragment

@@ -12,6 +12,7 @@ from aecore.data import catalog
 from aecore.data import images as image_files
 from aecore.errors import AecoreError
 from dashboard import plots
+from dashboard.components import big_map
 from dashboard.state import sidebar
 
 PLANE_POINTS = 1000  # test codes drawn on the plane
@@ -77,6 +78,25 @@ def plane_data(context: sidebar.Context, test_codes: np.ndarray, dims: tuple, lo
             "ranges": [[float(low[dim]), float(high[dim])] for dim in dims], "code": [float(v) for v in code],
             "legend": [[name, plots.PALETTE[index % len(plots.PALETTE)]] for index, name in enumerate(names)],
             "grid": PLANE_GRID}
+
+
+def minimap_data(context: sidebar.Context, test_codes: np.ndarray) -> dict | None:
+    """The small map beside the sliders: the PCA map of the test codes (the Latent map's PCA, on test images) as
+    [u, v, class] in the unit square, and the PCA itself (mean, components, the square's centre and span), so the
+    page places the sliders' code on it while they move. None for a one-number code."""
+    flat = np.asarray(test_codes, np.float64).reshape(len(test_codes), -1)
+    if flat.shape[1] < 2 or len(flat) < 3:
+        return None
+    from sklearn.decomposition import PCA
+
+    fitted = PCA(n_components=2, random_state=0).fit(flat)
+    points = fitted.transform(flat[:PLANE_POINTS])
+    low, high = points.min(axis=0), points.max(axis=0)
+    labels = context.dataset.y_test[: len(points)] if context.dataset.y_test is not None else np.zeros(len(points), int)
+    unit = big_map.unit_square(points)
+    return {"points": [[round(float(u), 4), round(float(v), 4), int(k)] for (u, v), k in zip(unit, labels)],
+            "mean": fitted.mean_.tolist(), "components": fitted.components_.tolist(),
+            "centre": ((low + high) / 2).tolist(), "span": float(max(high - low)) or 1.0, "colors": plots.PALETTE}
 
 
 def interpolation_data(context: sidebar.Context, autoencoder, first: int, second: int, t: float) -> dict:

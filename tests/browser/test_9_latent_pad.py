@@ -2,6 +2,8 @@
 dataset map before the mouse is released, with the code the page computes equal to Keras's; hovering an empty spot of
 the map shows what the decoder draws there, a click pins it; and the Latent sampler starts from the drawing."""
 
+import re
+
 import numpy as np
 import pytest
 from browser_waits import drawn_pixels, wait_until
@@ -93,3 +95,48 @@ def test_the_sampler_starts_from_the_drawing(pad_server, page):
     expect(pad.locator("button.sampler")).to_be_enabled(timeout=10_000)
     pad.locator("button.sampler").click()
     expect(page.get_by_text("Started from your picture on the Latent map")).to_be_visible(timeout=60_000)
+    mini = page.locator("canvas.mini")  # the small map beside the sliders: its ring follows a drag before release
+    expect(mini).to_have_attribute("data-place", re.compile(r"^-?[0-9.]+,-?[0-9.]+$"), timeout=60_000)
+    before = mini.get_attribute("data-place")
+    moved = False
+    for dim in range(8):  # a dimension the PCA map spreads moves the ring (a dead one would not)
+        handle = page.get_by_role("slider", name=f"z{dim}", exact=True)
+        handle.scroll_into_view_if_needed()
+        box = handle.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        for fraction in (0.7, 0.98, 0.02):
+            page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] / 2, steps=3)
+        moved = mini.get_attribute("data-place") != before  # still held: the ring follows the drag itself
+        page.mouse.up()
+        if moved:
+            break
+    assert moved, "the small map's ring never moved while a slider was dragged"
+
+
+def test_a_released_stroke_on_a_umap_map_is_placed_again_by_umap_learns_transform(pad_server, page, digits):
+    """Last in this module: it adds a UMAP map to the store, and the Latent map opens on UMAP when one is ready."""
+    from aecore.analysis.placement import Placer
+    from aecore.store import mapcache
+    from aecore.store.modelstore import ModelStore
+    from dashboard.components import big_map
+
+    store, model = ModelStore(pad_server["store"]), pad_server["model"]
+    points = mapcache.project(store, "pad-conv", model, digits, "all", "umap").points
+    codes = mapcache.codes(store, "pad-conv", model, digits, "all")
+    page.goto(f"{pad_server['url']}/latent_map")
+    pad = page.locator(".pad")
+    expect(pad).to_have_attribute("data-ready", "true", timeout=180_000)
+    expect(page.get_by_role("radio", name="UMAP (keeps neighbours and groups)")).to_be_checked()
+    surface = pad.locator("canvas.surface")
+    surface.evaluate("element => element.scrollIntoView({block: 'center'})")
+    stroke(page, surface, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])  # a 7, released
+    expect(pad).to_have_attribute("data-refined", re.compile(r"^-?[0-9.]+,-?[0-9.]+$"), timeout=60_000)
+    expect(pad.locator(".where")).to_contain_text("umap-learn's transform on release")
+    code = np.asarray(pad.evaluate("root => Array.from(root.pad.code)"), np.float32)
+    refined = [float(value) for value in pad.get_attribute("data-refined").split(",")]
+    expected = big_map.unit_square(points, Placer(codes, points, "umap").place(code[None], refine=True))[0]
+    assert np.abs(np.asarray(refined) - expected).max() < 1e-3, (refined, expected)
+    assert pad.get_attribute("data-place") == pad.get_attribute("data-refined")  # the star took the refined place
+    nearby = pad.evaluate("root => root.pad.place(root.pad.code).slice(0, 2)")
+    assert np.abs(np.asarray(nearby) - expected).max() > 1e-4  # the transform moved it from the nearby guess

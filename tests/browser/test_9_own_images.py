@@ -72,9 +72,44 @@ def test_a_zip_of_your_own_images_is_added_trained_on_and_explored(server, page,
     wait_until(colour_thumbnail, 60, 0.5, "a colour thumbnail under the mouse")
     assert spreads[-1] > 8, spreads
 
+    check_the_pad_in_colour(server, page, tmp_path)
+
     go_to(page, "Latent sampler")
     plane = page.locator("canvas.plane")
     drawn_pixels(plane, min_std=5, timeout=120)
     decoded = page.locator('canvas[aria-label="decoded image (sliders)"]')
     decoded.wait_for(timeout=60_000)
     wait_until(lambda: colour_spread(decoded) > 3, 30, 0.5, "the decoder painting colour in the page")
+
+
+def check_the_pad_in_colour(server, page, tmp_path):
+    """The Latent map's pad on a colour dataset (#36): a colour photo opened on it is converted on the server and drawn
+    in colour, its code computed in the page equals Keras's, and a stroke in the picked colour moves the star."""
+    from aecore.store.modelstore import ModelStore
+
+    pad = page.locator(".pad")
+    expect(pad).to_have_attribute("data-ready", "true", timeout=120_000)
+    expect(pad.locator(".colour-pick")).to_be_visible()
+    photo = tmp_path / "cat.png"
+    Image.fromarray(photo_crops(1)["chelsea"][0]).save(photo)
+    pad.locator(".open input[type=file]").set_input_files(str(photo))
+    expect(pad.locator(".note")).to_contain_text("cat.png", timeout=60_000)
+    expect(pad).to_have_attribute("data-place", re.compile(r"^[0-9.-]+,[0-9.-]+$"), timeout=30_000)
+    wait_until(lambda: colour_spread(pad.locator("canvas.input")) > 8, 30, 0.5, "the opened photo drawn in colour")
+    values, code = pad.evaluate("root => [Array.from(root.pad.values()), Array.from(root.pad.code)]")
+    model = ModelStore(server["store"]).load("holiday-conv")
+    expected = model.encode(np.asarray(values, np.float32).reshape(1, *model.input_shape)).reshape(-1)
+    assert np.abs(np.asarray(code) - expected).max() < 1e-4
+    before = pad.get_attribute("data-place")
+    pad.locator("input.colour").evaluate("element => { element.value = '#ff0000'; }")
+    surface = pad.locator("canvas.surface")
+    surface.evaluate("element => element.scrollIntoView({block: 'center'})")
+    box = surface.bounding_box()
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.5 * box["height"], steps=6)
+    page.mouse.up()
+    wait_until(lambda: pad.get_attribute("data-place") != before, 10, 0.1, "the star to move after a red stroke")
+    red = pad.evaluate("root => { const v = root.pad.values(), w = root.pad.shape[1], h = root.pad.shape[0], "
+                       "p = Math.floor(h / 2) * w + Math.floor(w / 2); return [v[3 * p], v[3 * p + 1], v[3 * p + 2]]; }")
+    assert red[0] > 0.6 and red[1] < 0.4 and red[2] < 0.4, red  # the stroke is in the picked colour

@@ -5,8 +5,9 @@
 // mean and two components); UMAP and t-SNE from the k nearest codes (distance-weighted mean of their places).
 // The map asks the pad what the decoder draws at an empty spot under the mouse (the inverse: PCA exactly, else a
 // distance-weighted mean of the codes of the k nearest map points) and to pin a spot on a click.
-// Python hears only: an opened file (converted on the server as the Denoise page converts uploads) and "open in the
-// Latent sampler" with the code.
+// Python hears only: an opened file (converted on the server as the Denoise page converts uploads), the code when a
+// stroke ends on a UMAP or t-SNE map (the server places it again by umap-learn's or openTSNE's transform, which the
+// star then takes), and "open in the Latent sampler" with the code. Its answers come on the pad_reply element.
 // Longer than 300 lines: one class, the pad, whose parts (the picture, its code and place, the map's spots, paths)
 // share its state; its arithmetic is in pad_math.js and its input in pad_input.js.
 const PAD_MAGIC = "AEPAD1\0\0";
@@ -15,6 +16,8 @@ const NEAREST = 8;  // neighbours shown
 const MAX_UNDO = 30;
 const PATH_STEPS = 8;
 const PADS = (globalThis.__aecoreMaps ??= { maps: new Map(), spots: new Map() });
+const REFINERS = { umap: "umap-learn's transform", tsne: "openTSNE's transform" };
+let pictures = 0;  // every picture a pad shows gets an id of its own, so a late answer never moves a newer picture
 
 class LatentPad {
   constructor(root, message, setTriggerValue) {
@@ -23,6 +26,7 @@ class LatentPad {
     this.surface = root.querySelector("canvas.surface");
     this.tool = "pen"; this.undoStack = []; this.pins = []; this.clicked = null; this.route = [];
     this.updates = 0;
+    this.picture = ++pictures; this.refined = null; this.releaseWanted = false;
     this.stats = { latencies: [], updateMs: [] };  // ms from a pen event to its drawn result, and per update (bench/pad.py)
     this.load(message);
     this.bind();
@@ -51,6 +55,7 @@ class LatentPad {
     this.small.width = width; this.small.height = height;
     this.clear(false);
     this.root.querySelector(".note").textContent = header.note || "";
+    (PADS.pads ??= new Map()).set(header.key, this);
     PADS.spots.set(header.map_key, {
       paint: (u, v, canvas) => this.paintSpot(u, v, canvas),
       pin: (u, v) => this.pin(u, v),
@@ -58,6 +63,8 @@ class LatentPad {
     });
     this.root.dataset.ready = "true";
     this.root.dataset.readyAt = performance.now().toFixed(1);
+    const waiting = PADS.replies?.get(header.key);
+    if (waiting) this.receive(waiting);
   }
 
   // ------------------------------------------------------------------ the picture
@@ -68,6 +75,7 @@ class LatentPad {
     context.fillStyle = this.background;
     context.fillRect(0, 0, this.surface.width, this.surface.height);
     this.blank = true;
+    this.newPicture();
     if (update) this.changed();
   }
 
@@ -78,7 +86,7 @@ class LatentPad {
 
   undo() {
     const last = this.undoStack.pop();
-    if (last) { this.context().putImageData(last, 0, 0); this.changed(); }
+    if (last) { this.context().putImageData(last, 0, 0); this.newPicture(); this.released(); }
   }
 
   stroke(from, to) {
@@ -87,6 +95,7 @@ class LatentPad {
     context.lineWidth = brush; context.lineCap = "round"; context.lineJoin = "round";
     context.beginPath(); context.moveTo(...from); context.lineTo(...to); context.stroke();
     this.blank = false;
+    this.newPicture();
     this.changed();
   }
 
@@ -117,7 +126,22 @@ class LatentPad {
     context.imageSmoothingEnabled = false;
     context.drawImage(this.small, 0, 0, this.surface.width, this.surface.height);
     this.blank = false;
-    this.changed();
+    this.newPicture();
+    this.released();
+  }
+
+  newPicture() { this.picture = ++pictures; this.refined = null; }
+
+  // A stroke ended, or a picture was put or undone: once its code is computed, a UMAP or t-SNE map asks the server to
+  // place it by the reducer's own transform (measured closer to the true place than the nearest codes: bench/placement.py)
+  released() { this.releaseWanted = true; this.changed(); }
+
+  askRefinement() {
+    this.releaseWanted = false;
+    const method = this.header.map_method;
+    if (!this.code || !REFINERS[method] || this.header.placement.kind === "pca") return;
+    this.root.dataset.refined = "pending";
+    this.setTriggerValue("release", { id: this.picture, code: Array.from(this.code) });
   }
 
   // ------------------------------------------------------------------ code, place, reconstruction, neighbours
@@ -176,15 +200,18 @@ class LatentPad {
     if (!this.code) {
       map?.showProbe(this.pins.length ? { u: null, v: null, pins: this.pins.map(pin => [pin.u, pin.v]) } : null);
       this.root.querySelector(".where").textContent = this.encoder ? "" : this.header.server_reason || "";
+      this.releaseWanted = false;
       this.enableActions();
       return;
     }
-    const [u, v, indices, distances] = this.place(this.code);
+    const [nearU, nearV, indices, distances] = this.place(this.code);
+    const refined = this.refined?.id === this.picture ? this.refined : null;
+    const [u, v] = refined ? [refined.u, refined.v] : [nearU, nearV];
     this.placed = { u, v };
     paintValues(this.root.querySelector("canvas.recon"), this.decoder.run(this.code), this.shape);
     const shown = indices.slice(0, NEAREST);
     map?.showProbe({ u, v, neighbours: shown, route: this.route, pins: this.pins.map(pin => [pin.u, pin.v]) });
-    this.describe(shown, distances);
+    this.describe(shown, distances, refined);
     this.neighbours(shown);
     this.enableActions();
     this.updates += 1;
@@ -194,14 +221,16 @@ class LatentPad {
     this.root.dataset.updates = String(this.updates);
     this.root.dataset.updateMs = (done - started).toFixed(1);
     this.root.dataset.place = `${u.toFixed(4)},${v.toFixed(4)}`;
+    if (this.releaseWanted) this.askRefinement();
   }
 
-  describe(shown, distances) {
+  describe(shown, distances, refined) {
     const names = this.header.classes || [], where = this.root.querySelector(".where");
     const tally = new Map();
     for (const index of shown) tally.set(this.kinds[index], (tally.get(this.kinds[index]) || 0) + 1);
     const [kind, count] = [...tally.entries()].sort((a, b) => b[1] - a[1])[0] || [null, 0];
-    const method = { pca: "exactly, by the map's PCA", neighbours: `from its ${this.header.placement.k} nearest codes` }[this.header.placement.kind];
+    const method = refined ? `by ${refined.how} on release; while you draw, from its ${this.header.placement.k} nearest codes`
+      : { pca: "exactly, by the map's PCA", neighbours: `from its ${this.header.placement.k} nearest codes` }[this.header.placement.kind];
     where.textContent = names.length && kind !== null
       ? `Its code lands among ${names[kind] ?? kind}: ${count} of its ${shown.length} nearest codes (the star on the map, placed ${method}).`
       : `Its code lands at the star on the map (placed ${method}).`;
@@ -314,12 +343,18 @@ class LatentPad {
 
   bind() { bindPad(this); }
 
-  receive(header) {  // a later message of the same model: a converted file, or the server's code
-    if (header.opened && header.opened.id !== this.openedId) {
-      this.openedId = header.opened.id;
-      this.root.querySelector(".note").textContent = header.opened.notes || "";
-      if (header.opened.error) this.root.querySelector(".problem").textContent = header.opened.error;
-      else this.putValues(Float32Array.from(atob(header.opened.pixels), ch => ch.charCodeAt(0) / 255));
+  receive(answer) {  // the server's answer (pad_reply.js): a converted file, or the refined place of a released picture
+    const { opened, refined } = answer;
+    if (opened && opened.id !== this.openedId) {
+      this.openedId = opened.id;
+      this.root.querySelector(".note").textContent = opened.notes || "";
+      if (opened.error) this.root.querySelector(".problem").textContent = opened.error;
+      else this.putValues(Float32Array.from(atob(opened.pixels), ch => ch.charCodeAt(0) / 255));
+    }
+    if (refined && refined.id === this.picture && this.refined?.id !== refined.id) {
+      this.refined = refined;
+      this.root.dataset.refined = `${refined.u.toFixed(4)},${refined.v.toFixed(4)}`;
+      this.changed();
     }
   }
 }
@@ -335,7 +370,6 @@ export default function (component) {
       root.dataset.key = message.header.key;
     }
     root.pad.setTriggerValue = setTriggerValue;
-    root.pad.receive(message.header);
   } catch (error) {
     root.querySelector(".problem").textContent = `The pad cannot run here: ${error.message}`;
   }

@@ -32,7 +32,7 @@ function bindPad(pad) {
     pad.lastInput ||= event.timeStamp;  // the oldest input not yet shown (same clock as performance.now)
     const next = at(event); pad.stroke(last, next); last = next;
   };
-  surface.onpointerup = () => { last = null; };
+  surface.onpointerup = () => { if (last) pad.released(); last = null; };
   const tools = pad.root.querySelectorAll("button.tool");
   for (const button of tools) {
     button.onclick = () => { pad.tool = button.dataset.tool; tools.forEach(other => other.classList.toggle("on", other === button)); };

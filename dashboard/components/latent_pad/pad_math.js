@@ -11,14 +11,8 @@ const make = (tag, className, parent, text) => {
 // (h, w, c) values in [0, 1] -> a canvas of that size (CSS scales it up without smoothing)
 function paintValues(canvas, values, [height, width, channels]) {
   canvas.width = width; canvas.height = height;
-  const context = canvas.getContext("2d"), image = context.createImageData(width, height), pixels = image.data;
-  for (let p = 0; p < width * height; p++) {
-    for (let k = 0; k < 3; k++) {
-      const v = values[p * channels + (channels === 1 ? 0 : k)];
-      pixels[4 * p + k] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-    }
-    pixels[4 * p + 3] = 255;
-  }
+  const context = canvas.getContext("2d"), image = context.createImageData(width, height);
+  valuesToPixels(values, image.data, width, height, channels);
   context.putImageData(image, 0, 0);
 }
 
@@ -40,11 +34,12 @@ function nearestRows(rows, d, query, k) {
 
 // Distance-weighted mean of `rows[indices]` (each `size` wide): the places of the nearest codes, or the codes of the
 // nearest places. An exact match takes its row.
+const WEIGHT_EPSILON = 1e-6;  // aecore.analysis.placement's: the page and the server place alike
 function weightedMean(rows, size, indices, distances) {
   const out = new Float32Array(size);
   let total = 0;
   for (let n = 0; n < indices.length; n++) {
-    const weight = 1 / (distances[n] + 1e-9);
+    const weight = 1 / (distances[n] + WEIGHT_EPSILON);
     total += weight;
     for (let j = 0; j < size; j++) out[j] += weight * rows[indices[n] * size + j];
   }

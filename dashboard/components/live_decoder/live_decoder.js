@@ -14,17 +14,11 @@ const REGISTRY = (globalThis.__aecoreLive ??=  // per page, by model key: decode
 export function painter(canvas, [height, width, channels]) {
   const small = document.createElement("canvas");
   small.width = width; small.height = height;
-  const smallContext = small.getContext("2d"), image = smallContext.createImageData(width, height), pixels = image.data;
+  const smallContext = small.getContext("2d"), image = smallContext.createImageData(width, height);
   const context = canvas.getContext("2d");
   context.imageSmoothingEnabled = false;
   return values => {
-    for (let p = 0; p < width * height; p++) {
-      for (let k = 0; k < 3; k++) {
-        const v = values[p * channels + (channels === 1 ? 0 : k)];
-        pixels[4 * p + k] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-      }
-      pixels[4 * p + 3] = 255;
-    }
+    valuesToPixels(values, image.data, width, height, channels);
     smallContext.putImageData(image, 0, 0);
     context.drawImage(small, 0, 0, canvas.width, canvas.height);
     canvas.dataset.frames = String(Number(canvas.dataset.frames || 0) + 1);
@@ -110,7 +104,8 @@ function slidersView(root, data, decoder, send) {
   const code = Float32Array.from(data.code), shape = data.output_shape;
   const columns = element("div", { class: "columns" }, root), left = element("div", { class: "controls" }, columns);
   const picture = decoder ? liveCanvas(element("div", { class: "picture" }, columns), shape, "sliders") : null;
-  const draw = () => picture && picture.paint(decoder.run(code));
+  const minimap = data.minimap ? miniMap(element("div", { class: "minimap" }, columns), data.minimap) : null;
+  const draw = () => { if (picture) picture.paint(decoder.run(code)); if (minimap) minimap.show(code); };
   const release = debounce(() => send("code", Array.from(code)), 250);
   let first = 0, sliders = [];
   const windowSize = data.window, count = code.length;
@@ -142,6 +137,39 @@ function slidersView(root, data, decoder, send) {
   };
   build(); draw();
   return { update(next) { setAll(next.code); } };
+}
+
+// The small map beside the sliders: the test codes' PCA map, and a red ring where the sliders' code lands on it
+function miniMap(holder, map) {
+  const side = 180, canvas = element("canvas", { class: "mini", width: side, height: side, role: "img",
+                                                  "aria-label": "the sliders' code on the PCA map" }, holder);
+  element("div", { class: "mini-caption", text: "where the code lands (PCA map)" }, holder);
+  const context = canvas.getContext("2d"), margin = 6, span = side - 2 * margin;
+  const toPixel = (u, v) => [margin + u * span, margin + (1 - v) * span];
+  const dots = document.createElement("canvas");
+  dots.width = dots.height = side;
+  const dotContext = dots.getContext("2d");
+  dotContext.fillStyle = "white"; dotContext.fillRect(0, 0, side, side);
+  for (const [u, v, k] of map.points) {
+    const [x, y] = toPixel(u, v);
+    dotContext.fillStyle = map.colors[k % map.colors.length];
+    dotContext.fillRect(x - 1, y - 1, 2, 2);
+  }
+  return {
+    show(code) {
+      let x = 0, y = 0;
+      for (let j = 0; j < map.mean.length; j++) {
+        const centred = code[j] - map.mean[j];
+        x += centred * map.components[0][j]; y += centred * map.components[1][j];
+      }
+      const u = (x - map.centre[0]) / map.span + 0.5, v = (y - map.centre[1]) / map.span + 0.5;
+      const [px, py] = toPixel(Math.min(1.05, Math.max(-0.05, u)), Math.min(1.05, Math.max(-0.05, v)));
+      context.drawImage(dots, 0, 0);
+      context.strokeStyle = "#dc2626"; context.lineWidth = 2;
+      context.beginPath(); context.arc(px, py, 5, 0, 2 * Math.PI); context.stroke();
+      canvas.dataset.place = `${u.toFixed(4)},${v.toFixed(4)}`;
+    },
+  };
 }
 
 // ------------------------------------------------------------------ view 2: a latent plane under the mouse

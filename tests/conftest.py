@@ -18,6 +18,9 @@ os.environ["AECORE_OFFLINE"] = "1"
 os.environ["AECORE_SHIPPED_MODELS"] = ""
 # Workers map what they trained once the queue is empty (UMAP, seconds of numba); tests/test_premap.py turns it on.
 os.environ.setdefault("AECORE_PREMAP", "")
+# Home starts a standby worker (TensorFlow loaded, waiting for the quick start); tests/test_quick_start_worker.py
+# turns it on.
+os.environ.setdefault("AECORE_STANDBY", "0")
 if "KERAS_HOME" not in os.environ:
     os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="aecore-keras-home-")
     atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)  # one per run, not one left per run

@@ -22,7 +22,8 @@ MASK_THRESHOLD = 0.02  # the watermark's alpha above which a pixel counts as mar
 
 
 def gated_decoder(latent_dim: int, options: photonet.PhotoOptions) -> keras.Model:
-    """[code, half, full] -> [correction (b, h, w, 3), gate (b, h, w, 1)]; photonet.photo_decoder's layers, same names."""
+    """[code, half, full] -> [correction (b, h, w, 3), gate (b, h, w, 1)]: photonet.photo_decoder's layers (same
+    names, so the denoiser's weights load by name) and the gate."""
     full_width, half_width = (int(width) for width in options.widths)
     code = keras.Input((None, None, latent_dim), name="code")
     half_skip = keras.Input((None, None, half_width), name="half_skip")
@@ -60,9 +61,20 @@ def from_denoiser(denoiser: keras.Model, options: photonet.PhotoOptions) -> tupl
     return model, training_model
 
 
-def single_output(training_model: keras.Model) -> keras.Model:
-    """The restored photo alone, from a (possibly reloaded) training model: what ships and what the tiler calls."""
-    return keras.Model(training_model.inputs, training_model.outputs[0], name="photo_unwatermark")
+def single_output(training_model: keras.Model, threshold: float = 0.0) -> keras.Model:
+    """The restored photo alone, from a (possibly reloaded) training model: what ships and what the tiler calls.
+
+    `threshold` > 0 shuts the gate where it is below it (layers.ReLU's threshold: a gate of 0.3 under a threshold of
+    0.5 becomes 0), so pixels the model is unsure of stay exactly as they came in."""
+    if not threshold:
+        return keras.Model(training_model.inputs, training_model.outputs[0], name="photo_unwatermark")
+    encoder, decoder = training_model.get_layer("encoder"), training_model.get_layer("decoder")
+    images = keras.Input((None, None, photonet.CHANNELS), name="photo")
+    correction, gate = decoder(encoder(images))
+    gate = layers.ReLU(threshold=float(threshold), name="gate_threshold")(gate)  # (b, h, w, 1): 0 below threshold
+    gated = layers.Multiply(name="gated_correction")([gate, correction])
+    restored = layers.Add(name="input_plus_correction")([images, gated])
+    return keras.Model(images, restored, name="photo_unwatermark")
 
 
 def is_gated(model: keras.Model) -> bool:

@@ -266,7 +266,7 @@ def unwatermark_panel(name: str, stamp: str):
     pictures = [("watermarked", result.damaged), ("ours", result.restored)]
     if result.mask is not None:
         inpainted, seconds = oracle_of(identity, result)
-        pictures.append((f"inpainting told where ({seconds:.1f} s)", inpainted))
+        pictures.append((f"inpainting, told where · {seconds:.1f} s", inpainted))
         pictures.append(("original", result.original))
     show_pictures(pictures, result.original)
     st.caption("*Inpainting told where* is scikit-image's biharmonic inpainting given the watermark's exact pixels: "

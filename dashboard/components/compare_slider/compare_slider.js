@@ -84,6 +84,7 @@ export default function (component) {
   if (before.dataset.src !== data.before) { before.src = data.before; before.dataset.src = data.before; }
   if (!colour && after.dataset.src !== data.after) { after.src = data.after; after.dataset.src = data.after; }
   frame.style.aspectRatio = `${data.width} / ${data.height}`;
+  frame.style.width = `min(100%, ${(75 * data.width / data.height).toFixed(2)}vh)`;  // a tall photo fits the screen
   const place = share => {  // share of the width showing "after", from the left edge: 0..1
     const clamped = Math.min(1, Math.max(0, share));
     frame.dataset.share = clamped.toFixed(3);

@@ -1,6 +1,8 @@
 """Colourise and unwatermark on photos never trained on, against their anchors, and full-size speed (issue #39).
 
 Usage:  python bench/restore.py [--store DIR] [--marks 3]          both tables (markdown)
+        python bench/restore.py --only unwatermark --checkpoint MODEL.keras [--threshold 0.5]
+                                                                    a recipe checkpoint before it ships
         python bench/restore.py --speed TASK                        1-MP time and peak memory of one task (one process)
         python bench/restore.py --figures                           docs/restore_colourise.jpg, docs/restore_unwatermark.jpg
 
@@ -34,6 +36,20 @@ EXTRA_COLOUR = Path("/usr/share/backgrounds/Wine_by_Jakkub_Mede.jpg")  # lomiri-
 
 def load(store, task: str):
     return store.load(restoring.default_restore_model(store, task))
+
+
+def load_checkpoint(path: Path, task: str, threshold: float):
+    """A checkpoint of scripts/train_restore_model.py as the model that would ship (a gated one: its restored output,
+    the gate shut under `threshold`)."""
+    import keras
+
+    from aecore.photo import gatednet
+    from scripts import train_restore_model
+
+    model = keras.models.load_model(path, compile=False)
+    if gatednet.is_gated(model):
+        model = gatednet.single_output(model, threshold)
+    return train_restore_model.wrap(model, task)
 
 
 def colour_photos() -> list[photos.Photo]:
@@ -167,6 +183,9 @@ def main():
     parser.add_argument("--marks", type=int, default=3)
     parser.add_argument("--speed", choices=restoring.RESTORE_TASKS)
     parser.add_argument("--figures", action="store_true")
+    parser.add_argument("--only", choices=restoring.RESTORE_TASKS, help="one table")
+    parser.add_argument("--checkpoint", type=Path, help="a recipe checkpoint (model.keras) instead of the store's model")
+    parser.add_argument("--threshold", type=float, default=0.0, help="a gated checkpoint's gate threshold")
     arguments = parser.parse_args()
     store = modelstore.ModelStore(arguments.store)
     warnings.simplefilter("ignore")
@@ -175,9 +194,15 @@ def main():
     elif arguments.figures:
         figures(store)
     else:
-        print_table("Colourise (PSNR dB, RGB; colourfulness on 0..255)", colourise_table(load(store, "colourise")))
-        print_table(f"Unwatermark (PSNR dB; {arguments.marks} watermarks a photo in held-out fonts and words)",
-                    unwatermark_table(load(store, "unwatermark"), arguments.marks))
+        def model(task):
+            return load_checkpoint(arguments.checkpoint, task, arguments.threshold) if arguments.checkpoint \
+                else load(store, task)
+
+        if arguments.only in (None, "colourise"):
+            print_table("Colourise (PSNR dB, RGB; colourfulness on 0..255)", colourise_table(model("colourise")))
+        if arguments.only in (None, "unwatermark"):
+            print_table(f"Unwatermark (PSNR dB; {arguments.marks} watermarks a photo in held-out fonts and words)",
+                        unwatermark_table(model("unwatermark"), arguments.marks))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ st.markdown("An autoencoder squeezes each image into a short **code** and rebuil
             "how the codes arrange the data, what the space between codes looks like, and how well they remove noise.")
 
 if not context.entries and not runner.active_jobs() and roles.may_train(context.visitor):
+    runner.stand_by(context.dataset_name)  # a worker loads TensorFlow while the visitor reads: the first model lands sooner
     st.subheader("Quick start")
     st.write(f"Trains four small models on **{md(context.dataset_name)}** in the background: a convolutional "
              "autoencoder, a variational one (2-D latent space), a denoising one and a dense one. "

@@ -15,6 +15,10 @@ or lists jobs (a dashboard server, `python -m aecore train --background`, `pytho
 `launch_workers`, which under a lock file starts workers up to AECORE_MAX_JOBS: no daemon, and two servers
 never double-start. Workers run niced in their own process group, so a server restart or a Ctrl-C in its
 terminal leaves them training. Linux only: liveness is the pid plus its start tick in /proc.
+
+`launch_standby` starts a worker before there is a job (the Home page, while it offers the quick start): it loads
+TensorFlow and the dataset, then waits STANDBY_SECONDS for a job, so the first model's clock starts with Keras
+loaded ($AECORE_STANDBY=0 turns it off; the tests do).
 """
 
 import dataclasses
@@ -36,6 +40,7 @@ from aecore.training import loop  # not trainer: a page listing jobs never loads
 JOBS_FOLDER = ".jobs"
 STOP_GRACE = 0.8  # seconds a stopped process gets to clean up before SIGKILL (Stop takes < 1 s)
 KEEP_FINISHED = 50  # finished job folders kept for the lists; older ones are removed
+STANDBY_SECONDS = 600  # how long a standby worker waits for a job before it ends (and frees its ~1 GB)
 STOPPED = "training was stopped; nothing was saved"
 
 
@@ -205,8 +210,21 @@ def launch_workers(folder: Path) -> int:
     return starting
 
 
-def _spawn_worker(folder: Path) -> subprocess.Popen:
-    environment = children.environment(AECORE_STORE=str(folder.parent))
+def launch_standby(folder: Path, dataset: str) -> bool:
+    """Starts a worker that loads TensorFlow and `dataset`, then waits for a job (see the module's docstring), when
+    no worker is alive and none is queued; True if it started one. Cheap to call on every rerun."""
+    if os.environ.get("AECORE_STANDBY", "1") == "0":
+        return False
+    with locked(folder):
+        if live_workers(folder) or any(job.status == "queued" for job in list_jobs(folder)):
+            return False
+        register_worker(folder, _spawn_worker(folder, AECORE_WORKER_WAIT=str(STANDBY_SECONDS),
+                                              AECORE_WORKER_DATASET=dataset).pid)
+    return True
+
+
+def _spawn_worker(folder: Path, **settings: str) -> subprocess.Popen:
+    environment = children.environment(AECORE_STORE=str(folder.parent), **settings)
     with open(folder / "workers.log", "a") as log:  # a worker's stderr: tracebacks of crashes, TF warnings
         return subprocess.Popen(children.command("jobs", "--work"), env=environment,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, process_group=0)

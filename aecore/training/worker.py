@@ -3,11 +3,18 @@
 A worker (`python -m aecore jobs --work`, started by aecore.training.jobs.launch_workers) trains queued jobs
 one after another and ends when the queue is empty; `python -m aecore train` runs its own job through
 `run`. Progress is written at most every PROGRESS_INTERVAL seconds within an epoch; Stop arrives as the
-job's cancel file plus a SIGTERM, which ends training within a batch and saves nothing. Once the model is
-saved and its job marked done, the job fills the store's cache of the probes' baselines (`fill_baselines`).
-When the queue is empty, the worker maps every image of each model it trained ($AECORE_PREMAP, default "umap";
-empty: none) before it ends, so the Latent map finds the UMAP ready; it has left the workers' register by then, so
-a new training starts at once in a worker of its own.
+job's cancel file plus a SIGTERM, which ends training within a batch and saves nothing.
+
+A worker loads each dataset once for all its jobs, and runs NumPy's and scikit-learn's thread pools on one thread
+(`ONE_THREAD`: TensorFlow keeps its own pool). When the queue is empty, it fills the store's cache of the probes'
+baselines for what it trained (`fill_baselines`; `python -m aecore train` fills them right after its model), then
+maps every image of each model ($AECORE_PREMAP, default "umap"; empty: none), so the Latent map finds the UMAP
+ready; it has left the workers' register by then, so a new training starts at once in a worker of its own. Both
+wait until the queue is empty so the quick start's models land one right after another.
+
+A worker started with $AECORE_WORKER_WAIT seconds (`jobs.launch_standby`: the Home page while it offers the quick
+start) loads TensorFlow and the dataset named by $AECORE_WORKER_DATASET first, then waits that long for a job, so
+the first job it claims starts training at once.
 """
 
 import dataclasses
@@ -19,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+import threadpoolctl  # scikit-learn's own dependency
+
 from aecore.errors import AecoreError, TrainingCancelled
 from aecore.store import modelstore
 from aecore.training import cards, jobs, trainer
@@ -26,6 +35,10 @@ from aecore.training.jobs import STOPPED, Job, locked, process_tick, write_json
 
 NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes within an epoch
+# OpenBLAS's two threads spin on a loaded 2-core machine: a card's linear probe on 5,000 codes of 32 numbers took
+# 21-31 s in a worker beside a server; on one thread 8x less (bench/RESULTS.md, #35). Same figures either way.
+ONE_THREAD = 1
+WAIT_POLL = 0.2  # seconds between looks at the queue while a standby worker waits
 
 
 class _CancelFile:
@@ -59,24 +72,34 @@ def _progress_writer(path: Path):
     return report
 
 
-def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
-    """Trains `job` in this process, writing its progress and outcome; returns the final state.
+def run(job: Job, store_root=None, echo=None, save: bool = True, baselines: bool = True) -> dict:
+    """Trains `job` in this process, writing its progress and outcome; returns the final state (its "dataset" the
+    one trained on).
 
     The dashboard's workers and `python -m aecore train` both come here. `echo` also gets every Progress
-    (the CLI's progress bar); `save=False` for the non-chief workers of a multi-worker run.
+    (the CLI's progress bar); `save=False` for the non-chief workers of a multi-worker run; `baselines=False`
+    leaves the probes' baselines to the caller (a worker fills them once its queue is empty).
     """
-    from aecore.data import catalog
+    with threadpoolctl.threadpool_limits(limits=ONE_THREAD):  # see ONE_THREAD
+        outcome = _run(job, store_root, echo, save)
+        if outcome["status"] == "done" and save and baselines:  # the model has landed; the pages' baselines follow
+            fill_baselines(outcome["dataset"], outcome["meta"], store_root)
+    return outcome
 
+
+def _run(job: Job, store_root, echo, save: bool) -> dict:
     flag = _CancelFile(job.path / "cancel")
     _stop_on_sigterm(flag)
+    started = time.time()
     write_json(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
-                                     "started": time.time()})
+                                     "started": started})
     writer = _progress_writer(job.path)
     report = writer if echo is None else (lambda progress: (writer(progress), echo(progress)))
-    state = {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid())}
+    state = {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()), "started": started}
+    dataset = None
     try:
         spec = job.spec
-        dataset = catalog.load_dataset(spec.dataset, seed=spec.config.seed)
+        dataset = load_dataset(spec.dataset, spec.config.seed)
         live = dataclasses.replace(spec.config, live_snapshots=str(job.path / modelstore.SNAPSHOTS_FILE))  # pages follow
         autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, live, report, flag)
         if spec.submitted_by:  # a viewer's model: that session may delete it (dashboard.state.roles)
@@ -103,9 +126,23 @@ def run(job: Job, store_root=None, echo=None, save: bool = True) -> dict:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
     meta = state.pop("meta", None)
     write_json(job.path / "state.json", {**state, "finished": time.time()})
-    if state["status"] == "done" and save:  # the model has landed; the pages' baselines follow it
-        fill_baselines(dataset, meta, store_root)
-    return {**state, "meta": meta}
+    return {**state, "meta": meta, "dataset": dataset}
+
+
+_LOADED: dict = {}  # (dataset name, seed) -> Dataset: a worker's jobs share one copy of a built-in dataset
+
+
+def load_dataset(name: str, seed: int = 0):
+    """The dataset `name`, loaded once per worker when it is a built-in one (they never change; one of your own
+    may be replaced between two jobs, so it is read afresh)."""
+    from aecore.data import catalog
+
+    if name not in catalog.DATASET_NAMES:
+        return catalog.load_dataset(name, seed=seed)
+    if (name, seed) not in _LOADED:
+        _LOADED.clear()  # one at a time: Fashion-MNIST is 220 MB
+        _LOADED[(name, seed)] = catalog.load_dataset(name, seed=seed)
+    return _LOADED[(name, seed)]
 
 
 def fill_baselines(dataset, meta: dict, store_root=None):
@@ -141,21 +178,43 @@ def _claim(folder: Path) -> Job | None:
 
 def work(folder: Path):
     """A worker's life: niced, trains queued jobs one after another, ends when the queue is empty or on Stop; then
-    maps what it trained (`premap`)."""
+    fills the probes' baselines and maps what it trained (`premap`)."""
     os.nice(NICE)
     jobs.register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
     landed = []
+    _stand_by(folder)
     while (job := _claim(folder)) is not None:
-        outcome = run(job)
+        outcome = run(job, baselines=False)
         print(f"job {job.id}: {outcome['status']} {outcome.get('message', '')}", file=sys.stderr, flush=True)
         if outcome["status"] == "cancelled":  # Stop ends the process; the canceller starts a fresh worker
             jobs.unregister_worker(folder, os.getpid())
             os._exit(0)  # at once: TensorFlow's exit handlers take seconds, and everything is written
         if outcome["status"] == "done" and outcome.get("model_name"):
-            landed.append((outcome["model_name"], job.spec.dataset))
+            landed.append((outcome["model_name"], job.spec.dataset, outcome["dataset"], outcome["meta"]))
     jobs.unregister_worker(folder, os.getpid())
-    for name, dataset_name in landed:
+    with threadpoolctl.threadpool_limits(limits=ONE_THREAD):
+        for _, _, dataset, meta in landed:
+            fill_baselines(dataset, meta)
+    for name, dataset_name, _, _ in landed:
         premap(name, dataset_name)
+
+
+def _stand_by(folder: Path):
+    """A standby worker ($AECORE_WORKER_WAIT seconds) loads TensorFlow and its dataset, then waits until a job is
+    queued or the wait is over (a worker without a wait returns at once)."""
+    wait = float(os.environ.get("AECORE_WORKER_WAIT") or 0)
+    if wait <= 0:
+        return
+    import keras  # noqa: F401  (seconds: paid before the click, not after it)
+
+    if os.environ.get("AECORE_WORKER_DATASET"):
+        try:
+            load_dataset(os.environ["AECORE_WORKER_DATASET"])
+        except AecoreError:  # gone meanwhile: the job that names it says so
+            pass
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and not any(job.status == "queued" for job in jobs.list_jobs(folder)):
+        time.sleep(WAIT_POLL)
 
 
 def premap(name: str, dataset_name: str, store_root=None, method: str | None = None):

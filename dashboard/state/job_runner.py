@@ -23,7 +23,7 @@ class JobRunner:
 
     def __init__(self, store_root=None):
         self.store_root = store_root  # None: $AECORE_STORE, resolved on each call (tests switch stores)
-        self._launched = 0.0
+        self._launched = self._stood_by = 0.0
 
     @property
     def folder(self):
@@ -67,6 +67,13 @@ class JobRunner:
 
     def may_stop(self, job: Job, visitor: roles.Visitor) -> bool:
         return visitor.is_owner or job.spec.submitted_by == visitor.session
+
+    def stand_by(self, dataset: str):
+        """Has a worker load TensorFlow and `dataset` and wait for a job (aecore.training.jobs.launch_standby), so a
+        training started soon (the quick start) does not wait for them; at most once every LAUNCH_EVERY seconds."""
+        if time.monotonic() - self._stood_by > LAUNCH_EVERY:
+            self._stood_by = time.monotonic()
+            jobs.launch_standby(self.folder, dataset)
 
     def active_jobs(self) -> list[Job]:
         return [job for job in self.jobs if job.active]

@@ -1,0 +1,110 @@
+"""The quick start's worker (#35): a standby worker loads TensorFlow before the click and takes the first job; a
+worker fills the probes' baselines once its queue is empty, after every model has landed, not between them; and its
+jobs share one copy of a built-in dataset. Real worker processes on digits, tiny models."""
+
+import json
+import os
+import time
+
+import pytest
+
+from aecore.analysis import probes
+from aecore.data import catalog
+from aecore.store import probecache
+from aecore.store.modelstore import ModelStore
+from aecore.training import jobs, loop, worker
+
+TINY = loop.TrainConfig(epochs=1, batch_size=64, patience=0, snapshots="off")
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("AECORE_STORE", str(tmp_path / "models"))
+    monkeypatch.setenv("AECORE_MAX_JOBS", "1")
+    return jobs.jobs_folder()
+
+
+def wait_until(predicate, timeout=180, what="the condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def worker_log(folder) -> str:
+    path = folder / "workers.log"
+    return path.read_text()[-3000:] if path.exists() else ""
+
+
+def registered(folder) -> list[int]:
+    return sorted(int(path.stem) for path in (folder / "workers").glob("*.json")) if (folder / "workers").is_dir() else []
+
+
+@pytest.mark.slow
+def test_a_standby_worker_loads_keras_first_then_takes_the_first_job(folder, monkeypatch):
+    monkeypatch.setenv("AECORE_STANDBY", "1")
+    assert jobs.launch_standby(folder, "digits")
+    assert not jobs.launch_standby(folder, "digits"), "one standby at a time"
+    [standby] = registered(folder)
+    time.sleep(1)
+    assert jobs.live_workers(folder) == 1, worker_log(folder)
+    first = jobs.submit(folder, jobs.JobSpec("dense", "digits", 4, {}, TINY, "first"))
+    assert registered(folder) == [standby], "no second worker is started while the standby waits"
+    wait_until(lambda: not first.active, what="the first job")
+    assert first.status == "done", first.message + worker_log(folder)
+    assert first.state()["pid"] == standby and ModelStore().names() == ["first"]
+    state = first.state()
+    assert state["finished"] > state["started"], "the final state keeps when the job started"
+
+
+def test_standby_is_off_when_asked(folder, monkeypatch):
+    monkeypatch.setenv("AECORE_STANDBY", "0")
+    assert not jobs.launch_standby(folder, "digits") and registered(folder) == []
+
+
+@pytest.mark.slow
+def test_the_baselines_are_filled_once_the_queue_is_empty(folder, digits):
+    """Two models queued at once: the second starts right after the first lands; the baselines come after both."""
+    specs = [jobs.JobSpec("dense", "digits", 6, {}, TINY, "one"), jobs.JobSpec("dense", "digits", 8, {}, TINY, "two")]
+    queued = [jobs.create(folder, spec) for spec in specs]
+    jobs.launch_workers(folder)
+    wait_until(lambda: probecache.cached_baselines(digits, 8, folder.parent) is not None
+               and not any(job.active for job in queued), what="both models and their baselines")
+    states = [job.state() for job in queued]
+    assert [state["status"] for state in states] == ["done", "done"], worker_log(folder)
+    place = probecache.folder(digits, probes.probe_split(digits), folder.parent)
+    filled = min(path.stat().st_mtime for path in place.glob("*.json"))
+    assert states[1]["started"] - states[0]["finished"] < 2, "the second model starts right after the first lands"
+    assert filled >= states[1]["finished"], "the baselines waited for the queue to empty"
+    assert {path.name for path in place.glob("*.json")} == {"pixels.json", "pca-6.json", "pca-8.json"}
+    assert json.loads((place / "pca-8.json").read_text())["dimensions"] == 8
+
+
+def test_a_workers_jobs_share_one_copy_of_a_built_in_dataset(monkeypatch):
+    loads = []
+    monkeypatch.setattr(catalog, "load_dataset", lambda name, seed=0: loads.append(name) or object())
+    monkeypatch.setattr(worker, "_LOADED", {})
+    first, again = worker.load_dataset("digits"), worker.load_dataset("digits")
+    assert first is again and loads == ["digits"]
+    worker.load_dataset("my-own-cells"), worker.load_dataset("my-own-cells")  # one of yours: read afresh each job
+    assert loads == ["digits", "my-own-cells", "my-own-cells"]
+
+
+def test_a_job_runs_its_scikit_learn_on_one_thread(folder, monkeypatch):
+    """The card's probes run inside the job on one BLAS thread (they took 8x longer on two, on a loaded machine)."""
+    import threadpoolctl
+
+    seen = []
+    real = worker.trainer.train
+
+    def train(*args, **kwargs):
+        seen.append({info["internal_api"]: info["num_threads"] for info in threadpoolctl.threadpool_info()})
+        return real(*args, **kwargs)
+    monkeypatch.setattr(worker.trainer, "train", train)
+    job = jobs.create(folder, jobs.JobSpec("dense", "digits", 4, {}, TINY, "threads"))
+    assert worker.run(job, baselines=False)["status"] == "done"
+    assert seen and seen[0].get("openblas") == 1
+    assert os.cpu_count() == 1 or max(info["num_threads"] for info in threadpoolctl.threadpool_info()) > 1, \
+        "the limit ends with the job"

@@ -1,4 +1,5 @@
-"""The restore recipe (scripts/train_restore_model.py): seeded batches, the identity start, resuming, the export."""
+"""The restore recipe (scripts/train_restore_model.py): seeded batches, the identity start (unwatermark gated),
+resuming, the export."""
 
 import json
 
@@ -20,9 +21,10 @@ def pool():
 
 def test_a_step_draws_the_same_batch_whether_or_not_the_run_was_resumed(pool):
     grey = [photo for photo in pool if photo.pixels.shape[-1] == 1]
-    inputs, targets = recipe.batch("unwatermark", 7, pool, grey)
+    inputs, (targets, marked) = recipe.batch("unwatermark", 7, pool, grey)  # the gated model learns the mask too
     again, _ = recipe.batch("unwatermark", 7, pool, grey)
     assert inputs.shape == targets.shape == (recipe.BATCH, photos.PATCH, photos.PATCH, 3)
+    assert marked.shape == (recipe.BATCH, photos.PATCH, photos.PATCH, 1) and 0 < marked.mean() < 0.5
     assert np.array_equal(inputs, again) and not np.array_equal(inputs, recipe.batch("unwatermark", 8, pool, grey)[0])
     colour_inputs, _ = recipe.batch("colourise", 7, pool, [])
     assert np.array_equal(colour_inputs[..., 0], colour_inputs[..., 1]), "colourise sees grey"
@@ -30,8 +32,10 @@ def test_a_step_draws_the_same_batch_whether_or_not_the_run_was_resumed(pool):
 
 def test_unwatermark_starts_as_the_identity_and_colourise_as_the_denoiser(pool):
     patch = tasks.pairs("unwatermark", pool, 2, np.random.default_rng(0), patch=32)[0]
-    identity = recipe.build("unwatermark", 10)
-    assert np.allclose(np.asarray(identity(patch, training=False)), patch, atol=1e-6)
+    identity = recipe.build("unwatermark", 10)  # gated, its correction zeroed and its gate nearly shut
+    restored, gate = (np.asarray(output) for output in identity(patch, training=False))
+    assert np.allclose(restored, patch, atol=1e-6) and gate.shape == (2, 32, 32, 1) and gate.max() < 0.05
+    assert np.allclose(np.asarray(recipe.shipped_model(identity, "unwatermark", 0.5)(patch)), patch, atol=1e-6)
     denoiser = recipe.build("colourise", 10)
     assert not np.allclose(np.asarray(denoiser(patch, training=False)), patch, atol=1e-3)
 

@@ -64,14 +64,14 @@ def window_lines(curves: list[tuple[str, np.ndarray]], channel_names: list[str] 
 def window_grid(curves: list[tuple[str, np.ndarray]], titles: list[str], channel: int = 0, columns: int = 4,
                 colours: list[str] | None = None, cell_px: int = 150) -> go.Figure:
     """Many windows side by side, a title above each: cell i draws window i of every curve (label, (n, window,
-    channels[, 1])), channel `channel` only, on one value range for all cells so sizes compare. The first curve
-    (the windows) solid, the reconstructions dashed, one legend for all."""
+    channels[, 1])), channel `channel` only, on one value range for all cells so sizes compare; a title's lines are
+    split at newlines. The first curve (the windows) solid, the reconstructions dashed, one legend for all."""
     arrays = [np.asarray(values, dtype=np.float64).reshape(len(values), np.shape(values)[1], -1)[:, :, channel]
               for _, values in curves]  # each (n, window)
     count = len(arrays[0])
     rows = max(1, int(np.ceil(count / columns)))
     figure = make_subplots(rows=rows, cols=columns, horizontal_spacing=0.03, vertical_spacing=0.5 / max(rows * 2, 3),
-                           subplot_titles=[plots.plain(title) for title in titles], shared_yaxes=True)
+                           subplot_titles=[_lines(title) for title in titles], shared_yaxes=True)
     low, high = min(float(a.min()) for a in arrays), max(float(a.max()) for a in arrays)
     pad = 0.05 * (high - low or 1.0)
     steps = np.arange(arrays[0].shape[1])
@@ -87,8 +87,8 @@ def window_grid(curves: list[tuple[str, np.ndarray]], titles: list[str], channel
     figure.update_yaxes(range=[low - pad, high + pad])
     figure.update_xaxes(showticklabels=False)
     figure.update_annotations(font_size=12)
-    figure.update_layout(height=rows * cell_px + 90, margin=dict(l=40, r=10, t=30, b=10),
-                         legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"))
+    figure.update_layout(height=rows * cell_px + 110, margin=dict(l=40, r=10, t=40, b=40),
+                         legend=dict(orientation="h", y=-0.02, yanchor="top", x=0.5, xanchor="center"))
     return figure
 
 
@@ -119,6 +119,11 @@ def series_overview(values, train_steps: int, channel_names: list[str] | None = 
                          margin=dict(l=50, r=10, t=24, b=30))
     figure.update_xaxes(title_text="time step", row=channels, col=1)
     return figure
+
+
+def _lines(title: str) -> str:
+    """A title of several lines, each escaped: Plotly breaks lines at <br> only."""
+    return "<br>".join(plots.plain(line) for line in str(title).split("\n"))
 
 
 def _span(first: float, last: float, colour: str) -> dict:

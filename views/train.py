@@ -18,10 +18,10 @@ st.caption("Training runs in the background: explore other pages meanwhile; the 
 
 def training_form():
     """The form that queues a training for this session (the runner checks the role again)."""
-    offered = families.fixed_size_families()  # the photo family trains on photos, from the Denoise page
-    family_name = st.selectbox("Family", offered, key="train-family", index=offered.index(families.RECOMMENDED_FAMILY),
+    offered, default = train_form.offered_families(context.is_series)
+    family_name = st.selectbox("Family", offered, key=f"train-family-{context.noun}", index=offered.index(default),
                                format_func=lambda name: f"{name}: {families.FAMILIES[name].summary}",
-                               help="Photo denoisers (any size, colour) are trained on the Denoise page, under \"Your own photos\".")
+                               help=train_form.FAMILY_HELP[context.is_series])
     family = families.FAMILIES[family_name]
     if family_name == "stacked":
         st.info("Trained in stages, as the classic stacked autoencoders were: first each layer learns, on its own, to "
@@ -31,6 +31,8 @@ def training_form():
                 icon=":material/layers:")
     classes = context.dataset.class_names or sorted({int(label) for label in context.dataset.y_train}) \
         if context.dataset.y_train is not None else []
+    if context.is_series:  # a series' labels mark anomalous steps: the training part is taken as normal as it is
+        classes = []
     if note := train_form.small_set_note(len(context.dataset.x_train), family_name):
         st.warning(note, icon=":material/warning:")
     with st.form("train", enter_to_submit=False):  # Enter in a number box once started a training at once
@@ -41,7 +43,7 @@ def training_form():
         batch = left.number_input("Batch size (0 = default)", 0, 4096, 0)
         rate = right.number_input("Learning rate (0 = default)", 0.0, 1.0, 0.0, format="%.4f")
         seed = left.number_input("Seed", 0, 2**31 - 1, 0)
-        limit = right.number_input("Train on the first N images (0 = all)", 0, 1_000_000, 0)
+        limit = right.number_input(f"Train on the first N {context.noun}s (0 = all)", 0, 1_000_000, 0)
         schedule = left.selectbox("Learning-rate schedule", trainer.SCHEDULES,
                                   help="cosine lowers the rate to 5% over the epochs: a lower final loss on long runs.")
         # A static placeholder: one that followed the form's values changed the widget's identity on submit.
@@ -50,7 +52,8 @@ def training_form():
                                 format_func=lambda index: "none: train on every class" if index is None else
                                 f"{index}: {classes[index]}", disabled=not classes,
                                 help="Train on the other classes only; the Anomalies page then scores how well the "
-                                     "reconstruction error flags this class, which the model never saw.")
+                                     "reconstruction error flags this class, which the model never saw. (On a series "
+                                     "the training part is taken as normal: the Anomalies page scores every step.)")
         options = train_form.family_options(family_name)
         submitted = st.form_submit_button("Start training", type="primary")
 

@@ -1,7 +1,10 @@
 """Streamlit helpers for the image pages: Reconstructions and Feature maps (views/reconstructions.py,
-views/feature_maps.py): the worst-rebuilt images, samples, per-image probes, code statistics.
+views/feature_maps.py): the worst-rebuilt images, samples, per-image probes, code statistics; on a series, the
+shown windows and their reconstructions as a CSV.
 """
 
+import csv
+import io
 import threading
 import time
 from dataclasses import dataclass
@@ -10,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from aecore.analysis import inspection, probes
+from aecore.analysis import inspection, metrics, probes
 from aecore.data import catalog
 from aecore.store import modelstore, probecache
 from dashboard import plots
@@ -27,9 +30,13 @@ CODE_SAMPLE = 1000  # test images behind the code statistics (the heat map shows
 
 @st.cache_data(max_entries=16, show_spinner="Ranking every test image by its reconstruction error…")
 def worst_ranking(ref: caches.ModelRef) -> np.ndarray:
-    """Every test index, worst reconstructed (highest BCE) first: one pass over the whole test set."""
-    test_images = caches.dataset(ref.dataset).x_test
-    return inspection.worst_reconstructed(caches.model(ref.name, ref.stamp), test_images, len(test_images))
+    """Every test index, worst reconstructed first (highest BCE; on a series, highest MSE: its values are not
+    pixels in [0, 1]): one pass over the whole test set."""
+    current, autoencoder = caches.dataset(ref.dataset), caches.model(ref.name, ref.stamp)
+    if getattr(current, "is_series", False):
+        errors = metrics.mean_squared_error(current.x_test, autoencoder.reconstruct(current.x_test))
+        return np.argsort(-errors, kind="stable")
+    return inspection.worst_reconstructed(autoencoder, current.x_test, len(current.x_test))
 
 
 def worst_indices(ref: caches.ModelRef, count: int) -> tuple:
@@ -121,3 +128,21 @@ def probe_figure(rows: dict[str, dict]) -> go.Figure:
     figure.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=30),
                          yaxis=dict(title="test accuracy", range=[max(0.0, low - 0.1), 1.0]), legend=dict(orientation="h", y=1.12))
     return figure
+
+
+def windows_csv(current, indices, reconstructions: dict[str, np.ndarray]) -> str:
+    """The test windows at `indices` and each model's reconstruction (name -> (n, window, channels, 1)), one row per
+    step and channel: window, start, step, timestamp, channel, value, then one column per model (values scaled as
+    the models see them: the training part's minimum and maximum are 0 and 1)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["window", "start", "step", "timestamp", "channel", "value", *reconstructions])
+    windows = current.x_test[list(indices)]
+    for row, index in enumerate(indices):
+        start = int(current.test_starts[index])
+        for offset in range(current.window):
+            for channel, column in enumerate(current.columns):
+                writer.writerow([index, start, start + offset, current.timestamps[start + offset], column,
+                                 f"{windows[row, offset, channel, 0]:.6g}",
+                                 *(f"{rebuilt[row, offset, channel, 0]:.6g}" for rebuilt in reconstructions.values())])
+    return buffer.getvalue()

@@ -14,12 +14,25 @@ CHOICES = {"sparsity": ["l1", "kl"], "code": ["flat", "spatial"], "sampling": ["
 
 
 SMALL_SET = 500  # fewer training images than this: most families learn the average image and little else
+FAMILY_HELP = {False: "Photo denoisers (any size, colour) are trained on the Denoise page, under \"Your own photos\". "
+                      "The sequence families (conv1d, lstm_seq) show when the sidebar's dataset is a time series.",
+               True: "A time series trains a sequence family on its windows: conv1d (keras.io's Conv1D autoencoder, "
+                     "the default: fast) or lstm_seq (the LSTM autoencoder of the rare-event article: slower)."}
+
+
+def offered_families(series: bool) -> tuple[list[str], str]:
+    """(the families the Train form offers, the one preselected): the sequence families on a series, else the
+    families of one image size (the photo family trains on photos, from the Denoise page)."""
+    if series:
+        return families.series_families(), families.SERIES_FAMILY
+    return families.fixed_size_families(), families.RECOMMENDED_FAMILY
 
 
 def small_set_note(train_images: int, family: str) -> str | None:
     """What to expect of a model trained on a set this small, or None: a dense model of 150 epochs on 50 images
-    rebuilt every image as the same blob, and nothing said why."""
-    if train_images >= SMALL_SET:
+    rebuilt every image as the same blob, and nothing said why. Not said of the sequence families: a series of a
+    few thousand steps gives a few hundred windows, which they learn from (KDD-TSAD 135: 293 windows, AUC 0.89)."""
+    if train_images >= SMALL_SET or family in families.series_families():
         return None
     return (f"Only {train_images:,} training images: too few for a {family} model to learn much more than the "
             "average image, so its reconstructions may all look alike. A few thousand images help most; else a "

@@ -1,9 +1,13 @@
-"""The Latent map's whole-dataset view (views/latent_map.py): every image of the dataset, train and test, on one
-WebGL map (dashboard/components/big_map/), computed by a map job (dashboard/state/map_jobs.py) and cached beside the model.
+"""The Latent map's whole-dataset view (views/latent_map.py): every image of the dataset (or every window of a
+series), train and test, on one WebGL map (dashboard/components/big_map/), computed by a map job
+(dashboard/state/map_jobs.py) and cached beside the model.
 
 While UMAP or t-SNE is computed, the page shows the job's progress and, once the codes are in, their PCA map.
-A click shows the image, its reconstruction, its code and its nearest neighbours in code space; a lasso shows
-the selection as a grid, its class counts and its mean code decoded, with its indices to download.
+Besides class, error and split, the points can be coloured by code-space anomaly scores (distance to the nearest
+normal training codes, Mahalanobis distance: aecore.analysis.codespace) and, on a series, by time; hovering a
+window shows its curve. A click shows the image (the window and its reconstruction as lines), its code and its
+nearest neighbours in code space; a lasso shows the selection, its class counts and its mean code decoded, with
+its indices to download.
 """
 
 from collections import Counter
@@ -11,9 +15,10 @@ from collections import Counter
 import numpy as np
 import streamlit as st
 
-from aecore.analysis import projections
+from aecore.analysis import codespace, probes, projections
+from aecore.errors import AecoreError
 from aecore.store import mapcache
-from dashboard import plots
+from dashboard import plots, series_plots
 from dashboard.components import big_map
 from dashboard.server import sheets
 from dashboard.state import caches, map_jobs, sidebar
@@ -23,6 +28,8 @@ SPLIT = "all"
 MAX_MOSAIC = 64
 NEIGHBOURS = 8
 METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+FIT_CODES = 10_000  # normal training codes the code-space scores are fitted on (a seeded sample): 70,000 codes
+# against 10,000 take ~3 s for k nearest on 2 cores; against all 60,000 ~20 s
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
@@ -36,9 +43,65 @@ def message(ref: caches.ModelRef, method: str, _projection, highlight: int | Non
     base = big_map.base_key(ref.stamp, ref.dataset, method)
     key = base + (f"-beside-{other.stamp}" if other else "")
     order = big_map.sheet_order(_projection.points)
-    token = sheets.register(f"{ref.dataset}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order)
-    return big_map.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, dataset.x_test.shape,
-                       f"{sheets.PATH}/{token}", highlight, chosen, shared, order, base)
+    series = sidebar.is_series(dataset)
+    token = sheets.register(f"{ref.dataset}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order,
+                            draw=series_plots.curve_pictures if series else None)
+    shape = (len(errors), series_plots.THUMB_HEIGHT, series_plots.THUMB_WIDTH) if series else dataset.x_test.shape
+    return big_map.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, shape,
+                        f"{sheets.PATH}/{token}", highlight, chosen, shared, order, base,
+                        colourings=colourings(ref), starts=window_starts(dataset) if series else None,
+                        window=dataset.window if series else None)
+
+
+def window_starts(dataset) -> np.ndarray:
+    """(n,) the first step of every window, training windows first, as on the map."""
+    return np.concatenate([dataset.train_starts, dataset.test_starts])
+
+
+@st.cache_data(max_entries=6, show_spinner="Scoring every code: distance to the nearest normal training codes…")
+def code_scores(ref: caches.ModelRef) -> dict[str, np.ndarray]:
+    """{"code_distance", "mahalanobis"}: (n,) for every point of the map, fitted on up to FIT_CODES normal training
+    codes (not the class a detector was trained without; on a labelled series, not the windows holding an anomaly).
+    A fitted code's own distance leaves itself out."""
+    dataset, codes = caches.dataset(ref.dataset), caches.codes_and_errors(ref)[0]
+    codes = codes.reshape(len(codes), -1)
+    rare = caches.model_store().meta(ref.name).get("excluded_class")
+    if sidebar.is_series(dataset) and dataset.y_train is not None:
+        rare = 1  # the windows labelled anomalous
+    normal = np.arange(len(dataset.x_train))
+    if rare is not None and dataset.y_train is not None:
+        normal = normal[dataset.y_train != rare]
+    fitted = normal[np.sort(probes.sample(len(normal), FIT_CODES, 0))]
+    space = codespace.fit(codes[fitted], codespace.DEFAULT_METRIC, codespace.DEFAULT_NEIGHBOURS)
+    distance = codespace.knn_distance(space, codes)
+    distance[fitted] = codespace.knn_distance(space, codes[fitted], skip_self=True)
+    return {"code_distance": distance, "mahalanobis": codespace.mahalanobis(space, codes)}
+
+
+def _step_text(dataset, step: int) -> str:
+    """'step 1,200 (2024-03-01 10:00)': the step and its time, when the series' time column says more than the step."""
+    stamp = str(dataset.timestamps[step])
+    return f"step {step:,}" + ("" if stamp in (str(step), f"{step}.0") else f" ({stamp})")
+
+
+def colourings(ref: caches.ModelRef) -> tuple[big_map.Colouring, ...]:
+    """The map's colourings besides class, error and split: the code-space scores and, on a series, time."""
+    dataset, found = caches.dataset(ref.dataset), []
+    if sidebar.is_series(dataset):
+        starts = window_starts(dataset).astype(np.float32)
+        last = int(starts.max())
+        found.append(big_map.Colouring("time", "time (window start)", "when the window starts", starts, 0.0,
+                                       float(last), _step_text(dataset, 0), _step_text(dataset, last), False))
+    try:
+        scores = code_scores(ref)
+    except AecoreError:  # too few training codes for k nearest: the other colourings still show
+        return tuple(found)
+    found.append(big_map.score_colouring(
+        "code_distance", "code distance (anomaly score)", "mean cosine distance to the 5 nearest normal training codes",
+        scores["code_distance"]))
+    found.append(big_map.score_colouring("mahalanobis", "Mahalanobis distance (anomaly score)",
+                                         "Mahalanobis distance to the normal training codes", scores["mahalanobis"]))
+    return tuple(found)
 
 
 @st.cache_data(max_entries=4, show_spinner="Comparing the two code spaces: each image's 10 nearest neighbours in both…")
@@ -116,27 +179,33 @@ def draw(context, projection, method: str):
     codes, errors = caches.codes_and_errors(context.ref)
     selected_key, clicked_key = f"whole_selected-{context.dataset_name}", f"whole_clicked-{context.dataset_name}"
     columns = st.columns(4)
-    columns[0].metric("Images", f"{len(projection.points):,}", help="Every training and test image of the dataset.")
+    noun = context.noun
+    columns[0].metric(f"{noun.capitalize()}s", f"{len(projection.points):,}",
+                      help=f"Every training and test {noun} of the dataset.")
     columns[1].metric("Trustworthiness", f"{projection.trustworthiness:.3f}",
                       help="1.0 means the map's nearest neighbours are also neighbours in code space (Venna & Kaski), "
-                           "measured on 1,000 sampled images.")
+                           f"measured on 1,000 sampled {noun}s.")
     columns[2].metric("Computed in", f"{projection.seconds:.0f} s", help="Once: it is kept beside the model.")
     columns[3].metric("Codes", f"{codes.shape[0]:,} × {codes.shape[1]}")
     left, right = st.columns(2)
-    typed = left.number_input("Find an image by its index (train images first, then test)", 0, len(codes) - 1,
+    typed = left.number_input(f"Find {'a window' if context.is_series else 'an image'} by its index (train {noun}s "
+                              "first, then test)", 0, len(codes) - 1,
                               value=None, key=f"whole-find-{context.stamp}", placeholder=f"0 to {len(codes) - 1:,}")
     others = {entry.name: entry.meta for entry in context.entries
               if entry.name != context.model_name and entry.meta.get("family") != "photo"}
     other = right.selectbox("Compare with another model", [None, *others], key="whole_compare",
                             format_func=lambda name: "no comparison" if name is None else name,
-                            help="The same images on that model's map; a lasso on either map shows on both.")
+                            help=f"The same {noun}s on that model's map; a lasso on either map shows on both.")
     other_projection = _other_map(context, method, other) if other else None
     chosen = [index for index in state.get(selected_key) or [] if index < len(codes)] or None
     chosen_key = tuple(chosen) if chosen else None
     highlight = None if typed is None else int(typed)
-    st.caption(f"**{METHOD_NAMES[method]} of all {len(codes):,} codes**. Scroll to zoom, drag to pan, hover for the "
-               "image; click a point for its reconstruction and neighbours; shift-drag (or *Lasso*) to select a group. "
-               "Click a class below the map to hide it.")
+    hover = "the window's curve (one light line per channel)" if context.is_series else "the image"
+    st.caption(f"**{METHOD_NAMES[method]} of all {len(codes):,} codes**. Scroll to zoom, drag to pan, hover for "
+               f"{hover}; click a point for its reconstruction and neighbours; shift-drag (or *Lasso*) to select a "
+               "group. Click a class below the map to hide it. *Colour by* also offers the code-space anomaly scores "
+               f"(far from the normal training codes: unusual){' and time' if context.is_series else ''}; the colour "
+               "bar under the map says what the colours mean.")
     maps = [(context.ref, projection)]
     if other_projection is not None:
         maps.append((caches.ModelRef(other, caches.stamp_of(others[other]), context.dataset_name), other_projection))
@@ -176,6 +245,9 @@ def draw(context, projection, method: str):
 def _name(context, index: int) -> str:
     labels = _labels(context)
     where = "train" if index < len(context.dataset.x_train) else "test"
+    if context.is_series:
+        start = int(window_starts(context.dataset)[index])
+        where = f"steps {start:,}-{start + context.dataset.window - 1:,}, {where}"
     return f"#{index}, {where}" if labels is None else f"#{index} {sidebar.class_name(context, labels[index])}, {where}"
 
 
@@ -187,6 +259,9 @@ def _labels(context):
 def show_one(context, index: int, codes: np.ndarray, errors: np.ndarray):
     image = mapcache.images_at(context.dataset, SPLIT, [index])[0]
     neighbours = projections.nearest_neighbours(codes, index, NEIGHBOURS)
+    if context.is_series:
+        _show_window(context, index, image, codes, errors, neighbours)
+        return
     first, second, third = st.columns([1, 1, 2])
     first.plotly_chart(plots.single_image(image, f"original {_name(context, index)}"), width="stretch")
     second.plotly_chart(plots.single_image(context.model.reconstruct(image)[0], f"reconstruction (error {errors[index]:.4f})"),
@@ -197,8 +272,56 @@ def show_one(context, index: int, codes: np.ndarray, errors: np.ndarray):
     st.caption(f"The {NEIGHBOURS} nearest codes among all {len(codes):,} (Euclidean, in the full code space, not on the map).")
 
 
+def _show_window(context, index: int, window: np.ndarray, codes: np.ndarray, errors: np.ndarray, neighbours):
+    """A clicked window: it and its reconstruction as lines over its steps, its code, and its nearest windows."""
+    current, start = context.dataset, int(window_starts(context.dataset)[index])
+    first, second = st.columns([3, 2])
+    first.plotly_chart(series_plots.window_lines(
+        [("window", window), ("reconstruction", context.model.reconstruct(window)[0])], current.columns,
+        start + np.arange(current.window), f"{_name(context, index)} (error {errors[index]:.4f})"), width="stretch")
+    second.plotly_chart(plots.code_bars(codes[index], "its code"), width="stretch")
+    st.plotly_chart(series_plots.window_grid([("window", mapcache.images_at(current, SPLIT, neighbours))],
+                                             [_name(context, neighbour) for neighbour in neighbours]), width="stretch")
+    st.caption(f"The {NEIGHBOURS} nearest codes among all {len(codes):,} (Euclidean, in the full code space, not on the "
+               "map): windows the model takes for alike, wherever they are in the series.")
+
+
 def show_many(context, indices: list[int], codes: np.ndarray):
-    labels, shown = _labels(context), indices[:MAX_MOSAIC]
+    labels = _labels(context)
+    if context.is_series:
+        _show_windows(context, indices, codes)
+    else:
+        _show_images(context, indices, codes)
+    if labels is not None:
+        tally = Counter(sidebar.class_name(context, label) for label in labels[indices])
+        st.caption(f"{len(indices):,} {context.noun}s selected: " +
+                   ", ".join(f"{md(name)}: {count:,}" for name, count in tally.most_common()))
+    rows = "index,split,label\n" + "".join(
+        f"{index},{'train' if index < len(context.dataset.x_train) else 'test'},{'' if labels is None else int(labels[index])}\n"
+        for index in indices)
+    st.download_button("Selected indices (CSV)", rows, f"{context.model_name}-selection.csv", "text/csv",
+                       on_click="ignore", icon=":material/download:")
+
+
+def _show_windows(context, indices: list[int], codes: np.ndarray):
+    """The selected windows (up to 16) in panels, the whole series with them marked, and their mean code decoded."""
+    current, shown = context.dataset, indices[:16]
+    starts = window_starts(current)
+    marks = [(int(starts[index]), int(starts[index]) + current.window - 1, "") for index in indices[:MAX_MOSAIC]]
+    st.plotly_chart(series_plots.series_overview(current.values, current.train_steps, current.columns,
+                                                 current.step_labels, marks), width="stretch")
+    left, right = st.columns([3, 1])
+    title = f"the first {len(shown)} of {len(indices):,} selected" if len(indices) > len(shown) else f"{len(indices)} selected"
+    left.caption(title)
+    left.plotly_chart(series_plots.window_grid([("window", mapcache.images_at(current, SPLIT, shown))],
+                                               [_name(context, index) for index in shown]), width="stretch")
+    mean_code = codes[indices].mean(axis=0)
+    right.plotly_chart(series_plots.window_lines([("their mean code, decoded", context.model.decode(mean_code[None])[0])],
+                                                 current.columns, title="their mean code, decoded"), width="stretch")
+
+
+def _show_images(context, indices: list[int], codes: np.ndarray):
+    shown = indices[:MAX_MOSAIC]
     left, right = st.columns([3, 1])
     sheet = plots.mosaic(mapcache.images_at(context.dataset, SPLIT, shown), min(16, len(shown)))
     title = f"the first {len(shown)} of {len(indices):,} selected" if len(indices) > len(shown) else f"{len(indices)} selected"
@@ -206,11 +329,3 @@ def show_many(context, indices: list[int], codes: np.ndarray):
     mean_code = codes[indices].mean(axis=0)
     right.plotly_chart(plots.single_image(context.model.decode(mean_code[None])[0], "their mean code, decoded"),
                        width="stretch")
-    if labels is not None:
-        tally = Counter(sidebar.class_name(context, label) for label in labels[indices])
-        st.caption(f"{len(indices):,} images selected: " + ", ".join(f"{md(name)}: {count:,}" for name, count in tally.most_common()))
-    rows = "index,split,label\n" + "".join(
-        f"{index},{'train' if index < len(context.dataset.x_train) else 'test'},{'' if labels is None else int(labels[index])}\n"
-        for index in indices)
-    st.download_button("Selected indices (CSV)", rows, f"{context.model_name}-selection.csv", "text/csv",
-                       on_click="ignore", icon=":material/download:")

@@ -10,6 +10,7 @@ a 404), and the registry holds references to arrays the dashboard's dataset cach
 import hashlib
 import io
 import threading
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
@@ -22,28 +23,34 @@ from aecore.store import mapcache
 
 SHEET_SIDE = 16  # images per sheet row and column: 256 per sheet; the first hover on a sheet waits ~40 ms (1,024: ~155)
 PATH = "/api/sheets"
-_registry: dict[str, tuple[tuple[np.ndarray, ...], np.ndarray | None]] = {}
+Draw = Callable[[np.ndarray], np.ndarray]  # items (k, ...) -> pictures (k, h, w, c) in [0, 1]
+_registry: dict[str, tuple[tuple[np.ndarray, ...], np.ndarray | None, Draw | None]] = {}
 _lock = threading.Lock()
 
 
-def register(identity: str, parts: list[np.ndarray], order: np.ndarray | None = None) -> str:
+def register(identity: str, parts: list[np.ndarray], order: np.ndarray | None = None, draw: Draw | None = None) -> str:
     """The token under which the images of `parts` (arrays (n, h, w, c) in [0, 1], one after the other, as
     aecore.store.mapcache.parts gives a split) are served; `identity` names them (dataset, split, map).
     `order`: the images' order across the sheets (big_map.sheet_order puts neighbours on the map together, so
-    hovering around one place needs one sheet, not one per point); None keeps the split's order."""
+    hovering around one place needs one sheet, not one per point); None keeps the split's order. `draw`: makes
+    pictures of what `parts` hold, a sheet at a time when it is asked for (the windows of a series drawn as
+    curves: dashboard.series_plots.curve_pictures), so no picture of the whole split is kept."""
     token = hashlib.sha256(identity.encode()).hexdigest()[:20]
     with _lock:
-        _registry[token] = (tuple(parts), None if order is None else np.asarray(order))
+        _registry[token] = (tuple(parts), None if order is None else np.asarray(order), draw)
     return token
 
 
-def sheet_png(parts: tuple[np.ndarray, ...], number: int, order: np.ndarray | None = None) -> bytes | None:
+def sheet_png(parts: tuple[np.ndarray, ...], number: int, order: np.ndarray | None = None,
+              draw: Draw | None = None) -> bytes | None:
     """Sheet `number` as PNG bytes, or None past the end."""
     count, total = SHEET_SIDE * SHEET_SIDE, sum(len(part) for part in parts)
     if number < 0 or number * count >= total:
         return None
     wanted = np.arange(number * count, min(total, (number + 1) * count))
     chosen = mapcache.gather(parts, wanted if order is None else order[wanted])
+    if draw is not None:
+        chosen = draw(chosen)
     height, width, channels = chosen.shape[1:]
     tiles = np.zeros((count, height, width, channels), np.uint8)  # row-major: image k at row k // SHEET_SIDE
     tiles[: len(chosen)] = np.clip(np.round(chosen * 255), 0, 255)
@@ -61,7 +68,7 @@ async def _serve(request: Request) -> Response:
     except ValueError:
         number = -1
     # Drawing a sheet takes ~70 ms: in a thread, so the event loop keeps serving every session meanwhile.
-    body = await run_in_threadpool(sheet_png, found[0], number, found[1]) if found is not None else None
+    body = await run_in_threadpool(sheet_png, found[0], number, found[1], found[2]) if found is not None else None
     if body is None:
         return Response("no such sheet", status_code=404, media_type="text/plain")
     return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=86400, immutable"})

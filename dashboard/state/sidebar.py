@@ -12,6 +12,7 @@ import streamlit as st
 
 from aecore.data import catalog
 from aecore.errors import AecoreError
+from aecore.models import families
 from aecore.training import cards
 from dashboard.state import caches, job_runner, picks, roles
 from dashboard.text import md
@@ -36,6 +37,27 @@ class Context:
     @property
     def ref(self) -> caches.ModelRef:
         return caches.ModelRef(self.model_name or "", self.stamp, self.dataset_name)
+
+    @property
+    def is_series(self) -> bool:
+        """The dataset is a time series cut into windows (aecore.data.series), not images."""
+        return is_series(self.dataset)
+
+    @property
+    def noun(self) -> str:
+        """What one item of the dataset is called on the page: "window" on a series, else "image"."""
+        return "window" if self.is_series else "image"
+
+
+def is_series(dataset) -> bool:
+    return bool(getattr(dataset, "is_series", False))
+
+
+def fits(meta: dict, dataset) -> bool:
+    """A model fits a dataset when it takes its input shape and is of its kind: a series model (conv1d, lstm_seq)
+    on windows of a series, any other on images (an 8x8 image model would take windows of 8 steps of 8 channels)."""
+    takes_windows = meta.get("family") in families.series_families()
+    return tuple(meta.get("input_shape", ())) == dataset.input_shape and takes_windows == is_series(dataset)
 
 
 def _available_datasets() -> list[str]:
@@ -76,10 +98,11 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
                             if name in names)
     with st.sidebar:
         dataset_name = state["dataset_pick"] = st.selectbox("Dataset", names, key="dataset",
-                                                            help="The images you explore and train on.")
+                                                            help="The images (or the windows of a time series) you "
+                                                                 "explore and train on.")
         st.query_params["dataset"] = dataset_name  # kept in the address: a reload or a shared link opens it
         current = caches.dataset(dataset_name)
-        fitting = [entry for entry in entries if tuple(entry.meta.get("input_shape", ())) == current.input_shape]
+        fitting = [entry for entry in entries if fits(entry.meta, current)]
         model_name = _model_picker(page, dataset_name, fitting, names) if fitting else None
         note = st.empty()  # filled once the model is loaded: it is shown on data other than its own
         if not fitting:
@@ -225,8 +248,13 @@ def class_name(context: Context, label: int) -> str:
 
 
 def label_of(context: Context, index: int, markdown: bool = False) -> str:
-    """'#12 Ankle boot': a test image's index and class; `markdown`: the class name escaped (dashboard.text.md)."""
+    """'#12 Ankle boot': a test image's index and class; `markdown`: the class name escaped (dashboard.text.md).
+    On a series, '#12 steps 1,248-1,279' (the test window's steps in the series), ' anomaly' when it holds one."""
     labels = context.dataset.y_test
+    if context.is_series:
+        start = int(context.dataset.test_starts[index])
+        flagged = labels is not None and int(labels[index]) == 1
+        return f"#{index} steps {start:,}-{start + context.dataset.window - 1:,}" + (" anomaly" if flagged else "")
     if labels is None:
         return f"#{index}"
     name = class_name(context, labels[index])

@@ -1,15 +1,18 @@
-"""The whole-dataset map (components v2; bigmapmath.js and big_map.js): tens of thousands of points by WebGL.
+"""The whole-dataset map (components v2; map_math.js, map_input.js and big_map.js): tens of thousands of points by WebGL.
 
 One binary message carries the map: MAGIC, the JSON header's length and the header, then float32 positions
 (n, 2) scaled into the unit square, uint8 classes, uint8 train flags and float32 reconstruction errors,
-each 4-byte aligned: 70,000 points are 1.1 MB, where the same as JSON rows was 4 MB. Thumbnails come from
-dashboard/server/sheets.py when the mouse first reaches a sheet. Python hears only of a click (`clicked`, an index)
-and of a lasso (`selected`, indices).
+each 4-byte aligned: 70,000 points are 1.1 MB, where the same as JSON rows was 4 MB. Extra colourings (`Colouring`:
+a window's place in time, code-space anomaly scores) add a float32 array each, and a colour bar that says what the
+colours mean; windows of a series add their first steps (uint32). Thumbnails come from dashboard/server/sheets.py
+when the mouse first reaches a sheet. Python hears only of a click (`clicked`, an index) and of a lasso
+(`selected`, indices).
 """
 
 import hashlib
 import json
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,16 +46,42 @@ def sheet_order(points) -> np.ndarray:
     return np.argsort(cells[:, 1] * SHEET_CELLS + cells[:, 0], kind="stable")
 
 
+@dataclass(frozen=True)
+class Colouring:
+    """A colouring the map offers besides class, error and split: a ramp from `low` to `high` (values beyond sit at
+    the ends), the colour bar labelled `low_text` .. `high_text` and titled `title`; `label` names it in the box."""
+
+    key: str  # a plain identifier: "time", "code_distance"
+    label: str  # the option in "Colour by"
+    title: str  # beside the colour bar: what the colour is
+    values: np.ndarray  # (n,) one per point
+    low: float
+    high: float
+    low_text: str
+    high_text: str
+    in_caption: bool = True  # the hovered point's value shows in its caption (time does not: its steps do)
+
+
+def score_colouring(key: str, label: str, title: str, values) -> Colouring:
+    """A score's colouring: the ramp spans its 1st to 99th percentile, so a few extreme points do not wash out the
+    rest; the colour bar says so."""
+    values = np.asarray(values, np.float32)
+    low, high = (float(v) for v in np.quantile(values, [0.01, 0.99])) if len(values) else (0.0, 1.0)
+    return Colouring(key, label, title, values, low, high, f"{low:.3g} or less", f"{high:.3g} or more")
+
+
 def base_key(stamp: str, dataset_name: str, method: str) -> str:
     """What names a model's map of a dataset in the page, so other components (the pad) can find it."""
     return f"{stamp}-{dataset_name}-{method}"
 
 
 def pack(key: str, points, labels, is_train, errors, class_names, images_shape, sheet_url: str | None,
-         highlight: int | None = None, chosen=None, agreement=None, order=None, base: str | None = None) -> bytes:
+         highlight: int | None = None, chosen=None, agreement=None, order=None, base: str | None = None,
+         colourings: tuple[Colouring, ...] = (), starts=None, window: int | None = None) -> bytes:
     """The map as one binary message (see the module docstring). `chosen`: indices selected elsewhere (the other
     map of a comparison), shown as a selection; `agreement`: (n,) in [0, 1], a colouring of its own; `base`: the
-    map's `base_key`, when `key` names a comparison too."""
+    map's `base_key`, when `key` names a comparison too; `images_shape`: (n, height, width, ...) of the thumbnails;
+    `colourings`: more ways to colour; `starts`: (n,) each window's first step in its series of `window` steps."""
     count = len(points)
     arrays = [("positions", unit_square(points).tobytes()),
               ("kinds", (np.zeros(count, np.uint8) if labels is None else np.asarray(labels).astype(np.uint8)).tobytes()),
@@ -68,10 +97,18 @@ def pack(key: str, points, labels, is_train, errors, class_names, images_shape, 
         rank = np.empty(count, np.uint32)
         rank[np.asarray(order)] = np.arange(count, dtype=np.uint32)
         arrays.append(("rank", rank.tobytes()))
+    if starts is not None:
+        arrays.append(("starts", np.asarray(starts, np.uint32).tobytes()))
+    for colouring in colourings:
+        arrays.append((f"colour_{colouring.key}", np.asarray(colouring.values, np.float32).tobytes()))
     header = {"key": key, "base_key": base or key, "count": count, "classes": list(class_names or []), "palette": plots.PALETTE,
               "error_top": float(np.quantile(errors, 0.99)) if len(errors) else 1.0,
               "side_h": int(images_shape[1]), "side_w": int(images_shape[2]), "sheet_side": sheets.SHEET_SIDE,
-              "sheet_url": sheet_url, "highlight": highlight, "offsets": {},
+              "sheet_url": sheet_url, "highlight": highlight, "offsets": {}, "window": window,
+              "colourings": [{"key": each.key, "label": each.label, "title": each.title, "low": each.low,
+                              "high": each.high, "low_text": each.low_text, "high_text": each.high_text,
+                              "in_caption": each.in_caption}
+                             for each in colourings],
               "chosen_version": None if chosen is None else int(hashlib.sha1(mask.tobytes()).hexdigest()[:8], 16)}
     # Offsets depend on the header's length, which holds them: reserve room, then fill in.
     body, offset = [], 0

@@ -54,13 +54,26 @@ class BigMap {
     this.chosenBuffer = attribute("chosen", this.chosen, 1);
     this.trainValues = Float32Array.from(map.train);
     const select = this.root.querySelector("select.colour");
-    select.querySelector("option[value=agreement]")?.remove();
+    select.querySelectorAll("option[value=agreement], option.extra").forEach(option => option.remove());
     if (map.agreement) select.add(new Option("agreement with the other model", "agreement"));
+    for (const colouring of map.colourings) {  // text, never markup: a label names a score, a time column...
+      const option = new Option(colouring.label, `extra:${colouring.key}`);
+      option.className = "extra";
+      select.add(option);
+    }
+    this.fitTip();
     if (![...select.options].some(option => option.value === select.value)) select.value = "class";
     if (map.chosen) this.showMask(map.chosen);
     this.grid = buildGrid(this.map.positions, this.header.count);
     this.legend();
     this.recolour(select.value);
+  }
+
+  // The tip's picture keeps the thumbnails' shape (a window's curve is wider than tall), at most 160 x 112 pixels.
+  fitTip() {
+    const picture = this.tip.querySelector("canvas"), { side_w: width, side_h: height } = this.header;
+    const scale = Math.min(160 / width, 112 / height);
+    picture.width = Math.round(width * scale); picture.height = Math.round(height * scale);
   }
 
   legend() {
@@ -166,7 +179,10 @@ class BigMap {
       return;
     }
     const kind = this.map.kinds[index], names = this.header.classes || [];
-    caption.textContent = `#${index} ${names[kind] ?? ""} · ${this.map.train[index] ? "train" : "test"} · error ${this.map.errors[index].toPrecision(3)}`;
+    const steps = this.map.starts ? ` steps ${this.map.starts[index]}-${this.map.starts[index] + this.header.window - 1}` : "";
+    const extra = this.extra?.in_caption ? ` · ${this.extra.label} ${this.extra.values[index].toPrecision(3)}` : "";
+    caption.textContent = `#${index}${steps} ${names[kind] ?? ""} · ${this.map.train[index] ? "train" : "test"} · ` +
+      `error ${this.map.errors[index].toPrecision(3)}${extra}`;
     this.placeTip(px, py, box);
     if (!this.header.sheet_url) return;
     const place = this.map.rank ? this.map.rank[index] : index;  // where the image sits on the sheets
@@ -208,14 +224,19 @@ class BigMap {
   }
 
   recolour(mode) {
-    this.colouring = { class: 0, error: 1, split: 2, agreement: 1 }[mode] ?? 0;
-    const gl = this.gl;
+    this.extra = this.map.colourings.find(colouring => `extra:${colouring.key}` === mode) || null;
+    this.colouring = this.extra ? 1 : { class: 0, error: 1, split: 2, agreement: 1 }[mode] ?? 0;
+    const gl = this.gl, ramp = this.root.querySelector(".ramp");
     gl.bindBuffer(gl.ARRAY_BUFFER, this.valueBuffer);
-    gl.bufferSubData(gl.ARRAY_BUFFER, 0, mode === "split" ? this.trainValues
+    gl.bufferSubData(gl.ARRAY_BUFFER, 0, this.extra ? scaled(this.extra) : mode === "split" ? this.trainValues
                      : mode === "agreement" && this.map.agreement ? this.map.agreement : this.values);
-    this.root.querySelector(".ramp").dataset.mode = mode;
+    ramp.dataset.mode = this.extra ? "extra" : mode;
+    ramp.querySelector(".low").textContent = this.extra ? this.extra.low_text : "";
+    ramp.querySelector(".high").textContent = this.extra ? this.extra.high_text : "";
+    ramp.querySelector(".title").textContent = this.extra ? this.extra.title : "";
+    this.root.dataset.colouring = mode;
     this.root.querySelector(".legend").style.display = this.colouring === 0 ? "" : "none";
-    this.root.querySelector(".ramp").style.display = this.colouring === 1 ? "" : "none";
+    ramp.style.display = this.colouring === 1 ? "" : "none";
     this.draw();
   }
 
@@ -234,6 +255,13 @@ class BigMap {
   }
 
   bind() { bindMap(this); }
+}
+
+// A colouring's values in [0, 1] for the ramp: (value - low) / (high - low), clipped at both ends.
+function scaled({ values, low, high }) {
+  const span = high - low || 1, out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = Math.min(1, Math.max(0, (values[i] - low) / span));
+  return out;
 }
 
 export default function (component) {

@@ -44,7 +44,11 @@ function parse(bytes) {
            errors: copy(header.offsets.errors, header.count, Float32Array),
            chosen: header.offsets.chosen === undefined ? null : copy(header.offsets.chosen, header.count, Uint8Array),
            agreement: header.offsets.agreement === undefined ? null : copy(header.offsets.agreement, header.count, Float32Array),
-           rank: header.offsets.rank === undefined ? null : copy(header.offsets.rank, header.count, Uint32Array) };
+           rank: header.offsets.rank === undefined ? null : copy(header.offsets.rank, header.count, Uint32Array),
+           starts: header.offsets.starts === undefined ? null : copy(header.offsets.starts, header.count, Uint32Array),
+           // extra colourings (time, code-space scores): each its raw values, normalised by its low and high
+           colourings: (header.colourings || []).map(colouring => ({
+             ...colouring, values: copy(header.offsets[`colour_${colouring.key}`], header.count, Float32Array) })) };
 }
 
 function compile(gl) {

@@ -11,7 +11,7 @@ import streamlit as st
 from aecore.data import catalog
 from aecore.data import images as image_files
 from aecore.errors import AecoreError
-from dashboard import plots
+from dashboard import plots, series_plots
 from dashboard.components import big_map
 from dashboard.state import sidebar
 
@@ -102,15 +102,20 @@ def minimap_data(context: sidebar.Context, test_codes: np.ndarray) -> dict | Non
 def interpolation_data(context: sidebar.Context, autoencoder, first: int, second: int, t: float) -> dict:
     pair = context.dataset.x_test[[first, second]]
     codes = autoencoder.encode(pair).reshape(2, -1)
+    pictures = series_plots.curve_pictures(pair, height=88, width=140) if context.is_series else pair
     return {"a": codes[0].tolist(), "b": codes[1].tolist(), "t": float(t),
-            "images": [plots.data_uri(image) for image in pair],
+            "images": [plots.data_uri(image) for image in pictures],
             "labels": [sidebar.label_of(context, first), sidebar.label_of(context, second)]}
 
 
-def server_picture(autoencoder, code, title: str):
-    """What the page shows when the browser cannot decode: the server's picture of `code`, on release."""
+def server_picture(autoencoder, code, title: str, series: bool = False):
+    """What the page shows when the browser cannot decode: the server's picture of `code` (a window: its lines), on
+    release."""
     image = autoencoder.decode(np.asarray(code)[None])[0]
-    st.plotly_chart(plots.single_image(image, title, height=280), width="content")
+    if series:
+        st.plotly_chart(series_plots.window_lines([(title, image)], title=title, height=260), width="stretch")
+    else:
+        st.plotly_chart(plots.single_image(image, title, height=280), width="content")
 
 
 def plane_defaults(test_codes: np.ndarray) -> tuple[tuple[int, int], dict[int, float]]:

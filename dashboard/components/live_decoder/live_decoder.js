@@ -26,6 +26,32 @@ export function painter(canvas, [height, width, channels]) {
   };
 }
 
+// A painter for a window of a time series, (steps, channels[, 1]) values scaled to [0, 1] by the training part: one
+// line per channel on a fixed range [-0.1, 1.1] (series_plots.curve_pictures' range), so shapes compare as they move.
+const SERIES_COLOURS = ["#334155", "#e11d48", "#059669", "#d97706", "#0284c7", "#7c3aed", "#65a30d", "#db2777"];
+export function linePainter(canvas, [steps, channels]) {
+  const context = canvas.getContext("2d"), low = -0.1, high = 1.1;
+  return values => {
+    const width = canvas.width, height = canvas.height, margin = Math.max(2, width / 60);
+    context.fillStyle = "white"; context.fillRect(0, 0, width, height);
+    const toY = v => margin + (1 - (Math.min(high, Math.max(low, v)) - low) / (high - low)) * (height - 2 * margin);
+    context.strokeStyle = "#e5e7eb"; context.lineWidth = 1;
+    for (const level of [0, 1]) { context.beginPath(); context.moveTo(0, toY(level)); context.lineTo(width, toY(level)); context.stroke(); }
+    context.lineWidth = Math.max(1, width / 150); context.lineJoin = "round";
+    for (let channel = 0; channel < channels; channel++) {
+      context.strokeStyle = SERIES_COLOURS[channel % SERIES_COLOURS.length];
+      context.beginPath();
+      for (let t = 0; t < steps; t++) {
+        const x = margin + t / Math.max(1, steps - 1) * (width - 2 * margin), y = toY(values[t * channels + channel]);
+        if (t) context.lineTo(x, y); else context.moveTo(x, y);
+      }
+      context.stroke();
+    }
+    canvas.dataset.frames = String(Number(canvas.dataset.frames || 0) + 1);
+  };
+}
+const paintFor = (canvas, shape, series) => series ? linePainter(canvas, shape) : painter(canvas, shape);
+
 // ------------------------------------------------------------------ the model, sent once per page
 // dashboard/components/live_decoder/'s packed_weights: "AEW1", the header's length (uint32 LE), the JSON header
 // {key, spec}, the float32 weights. Streamlit hands the bytes over at any offset, hence the copy.
@@ -70,10 +96,11 @@ const element = (tag, attributes = {}, parent = null) => {
   if (parent) parent.appendChild(node);
   return node;
 };
-function liveCanvas(parent, shape, label) {
-  const side = 224, canvas = element("canvas", { class: "decoded", width: side, height: Math.round(side * shape[0] / shape[1]),
-                                                 role: "img", "aria-label": `decoded image (${label})` }, parent);
-  return { canvas, paint: painter(canvas, shape) };
+function liveCanvas(parent, shape, label, series = false) {
+  const side = 224, height = series ? 140 : Math.round(side * shape[0] / shape[1]);
+  const canvas = element("canvas", { class: series ? "decoded series" : "decoded", width: series ? 2 * side : side, height,
+                                     role: "img", "aria-label": `decoded ${series ? "window" : "image"} (${label})` }, parent);
+  return { canvas, paint: paintFor(canvas, shape, series) };
 }
 // A range input is keyboard-usable and draggable; role and aria-valuenow are kept explicit for tests and readers.
 function slider(parent, { label, low, high, value, step }, onInput, onRelease) {
@@ -103,7 +130,7 @@ function seededRandom(seed) {  // mulberry32, then Box-Muller: repeatable "rando
 function slidersView(root, data, decoder, send) {
   const code = Float32Array.from(data.code), shape = data.output_shape;
   const columns = element("div", { class: "columns" }, root), left = element("div", { class: "controls" }, columns);
-  const picture = decoder ? liveCanvas(element("div", { class: "picture" }, columns), shape, "sliders") : null;
+  const picture = decoder ? liveCanvas(element("div", { class: "picture" }, columns), shape, "sliders", data.series) : null;
   const minimap = data.minimap ? miniMap(element("div", { class: "minimap" }, columns), data.minimap) : null;
   const draw = () => { if (picture) picture.paint(decoder.run(code)); if (minimap) minimap.show(code); };
   const release = debounce(() => send("code", Array.from(code)), 250);
@@ -180,7 +207,7 @@ function planeView(root, data, decoder, send) {
   const plane = element("canvas", { class: "plane", width: 440, height: 440, tabindex: 0,
                                     "aria-label": `latent plane z${dimX} across, z${dimY} up` }, holder);
   const side = element("div", { class: "picture" }, columns);
-  const picture = decoder ? liveCanvas(side, data.output_shape, "plane") : null;
+  const picture = decoder ? liveCanvas(side, data.output_shape, "plane", data.series) : null;
   const readout = element("div", { class: "readout" }, side);
   buildLegend(element("div", { class: "legend" }, holder), data.legend);
   const context = plane.getContext("2d"), size = plane.width, pad = 10, span = size - 2 * pad;
@@ -190,8 +217,9 @@ function planeView(root, data, decoder, send) {
   background.width = background.height = size;
   const drawBackground = () => {  // a faint n x n grid of decoded codes behind the points: what each region draws
     const cell = span / data.grid, tile = document.createElement("canvas");
-    tile.width = data.output_shape[1]; tile.height = data.output_shape[0];
-    const paintTile = painter(tile, data.output_shape), b = background.getContext("2d");
+    tile.width = data.series ? Math.round(cell) : data.output_shape[1];
+    tile.height = data.series ? Math.round(cell) : data.output_shape[0];
+    const paintTile = paintFor(tile, data.output_shape, data.series), b = background.getContext("2d");
     for (let row = 0; row < data.grid; row++) for (let column = 0; column < data.grid; column++) {
       const probe = Float32Array.from(code);
       [probe[dimX], probe[dimY]] = toCode(pad + (column + 0.5) * cell, pad + (row + 0.5) * cell);
@@ -253,12 +281,13 @@ function interpolateView(root, data, decoder, send) {
   const row = element("div", { class: "strip" }, root);
   const end = (src, caption) => {
     const figure = element("figure", {}, row);
-    element("img", { src, alt: caption, width: 140, height: Math.round(140 * data.output_shape[0] / data.output_shape[1]) }, figure);
+    const height = data.series ? 88 : Math.round(140 * data.output_shape[0] / data.output_shape[1]);
+    element("img", { src, alt: caption, width: 140, height }, figure);
     element("figcaption", { text: caption }, figure);
   };
   end(data.images[0], data.labels[0]);
   const middle = element("figure", {}, row);
-  const picture = decoder ? liveCanvas(middle, data.output_shape, "interpolation") : null;
+  const picture = decoder ? liveCanvas(middle, data.output_shape, "interpolation", data.series) : null;
   end(data.images[1], data.labels[1]);
   const draw = t => {
     for (let i = 0; i < code.length; i++) code[i] = a[i] + t * (b[i] - a[i]);

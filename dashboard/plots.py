@@ -52,7 +52,8 @@ def mosaic(images: np.ndarray, columns: int) -> np.ndarray:
     sheet = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1, channels), 0.15, dtype="float32")
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
-        sheet[row * (height + 1): row * (height + 1) + height, column * (width + 1): column * (width + 1) + width] = image
+        top, left = row * (height + 1), column * (width + 1)
+        sheet[top : top + height, left : left + width] = image
     return sheet
 
 
@@ -70,11 +71,13 @@ def loss_curves(history: dict[str, list[float]], title: str = "Loss per epoch") 
     for index, term in enumerate(terms):
         colour = PALETTE[index % len(PALETTE)]
         epochs = list(range(1, len(history[term]) + 1))
-        figure.add_trace(go.Scatter(x=epochs, y=history[term], name=term, line=dict(color=colour), mode="lines+markers"))
+        figure.add_trace(go.Scatter(x=epochs, y=history[term], name=term, line=dict(color=colour),
+                                    mode="lines+markers"))
         if f"val_{term}" in history:
             figure.add_trace(go.Scatter(x=epochs, y=history[f"val_{term}"], name=f"val {term}",
                                         line=dict(color=colour, dash="dash"), mode="lines+markers"))
-    figure.update_layout(title=title, xaxis_title="epoch", yaxis_title="loss", height=320, margin=dict(l=40, r=10, t=40, b=40))
+    figure.update_layout(title=title, xaxis_title="epoch", yaxis_title="loss", height=320,
+                         margin=dict(l=40, r=10, t=40, b=40))
     return figure
 
 
@@ -95,7 +98,8 @@ def noise_slider(levels, rows: list[tuple[str, np.ndarray]], psnr_rows: dict[str
 
     rows: [(label, (levels, h, w, c) mosaics)], e.g. ("noisy", ...), ("denoised", ...), shown side by side.
     """
-    figure = make_subplots(rows=1, cols=len(rows), subplot_titles=[plain(label) for label, _ in rows], horizontal_spacing=0.02)
+    figure = make_subplots(rows=1, cols=len(rows), subplot_titles=[plain(label) for label, _ in rows],
+                           horizontal_spacing=0.02)
     for column, (_, stack) in enumerate(rows, start=1):
         figure.add_trace(go.Image(source=data_uri(stack[start]), hoverinfo="skip"), row=1, col=column)
     frames, steps = [], []
@@ -146,7 +150,8 @@ def highlight_traces(figure: go.Figure, names: set[str], width: float = 4.0) -> 
 def image_strip(images, titles: list[str], cell_px: int = 84) -> go.Figure:
     """One row of images with a title above each: neighbours, interpolations, conversion steps."""
     images = list(images)
-    figure = make_subplots(rows=1, cols=len(images), horizontal_spacing=0.01, subplot_titles=[plain(title) for title in titles])
+    figure = make_subplots(rows=1, cols=len(images), horizontal_spacing=0.01,
+                           subplot_titles=[plain(title) for title in titles])
     for column, image in enumerate(images, start=1):
         figure.add_trace(go.Image(source=data_uri(image), hoverinfo="skip"), row=1, col=column)
     figure.update_annotations(font_size=11)
@@ -199,8 +204,8 @@ def dimension_bars(values: np.ndarray, title: str, y_title: str, threshold: floa
 
 
 def _per_dimension(values, colours, title: str, y_title: str, value_format: str, height: int) -> go.Figure:
-    bars = dict(type="bar", x=list(range(len(values))), y=[float(value) for value in values], marker=dict(color=colours),
-                hovertemplate=f"dimension %{{x}}: %{{y:{value_format}}}<extra></extra>")
+    bars = dict(type="bar", x=list(range(len(values))), y=[float(value) for value in values],
+                marker=dict(color=colours), hovertemplate=f"dimension %{{x}}: %{{y:{value_format}}}<extra></extra>")
     return _figure([bars], dict(title=dict(text=plain(title)), height=height, margin=dict(l=40, r=10, t=40, b=40),
                                 xaxis=dict(title=dict(text="code dimension"), **_whole_number_axis(len(values))),
                                 yaxis=dict(title=dict(text=y_title))))
@@ -211,6 +216,28 @@ def feature_map_grid(activations: np.ndarray, title: str, height: int = 330) -> 
     as large as a third of the page allows (8 columns leaves wide, flat strips for 16 channels)."""
     channels = activations.shape[-1]
     return channel_grid(activations, title, columns=int(np.ceil(np.sqrt(channels))), height=height, title_size=14)
+
+
+def time_strips(activations: np.ndarray, title: str, steps, height: int | None = None) -> go.Figure:
+    """(time, channels) activations of a series layer as one heat strip per channel (a filter, or an LSTM's hidden
+    unit) over the window's steps, each channel scaled to its own range as the image tiles are: bright is a strong
+    response. A strided layer's fewer steps are centred on the window steps they cover (`steps`: the window's x
+    values, e.g. its steps in the series), so every layer lines up with the window above it."""
+    length, channels = activations.shape
+    low = activations.min(axis=0)
+    span = np.maximum(activations.max(axis=0) - low, 1e-6)
+    shade = np.round(255 * (activations - low) / span).astype(np.uint8).T  # (channels, time): uint8 on the wire
+    steps = np.asarray(steps, dtype=np.float64)
+    stride = (steps[-1] - steps[0] + 1) / length if len(steps) > 1 else 1.0
+    centres = steps[0] - 0.5 + stride * (np.arange(length) + 0.5)  # (time,) where each layer step sits in the window
+    heat = dict(type="heatmap", z=shade, x=np.round(centres, 2), y=np.arange(channels), colorscale="Viridis",
+                showscale=False, customdata=np.round(activations.T, 4).astype(np.float32),
+                hovertemplate="channel %{y}, step %{x}: %{customdata}<extra></extra>")
+    axis_y = dict(title=dict(text="channel"), autorange="reversed", tickmode="linear", tick0=0,
+                  dtick=max(1, int(np.ceil(channels / 8))))  # at most ~8 whole-number ticks
+    return _figure([heat], dict(title=dict(text=plain(title), font=dict(size=14)), margin=dict(l=50, r=10, t=36, b=40),
+                                height=height or int(np.clip(76 + 10 * channels, 200, 420)), yaxis=axis_y,
+                                xaxis=dict(title=dict(text="time step"), range=[steps[0] - 0.5, steps[-1] + 0.5])))
 
 
 def _whole_number_axis(count: int) -> dict:

@@ -168,3 +168,56 @@ def test_feature_maps_of_a_vae_show_kl_per_dimension(open_page, model_store):
     values = array(kl["data"][0]["y"])
     assert values.shape == (2,) and values.min() >= 0
     assert any(metric.label == "Active dimensions" for metric in app.metric)
+
+
+def heatmaps(app) -> dict[str, dict]:
+    """The Feature maps page's channel strips on a series, by layer: {"encoder / conv_1": trace}."""
+    return {texts(figure)[0].split(":")[0]: figure["data"][0] for figure in figures(app)
+            if figure["data"] and figure["data"][0]["type"] == "heatmap" and " over " in texts(figure)[0]}
+
+
+def test_feature_maps_of_a_conv1d_series_model(open_page, series_store):
+    from aecore.data import owndata
+    from aecore.store import modelstore
+
+    root, names = series_store
+    app = open_page(FEATURE_MAPS, store=root, dataset="kdd", model=names["conv1d"])
+    no_exception(app)
+    assert [subheader.value for subheader in app.subheader][0] == "Channels over time"
+    strips = heatmaps(app)
+    assert list(strips) == ["encoder / conv_1", "encoder / conv_2", "decoder / deconv_1", "decoder / deconv_2",
+                            "decoder / decoder_values"]
+    first = array(strips["encoder / conv_1"]["z"])
+    assert first.dtype == np.uint8 and first.shape[1] == 16 and first.max() == 255  # (channels, 16 steps), own range
+    current = owndata.load("kdd", root)
+    start = int(current.test_starts[4])
+    app.number_input[0].set_value(4).run()
+    no_exception(app)
+    assert any(caption.value.startswith(f"Window #4 steps {start:,}-") for caption in app.caption)
+    centres = array(heatmaps(app)["encoder / conv_1"]["x"])  # each strided step over the two window steps it covers
+    np.testing.assert_allclose(centres, start + 0.5 + 2 * np.arange(16), atol=0.01)
+    lines = next(figure for figure in figures(app)
+                 if any(trace.get("name") == "reconstruction" for trace in figure["data"]))
+    model = modelstore.ModelStore(root).load(names["conv1d"])
+    rebuilt = model.reconstruct(current.x_test[4:5])[0, :, 0, 0]
+    np.testing.assert_allclose(array(lines["data"][1]["y"]), rebuilt, atol=1e-5)
+    error = float(np.mean((current.x_test[4] - model.reconstruct(current.x_test[4:5])[0]) ** 2))
+    assert any(caption.value.startswith(f"MSE {error:.4f} ") for caption in app.caption)
+
+
+def test_feature_maps_of_an_lstm_series_model_end_at_its_code(open_page, series_store):
+    from aecore.data import owndata
+    from aecore.store import modelstore
+
+    root, names = series_store
+    app = open_page(FEATURE_MAPS, store=root, dataset="kdd", model=names["lstm_seq"])
+    no_exception(app)
+    strips = heatmaps(app)
+    assert list(strips) == ["encoder / encoder_lstm", "encoder / code", "decoder / decoder_lstm_1",
+                            "decoder / decoder_lstm_2"]
+    states = array(strips["encoder / code"]["customdata"])  # (hidden units, 32 steps): the raw states in the tip
+    code = modelstore.ModelStore(root).load(names["lstm_seq"]).encode(owndata.load("kdd", root).x_test[:1])[0]
+    assert states.shape == (8, 32)
+    np.testing.assert_allclose(states[:, -1], code, atol=1e-4)  # the last step's hidden state is the code
+    titles = [texts(figure)[0] for figure in figures(app)]
+    assert "Codes of the first 100 test windows" in titles

@@ -64,11 +64,13 @@ def _feature_probe(autoencoder):
     encoder, decoder = autoencoder.encoder, autoencoder.decoder
     encoder_layers = _probed_layers(encoder)
     decoder_layers = _probed_layers(decoder) if len(decoder.inputs) == 1 else []  # a U-Net's skips: encoder only
-    labels = [f"encoder / {layer.name}" for layer in encoder_layers] + [f"decoder / {layer.name}" for layer in decoder_layers]
+    labels = ([f"encoder / {layer.name}" for layer in encoder_layers] +
+              [f"decoder / {layer.name}" for layer in decoder_layers])
     probe = None
     if labels:
         encoder_probe = keras.Model(encoder.inputs[0], [*map(_over_time, encoder_layers), encoder.outputs[0]])
-        decoder_probe = keras.Model(decoder.inputs[0], [layer.output for layer in decoder_layers]) if decoder_layers else None
+        decoder_outputs = [layer.output for layer in decoder_layers]
+        decoder_probe = keras.Model(decoder.inputs[0], decoder_outputs) if decoder_layers else None
 
         def run(images):
             *inside, code = encoder_probe(images, training=False)
@@ -144,7 +146,8 @@ def latent_grid(autoencoder, dims=(0, 1), steps: int = 15, codes=None, base=None
     first, second = (int(dim) for dim in dims)
     for dim in (first, second):
         if not 0 <= dim < autoencoder.latent_dim:
-            raise ModelError(f"latent dimension {dim} does not exist; this model has {autoencoder.latent_dim} (0..{autoencoder.latent_dim - 1})")
+            raise ModelError(f"latent dimension {dim} does not exist; this model has {autoencoder.latent_dim} "
+                             f"(0..{autoencoder.latent_dim - 1})")
     columns = latent_axis(autoencoder, codes, first, steps)
     rows = latent_axis(autoencoder, codes, second, steps)[::-1]
     grid = np.tile(base_code(autoencoder, codes) if base is None else np.asarray(base, "float32"), (steps, steps, 1))

@@ -14,21 +14,37 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("keras", "tensorflow")
 CHECK = f"""
-import json, sys
+import json, sys, traceback
+
+
+class Who:
+    \"\"\"Notes which of our files imported Keras or TensorFlow first, for the failure's message.\"\"\"
+    def find_spec(self, name, path=None, target=None):
+        if name in {HEAVY!r}:
+            chain = [frame.filename for frame in traceback.extract_stack()
+                     if {str(ROOT)!r} in frame.filename and "/.venv/" not in frame.filename]
+            print(name + " imported by " + " <- ".join(reversed(chain)), file=sys.stderr)
+            sys.meta_path.remove(self)
+
+
+sys.meta_path.insert(0, Who())
 {{body}}
 print(json.dumps(sorted(name for name in {HEAVY!r} if name in sys.modules)))
 """
 
 
-def heavy_after(body: str, store: Path | None = None) -> list[str]:
-    """Which of Keras and TensorFlow a fresh Python holds after running `body` (in the work tree, store `store`)."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "AECORE_OFFLINE": "1"}
+def heavy_after(body: str, store: Path | None = None, warm: bool = False) -> list[str]:
+    """Which of Keras and TensorFlow a fresh Python holds after running `body` (in the work tree, store `store`;
+    `warm`: with the server's Keras warm-up thread, which pages start as they end)."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "AECORE_OFFLINE": "1", "AECORE_WARM": "1" if warm else "0"}
     if store is not None:
         environment["AECORE_STORE"] = str(store)
     result = subprocess.run([sys.executable, "-c", CHECK.format(body=body)], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    print(*[line for line in result.stderr.splitlines() if " imported by " in line], sep="\n")  # shown on failure
+    return found
 
 
 def page_imports(page: str) -> list[str]:
@@ -83,3 +99,15 @@ def test_home_on_an_empty_store_runs_without_keras(tmp_path):
             "app = open_app('home', dataset='digits')\n"
             "assert [button.label for button in app.button] == ['Start the quick start'], app.button")
     assert heavy_after(body, store=tmp_path / "store") == []
+
+
+@pytest.mark.slow
+def test_home_then_warms_keras_in_a_thread_of_its_own(tmp_path):
+    """Home ends by starting the warm-up thread, which loads Keras and what a page shows a model with."""
+    body = ("import threading\nfrom tests.pages import open_app\nopen_app('home', dataset='digits')\n"
+            "from dashboard.state import caches\n"
+            "[warming] = [thread for thread in threading.enumerate() if thread.name == 'aecore-warm-keras']\n"
+            "warming.join(240)\n"
+            "assert all(name in sys.modules for name in caches.KERAS_MODULES)\n"
+            "assert not caches.warm_keras(), 'once per server'")
+    assert heavy_after(body, store=tmp_path / "store", warm=True) == ["keras", "tensorflow"]

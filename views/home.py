@@ -85,3 +85,5 @@ if context.model is not None:
     result = context.meta.get("metrics", {})
     st.caption(f"Active model: **{md(context.model_name)}** ({context.model.family}, latent {context.model.latent_dim}) · "
                f"test PSNR {result.get('test_psnr', float('nan')):.1f} dB · SSIM {result.get('test_ssim', float('nan')):.3f}")
+
+caches.warm_keras()  # drawn: now the server loads Keras in a thread, for the explore pages' models

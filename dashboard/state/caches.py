@@ -5,11 +5,15 @@ entry is replaced, and the dataset.
 
 Importing this module does not import Keras (TensorFlow takes seconds to load): every page imports it, and Home,
 Train and Datasets draw without a model. What needs Keras (inspection, the browser export, the live decoder) is
-imported inside the function that uses it; a model's load imports it (aecore.store.modelstore).
+imported inside the function that uses it; a model's load imports it (aecore.store.modelstore). `warm_keras` loads
+it in a thread of its own once a page has drawn (Home calls it), so the explore pages find it loaded.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +38,33 @@ class ModelRef:
     name: str
     stamp: str  # the entry's name@created: a replaced or renamed entry computes afresh
     dataset: str
+
+KERAS_MODULES = ("aecore.models.families", "aecore.store.serialization", "aecore.analysis.inspection",
+                 "aecore.models.webexport")  # what loading and showing a model imports: seconds, mostly TensorFlow
+_warming = threading.Lock()  # held while the warm-up thread imports them
+
+
+def warm_keras() -> bool:
+    """Imports Keras and what pages use with it, in a daemon thread, once per server; True if it started the thread.
+    A page calls this as its script ends: its own run never waits for it, and the next page that loads a model
+    finds Keras loaded or loading (Python's import lock then waits only for the rest). AECORE_WARM=0: never."""
+    if os.environ.get("AECORE_WARM", "1") == "0" or all(name in sys.modules for name in KERAS_MODULES):
+        return False
+    if not _warming.acquire(blocking=False):
+        return False  # already warming
+    threading.Thread(target=_import_keras, name="aecore-warm-keras", daemon=True).start()
+    return True
+
+
+def _import_keras():
+    import importlib
+
+    try:
+        for name in KERAS_MODULES:
+            importlib.import_module(name)
+    finally:
+        _warming.release()
+
 
 @st.cache_resource
 def job_runner() -> JobRunner:

@@ -6,9 +6,10 @@ of this script (not a daemon), with a config written into a run folder. Ctrl-C (
 servers; training jobs are processes of their own and carry on, as after `make run`.
 
 Session affinity: a browser session must stay on the process that holds it (its websocket, its uploads, the
-thumbnail sheets its page registered). nginx sets a cookie `aecore_route` (a random id, the first request's
-`$request_id`) and picks the process by `hash $aecore_route consistent`. A cookie, not the client's address: a class
-behind one NAT shares one address and would land on one process. When a process dies, nginx sends its sessions to
+thumbnail sheets its page registered). A browser's first request goes to the processes in turn (round robin), and
+nginx sets a cookie `aecore_route` naming the process that answered (`s0`, `s1`, ...); later requests follow it. A cookie, not the client's address: a class behind
+one NAT shares one address and would land on one process. A random cookie hashed to a process (the first version)
+split 30 sessions 83/36 picks; this one splits them evenly (bench/RESULTS.md). When a process dies, nginx sends its sessions to
 another (the browser reconnects by itself and reruns its page there); a dead process is not restarted, because the
 sessions that moved would then send their uploads and thumbnail requests back to it.
 
@@ -62,13 +63,46 @@ def free_ports(count: int) -> list[int]:
             probe.close()
 
 
+def upstream_blocks(addresses: list[str]) -> str:
+    """`dashboards`: every process in turn (round robin), for a browser's first request, so sessions spread evenly
+    (least_conn would not see them: their websockets go through the routes). `route_<i>`: a browser whose cookie
+    names process i, with the others as backups: when i dies its sessions move on (marked failed after one error)."""
+    server = "    server {address} max_fails=1 fail_timeout=10s{backup};"
+    balanced = "\n".join(server.format(address=address, backup="") for address in addresses)
+    blocks = [f"  upstream dashboards {{\n{balanced}\n    keepalive 16;\n  }}"]
+    for index, address in enumerate(addresses):
+        others = addresses[index + 1:] + addresses[:index]
+        lines = [server.format(address=address, backup="")] + [server.format(address=other, backup=" backup")
+                                                               for other in others]
+        blocks.append(f"  upstream route_{index} {{\n" + "\n".join(lines) + "\n    keepalive 8;\n  }")
+    return "\n".join(blocks)
+
+
+def route_maps(addresses: list[str]) -> str:
+    """The cookie -> its process's upstream; the process that answered (the last address nginx tried) -> the cookie
+    it sets, so a session that failed over keeps to where it landed."""
+    routes = "\n".join(f'    "s{index}" route_{index};' for index in range(len(addresses)))
+    answered = "\n".join(f'    "{address}" s{index};' for index, address in enumerate(addresses))
+    return f"""  map $cookie_{ROUTE_COOKIE} $aecore_upstream {{
+{routes}
+    default dashboards;
+  }}
+  map $upstream_addr $aecore_served {{  # "A, B" when A failed and B answered
+    "~(?:^|, )(?<last>[^ ,]+)$" $last;
+    default "";
+  }}
+  map $aecore_served $aecore_route {{
+{answered}
+    default "";
+  }}"""
+
+
 def nginx_config(ports: list[int], host: str, port: int, run_dir: Path, upstreams: list[str] | None = None) -> str:
-    """nginx.conf for the proxy: one upstream server per dashboard process, sticky by the `aecore_route` cookie.
-    `upstreams` (host:port) instead of local ports for the proxy of several machines (deploy/compose.yaml)."""
+    """nginx.conf for the proxy: sessions balanced on their first request, then kept on their process by the
+    `aecore_route` cookie. `upstreams` (ip:port) instead of local ports for the proxy of several machines."""
     user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""  # workers drop root; their temp dirs are theirs
-    servers = "\n".join(f"    server {address} max_fails=1 fail_timeout=10s;"
-                        for address in upstreams or [f"127.0.0.1:{number}" for number in ports])
-    proxied = """proxy_pass http://dashboards;
+    addresses = upstreams or [f"127.0.0.1:{number}" for number in ports]
+    proxied = """proxy_pass http://$aecore_upstream;
       proxy_http_version 1.1;
       proxy_set_header Host $http_host;  # Streamlit compares the websocket's Origin with Host
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -87,20 +121,12 @@ http {{
   uwsgi_temp_path {temp / "uwsgi"};
   scgi_temp_path {temp / "scgi"};
   client_max_body_size {UPLOAD_LIMIT_MB}m;
-  # A browser keeps its process: the cookie's value when it is one of ours, else a fresh random id (set below).
-  map $cookie_{ROUTE_COOKIE} $aecore_route {{
-    "~^[0-9a-f]{{32}}$" $cookie_{ROUTE_COOKIE};
-    default $request_id;
-  }}
-  upstream dashboards {{
-    hash $aecore_route consistent;
-{servers}
-    keepalive 16;
-  }}
+{route_maps(addresses)}
+{upstream_blocks(addresses)}
   server {{
     listen {host}:{port};
     add_header Set-Cookie "{ROUTE_COOKIE}=$aecore_route; Path=/; HttpOnly; SameSite=Lax" always;
-    add_header X-Aecore-Server $upstream_addr always;  # which process answered (the fault tests read it)
+    add_header X-Aecore-Server $aecore_served always;  # which process answered (the fault tests read it)
     location /_stcore/stream {{  # the websocket: every interaction of a session
       {proxied}
       proxy_set_header Upgrade $http_upgrade;
@@ -116,6 +142,20 @@ http {{
   }}
 }}
 """
+
+
+def resolve(upstreams: list[str]) -> list[str]:
+    """host:port -> every address the name has now, as ip:port (deploy/compose.yaml's `tasks.dashboard:8501` is one
+    per replica), each its own route; nginx would also resolve the names only once, at start."""
+    import socket
+
+    addresses = []
+    for upstream in upstreams:
+        name, _, number = upstream.rpartition(":")
+        for *_, address in socket.getaddrinfo(name, int(number), type=socket.SOCK_STREAM):
+            shown = f"[{address[0]}]:{address[1]}" if ":" in address[0] else f"{address[0]}:{address[1]}"
+            addresses += [shown] if shown not in addresses else []
+    return addresses
 
 
 def _end_with_us():
@@ -250,7 +290,7 @@ def proxy_only(upstreams: list[str], port: int, host: str) -> int:
     """nginx alone, in front of dashboard processes elsewhere (deploy/compose.yaml: `tasks.dashboard:8501`, which
     nginx resolves once, at start, to every replica); runs until nginx ends or Ctrl-C."""
     run_dir = Path(tempfile.mkdtemp(prefix="aecore-proxy-"))
-    nginx = start_nginx(nginx_config([], host, port, run_dir, upstreams), run_dir)
+    nginx = start_nginx(nginx_config([], host, port, run_dir, resolve(upstreams)), run_dir)
     print(f"proxy on {host}:{port} in front of {', '.join(upstreams)}; Ctrl-C stops it", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:

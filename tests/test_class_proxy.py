@@ -2,7 +2,7 @@
 websocket protocol (bench/st_client.py, no browser).
 
 One fixture for the file: a store with one conv model on digits, two processes and the proxy, an owner password. In
-order: sessions land on both processes and stay on theirs; an upload of the largest size passes the proxy; the owner,
+order: sessions spread evenly over both processes and stay on theirs; an upload of the largest size passes the proxy; the owner,
 signed in on one process, starts a training, which a viewer on the other cannot start (a forged form changes nothing
 there either) but sees; the owner's process is killed mid-training and its sessions reconnect to the other, every
 answer still right, the training finishes (its own process) and the store holds every model whole. A session that
@@ -14,6 +14,7 @@ import concurrent.futures
 import os
 import shutil
 import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -80,25 +81,46 @@ def server_of_cookies(url: str, session: st_client.Session) -> str:
         return answer.headers[st_client.SERVER_HEADER]
 
 
-def test_sessions_land_on_both_processes_and_stay_on_theirs(classroom):
+def test_sessions_spread_evenly_and_stay_on_theirs(classroom):
+    """New sessions go to the processes in turn, so 6 split 3/3 (random cookies split 30 sessions 83/36 picks); each
+    session's picks and plain HTTP requests stay on the process its cookie names."""
     async def scenario():
-        sessions = []  # each new session gets a random affinity cookie; 20 in a row on one process: 1 in 2**19
-        while len({session.server for session in sessions}) < 2 and len(sessions) < 20:
-            sessions.append(st_client.Session(classroom["url"]))
-            await sessions[-1].connect()
+        sessions = [st_client.Session(classroom["url"]) for _ in range(6)]
+        for session in sessions:
+            await session.connect()
+        counts = {server: [session.server for session in sessions].count(server) for server in
+                  {session.server for session in sessions}}
         chosen = {session.server: session for session in sessions}
 
         async def twice(number, session):
             await pick(session, await pick(session, None, 1 + number, classroom["bce"]), 100 + number, classroom["bce"])
 
         await asyncio.gather(*(twice(number, session) for number, session in enumerate(chosen.values())))
-        same = [server_of_cookies(classroom["url"], session) == session.server for session in chosen.values()]
+        same = [server_of_cookies(classroom["url"], session) == session.server for session in sessions]
         await asyncio.gather(*(session.close() for session in sessions))
-        return set(chosen), same
+        return counts, same
 
-    servers, same = run(scenario())
-    assert servers == {f"127.0.0.1:{port}" for port in classroom["class"].ports}
+    counts, same = run(scenario())
+    assert counts == {f"127.0.0.1:{port}": 3 for port in classroom["class"].ports}
     assert all(same)  # a session's plain HTTP requests (uploads, thumbnails) go where its websocket went
+
+
+def test_the_proxy_config_gives_every_process_a_route_with_the_others_as_backups(tmp_path):
+    """Three processes: a first request goes round robin; a cookie s<i> goes to process i, else to the others (in
+    turn after it), and nginx itself accepts the file (`nginx -t`)."""
+    config = class_server.nginx_config([7001, 7002, 7003], "127.0.0.1", 7000, tmp_path)
+    assert '"s1" route_1;' in config and '"127.0.0.1:7003" s2;' in config
+    route = config[config.index("upstream route_1 {"):].split("}")[0].splitlines()[1:4]
+    assert [line.split()[1] for line in route] == ["127.0.0.1:7002", "127.0.0.1:7003", "127.0.0.1:7001"]
+    assert "backup" not in route[0] and all(line.endswith("backup;") for line in route[1:])
+    if not os.path.exists(class_server.NGINX):
+        pytest.skip("Debian's nginx is not installed: sh scripts/ensure_system_packages.sh nginx")
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / "tmp" / name).mkdir(parents=True)
+    (tmp_path / "nginx.conf").write_text(config)
+    checked = subprocess.run([class_server.NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                              "-e", str(tmp_path / "error.log")], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_an_upload_of_the_largest_size_reaches_streamlit_through_the_proxy(classroom):
@@ -120,7 +142,7 @@ def test_the_owner_trains_through_one_process_a_viewer_on_the_other_cannot_and_s
         owner, viewer = st_client.Session(classroom["url"]), None
         page = await owner.open("train")
         assert page.find("exploring as a viewer") and not has_button(page, "Start training")
-        for _ in range(20):  # a fresh session lands by its random cookie: find one on the other process
+        for _ in range(20):  # fresh sessions go to the processes in turn: find one on the other process
             candidate = st_client.Session(classroom["url"])
             await candidate.connect()
             if candidate.server != owner.server:
@@ -175,6 +197,8 @@ def test_a_killed_process_moves_its_sessions_and_the_store_stays_whole(classroom
             # may draw widgets a session never drew at their defaults, image 0
             assert page.find(rf"Image #(0|{230 + number}) ") and session.server != victim_address, page.texts()[:4]
             moved.append(await pick(session, page, 260 + number, bce))
+            # its cookie now names where it landed, so its uploads and thumbnails follow it there
+            assert server_of_cookies(classroom["url"], session) == session.server
         await asyncio.gather(*(session.close() for session in sessions))
         return moved
 

@@ -151,6 +151,28 @@ def curve_pictures(windows, low: float = -0.1, high: float = 1.1, height: int = 
     """Windows (n, window, channels[, 1]) drawn as light lines on black: (n, height, width, 1) for one channel, else
     (n, height, width, 3) with a colour per channel. Every window on one value range [low, high] (values beyond it
     sit on the edge), so curves compare across thumbnails; the map's hover shows them as it shows images."""
+    lit = _lit(windows, low, high, height, width)  # (n, channels, h, w)
+    channels = lit.shape[1]
+    if channels == 1:
+        return lit[:, 0, :, :, None].astype(np.float32)
+    colours = CHANNEL_RGB[np.arange(channels) % len(CHANNEL_RGB)]  # (channels, 3)
+    pictures = np.einsum("nchw,cd->nhwd", lit.astype(np.float64), colours)
+    return np.clip(pictures, 0, 1).astype(np.float32)
+
+
+def overlay_pictures(windows, reconstructions, low: float = -0.1, high: float = 1.1, height: int = THUMB_HEIGHT,
+                     width: int = THUMB_WIDTH) -> np.ndarray:
+    """(n, height, width, 3): each window in grey with its reconstruction in amber over it, every channel alike."""
+    window_lit = _lit(windows, low, high, height, width).any(axis=1)  # (n, h, w)
+    rebuilt_lit = _lit(reconstructions, low, high, height, width).any(axis=1)
+    pictures = np.zeros(window_lit.shape + (3,), np.float32)
+    pictures[window_lit] = (0.55, 0.58, 0.62)
+    pictures[rebuilt_lit] = (0.98, 0.70, 0.15)
+    return pictures
+
+
+def _lit(windows, low: float, high: float, height: int, width: int) -> np.ndarray:
+    """(n, channels, height, width) bool: the pixels each channel's curve passes through."""
     windows = np.asarray(windows, dtype=np.float64)
     windows = windows.reshape(windows.shape[0], windows.shape[1], -1)  # (n, window, channels)
     count, length, channels = windows.shape
@@ -164,9 +186,4 @@ def curve_pictures(windows, low: float = -0.1, high: float = 1.1, height: int = 
     ahead = np.concatenate([rows[..., 1:], rows[..., -1:]], axis=-1)
     top, bottom = np.minimum(rows, ahead) - 0.5, np.maximum(rows, ahead) + 0.5
     grid = np.arange(height)[None, None, :, None]  # (1, 1, height, 1)
-    lit = (grid >= np.floor(top)[:, :, None, :]) & (grid <= np.ceil(bottom)[:, :, None, :])  # (n, channels, h, w)
-    if channels == 1:
-        return lit[:, 0, :, :, None].astype(np.float32)
-    colours = CHANNEL_RGB[np.arange(channels) % len(CHANNEL_RGB)]  # (channels, 3)
-    pictures = np.einsum("nchw,cd->nhwd", lit.astype(np.float64), colours)
-    return np.clip(pictures, 0, 1).astype(np.float32)
+    return (grid >= np.floor(top)[:, :, None, :]) & (grid <= np.ceil(bottom)[:, :, None, :])

@@ -9,9 +9,11 @@ from dashboard.text import md
 
 context = sidebar.sidebar(page="timeline", watch_store=True)
 st.title("Training timeline")
-st.caption("While a model trains, its codes of the same test images (up to 2,000) are kept a few times in the first epoch "
+st.caption(f"While a model trains, its codes of the same test {context.noun}s (up to 2,000) are kept a few times in "
+           "the first epoch "
            "(where most happens) and after every epoch. Each snapshot becomes a map, turned to match the one before "
-           "it, so every image moves instead of jumping. Press Play, or drag the epoch slider: it runs in your browser.")
+           f"it, so every {context.noun} moves instead of jumping. Press Play, or drag the epoch slider: it runs in your "
+           "browser.")
 
 runner = caches.job_runner()
 running = [job for job in runner.active_jobs() if job.status == "running" and job.spec.dataset == context.dataset_name]
@@ -53,5 +55,7 @@ if found is None:
     st.page_link(sidebar.TRAIN_PAGE, label="Train one", icon=":material/model_training:")
     st.stop()
 timeline_player.player(timeline.message(f"{context.model_name}-{context.stamp}", 0.0, found, context.dataset), key="timeline")
-st.caption(f"{len(found['epochs'])} snapshots of {found['codes'].shape[1]:,} test images. "
-           "`python -m aecore timeline MODEL --out frames/` writes the frames as PNGs and a GIF, for slides.")
+st.caption(f"{len(found['epochs'])} snapshots of {found['codes'].shape[1]:,} test {context.noun}s. "
+           + ("Under the map: the kept windows as curves, then each one in grey with that snapshot's reconstruction "
+              "over it in amber. " if context.is_series else "")
+           + "`python -m aecore timeline MODEL --out frames/` writes the frames as PNGs and a GIF, for slides.")

@@ -1,11 +1,13 @@
 """Streamlit helpers for the Training timeline page (views/timeline.py): a model's snapshots (stored, or a running
-job's so far) as aligned maps, and the message for the in-browser player (dashboard/components/timeline_player/)."""
+job's so far) as aligned maps, and the message for the in-browser player (dashboard/components/timeline_player/);
+a series model's windows and reconstructions drawn as curves."""
 
 import numpy as np
 import streamlit as st
 
 from aecore.analysis import timeline
 from aecore.base import atomic
+from dashboard import series_plots
 from dashboard.components import timeline_player
 from dashboard.state import caches
 
@@ -33,8 +35,28 @@ def _with_maps(found: dict | None) -> dict | None:
 @st.cache_data(max_entries=8, show_spinner=False)
 def message(key: str, version: float, _found: dict, _dataset) -> dict:
     """`key` names the frames (a model and its stamp, or a running job), `version` their state (a running job's
-    snapshot file's time: the player keeps its place as they grow). The player's message (dashboard/components/timeline_player/), with the sample's test images for hover thumbnails."""
+    snapshot file's time: the player keeps its place as they grow). The player's message
+    (dashboard/components/timeline_player/), with the sample's test images for hover thumbnails; on a series, the
+    windows drawn as curves instead (`as_curves`)."""
     images = None
     if _dataset.x_test is not None and len(_dataset.x_test) > int(np.max(_found["indices"], initial=-1)):
         images = _dataset.x_test[_found["indices"]]
+    if getattr(_dataset, "is_series", False):
+        _found, images = as_curves(_found, images)
     return timeline_player.payload(key, _found, _dataset.class_names, images, live=key.startswith("live-"))
+
+
+def as_curves(found: dict, windows: np.ndarray | None) -> tuple[dict, np.ndarray | None]:
+    """A series model's snapshots as the player shows pictures: the kept windows drawn as curves (the top row) and,
+    at each snapshot, each window in grey with that snapshot's reconstruction over it in amber (the snapshots keep
+    them as pixels: clipped to the training part's [0, 1]); the sample's windows as curves for the hover."""
+    originals = found["originals"].astype(np.float32) / 255  # (k, window, channels, 1)
+    if windows is not None:
+        originals = windows[: len(originals)]
+    to_bytes = lambda pictures: np.round(np.clip(pictures, 0, 1) * 255).astype(np.uint8)  # noqa: E731
+    rebuilt = [to_bytes(series_plots.overlay_pictures(originals, frame.astype(np.float32) / 255))
+               for frame in found["reconstructions"]]
+    shown = {**found, "originals": to_bytes(series_plots.curve_pictures(originals)[..., [0, 0, 0]]
+                                            if originals.shape[2] == 1 else series_plots.curve_pictures(originals)),
+             "reconstructions": np.stack(rebuilt) if rebuilt else found["reconstructions"]}
+    return shown, None if windows is None else series_plots.curve_pictures(windows)

@@ -76,8 +76,9 @@ def window_steps(index: int) -> np.ndarray:
 def window_and_code(index: int, steps, probe, lines_column, code_column):
     """A series window and its reconstruction as lines (values as the model sees them), then its code's bars."""
     curves = [("window", test_images[index]), ("reconstruction", probe.reconstruction)]
-    lines_column.plotly_chart(series_plots.window_lines(curves, context.dataset.columns, steps=steps, height=300),
-                              width="stretch")
+    lines = series_plots.window_lines(curves, context.dataset.columns, steps=steps, height=300)
+    lines.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"))  # clear of the axis
+    lines_column.plotly_chart(lines, width="stretch")
     error = float(np.mean((np.asarray(test_images[index]) - probe.reconstruction) ** 2))
     lines_column.caption(f"MSE {error:.4f} against the window (lower is better; values scaled so the training part "
                          "spans 0 to 1)")

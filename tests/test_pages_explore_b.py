@@ -342,7 +342,10 @@ def test_denoise_slider_frames_and_noise_kind(models):
 
 
 def test_psnr_chart_compares_every_model_with_the_noisy_input(models):
-    app = run_page("denoise", models["conv"])
+    app = run_page("denoise", models["conv"])  # the page opens on the selected model alone (#35), then adds the others
+    alone = [trace["name"] for trace in figure_titled(app, "Mean PSNR of 100 test images")["data"]]
+    assert alone == [f"{models['conv']} (conv)", "noisy input"]
+    app.toggle(key="compare_models").set_value(True).run()
     chart = figure_titled(app, "Mean PSNR of 100 test images")
     names = [trace["name"] for trace in chart["data"]]
     assert names[-1] == "noisy input" and len(names) == 4

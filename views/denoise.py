@@ -64,9 +64,13 @@ def image_slider(kind: str, seed: int):
 def curves(kind: str, seed: int, what: str):
     """Mean PSNR against noise level for up to 4 models of this input shape, denoising models drawn thick."""
     st.subheader("Which model cleans best?")
+    others = st.toggle("Add the other models of this input shape", key="compare_models",
+                       help="Up to 3 more, denoising models first: each loads and cleans the same noisy data once "
+                            "(a few seconds), then stays ready. Off, the page opens without waiting for them.")
     curve_indices = tuple(range(min(CURVE_IMAGES, len(context.dataset.x_test))))
     found, denoisers, baseline = {}, set(), None
-    for entry in latent.comparable_models(context):
+    compared = latent.comparable_models(context)
+    for entry in compared if others else compared[:1]:  # the first is the selected model
         try:
             result = caches.denoise_sweep(caches.ModelRef(entry.name, caches.stamp_of(entry.meta), context.dataset_name),
                                           curve_indices, kind, LEVELS, seed)
@@ -80,7 +84,8 @@ def curves(kind: str, seed: int, what: str):
     found["noisy input"] = np.where(baseline >= metrics.PSNR_CAP_DB, np.nan, baseline)  # level 0 is infinite: a gap
     chart = plots.psnr_curves(LEVELS, found, f"Mean PSNR of {len(curve_indices)} {what}, {KIND_NAMES[kind]} noise")
     st.plotly_chart(plots.highlight_traces(chart, denoisers or set(list(found)[:1])), width="stretch")
-    st.caption("Up to 4 models with this input shape (the selected one first, then denoising models, drawn thick). "
+    st.caption(("Up to 4 models with this input shape (the selected one first, then denoising models, drawn thick). "
+                if others else "The selected model against the noisy input. ") +
                "Above the dotted *noisy input* line a model removes noise; below it, it loses detail.")
 
 

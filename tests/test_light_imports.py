@@ -102,12 +102,24 @@ def test_home_on_an_empty_store_runs_without_keras(tmp_path):
 
 
 @pytest.mark.slow
-def test_home_then_warms_keras_in_a_thread_of_its_own(tmp_path):
-    """Home ends by starting the warm-up thread, which loads Keras and what a page shows a model with."""
-    body = ("import threading\nfrom tests.pages import open_app\nopen_app('home', dataset='digits')\n"
+def test_home_then_warms_keras_and_the_newest_models_in_a_thread(tmp_path, digits):
+    """Home ends by starting the warm-up thread: it loads Keras, what a page shows a model with, and the newest models
+    of the dataset into the model cache, each once (Home's own pick is loaded by its sidebar)."""
+    from aecore.store.modelstore import ModelStore
+    from aecore.training import trainer
+
+    store, config = ModelStore(tmp_path / "store"), trainer.TrainConfig(epochs=1, patience=0, snapshots="off")
+    names = [store.save(trainer.train("dense", digits, 4, None, config), name).name for name in ("first", "second")]
+    body = ("import threading\nfrom aecore.store import modelstore\n"
+            "loads, real = [], modelstore.ModelStore.load\n"
+            "modelstore.ModelStore.load = lambda self, name: loads.append(name) or real(self, name)\n"
+            "from tests.pages import open_app\nopen_app('home', dataset='digits')\n"
             "from dashboard.state import caches\n"
             "[warming] = [thread for thread in threading.enumerate() if thread.name == 'aecore-warm-keras']\n"
             "warming.join(240)\n"
             "assert all(name in sys.modules for name in caches.KERAS_MODULES)\n"
-            "assert not caches.warm_keras(), 'once per server'")
+            f"assert sorted(loads) == {sorted(names)!r}, loads\n"
+            "for entry in caches.model_store().entries():\n"
+            "    caches.model(entry.name, caches.stamp_of(entry.meta))\n"
+            f"assert sorted(loads) == {sorted(names)!r}, ('each model loaded once', loads)")
     assert heavy_after(body, store=tmp_path / "store", warm=True) == ["keras", "tensorflow"]

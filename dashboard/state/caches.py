@@ -5,14 +5,14 @@ entry is replaced, and the dataset.
 
 Importing this module does not import Keras (TensorFlow takes seconds to load): every page imports it, and Home,
 Train and Datasets draw without a model. What needs Keras (inspection, the browser export, the live decoder) is
-imported inside the function that uses it; a model's load imports it (aecore.store.modelstore). `warm_keras` loads
-it in a thread of its own once a page has drawn (Home calls it), so the explore pages find it loaded.
+imported inside the function that uses it; a model's load imports it (aecore.store.modelstore). `warm_up` loads
+it, and the newest models, in a thread of its own once a page has drawn (Home calls it), so the explore pages find
+them loaded.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -44,24 +44,34 @@ KERAS_MODULES = ("aecore.models.families", "aecore.store.serialization", "aecore
 _warming = threading.Lock()  # held while the warm-up thread imports them
 
 
-def warm_keras() -> bool:
-    """Imports Keras and what pages use with it, in a daemon thread, once per server; True if it started the thread.
-    A page calls this as its script ends: its own run never waits for it, and the next page that loads a model
-    finds Keras loaded or loading (Python's import lock then waits only for the rest). AECORE_WARM=0: never."""
-    if os.environ.get("AECORE_WARM", "1") == "0" or all(name in sys.modules for name in KERAS_MODULES):
-        return False
-    if not _warming.acquire(blocking=False):
-        return False  # already warming
-    threading.Thread(target=_import_keras, name="aecore-warm-keras", daemon=True).start()
+WARM_MODELS = 4  # the newest models of the dataset loaded by the warm-up: the quick start's four
+
+
+def warm_up(dataset_name: str | None = None) -> bool:
+    """In a daemon thread: imports Keras and what pages use with it (once per server), then loads the WARM_MODELS
+    newest models that fit `dataset_name` into `model`'s cache (each once). True if it started the thread.
+    A page calls this as its script ends: its own run never waits for it, and the next page finds Keras and its
+    model loaded, or loading (Python's import lock and the cache's per-key lock then wait only for the rest).
+    AECORE_WARM=0: never."""
+    if os.environ.get("AECORE_WARM", "1") == "0" or not _warming.acquire(blocking=False):
+        return False  # off, or warming already
+    threading.Thread(target=_warm, args=(dataset_name,), name="aecore-warm-keras", daemon=True).start()
     return True
 
 
-def _import_keras():
+def _warm(dataset_name: str | None):
     import importlib
 
     try:
         for name in KERAS_MODULES:
             importlib.import_module(name)
+        if dataset_name:
+            shape = dataset(dataset_name).input_shape
+            fitting = [entry for entry in model_store().entries() if tuple(entry.meta.get("input_shape", ())) == shape]
+            for entry in sorted(fitting, key=lambda entry: str(entry.meta.get("created")), reverse=True)[:WARM_MODELS]:
+                model(entry.name, stamp_of(entry.meta))
+    except Exception:  # noqa: BLE001  a failed warm-up only means a page loads it itself, and says why
+        pass
     finally:
         _warming.release()
 

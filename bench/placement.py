@@ -1,9 +1,9 @@
 """Placing unseen images on a map (issue #36), measured by hand; results go in bench/RESULTS.md.
 
 Usage (one training or map at a time on the machine):
-    flock /tmp/aecore-train.lock nice -n 19 python bench/placement.py [--store DIR] [--dataset fashion_mnist]
+    flock /tmp/aecore-train.lock nice -n 19 python bench/placement.py [--store DIR] [--dataset fashion_mnist] [--epochs 5]
 
-A conv model (code 32, 5 epochs) is trained into the store once and reused. Then, for PCA, UMAP and t-SNE:
+A conv model (code 32, 5 epochs unless --epochs) is trained into the store once and reused. Then, for PCA, UMAP and t-SNE:
 - the training split's map and the whole dataset's ("all": train then test, so each test image's true place is
   where it lands when mapped together with the training codes), both computed and cached as `project` does;
 - the 10,000 test codes placed on the training map from their 10 nearest codes (what the browser does) and by
@@ -35,12 +35,12 @@ INVERSE_SPOTS = 500
 CLI_IMAGES = 300
 
 
-def trained_model(store_dir: Path, dataset: str) -> str:
+def trained_model(store_dir: Path, dataset: str, epochs: int = 5) -> str:
     from aecore.store import modelstore
 
     if MODEL not in modelstore.ModelStore(store_dir).names():
         command = [sys.executable, "-m", "aecore", "train", "--family", "conv", "--dataset", dataset, "--latent-dim",
-                   "32", "--epochs", "5", "--patience", "0", "--snapshots", "off", "--name", MODEL,
+                   "32", "--epochs", str(epochs), "--patience", "0", "--snapshots", "off", "--name", MODEL,
                    "--store", str(store_dir)]
         started = time.perf_counter()
         subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -159,11 +159,12 @@ def main():
     parser.add_argument("--methods", default="pca,umap,tsne")
     parser.add_argument("--no-inverse", action="store_true", help="skip the inverse (umap-learn's takes minutes)")
     parser.add_argument("--no-cli", action="store_true", help="skip timing `place`")
+    parser.add_argument("--epochs", type=int, default=5, help="the model's training (a store keeps the first one)")
     arguments = parser.parse_args()
     from aecore.data import catalog
     from aecore.store import modelstore
 
-    trained_model(arguments.store, arguments.dataset)
+    trained_model(arguments.store, arguments.dataset, arguments.epochs)
     store = modelstore.ModelStore(arguments.store)
     autoencoder, dataset = store.load(MODEL), catalog.load_dataset(arguments.dataset)
     for method in arguments.methods.split(","):

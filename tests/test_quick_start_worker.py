@@ -5,6 +5,7 @@ jobs share one copy of a built-in dataset. Real worker processes on digits, tiny
 import json
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from aecore.store import probecache
 from aecore.store.modelstore import ModelStore
 from aecore.training import jobs, loop, worker
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY = loop.TrainConfig(epochs=1, batch_size=64, patience=0, snapshots="off")
 
 
@@ -70,8 +72,9 @@ def test_the_baselines_are_filled_once_the_queue_is_empty(folder, digits):
     specs = [jobs.JobSpec("dense", "digits", 6, {}, TINY, "one"), jobs.JobSpec("dense", "digits", 8, {}, TINY, "two")]
     queued = [jobs.create(folder, spec) for spec in specs]
     jobs.launch_workers(folder)
-    wait_until(lambda: probecache.cached_baselines(digits, 8, folder.parent) is not None
-               and not any(job.active for job in queued), what="both models and their baselines")
+    wait_until(lambda: not any(job.active for job in queued), what="both models")
+    pid = queued[0].state()["pid"]  # it leaves the register at once, and ends after the baselines and sweeps
+    wait_until(lambda: jobs.process_tick(pid) is None, what="the worker's end")
     states = [job.state() for job in queued]
     assert [state["status"] for state in states] == ["done", "done"], worker_log(folder)
     place = probecache.folder(digits, probes.probe_split(digits), folder.parent)
@@ -80,6 +83,44 @@ def test_the_baselines_are_filled_once_the_queue_is_empty(folder, digits):
     assert filled >= states[1]["finished"], "the baselines waited for the queue to empty"
     assert {path.name for path in place.glob("*.json")} == {"pixels.json", "pca-6.json", "pca-8.json"}
     assert json.loads((place / "pca-8.json").read_text())["dimensions"] == 8
+    images = digits.x_test[:probecache.SWEEP_IMAGES]
+    for name in ("one", "two"):  # and the Denoise page's first curve of each
+        kept = probecache.cached_sweep(ModelStore(), name, images, "gaussian", probecache.SWEEP_LEVELS, 0)
+        assert kept is not None and kept.denoised.shape == (21, *images.shape), name + worker_log(folder)
+
+
+def test_a_kept_sweep_reads_back_as_computed_and_never_for_another_model(digits, tmp_path):
+    from aecore.analysis import inspection
+
+    store = ModelStore(tmp_path / "models")
+    model = trainer_model(digits)
+    store.save(model, "swept")
+    images, levels = digits.x_test[:12], probecache.SWEEP_LEVELS
+    assert probecache.cached_sweep(store, "swept", images, "gaussian", levels, 0) is None
+    computed = probecache.keep_sweep(store, "swept", model, images)
+    kept = probecache.cached_sweep(store, "swept", images, "gaussian", levels, 0)
+    again = inspection.denoise_sweep(model, images, "gaussian", levels, 0)
+    assert abs(kept.denoised - computed.denoised).max() <= 0.5 / 255 + 1e-6
+    assert (kept.noisy == again.noisy).all() and (kept.psnr_denoised == computed.psnr_denoised).all()
+    assert probecache.cached_sweep(store, "swept", images, "gaussian", levels, 1) is None, "another seed"
+    assert probecache.cached_sweep(store, "swept", images[:6], "gaussian", levels, 0) is None, "other images"
+    store.delete("swept")
+    store.save(model, "swept")  # saved again under the same name: another entry
+    assert probecache.cached_sweep(store, "swept", images, "gaussian", levels, 0) is None
+
+
+def test_the_kept_sweep_is_the_one_the_denoise_page_asks_for():
+    from dashboard.sections import latent
+
+    denoise_page = (ROOT / "views" / "denoise.py").read_text()
+    assert f"CURVE_IMAGES = {probecache.SWEEP_IMAGES} " in denoise_page
+    assert latent.NOISE_LEVELS == probecache.SWEEP_LEVELS
+
+
+def trainer_model(digits):
+    from aecore.training import trainer
+
+    return trainer.train("dense", digits, 4, None, loop.TrainConfig(epochs=1, patience=0, snapshots="off"))
 
 
 def test_a_workers_jobs_share_one_copy_of_a_built_in_dataset(monkeypatch):

@@ -8,8 +8,8 @@ job's cancel file plus a SIGTERM, which ends training within a batch and saves n
 A worker loads each dataset once for all its jobs, and runs NumPy's and scikit-learn's thread pools on one thread
 (`ONE_THREAD`: TensorFlow keeps its own pool). When the queue is empty, it fills the store's cache of the probes'
 baselines for what it trained (`fill_baselines`; `python -m aecore train` fills them right after its model), then
-maps every image of each model ($AECORE_PREMAP, default "umap"; empty: none), so the Latent map finds the UMAP
-ready; it has left the workers' register by then, so a new training starts at once in a worker of its own. Both
+keeps what the Denoise page first shows of each model (`keep_first_opens`), and maps every image of each model
+($AECORE_PREMAP, default "umap"; empty: none), so the Latent map finds the UMAP ready; it has left the workers' register by then, so a new training starts at once in a worker of its own. Both
 wait until the queue is empty so the quick start's models land one right after another.
 
 A worker started with $AECORE_WORKER_WAIT seconds (`jobs.launch_standby`: the Home page while it offers the quick
@@ -104,7 +104,7 @@ def _run(job: Job, store_root, echo, save: bool) -> dict:
         autoencoder = trainer.train(spec.family, dataset, spec.latent_dim, spec.options, live, report, flag)
         if spec.submitted_by:  # a viewer's model: that session may delete it (dashboard.state.roles)
             autoencoder.meta["submitted_by"] = spec.submitted_by
-        state["meta"] = autoencoder.meta
+        state["meta"], state["model"] = autoencoder.meta, autoencoder
         if save:
             state["model_name"] = modelstore.ModelStore(store_root).save(
                 autoencoder, spec.name or cards.detector_name(autoencoder.meta)).name
@@ -124,9 +124,9 @@ def _run(job: Job, store_root, echo, save: bool) -> dict:
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    meta = state.pop("meta", None)
+    meta, model = state.pop("meta", None), state.pop("model", None)
     write_json(job.path / "state.json", {**state, "finished": time.time()})
-    return {**state, "meta": meta, "dataset": dataset}
+    return {**state, "meta": meta, "dataset": dataset, "model": model}
 
 
 _LOADED: dict = {}  # (dataset name, seed) -> Dataset: a worker's jobs share one copy of a built-in dataset
@@ -163,6 +163,21 @@ def fill_baselines(dataset, meta: dict, store_root=None):
         print(f"the probes' baselines were not kept: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
 
 
+def keep_first_opens(name: str, autoencoder, dataset, store_root=None):
+    """What a page would compute when it first opens the model, kept in the store (aecore.store.probecache): the
+    Denoise page's first curve. Never fails: the page computes what is missing."""
+    from aecore.store import probecache
+
+    if autoencoder is None or autoencoder.family == "photo" or getattr(dataset, "is_series", False) \
+            or dataset.x_test is None or not len(dataset.x_test):
+        return  # photos and series have pages of their own
+    try:
+        probecache.keep_sweep(modelstore.ModelStore(store_root), name, autoencoder,
+                              dataset.x_test[:probecache.SWEEP_IMAGES])
+    except Exception as error:  # noqa: BLE001
+        print(f"the denoising sweep of {name} was not kept: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+
+
 def _claim(folder: Path) -> Job | None:
     """Under the lock: the oldest queued job, marked running by this process; or None and unregisters."""
     with locked(folder):
@@ -178,7 +193,7 @@ def _claim(folder: Path) -> Job | None:
 
 def work(folder: Path):
     """A worker's life: niced, trains queued jobs one after another, ends when the queue is empty or on Stop; then
-    fills the probes' baselines and maps what it trained (`premap`)."""
+    fills the probes' baselines, keeps what pages first show (`keep_first_opens`) and maps what it trained (`premap`)."""
     os.nice(NICE)
     jobs.register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
     landed = []
@@ -190,13 +205,16 @@ def work(folder: Path):
             jobs.unregister_worker(folder, os.getpid())
             os._exit(0)  # at once: TensorFlow's exit handlers take seconds, and everything is written
         if outcome["status"] == "done" and outcome.get("model_name"):
-            landed.append((outcome["model_name"], job.spec.dataset, outcome["dataset"], outcome["meta"]))
+            landed.append({**outcome, "dataset_name": job.spec.dataset})
     jobs.unregister_worker(folder, os.getpid())
     with threadpoolctl.threadpool_limits(limits=ONE_THREAD):
-        for _, _, dataset, meta in landed:
-            fill_baselines(dataset, meta)
-    for name, dataset_name, _, _ in landed:
-        premap(name, dataset_name)
+        for outcome in landed:
+            fill_baselines(outcome["dataset"], outcome["meta"])
+        for outcome in landed:
+            keep_first_opens(outcome["model_name"], outcome["model"], outcome["dataset"])
+    for outcome in landed:
+        premap(outcome["model_name"], outcome["dataset_name"])
+
 
 
 def _stand_by(folder: Path):

@@ -128,9 +128,15 @@ def projection(ref: ModelRef, count: int, method: str, seed: int = 0):
 
 @st.cache_data(max_entries=12, show_spinner="Computing denoised frames…")
 def denoise_sweep(ref: ModelRef, indices: tuple, kind: str, levels: tuple, seed: int = 0):
+    """The model's noisy and denoised test images at every level, with their scores: as the training job kept them
+    (aecore.store.probecache.keep_sweep: the Denoise page's first curve), else computed."""
     from aecore.analysis import inspection  # Keras
+    from aecore.store import probecache
 
     images = dataset(ref.dataset).x_test[list(indices)]
+    kept = probecache.cached_sweep(model_store(), ref.name, images, kind, levels, seed)
+    if kept is not None:
+        return kept
     return inspection.denoise_sweep(model(ref.name, ref.stamp), images, kind, np.asarray(levels), seed)
 
 

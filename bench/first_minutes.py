@@ -91,15 +91,22 @@ def quick_start(page, store: Path, timeout: float = 600) -> dict:
     """Clicks the quick start on Home; the seconds after the click when each model landed and when Home said done."""
     page.get_by_role("button", name="Start the quick start").click()
     started, landed, clicked = time.perf_counter(), {}, time.time()
+    workers = {}  # pid -> its CPU seconds when last seen (a worker leaves the register when its queue is empty)
     while time.perf_counter() - started < timeout:
+        for record in (store / ".jobs" / "workers").glob("*.json"):
+            try:
+                workers[record.stem] = sum(cpu_seconds(int(record.stem)).values())
+            except (OSError, ValueError):
+                pass
         for folder in store.iterdir():
             if folder.name.startswith("quick-") and (folder / "meta.json").exists() and folder.name not in landed:
                 landed[folder.name] = time.perf_counter() - started
         if page.get_by_text("Quick start done").count():
-            return {"models": landed, "done": time.perf_counter() - started, "jobs": job_timeline(store, clicked)}
+            return {"models": landed, "done": time.perf_counter() - started, "jobs": job_timeline(store, clicked),
+                    "worker_cpu": workers}
         if page.get_by_text("Quick start ended").count():
             return {"models": landed, "done": None, "ended": time.perf_counter() - started,
-                    "jobs": job_timeline(store, clicked)}
+                    "jobs": job_timeline(store, clicked), "worker_cpu": workers}
         time.sleep(0.2)
     raise TimeoutError(f"the quick start did not end within {timeout:.0f} s; landed: {landed}")
 
@@ -159,6 +166,7 @@ def report(results: dict):
             print(f"| quick start: {name} landed | {seconds:.1f} s | (job started {job.get('started')} s, "
                   f"trained {job.get('train_seconds')} s, finished {job.get('finished')} s) | | |")
         row("quick start: Home says done", quick["done"] or float("nan"), "quick_start", "first_page_warm")
+        print(f"| quick start: the workers' own CPU until done | | {sum(quick['worker_cpu'].values()):.1f} s | | |")
         before = "quick_start"
         for path, seconds in results["first_opens"].items():
             row(f"first open of {path}", seconds, path, before)

@@ -2,6 +2,8 @@
 
 Images are embedded as PNG data URIs in `go.Image` traces: compact, crisp, and cheap to put in
 slider frames that the browser switches between without asking the server.
+Longer than 300 lines: the figure helpers every image page shares, in one bottom module (a time series' own figures
+are in series_plots.py); the ones a pick redraws are built as plain dicts, without Plotly's validation (#37).
 """
 
 import base64

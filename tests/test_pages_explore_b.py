@@ -283,7 +283,7 @@ def test_the_small_map_beside_the_sliders_places_a_code_where_the_pca_map_draws_
     mini = live_views(app)["sliders"]["minimap"]
     model = ModelStore(os.environ["AECORE_STORE"]).load(models["conv"])
     codes = model.encode(digits.x_test[: len(mini["points"])]).reshape(len(mini["points"]), -1)
-    xy = (codes - np.asarray(mini["mean"])) @ np.asarray(mini["components"]).T  # live_decoder.js's miniMap.show
+    xy = (codes - np.asarray(mini["mean"])) @ np.asarray(mini["components"]).T  # live_decoder/painters.js's miniMap.show
     placed = (xy - np.asarray(mini["centre"])) / mini["span"] + 0.5
     np.testing.assert_allclose(placed, np.asarray(mini["points"])[:, :2], atol=2e-3)
     assert [point[2] for point in mini["points"]] == digits.y_test[: len(mini["points"])].tolist()

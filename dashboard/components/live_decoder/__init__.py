@@ -25,7 +25,7 @@ MAGIC = b"AEW1"  # the binary weights message: MAGIC, the header's length (uint3
 
 
 
-SCRIPTS = ("decoder_math.js", "live_decoder.js")  # this folder's, in order
+SCRIPTS = ("decoder_math.js", "painters.js", "live_decoder.js")  # this folder's, in order
 SHARED_SCRIPTS = ("legend.js", "pixels.js")  # from components/shared/
 _component = components.declare(__file__, SCRIPTS, SHARED_SCRIPTS)
 

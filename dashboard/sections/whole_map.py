@@ -1,13 +1,10 @@
-"""The Latent map's whole-dataset view (views/latent_map.py): every image of the dataset (or every window of a
-series), train and test, on one WebGL map (dashboard/components/big_map/), computed by a map job
-(dashboard/state/map_jobs.py) and cached beside the model.
+"""The Latent map's whole-dataset view (views/latent_map.py): every image (or window of a series), train and test,
+on one WebGL map (dashboard/components/big_map/), computed by a map job (dashboard/state/map_jobs.py) and cached.
 
-While UMAP or t-SNE is computed, the page shows the job's progress and, once the codes are in, their PCA map.
-Besides class, error and split, the points can be coloured by code-space anomaly scores (distance to the nearest
-normal training codes, Mahalanobis distance: aecore.analysis.codespace) and, on a series, by time; hovering a
-window shows its curve. A click shows the image (the window and its reconstruction as lines), its code and its
-nearest neighbours in code space; a lasso shows the selection, its class counts and its mean code decoded, with
-its indices to download.
+While UMAP or t-SNE is computed, the page shows the job's progress and, once the codes are in, their PCA map. Points
+are coloured by class, error, split, code-space anomaly scores (aecore.analysis.codespace) and, on a series, time.
+A click shows the image (a window and its reconstruction as lines), its code and nearest neighbours; a lasso shows
+the selection, its class counts and its mean code decoded, with its indices to download.
 """
 
 from collections import Counter
@@ -28,14 +25,15 @@ SPLIT = "all"
 MAX_MOSAIC = 64
 NEIGHBOURS = 8
 METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
-FIT_CODES = 10_000  # normal training codes the code-space scores are fitted on (a seeded sample): 70,000 codes
-# against 10,000 take ~3 s for k nearest on 2 cores; against all 60,000 ~20 s
+FIT_CODES = 5_000  # normal training codes the code-space scores are fitted on (a seeded sample)
+SCORES_AT_ONCE = 20_000  # maps of up to this many points offer the anomaly-score colourings at once (see score_toggle)
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def message(ref: caches.ModelRef, method: str, _projection, highlight: int | None,
-            chosen: tuple | None = None, other: caches.ModelRef | None = None) -> bytes:
-    """The map's binary message; `chosen` the selection to show, `other` the compared model's reference."""
+            chosen: tuple | None = None, other: caches.ModelRef | None = None, scored: bool = False) -> bytes:
+    """The map's binary message; `chosen` the selection to show, `other` the compared model's reference, `scored`:
+    with the code-space anomaly scores as colourings."""
     dataset, (_, errors) = caches.dataset(ref.dataset), caches.codes_and_errors(ref)
     labels = None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
     is_train = np.arange(len(dataset.x_train) + len(dataset.x_test)) < len(dataset.x_train)
@@ -49,7 +47,7 @@ def message(ref: caches.ModelRef, method: str, _projection, highlight: int | Non
     shape = (len(errors), series_plots.THUMB_HEIGHT, series_plots.THUMB_WIDTH) if series else dataset.x_test.shape
     return big_map.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, shape,
                         f"{sheets.PATH}/{token}", highlight, chosen, shared, order, base,
-                        colourings=colourings(ref), starts=window_starts(dataset) if series else None,
+                        colourings=colourings(ref, scored), starts=window_starts(dataset) if series else None,
                         window=dataset.window if series else None)
 
 
@@ -71,27 +69,19 @@ def code_scores(ref: caches.ModelRef) -> dict[str, np.ndarray]:
     normal = np.arange(len(dataset.x_train))
     if rare is not None and dataset.y_train is not None:
         normal = normal[dataset.y_train != rare]
-    fitted = normal[np.sort(probes.sample(len(normal), FIT_CODES, 0))]
+    fitted = normal[probes.sample(len(normal), FIT_CODES, 0)]
     space = codespace.fit(codes[fitted], codespace.DEFAULT_METRIC, codespace.DEFAULT_NEIGHBOURS)
     distance = codespace.knn_distance(space, codes)
     distance[fitted] = codespace.knn_distance(space, codes[fitted], skip_self=True)
     return {"code_distance": distance, "mahalanobis": codespace.mahalanobis(space, codes)}
 
 
-def _step_text(dataset, step: int) -> str:
-    """'step 1,200 (2024-03-01 10:00)': the step and its time, when the series' time column says more than the step."""
-    stamp = str(dataset.timestamps[step])
-    return f"step {step:,}" + ("" if stamp in (str(step), f"{step}.0") else f" ({stamp})")
-
-
-def colourings(ref: caches.ModelRef) -> tuple[big_map.Colouring, ...]:
+def colourings(ref: caches.ModelRef, scored: bool) -> tuple[big_map.Colouring, ...]:
     """The map's colourings besides class, error and split: the code-space scores and, on a series, time."""
-    dataset, found = caches.dataset(ref.dataset), []
-    if sidebar.is_series(dataset):
-        starts = window_starts(dataset).astype(np.float32)
-        last = int(starts.max())
-        found.append(big_map.Colouring("time", "time (window start)", "when the window starts", starts, 0.0,
-                                       float(last), _step_text(dataset, 0), _step_text(dataset, last), False))
+    dataset = caches.dataset(ref.dataset)
+    found = [big_map.time_colouring(window_starts(dataset), dataset.timestamps)] if sidebar.is_series(dataset) else []
+    if not scored:
+        return tuple(found)
     try:
         scores = code_scores(ref)
     except AecoreError:  # too few training codes for k nearest: the other colourings still show
@@ -196,6 +186,9 @@ def draw(context, projection, method: str):
     other = right.selectbox("Compare with another model", [None, *others], key="whole_compare",
                             format_func=lambda name: "no comparison" if name is None else name,
                             help=f"The same {noun}s on that model's map; a lasso on either map shows on both.")
+    scored = left.toggle("Anomaly scores in *Colour by*", len(codes) <= SCORES_AT_ONCE, key=f"whole-scored-{context.stamp}",
+                         help="Code distance and Mahalanobis distance to the normal training codes, computed once for "
+                              "this model (about 10 s for 70,000 codes on 2 cores; at once for small maps).")
     other_projection = _other_map(context, method, other) if other else None
     chosen = [index for index in state.get(selected_key) or [] if index < len(codes)] or None
     chosen_key = tuple(chosen) if chosen else None
@@ -215,7 +208,7 @@ def draw(context, projection, method: str):
             partner = next((each for each, _ in maps if each != ref), None)
             if len(maps) > 1:
                 st.text(ref.name)
-            data = message(ref, method, found, highlight, chosen_key, partner)
+            data = message(ref, method, found, highlight, chosen_key, partner, scored)
             events.append(big_map.big_map(data, key=f"bigmap-{ref.stamp}-{ref.dataset}"))
     if len(maps) > 1:
         shared = agreement(*sorted([each for each, _ in maps], key=lambda each: each.stamp))
@@ -287,11 +280,24 @@ def _show_window(context, index: int, window: np.ndarray, codes: np.ndarray, err
 
 
 def show_many(context, indices: list[int], codes: np.ndarray):
-    labels = _labels(context)
-    if context.is_series:
-        _show_windows(context, indices, codes)
+    labels, shown = _labels(context), indices[: 16 if context.is_series else MAX_MOSAIC]
+    title = f"the first {len(shown)} of {len(indices):,} selected" if len(indices) > len(shown) else f"{len(indices)} selected"
+    decoded = context.model.decode(codes[indices].mean(axis=0)[None])[0]
+    left, right = st.columns([3, 1])
+    if context.is_series:  # the windows as lines, where they lie in the series, and their mean code decoded as a line
+        current, starts = context.dataset, window_starts(context.dataset)
+        left.plotly_chart(series_plots.window_grid([("window", mapcache.images_at(current, SPLIT, shown))],
+                                                   [title] + [""] * (len(shown) - 1)), width="stretch")
+        right.plotly_chart(series_plots.window_lines([("decoded", decoded)], current.columns,
+                                                     title="their mean code, decoded"), width="stretch")
+        marks = [(int(starts[index]), int(starts[index]) + current.window - 1, "") for index in indices[:MAX_MOSAIC]]
+        st.plotly_chart(series_plots.series_overview(current.values, current.train_steps, current.columns,
+                                                     current.step_labels, marks), width="stretch")
     else:
-        _show_images(context, indices, codes)
+        sheet = plots.mosaic(mapcache.images_at(context.dataset, SPLIT, shown), min(16, len(shown)))
+        left.plotly_chart(plots.single_image(sheet, title, height=120 + 40 * int(np.ceil(len(shown) / 16))),
+                          width="stretch")
+        right.plotly_chart(plots.single_image(decoded, "their mean code, decoded"), width="stretch")
     if labels is not None:
         tally = Counter(sidebar.class_name(context, label) for label in labels[indices])
         st.caption(f"{len(indices):,} {context.noun}s selected: " +
@@ -301,31 +307,3 @@ def show_many(context, indices: list[int], codes: np.ndarray):
         for index in indices)
     st.download_button("Selected indices (CSV)", rows, f"{context.model_name}-selection.csv", "text/csv",
                        on_click="ignore", icon=":material/download:")
-
-
-def _show_windows(context, indices: list[int], codes: np.ndarray):
-    """The selected windows (up to 16) in panels, the whole series with them marked, and their mean code decoded."""
-    current, shown = context.dataset, indices[:16]
-    starts = window_starts(current)
-    marks = [(int(starts[index]), int(starts[index]) + current.window - 1, "") for index in indices[:MAX_MOSAIC]]
-    st.plotly_chart(series_plots.series_overview(current.values, current.train_steps, current.columns,
-                                                 current.step_labels, marks), width="stretch")
-    left, right = st.columns([3, 1])
-    title = f"the first {len(shown)} of {len(indices):,} selected" if len(indices) > len(shown) else f"{len(indices)} selected"
-    left.caption(title)
-    left.plotly_chart(series_plots.window_grid([("window", mapcache.images_at(current, SPLIT, shown))],
-                                               [_name(context, index) for index in shown]), width="stretch")
-    mean_code = codes[indices].mean(axis=0)
-    right.plotly_chart(series_plots.window_lines([("their mean code, decoded", context.model.decode(mean_code[None])[0])],
-                                                 current.columns, title="their mean code, decoded"), width="stretch")
-
-
-def _show_images(context, indices: list[int], codes: np.ndarray):
-    shown = indices[:MAX_MOSAIC]
-    left, right = st.columns([3, 1])
-    sheet = plots.mosaic(mapcache.images_at(context.dataset, SPLIT, shown), min(16, len(shown)))
-    title = f"the first {len(shown)} of {len(indices):,} selected" if len(indices) > len(shown) else f"{len(indices)} selected"
-    left.plotly_chart(plots.single_image(sheet, title, height=120 + 40 * int(np.ceil(len(shown) / 16))), width="stretch")
-    mean_code = codes[indices].mean(axis=0)
-    right.plotly_chart(plots.single_image(context.model.decode(mean_code[None])[0], "their mean code, decoded"),
-                       width="stretch")

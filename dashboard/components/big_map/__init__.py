@@ -70,6 +70,17 @@ def score_colouring(key: str, label: str, title: str, values) -> Colouring:
     return Colouring(key, label, title, values, low, high, f"{low:.3g} or less", f"{high:.3g} or more")
 
 
+def time_colouring(starts, timestamps) -> Colouring:
+    """Windows coloured by their first step (starts (n,)), the colour bar from step 0 to the last start, each with
+    its time from the series' time column (`timestamps`, by step) when that says more than the step."""
+    def text(step: int) -> str:
+        stamp = str(timestamps[step])
+        return f"step {step:,}" + ("" if stamp in (str(step), f"{step}.0") else f" ({stamp})")
+    last = int(np.max(starts))
+    return Colouring("time", "time (window start)", "when the window starts", np.asarray(starts, np.float32), 0.0,
+                     float(last), text(0), text(last), in_caption=False)
+
+
 def base_key(stamp: str, dataset_name: str, method: str) -> str:
     """What names a model's map of a dataset in the page, so other components (the pad) can find it."""
     return f"{stamp}-{dataset_name}-{method}"

@@ -215,11 +215,11 @@ def mark_options() -> MarkOptions | None:
                       format_func={"typed": "Add one I type", "own": "My photo is already watermarked"}.get)
     if source == "own":
         return None
-    text_column, size_column, opacity_column, tiled_column = st.columns([3, 2, 2, 1])
+    text_column, size_column, opacity_column = st.columns([2, 1, 1])
     text = text_column.text_input("Text", DEFAULT_MARK, max_chars=60, key="watermark_text")
-    size = size_column.slider("Size (% of the shorter side)", 2, 30, 8, key="watermark_size")
+    size = size_column.slider("Size, % of the short side", 2, 30, 8, key="watermark_size")
     opacity = opacity_column.slider("Opacity", 0.1, 1.0, 0.5, 0.05, key="watermark_opacity")
-    tiled = tiled_column.toggle("Tiled", True, key="watermark_tiled")
+    tiled = st.toggle("Tiled over the photo (off: once, in the middle)", True, key="watermark_tiled")
     return MarkOptions(text, size / 100, float(opacity), bool(tiled))
 
 

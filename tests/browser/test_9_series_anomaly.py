@@ -73,7 +73,7 @@ def test_dragging_the_threshold_on_a_series_moves_the_flags_and_the_figures(seri
     assert during["numbers"] == {name: f"{figures[name]:.2f}" for name in
                                  ("event_recall", "event_precision", "recall", "precision")}
     assert during["counts"] == (f"{figures['events_found']} of 1 labelled events found; {figures['flagged_runs']} "
-                                f"flagged runs, {expected['flagged_steps'][stop]} of 6301 test steps flagged.")
+                                f"flagged runs, {expected['flagged_steps'][stop]:,} of 6,301 test steps flagged.")
     assert during["flagged"] > start["flagged"] and during["marks"] >= 1  # more steps flagged, drawn under the series
     assert int(during["first"]) < int(start["first"] or 7501)  # the first flag moved earlier
     assert during["numbers"]["event_recall"] == "1.00" and start["numbers"]["event_recall"] == "0.00"

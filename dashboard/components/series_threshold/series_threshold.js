@@ -44,6 +44,16 @@ function axisLabel(picture, x, y, text, anchor = "end") {
   picture.append(svg("text", { x, y, "text-anchor": anchor, "font-size": 11, fill: "#6b7280" }, text));
 }
 
+// the value columns' names in their colours, top right (a column's name is text, never markup)
+function legend(picture, data) {
+  const line = svg("text", { x: WIDTH - RIGHT, y: 12, "text-anchor": "end", "font-size": 11, class: "legend" });
+  data.columns.forEach((name, index) => line.append(svg("tspan", { fill: CHANNEL_COLOURS[index % CHANNEL_COLOURS.length] },
+                                                       `■ ${name}  `)));
+  if (data.hidden_columns) line.append(svg("tspan", { fill: "#6b7280" }, `(+${data.hidden_columns} more) `));
+  line.append(svg("tspan", { fill: EVENT }, data.labelled ? "■ labelled event" : "no labels"));
+  picture.append(line);
+}
+
 function draw(root, data) {
   const picture = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img",
                                "aria-label": `the series, its ${data.score_label} per step and the threshold` });
@@ -56,10 +66,11 @@ function draw(root, data) {
                                  y: 0, height: SCORE_TOP + SCORE_H, fill: EVENT, "fill-opacity": 0.35, class: "event" }));
   }
   const lows = data.values.flatMap(([low]) => low), highs = data.values.flatMap(([, high]) => high);
-  const seriesY = scale(Math.min(...lows), Math.max(...highs), 0, SERIES_H);
+  const seriesY = scale(Math.min(...lows), Math.max(...highs), 16, SERIES_H - 16);  // the legend above it
   data.values.forEach((channel, index) => picture.append(svg("path", {
     d: envelopePath(data, channel, seriesY), fill: "none", stroke: CHANNEL_COLOURS[index % CHANNEL_COLOURS.length],
     "stroke-width": 1, class: "series-line" })));
+  legend(picture, data);
   const top = Math.max(...data.score[1], data.thresholds[data.thresholds.length - 1]);
   const scoreY = scale(0, top, SCORE_TOP, SCORE_H);
   picture.append(svg("path", { d: envelopePath(data, data.score, scoreY), fill: "none", stroke: SCORE,
@@ -95,6 +106,8 @@ function flaggedRuns(data, threshold) {
   });
   return runs;
 }
+
+const count = value => value.toLocaleString("en-US");  // 6,301 as Python prints it
 
 function numbers(root, data) {
   const box = root.querySelector(".numbers");
@@ -135,9 +148,9 @@ function show(root, data, drawn, stop) {
       root.querySelector(`.numbers b.${name}`).textContent = format(figure(name));
     }
     root.querySelector(".counts").textContent = `${figure("events_found")} of ${data.events_total} labelled events `
-      + `found; ${figure("flagged_runs")} flagged runs, ${flaggedSteps} of ${data.test_steps} test steps flagged.`;
+      + `found; ${figure("flagged_runs")} flagged runs, ${count(flaggedSteps)} of ${count(data.test_steps)} test steps flagged.`;
   } else {
-    root.querySelector(".counts").textContent = `${flaggedSteps} of ${data.test_steps} test steps flagged.`;
+    root.querySelector(".counts").textContent = `${count(flaggedSteps)} of ${count(data.test_steps)} test steps flagged.`;
   }
 }
 

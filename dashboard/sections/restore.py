@@ -34,6 +34,7 @@ class Coloured:
     original: np.ndarray | None  # (h, w, 3) the colour photo when one was given (made grey first), else None
     grey: np.ndarray  # (h, w, 3) what the model sees: the brightness as three equal channels
     predicted: np.ndarray  # (h, w, 3) the model's RGB; only its colour (Cb, Cr) is used
+    mean: np.ndarray  # (h, w, 3) the plain baseline: the brightness in the training photos' mean colour
     seconds: float
 
     def at(self, strength: float) -> np.ndarray:
@@ -101,13 +102,19 @@ def shown(pixels: np.ndarray) -> np.ndarray:
     return np.clip(pixels[::step, ::step], 0, 1)
 
 
-def show_pictures(pictures: list[tuple[str, np.ndarray]], original: np.ndarray | None):
+@st.cache_data(max_entries=32, show_spinner=False)
+def psnr_of(identity: str, label: str, _original: np.ndarray, _pixels: np.ndarray) -> float:
+    """PSNR at full size, once per result and picture (not again on every rerun of a 12-MP photo)."""
+    return restoring.psnr(_original, _pixels)
+
+
+def show_pictures(pictures: list[tuple[str, np.ndarray]], original: np.ndarray | None, identity: str):
     """Side by side, each captioned with its PSNR against the original when there is one."""
     columns = st.columns(len(pictures))
     for column, (label, pixels) in zip(columns, pictures):
         caption = label
         if original is not None and pixels is not original:
-            caption += f" · {restoring.psnr(original, pixels):.2f} dB"
+            caption += f" · {psnr_of(identity, label, original, pixels):.2f} dB"
         column.image(shown(pixels), caption=caption, width="stretch")
 
 
@@ -143,7 +150,8 @@ def colourise_photo(name: str, stamp: str, photo: np.ndarray, progress) -> Colou
     grey = tasks.grey_input(colour)
     started = time.perf_counter()
     predicted = tiling.denoise(autoencoder, grey, progress=progress)  # what restoring.colourise runs
-    return Coloured(original, grey, predicted, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Coloured(original, grey, predicted, classical.mean_colour(grey), seconds)
 
 
 @st.fragment
@@ -172,9 +180,9 @@ def colourise_panel(name: str, stamp: str):
                "strength repaints in your browser (× 1: as the model predicts; × 1.5 is about as colourful as real "
                "photos); the pictures below and the download follow when you let go.")
     coloured = result.at(strength)
-    pictures = [("grey input", result.grey), ("mean colour", classical.mean_colour(result.grey)),
-                (f"ours × {strength:.2f}", coloured)]
-    show_pictures(pictures + ([("original", result.original)] if result.original is not None else []), result.original)
+    pictures = [("grey input", result.grey), ("mean colour", result.mean), (f"ours × {strength:.2f}", coloured)]
+    show_pictures(pictures + ([("original", result.original)] if result.original is not None else []), result.original,
+                  identity)
     st.caption("*Mean colour* is the plain baseline: the brightness with one faint warm tint everywhere, the average "
                "colour of the training photos." + (" Each picture's PSNR is against your original (RGB)."
                                                    if result.original is not None else ""))
@@ -268,7 +276,7 @@ def unwatermark_panel(name: str, stamp: str):
         inpainted, seconds = oracle_of(identity, result)
         pictures.append((f"inpainting, told where · {seconds:.1f} s", inpainted))
         pictures.append(("original", result.original))
-    show_pictures(pictures, result.original)
+    show_pictures(pictures, result.original, identity)
     st.caption("*Inpainting told where* is scikit-image's biharmonic inpainting given the watermark's exact pixels: "
                "the classical anchor, and it cheats (a real watermarked photo does not say where its mark is)."
                if result.mask is not None else
@@ -279,4 +287,5 @@ def unwatermark_panel(name: str, stamp: str):
 
 def oracle_of(identity: str, result: restoring.RestoreResult) -> tuple[np.ndarray, float]:
     """classical.oracle_inpaint on the watermarked photo, once per result (kept in the session beside it)."""
-    return kept("oracle", identity, lambda: classical.oracle_inpaint(result.damaged, result.mask))
+    with st.spinner("Inpainting, told where the watermark is…"):
+        return kept("oracle", identity, lambda: classical.oracle_inpaint(result.damaged, result.mask))

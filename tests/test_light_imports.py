@@ -94,11 +94,13 @@ def test_a_monitor_is_still_a_keras_callback():
 
 @pytest.mark.slow
 def test_home_on_an_empty_store_runs_without_keras(tmp_path):
-    """Home's whole script (the sidebar, the quick start's offer, the links), run as a first visitor runs it."""
+    """Home's whole script (the sidebar, the quick start's offer, the links), run as a first visitor runs it; with
+    no model in the store and none training, it starts no warm-up either (a second visitor would wait for its
+    import)."""
     body = ("from tests.pages import open_app\n"
             "app = open_app('home', dataset='digits')\n"
             "assert [button.label for button in app.button] == ['Start the quick start'], app.button")
-    assert heavy_after(body, store=tmp_path / "store") == []
+    assert heavy_after(body, store=tmp_path / "store", warm=True) == [], "nor a warm-up: no model here, none coming"
 
 
 @pytest.mark.slow

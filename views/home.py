@@ -86,4 +86,5 @@ if context.model is not None:
     st.caption(f"Active model: **{md(context.model_name)}** ({context.model.family}, latent {context.model.latent_dim}) · "
                f"test PSNR {result.get('test_psnr', float('nan')):.1f} dB · SSIM {result.get('test_ssim', float('nan')):.3f}")
 
-caches.warm_up(context.dataset_name)  # drawn: the server loads Keras and the newest models for the explore pages
+if context.entries or runner.active_jobs():  # models here or coming: the explore pages will want Keras and them
+    caches.warm_up(context.dataset_name)  # drawn: a thread loads them, and no visitor's page waits for it

@@ -123,6 +123,10 @@ def test_a_grey_photo_is_coloured_with_nothing_to_score_against(with_shipped, op
 def test_the_typed_watermark_is_added_and_removed_as_the_engine_does(with_shipped, open_page, tmp_path, astronaut):
     app = open_page("denoise", store=tmp_path / "models", restore_task="unwatermark")
     assert app.text_input(key="watermark_text").value == "© Heritage"
+    card = modelstore.ModelStore(modelstore.SHIPPED_FOLDER).meta("photo-unwatermark")["metrics"]
+    said = [note.value for note in [*app.warning, *app.caption] if "photo-unwatermark" in note.value]
+    assert f"scores {card['test_psnr']:.2f} dB against the watermarked photo's {card['test_psnr_damaged']:.2f}" in said[0]
+    assert ("is not there yet" in said[0]) == (card["test_psnr"] < card["test_psnr_damaged"] + 5)  # says it plainly
     upload(app, "unwatermark", "astronaut.png", png(astronaut))
     photo = as_photo(astronaut)
     model = shipped("photo-unwatermark")

@@ -12,7 +12,6 @@ import streamlit as st
 
 from aecore.data import catalog
 from aecore.errors import AecoreError
-from aecore.models import families
 from aecore.training import cards
 from dashboard.state import caches, job_runner, picks, roles
 from dashboard.text import md
@@ -56,6 +55,8 @@ def is_series(dataset) -> bool:
 def fits(meta: dict, dataset) -> bool:
     """A model fits a dataset when it takes its input shape and is of its kind: a series model (conv1d, lstm_seq)
     on windows of a series, any other on images (an 8x8 image model would take windows of 8 steps of 8 channels)."""
+    from aecore.models import families  # here, not at the top: the family table imports Keras, which Home must not
+
     takes_windows = meta.get("family") in families.series_families()
     return tuple(meta.get("input_shape", ())) == dataset.input_shape and takes_windows == is_series(dataset)
 

@@ -104,21 +104,26 @@ def vae_store(tmp_path_factory, digits):
     return root, modelstore.ModelStore(root).save(trainer.train("vae", digits, 2, None, config), "vae-no-zeros").name
 
 
-def test_images_show_every_score_side_by_side_scored_once(vae_store, digits, open_page, monkeypatch):
+def test_images_show_every_score_side_by_side_the_test_set_rebuilt_and_encoded_once(vae_store, digits, open_page,
+                                                                                    monkeypatch):
+    from aecore.models import autoencoder
+
     root, name = vae_store
     expected = anomaly.detect_all(modelstore.ModelStore(root).load(name), digits, 0)
     st.cache_data.clear()
     st.cache_resource.clear()
-    scored = []
-    original = anomaly.Scorer.scores
+    calls = []
+    for method in ("reconstruct", "encode"):
+        original = getattr(autoencoder.Autoencoder, method)
 
-    def counted(self, images, training=False):
-        scored.append((len(images), training))
-        return original(self, images, training)
-    monkeypatch.setattr(anomaly.Scorer, "scores", counted)
+        def counted(self, images, *args, _method=method, _original=original, **kwargs):
+            calls.append((_method, len(images)))
+            return _original(self, images, *args, **kwargs)
+        monkeypatch.setattr(autoencoder.Autoencoder, method, counted)
     app = open_page("anomaly", root, model=name)
-    assert scored.count((len(digits.x_test), False)) == 1, scored  # the test set once, for every score
-    assert not app.get("progress"), "the progress bar goes when the scores are in"
+    test_set = len(digits.x_test)
+    assert calls.count(("reconstruct", test_set)) == 1 and calls.count(("encode", test_set)) == 1, calls
+    assert not app.get("progress"), "digits' scores land within the page's wait: no progress bar stays"
     assert list(expected) == ["reconstruction", "code_distance", "mahalanobis", "negative_elbo"]
     pca = anomaly.detect_with_pca(digits, 0, 2).summary()["auc"]
     aucs = {key: detection.summary()["auc"] for key, detection in expected.items()}
@@ -143,10 +148,37 @@ def test_images_show_every_score_side_by_side_scored_once(vae_store, digits, ope
     rule = expected["code_distance"].summary()
     assert slider["panels"][0]["counts"][slider["start"]] == [rule[count] for count in (
         "true_positive", "false_positive", "false_negative", "true_negative")]
-    assert scored.count((len(digits.x_test), False)) == 1, "a rerun scores nothing again"
+    again = open_page("anomaly", root, model=name)  # another session: the server's caches, nothing scored again
+    assert not again.exception
+    assert calls.count(("reconstruct", test_set)) == 1 and calls.count(("encode", test_set)) == 1, calls
 
-    again = open_page("anomaly", root, model=name)  # another session: the server's cache, no scoring
-    assert not again.exception and scored.count((len(digits.x_test), False)) == 1
+
+def test_slow_code_scores_leave_the_page_usable_and_say_how_far_they_are(vae_store, digits, open_page, monkeypatch):
+    """While the code-space scores compute, reconstruction error and PCA are drawn with a progress line; once they
+    land, the next run draws them all."""
+    import threading
+
+    from dashboard.sections import anomaly as section
+
+    root, name = vae_store
+    st.cache_resource.clear()
+    release = threading.Event()
+    original = anomaly.fit_scorer
+    monkeypatch.setattr(anomaly, "fit_scorer", lambda *args, **kwargs: (release.wait(60), original(*args, **kwargs))[1])
+    monkeypatch.setattr(section, "JOIN_SECONDS", 0.1)
+    app = open_page("anomaly", root, model=name)
+    [waiting] = [bar for bar in app.get("progress") if "Scoring in code space" in bar.proto.text]
+    assert "encoding the normal training images" in waiting.proto.text
+    [slider] = payloads(app)
+    assert [panel["name"] for panel in slider["panels"]] == ["model", "PCA"]
+    release.set()
+    for _ in range(240):  # the page's next run draws them (in the browser, its fragment reruns it)
+        app.run()
+        if len(payloads(app)[0]["panels"]) == 5:
+            break
+    assert not app.exception and not app.get("progress")
+    assert [panel["name"] for panel in payloads(app)[0]["panels"]] == ["model", "PCA", "code_distance", "mahalanobis",
+                                                                      "negative_elbo"]
 
 
 # ---------------------------------------------------------------- a CSV series on the Datasets page

@@ -85,8 +85,8 @@ def images_page():
     classes = dataset.class_names or [str(label) for label in sorted({int(label) for label in dataset.y_test})]
     rare = rare_class_picker(classes)
     components = int(np.prod(context.model.code_shape))
-    found = anomaly.detections(context.ref, rare, components, len(dataset.x_test))
-    labels = {name: f"{anomaly.NAMES[name]} ({context.model_name})" for name in found} | {
+    found = anomaly.detections(context.ref, rare, components)
+    labels = {name: f"{anomaly.NAMES[name]} ({context.model_name})" for name in anomaly.MODEL_SCORES} | {
         "PCA": f"PCA, {components} components"}
     columns = st.columns(2)
     for column, name in zip(columns, ("model", "PCA")):
@@ -98,6 +98,10 @@ def images_page():
                           "a random normal one: 1 is perfect, 0.5 is chance. It needs no threshold.")
             top[1].metric("Average precision", f"{summary['average_precision']:.3f}")
     st.subheader("Every score side by side")
+    code_space, run = anomaly.code_detections(context.ref, rare, found["model"].rare)
+    if not code_space:
+        anomaly.code_progress(run)
+    found |= code_space
     left, right = st.columns(2)
     left.plotly_chart(anomaly.auc_figure(found), key="aucs")
     right.plotly_chart(anomaly.roc_figure(found), key="roc")
@@ -108,7 +112,7 @@ def images_page():
                "flags more normal ones. Each other score has its own scale, so its threshold flags the same share of "
                "the test images. The histograms: normal test images (grey) against the rare class (red).")
     threshold_slider.threshold_slider(found, labels, classes[rare], primary=primary, identity=(
-        f"{context.model_name}-{context.stamp}-{context.dataset_name}-{rare}-{primary}"))
+        f"{context.model_name}-{context.stamp}-{context.dataset_name}-{rare}-{primary}-{len(found)}"))
     most_anomalous(found[primary], classes, primary)
 
 

@@ -1,7 +1,9 @@
 """Streamlit helpers for the Anomalies page (views/anomaly.py): every anomaly score of the model, computed once per
-model, dataset and rare class (dashboard.state.caches, stage by stage under a progress bar), and the figures the page
-draws from them. On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the
+model, dataset and rare class (dashboard.state.caches: reconstruction error and PCA under a progress bar, the
+code-space scores in a thread while the page is usable), and the figures the page draws from them. On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the
 nearest normal codes, Mahalanobis, a VAE's negative ELBO), side by side. On a series: one score per time step."""
+
+import time
 
 import numpy as np
 import plotly.graph_objects as go
@@ -9,6 +11,7 @@ import streamlit as st
 
 from aecore.analysis import anomaly, serieseval
 from dashboard.state import caches
+from dashboard.text import md
 
 COLOURS = {"normal": "#64748b", "rare": "#dc2626", "model": "#2563eb", "PCA": "#f59e0b", "code_distance": "#059669",
            "mahalanobis": "#7c3aed", "negative_elbo": "#db2777"}
@@ -16,25 +19,47 @@ COLOURS = {"normal": "#64748b", "rare": "#dc2626", "model": "#2563eb", "PCA": "#
 NAMES = {"model": "reconstruction error", "PCA": "PCA", "code_distance": "code distance (kNN)",
          "mahalanobis": "Mahalanobis", "negative_elbo": "negative ELBO", "reconstruction": "reconstruction error"}
 SERIES_SCORES = ("reconstruction", "code_distance", "mahalanobis")
+MODEL_SCORES = ("model", "code_distance", "mahalanobis", "negative_elbo")  # the model's own, beside PCA
+JOIN_SECONDS = 3.0  # how long a page waits for the code-space scores before drawing without them
 
 
-def detections(ref: caches.ModelRef, rare: int, components: int, test_count: int) -> dict:
-    """{"model", "PCA", then each code-space score: Detection} on the whole test set, under a progress bar that says
-    which stage is computing (each stage is cached, so a later open skips them all)."""
-    bar = st.progress(0.0, text="Encoding the normal training images: the code space every test code is measured "
-                                "against…")
-    scorer = caches.anomaly_scorer(ref, rare)
-    bar.progress(0.4, text="Scoring a sample of normal training images: each score's largest is its threshold…")
-    thresholds = caches.anomaly_thresholds(ref, rare)
-    bar.progress(0.6, text=f"Scoring the {test_count:,} test images by every score…")
-    scores = caches.anomaly_test_scores(ref, rare)
-    bar.progress(0.85, text=f"Fitting PCA with {components} components, the baseline…")
+def detections(ref: caches.ModelRef, rare: int, components: int) -> dict:
+    """{"model": by reconstruction error, "PCA": PCA of `components` components} on the whole test set, under a
+    progress bar (each cached, so a later open, in any session, skips them)."""
+    bar = st.progress(0.0, text="Rebuilding the normal training sample and the test images: the reconstruction "
+                                "error of each…")
+    model = caches.reconstruction_detection(ref, rare)
+    bar.progress(0.6, text=f"Fitting PCA with {components} components, the baseline…")
     pca = caches.pca_detection(ref.dataset, caches.dataset_version(ref.dataset), rare, components)
     bar.empty()
-    rare_mask = pca.rare
-    found = {"model": anomaly.Detection(scores["reconstruction"], rare_mask, thresholds["reconstruction"]), "PCA": pca}
-    return found | {name: anomaly.Detection(scores[name], rare_mask, thresholds[name])
-                    for name in scorer.names if name != "reconstruction"}
+    return {"model": model, "PCA": pca}
+
+
+def code_detections(ref: caches.ModelRef, rare: int, rare_mask: np.ndarray) -> tuple[dict, caches.CodeScoring]:
+    """({score name: Detection} of the code-space scores, or {} while they compute; the run computing them). A
+    small dataset's land within JOIN_SECONDS and are drawn at once, with no second run of the page."""
+    run = caches.code_scoring(ref, rare)
+    run.thread.join(timeout=JOIN_SECONDS)
+    if run.result is None:
+        return {}, run
+    return {name: anomaly.Detection(scores, rare_mask, threshold) for name, (scores, threshold) in run.result.items()}, run
+
+
+def code_progress(run: caches.CodeScoring):
+    """Says how far the code-space scores are, every second, and draws the page again once they land."""
+    if run.error:
+        st.error(f"The code-space scores could not be computed: {md(run.error)}")
+        return
+
+    @st.fragment(run_every=1)
+    def waiting():
+        if run.result is not None or run.error:
+            st.rerun(scope="app")
+        seconds = time.monotonic() - run.started
+        st.progress(min(seconds / 30, 0.95), text=f"Scoring in code space, once for this model and class: "
+                    f"{run.stage}, {seconds:.0f} s so far. The rest of the page is ready; the code distance, "
+                    "Mahalanobis and (for a VAE) negative ELBO join it when they land.")
+    waiting()
 
 
 def series_scores(ref: caches.ModelRef) -> dict:

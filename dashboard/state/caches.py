@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
-from aecore.analysis import anomaly, projections, serieseval
+from aecore.analysis import anomaly, codespace, projections, serieseval
 from aecore.data import catalog, owndata
 from aecore.errors import AecoreError
 from aecore.store import mapcache, modelstore
@@ -225,26 +226,54 @@ def placer(ref: ModelRef, method: str, _points: np.ndarray):
     return placement.Placer(codes, _points, method)
 
 
-# The Anomalies page's scores, each stage cached on its own so the page can show its progress between them (a cache
-# hit skips the stage; a progress bar drawn inside a cached function would be replayed on every hit).
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def anomaly_scorer(ref: ModelRef, rare: int | None) -> anomaly.Scorer:
-    """Every score of the model (aecore.analysis.anomaly.Scorer), its code space fitted on the normal training images:
-    every training image not of class `rare`."""
-    return anomaly.fit_scorer(model(ref.name, ref.stamp), dataset(ref.dataset), rare)
-
+# The Anomalies page's scores. Reconstruction error and PCA are cached at once (seconds); the code-space scores take
+# longer (each of 10,000 test codes against 54,000 training codes), so they are computed once per server in a thread
+# of their own while the page draws what it has and says how far they are.
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def anomaly_thresholds(ref: ModelRef, rare: int | None) -> dict[str, float]:
-    """{score name: the largest score of a normal training image} (the tutorials' rule)."""
-    return anomaly_scorer(ref, rare).thresholds()
+def reconstruction_detection(ref: ModelRef, rare: int) -> anomaly.Detection:
+    """The model as a detector of class `rare` by reconstruction error (anomaly.detect: the test set rebuilt once)."""
+    return anomaly.detect(model(ref.name, ref.stamp), dataset(ref.dataset), rare)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def anomaly_test_scores(ref: ModelRef, rare: int | None) -> dict[str, np.ndarray]:
-    """{score name: (n_test,) scores of every test image}: the test set scored once, for every score."""
-    return anomaly_scorer(ref, rare).scores(dataset(ref.dataset).x_test)
+class CodeScoring:
+    """The code-space scores of one model for one rare class (anomaly.Scorer's, all but reconstruction error, which
+    the page has already), computed in a thread: `stage` says what it does, then `result` is {score name: ((n_test,)
+    test scores, the largest score of a normal training image)}, or `error` says why not."""
+
+    def __init__(self, autoencoder, data, rare: int):
+        self.stage, self.result, self.error, self.started = "starting", None, None, time.monotonic()
+        self.thread = threading.Thread(target=self._work, args=(autoencoder, data, rare), daemon=True,
+                                       name=f"code-scores-{autoencoder.name}")
+        self.thread.start()
+
+    def _work(self, autoencoder, data, rare: int):
+        try:
+            self.stage = "encoding the normal training images"
+            scorer = anomaly.fit_scorer(autoencoder, data, rare)
+            self.stage = "scoring a sample of normal training images (each score's threshold)"
+            sample = self._scores(scorer, scorer.threshold_images, training=True)
+            self.stage = f"scoring the {len(data.x_test):,} test images"
+            test = self._scores(scorer, data.x_test)
+            self.result = {name: (test[name], float(sample[name].max())) for name in test}
+        except Exception as error:  # noqa: BLE001  shown on the page, which stays usable
+            self.error = f"{type(error).__name__}: {error}"
+
+    @staticmethod
+    def _scores(scorer: anomaly.Scorer, images, training: bool = False) -> dict[str, np.ndarray]:
+        """Scorer.scores without the reconstruction error: the images encoded once."""
+        codes = scorer.autoencoder.encode(images)
+        found = {"code_distance": codespace.knn_distance(scorer.space, codes, skip_self=training),
+                 "mahalanobis": codespace.mahalanobis(scorer.space, codes)}
+        if scorer.autoencoder.is_variational:
+            found["negative_elbo"] = codespace.negative_elbo(scorer.autoencoder, images)
+        return found
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def code_scoring(ref: ModelRef, rare: int) -> CodeScoring:
+    """The server's one CodeScoring of this model and rare class, started on the first ask."""
+    return CodeScoring(model(ref.name, ref.stamp), dataset(ref.dataset), rare)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -17,6 +17,7 @@ warm-up) and its reaped children's (the training workers), and each quick-start 
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from scripts import serve  # noqa: E402  (after the path: run as a file)
 
 PAGES = [("reconstructions", "Reconstructions"), ("feature_maps", "Feature maps"), ("latent_map", "Latent map"),
-         ("timeline", "Training timeline"), ("latent_sampler", "Latent sampler"), ("denoise", "Denoise"),
+         ("timeline", "Training timeline"), ("latent_sampler", "Latent sampler"), ("denoise", re.compile("Denoise|Restore")),
          ("anomaly", "Anomalies")]
 RUNNING = "[data-testid=stStatusWidget]"  # Streamlit's "running" indicator, top right
 
@@ -61,7 +62,7 @@ def job_timeline(store: Path, clicked: float) -> dict:
     return timeline
 
 
-def settled(page, title: str, timeout: float = 300) -> float:
+def settled(page, title, timeout: float = 300) -> float:
     """Seconds until `title` is drawn as the page's h1 and the script has stopped running for 0.5 s."""
     started = time.perf_counter()
     page.get_by_role("heading", name=title, exact=False).first.wait_for(timeout=timeout * 1000)
@@ -77,7 +78,7 @@ def settled(page, title: str, timeout: float = 300) -> float:
     raise TimeoutError(f"{title} still running after {timeout:.0f} s")
 
 
-def open_page(browser, url: str, title: str) -> tuple[float, object, object]:
+def open_page(browser, url: str, title) -> tuple[float, object, object]:
     """A fresh visitor opens `url`: (seconds until drawn and settled, the context, the page)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -125,31 +126,44 @@ def main():
     results = {"dataset": arguments.dataset, "warm_up": not arguments.cold_server, "cpu_count": os.cpu_count(),
                "load_average": os.getloadavg()[0]}
     try:
-        with sync_playwright() as playwright:
+        with sync_playwright() as playwright:  # a step that fails leaves the steps before it in the report
             browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
             mark(results, "healthy", process.pid)
             results["first_page_cold"], home_context, home = open_page(browser, url, "Autoencoder Explorer")
             mark(results, "first_page_cold", process.pid)
             results["first_page_warm"], context, _ = open_page(browser, url, "Autoencoder Explorer")
+            results["first_opens"] = {}
             mark(results, "first_page_warm", process.pid)
             context.close()
             if not arguments.skip_quick_start:
                 results["quick_start"] = quick_start(home, store)
                 mark(results, "quick_start", process.pid)
-                results["first_opens"] = {}
                 for path, title in PAGES:
-                    seconds, context, _ = open_page(browser, f"{url}/{path}", title)
+                    try:
+                        seconds, context, _ = open_page(browser, f"{url}/{path}", title)
+                        context.close()
+                    except Exception as error:  # noqa: BLE001  (a renamed page, a timeout): the walk goes on
+                        seconds = float("nan")
+                        results.setdefault("errors", {})[path] = f"{type(error).__name__}: {str(error)[:200]}"
                     results["first_opens"][path] = seconds
                     mark(results, path, process.pid)
-                    context.close()
             home_context.close()
             browser.close()
     finally:
         serve.stop(process)
-    report(results)
+        report(results)
 
 
 def report(results: dict):
+    """One JSON line (whatever was measured, a failed run's too), then Markdown rows of the steps that finished."""
+    print(json.dumps(results), flush=True)
+    try:
+        table(results)
+    except (KeyError, TypeError) as missing:
+        print(f"(the run stopped before {missing})")
+
+
+def table(results: dict):
     cpu = results["cpu"]
 
     def row(label: str, seconds: float, step: str, before: str):
@@ -171,7 +185,6 @@ def report(results: dict):
         for path, seconds in results["first_opens"].items():
             row(f"first open of {path}", seconds, path, before)
             before = path
-    print(json.dumps(results))
 
 
 if __name__ == "__main__":

@@ -146,28 +146,47 @@ CHANNEL_RGB = np.array([[1.0, 1.0, 1.0], [0.98, 0.45, 0.52], [0.40, 0.85, 0.65],
                         [0.35, 0.80, 0.95], [0.75, 0.60, 1.0], [0.70, 0.90, 0.30], [0.95, 0.60, 0.90], [0.8, 0.8, 0.8]])
 
 
-def curve_pictures(windows, low: float = -0.1, high: float = 1.1, height: int = THUMB_HEIGHT,
+def thumb_height(channels: int) -> int:
+    """The thumbnails' height for windows of `channels` channels: one band of at least 10 pixels per channel."""
+    return int(min(120, max(THUMB_HEIGHT, 10 * channels))) if channels > 1 else THUMB_HEIGHT
+
+
+def curve_pictures(windows, low: float = -0.1, high: float = 1.1, height: int | None = None,
                    width: int = THUMB_WIDTH) -> np.ndarray:
-    """Windows (n, window, channels[, 1]) drawn as light lines on black: (n, height, width, 1) for one channel, else
-    (n, height, width, 3) with a colour per channel. Every window on one value range [low, high] (values beyond it
-    sit on the edge), so curves compare across thumbnails; the map's hover shows them as it shows images."""
-    lit = _lit(windows, low, high, height, width)  # (n, channels, h, w)
-    channels = lit.shape[1]
+    """Windows (n, window, channels[, 1]) drawn as light lines on black, every window on one value range [low, high]
+    (values beyond it sit on the edge), so curves compare across thumbnails; the map's hover shows them as it shows
+    images. One channel: (n, height, width, 1), height THUMB_HEIGHT. Several: (n, height, width, 3), each channel in a
+    band of its own, top to bottom, in a colour of its own (height: thumb_height(channels))."""
+    windows = np.asarray(windows, dtype=np.float64)
+    windows = windows.reshape(windows.shape[0], windows.shape[1], -1)  # (n, window, channels)
+    channels = windows.shape[2]
+    height = height or thumb_height(channels)
     if channels == 1:
-        return lit[:, 0, :, :, None].astype(np.float32)
-    colours = CHANNEL_RGB[np.arange(channels) % len(CHANNEL_RGB)]  # (channels, 3)
-    pictures = np.einsum("nchw,cd->nhwd", lit.astype(np.float64), colours)
-    return np.clip(pictures, 0, 1).astype(np.float32)
+        return _lit(windows, low, high, height, width)[:, 0, :, :, None].astype(np.float32)
+    bands = np.linspace(0, height, channels + 1).astype(int)
+    pictures = np.zeros((len(windows), height, width, 3), np.float32)
+    for channel in range(channels):
+        top, bottom = bands[channel], bands[channel + 1]
+        lit = _lit(windows[:, :, channel:channel + 1], low, high, bottom - top, width)[:, 0]  # (n, band, width)
+        pictures[:, top:bottom][lit] = CHANNEL_RGB[channel % len(CHANNEL_RGB)]
+    return pictures
 
 
-def overlay_pictures(windows, reconstructions, low: float = -0.1, high: float = 1.1, height: int = THUMB_HEIGHT,
+def overlay_pictures(windows, reconstructions, low: float = -0.1, high: float = 1.1, height: int | None = None,
                      width: int = THUMB_WIDTH) -> np.ndarray:
-    """(n, height, width, 3): each window in grey with its reconstruction in amber over it, every channel alike."""
-    window_lit = _lit(windows, low, high, height, width).any(axis=1)  # (n, h, w)
-    rebuilt_lit = _lit(reconstructions, low, high, height, width).any(axis=1)
-    pictures = np.zeros(window_lit.shape + (3,), np.float32)
-    pictures[window_lit] = (0.55, 0.58, 0.62)
-    pictures[rebuilt_lit] = (0.98, 0.70, 0.15)
+    """(n, height, width, 3): each window in grey with its reconstruction in amber over it, each channel in a band of
+    its own as in curve_pictures."""
+    windows = np.asarray(windows, dtype=np.float64)
+    windows = windows.reshape(windows.shape[0], windows.shape[1], -1)  # (n, window, channels)
+    rebuilt = np.asarray(reconstructions, dtype=np.float64).reshape(windows.shape)
+    channels = windows.shape[2]
+    height = height or thumb_height(channels)
+    bands = np.linspace(0, height, channels + 1).astype(int)
+    pictures = np.zeros((len(windows), height, width, 3), np.float32)
+    for channel in range(channels):
+        band = pictures[:, bands[channel]:bands[channel + 1]]  # a view: drawing into it draws into pictures
+        for values, colour in ((windows, (0.55, 0.58, 0.62)), (rebuilt, (0.98, 0.70, 0.15))):
+            band[_lit(values[:, :, channel:channel + 1], low, high, band.shape[1], width)[:, 0]] = colour
     return pictures
 
 

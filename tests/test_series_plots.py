@@ -51,5 +51,17 @@ def test_curve_pictures_light_the_curve_and_nothing_far_from_it():
     assert picture.shape == (series_plots.THUMB_HEIGHT, series_plots.THUMB_WIDTH)
     assert picture[-1, 0] == 1 and picture[0, -1] == 1 and picture[0, 0] == 0 and picture[-1, -1] == 0
     assert (picture.sum(axis=0) >= 1).all()  # no gap in any column
-    colours = series_plots.curve_pictures(np.zeros((2, 32, 3, 1)))
-    assert colours.shape == (2, series_plots.THUMB_HEIGHT, series_plots.THUMB_WIDTH, 3)
+
+
+
+def test_several_channels_are_drawn_each_in_a_band_and_a_colour_of_its_own(kdd_windows):
+    windows = np.repeat(kdd_windows.x_test[:2], 9, axis=2)  # (2, 32, 9, 1): nine channels, as Daphnet's
+    pictures = series_plots.curve_pictures(windows)
+    height = series_plots.thumb_height(9)
+    assert pictures.shape == (2, height, series_plots.THUMB_WIDTH, 3) and height >= 9 * 10
+    bands = np.linspace(0, height, 10).astype(int)
+    for channel in (0, 4, 8):
+        band = pictures[0, bands[channel]:bands[channel + 1]].reshape(-1, 3)
+        lit = band[band.sum(axis=1) > 0]
+        assert len(lit) >= series_plots.THUMB_WIDTH  # a curve crosses every column of its band
+        np.testing.assert_allclose(lit, np.broadcast_to(series_plots.CHANNEL_RGB[channel], lit.shape), rtol=1e-6)

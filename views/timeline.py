@@ -56,6 +56,6 @@ if found is None:
     st.stop()
 timeline_player.player(timeline.message(f"{context.model_name}-{context.stamp}", 0.0, found, context.dataset), key="timeline")
 st.caption(f"{len(found['epochs'])} snapshots of {found['codes'].shape[1]:,} test {context.noun}s. "
-           + ("Under the map: the kept windows as curves, then each one in grey with that snapshot's reconstruction "
+           + ("Beside the map: the kept windows as curves, then each one in grey with that snapshot's reconstruction "
               "over it in amber. " if context.is_series else "")
            + "`python -m aecore timeline MODEL --out frames/` writes the frames as PNGs and a GIF, for slides.")

@@ -54,9 +54,10 @@ def as_curves(found: dict, windows: np.ndarray | None) -> tuple[dict, np.ndarray
     if windows is not None:
         originals = windows[: len(originals)]
     to_bytes = lambda pictures: np.round(np.clip(pictures, 0, 1) * 255).astype(np.uint8)  # noqa: E731
-    rebuilt = [to_bytes(series_plots.overlay_pictures(originals, frame.astype(np.float32) / 255))
+    height = series_plots.thumb_height(originals.shape[2])
+    rebuilt = [to_bytes(series_plots.overlay_pictures(originals, frame.astype(np.float32) / 255, height=height))
                for frame in found["reconstructions"]]
-    shown = {**found, "originals": to_bytes(series_plots.curve_pictures(originals)[..., [0, 0, 0]]
-                                            if originals.shape[2] == 1 else series_plots.curve_pictures(originals)),
+    drawn = series_plots.curve_pictures(originals, height=height)
+    shown = {**found, "originals": to_bytes(drawn[..., [0, 0, 0]] if drawn.shape[-1] == 1 else drawn),
              "reconstructions": np.stack(rebuilt) if rebuilt else found["reconstructions"]}
     return shown, None if windows is None else series_plots.curve_pictures(windows)

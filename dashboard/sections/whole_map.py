@@ -44,7 +44,8 @@ def message(ref: caches.ModelRef, method: str, _projection, highlight: int | Non
     series = sidebar.is_series(dataset)
     token = sheets.register(f"{ref.dataset}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order,
                             draw=series_plots.curve_pictures if series else None)
-    shape = (len(errors), series_plots.THUMB_HEIGHT, series_plots.THUMB_WIDTH) if series else dataset.x_test.shape
+    shape = (len(errors), series_plots.thumb_height(dataset.channels), series_plots.THUMB_WIDTH) if series \
+        else dataset.x_test.shape
     return big_map.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, shape,
                         f"{sheets.PATH}/{token}", highlight, chosen, shared, order, base,
                         colourings=colourings(ref, scored), starts=window_starts(dataset) if series else None,

@@ -9,9 +9,9 @@ Session affinity: a browser session must stay on the process that holds it (its 
 thumbnail sheets its page registered). A browser's first request goes to the processes in turn (round robin), and
 nginx sets a cookie `aecore_route` naming the process that answered (`s0`, `s1`, ...); later requests follow it. A cookie, not the client's address: a class behind
 one NAT shares one address and would land on one process. A random cookie hashed to a process (the first version)
-split 30 sessions 83/36 picks; this one splits them evenly (bench/RESULTS.md). When a process dies, nginx sends its sessions to
-another (the browser reconnects by itself and reruns its page there); a dead process is not restarted, because the
-sessions that moved would then send their uploads and thumbnail requests back to it.
+split 30 sessions 83/36 picks; this one splits them evenly (bench/RESULTS.md). When a process dies, nginx sends its
+sessions to another (the browser reconnects by itself and reruns its page there) and their cookie then names that
+one; a dead process is not restarted (restart the class after the lesson).
 
     python scripts/class_server.py --servers 2 --port 8501      # what `make class SERVERS=2 PORT=8501` runs
 """

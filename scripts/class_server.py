@@ -7,8 +7,8 @@ servers; training jobs are processes of their own and carry on, as after `make r
 
 Session affinity: a browser session must stay on the process that holds it (its websocket, its uploads, the
 thumbnail sheets its page registered). A browser's first request goes to the processes in turn (round robin), and
-nginx sets a cookie `aecore_route` naming the process that answered (`s0`, `s1`, ...); later requests follow it. A cookie, not the client's address: a class behind
-one NAT shares one address and would land on one process. A random cookie hashed to a process (the first version)
+nginx sets a cookie `aecore_route` naming the process that answered (`s0`, `s1`, ...); later requests follow it.
+A cookie, not the client's address: a class behind one NAT shares one address and would land on one process. A random cookie hashed to a process (the first version)
 split 30 sessions 83/36 picks; this one splits them evenly (bench/RESULTS.md). When a process dies, nginx sends its
 sessions to another (the browser reconnects by itself and reruns its page there) and their cookie then names that
 one; a dead process is not restarted (restart the class after the lesson).

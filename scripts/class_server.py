@@ -5,13 +5,13 @@ internal port of 127.0.0.1, all on the same store and so the same job queue) and
 of this script (not a daemon), with a config written into a run folder. Ctrl-C (or SIGTERM) stops nginx and the
 servers; training jobs are processes of their own and carry on, as after `make run`.
 
-Session affinity: a browser session must stay on the process that holds it (its websocket, its uploads, the
-thumbnail sheets its page registered). A browser's first request goes to the processes in turn (round robin), and
-nginx sets a cookie `aecore_route` naming the process that answered (`s0`, `s1`, ...); later requests follow it.
-A cookie, not the client's address: a class behind one NAT shares one address and would land on one process. A random cookie hashed to a process (the first version)
-split 30 sessions 83/36 picks; this one splits them evenly (bench/RESULTS.md). When a process dies, nginx sends its
-sessions to another (the browser reconnects by itself and reruns its page there) and their cookie then names that
-one; a dead process is not restarted (restart the class after the lesson).
+Session affinity: a browser session must stay on the process that holds it (its websocket, its uploads, the thumbnail
+sheets its page registered). A browser's first request goes to the processes in turn (round robin), and nginx sets a
+cookie `aecore_route` naming the process that answered (`s0`, `s1`, ...); later requests follow it. A cookie, not the
+client's address: a class behind one NAT shares one address and would land on one process. A random cookie hashed to a
+process (the first version) split 30 sessions 83/36 picks; this one splits them evenly (bench/RESULTS.md). When a
+process dies, nginx sends its sessions to another (the browser reconnects by itself and reruns its page there) and
+their cookie then names that one; a dead process is not restarted (restart the class after the lesson).
 
     python scripts/class_server.py --servers 2 --port 8501      # what `make class SERVERS=2 PORT=8501` runs
 """

@@ -3,10 +3,11 @@ websocket protocol (bench/st_client.py, no browser).
 
 One fixture for the file: a store with one conv model on digits, two processes and the proxy, an owner password. In
 order: sessions spread evenly over both processes and stay on theirs; an upload of the largest size passes the proxy;
-the owner, signed in on one process, starts a training, which a viewer on the other cannot start (a forged form changes nothing
-there either) but sees; the owner's process is killed mid-training and its sessions reconnect to the other, every
-answer still right, the training finishes (its own process) and the store holds every model whole. A session that
-moves is a new session there: its widgets may come back at their defaults (seen both ways), so the test picks again.
+the owner, signed in on one process, starts a training, which a viewer on the other cannot start (a forged form
+changes nothing there either) but sees; the owner's process is killed mid-training and its sessions reconnect to the
+other, every answer still right, the training finishes (its own process) and the store holds every model whole. A
+session that moves is a new session there: its widgets may come back at their defaults (seen both ways), so the test
+picks again.
 """
 
 import asyncio

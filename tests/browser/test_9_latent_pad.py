@@ -114,6 +114,25 @@ def test_the_sampler_starts_from_the_drawing(pad_server, page):
     assert moved, "the small map's ring never moved while a slider was dragged"
 
 
+def test_the_sampler_starts_from_a_dropped_image(pad_server, page, digits, tmp_path):
+    """An image given to the sampler's uploader (a drop on it does the same): the sliders hold its code."""
+    from aecore.data import images
+
+    picture = tmp_path / "seven.png"
+    picture.write_bytes(images.to_png_bytes(digits.x_test[7]))
+    page.goto(f"{pad_server['url']}/latent_sampler")
+    page.get_by_text("Start from a picture of your own").click()
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(picture))
+    expect(page.get_by_text("Started from seven.png")).to_be_visible(timeout=60_000)
+    converted = images.convert_for_model(picture.read_bytes(), (8, 8, 1), "seven.png", invert="auto")
+    code = pad_server["model"].encode(converted.array[None]).reshape(-1)
+    for dim in range(8):
+        handle = page.get_by_role("slider", name=f"z{dim}", exact=True)
+        low, high = float(handle.get_attribute("aria-valuemin")), float(handle.get_attribute("aria-valuemax"))
+        expected = min(high, max(low, float(code[dim])))
+        expect(handle).to_have_attribute("aria-valuenow", f"{expected:.3f}", timeout=30_000)
+
+
 def test_a_released_stroke_on_a_umap_map_is_placed_again_by_umap_learns_transform(pad_server, page, digits):
     """Last in this module: it adds a UMAP map to the store, and the Latent map opens on UMAP when one is ready."""
     from aecore.analysis.placement import Placer

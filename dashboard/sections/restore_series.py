@@ -36,7 +36,8 @@ def section(context, kind: str, seed: int, levels: tuple):
     label = "anomalous" if context.dataset.y_test is not None and context.dataset.y_test[index] else "normal"
     st.caption(f"Window {index} of the test part (steps {start} to {start + len(steps) - 1}, labelled {label}). Drag "
                "the slider under the curves: all 21 noise levels are already in your browser. The title gives the "
-               "PSNR of the noisy window → the denoised one against the clean window (higher is better).")
+               "PSNR of the noisy window → the denoised one against the clean window (higher is better). The noise "
+               "is clipped to the training part's range, 0 to 1, as on images.")
 
 
 def noise_frames(clean: np.ndarray, sweep, levels: tuple, steps: np.ndarray, channel_names: list) -> go.Figure:

@@ -37,6 +37,7 @@ def heavy_after(body: str, store: Path | None = None, warm: bool = False) -> lis
     """Which of Keras and TensorFlow a fresh Python holds after running `body` (in the work tree, store `store`;
     `warm`: with the server's Keras warm-up thread, which pages start as they end)."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "AECORE_OFFLINE": "1", "AECORE_WARM": "1" if warm else "0"}
+    environment.pop("AECORE_SHIPPED_MODELS", None)  # as a server runs: the shipped photo models are in every store
     if store is not None:
         environment["AECORE_STORE"] = str(store)
     result = subprocess.run([sys.executable, "-c", CHECK.format(body=body)], cwd=ROOT, env=environment,

@@ -197,3 +197,19 @@ def test_timeline_of_a_series_model_draws_windows_as_curves(open_page, series_st
     assert message["count"] >= 2 and (message["side_h"], message["side_w"]) == (40, 64)
     assert message["strips"][0].startswith("data:image/png;base64,")
     assert any("test windows" in caption.value for caption in app.caption)
+
+
+def test_latent_map_lasso_on_windows_decodes_their_mean_code_as_a_line(open_page, series_store, kdd):
+    root, names = series_store
+    store, name = modelstore.ModelStore(root), names["lstm_seq"]
+    model = store.load(name)
+    mapcache.project(store, name, model, kdd, "all", "pca")
+    chosen = list(range(len(kdd.x_train) - 10, len(kdd.x_train) + 30))  # the training part's end, the test part's start
+    app = open_page("latent_map", store=root, dataset="kdd", model=name, map_method="pca",
+                    **{"whole_selected-kdd": chosen})
+    assert any(caption.value.startswith("40 windows selected") for caption in app.caption)
+    codes = model.encode(np.concatenate([kdd.x_train, kdd.x_test]))
+    decoded = model.decode(codes[chosen].mean(axis=0)[None])[0]
+    np.testing.assert_allclose(values(traces_named(app, "decoded")[0]["y"]), decoded[:, 0, 0], rtol=1e-3, atol=1e-4)
+    assert len(traces_named(app, "window")) == 16  # the first 16 of them as panels
+    assert "Selected indices (CSV)" in [button.label for button in app.download_button]

@@ -20,7 +20,8 @@ NAMES = {"model": "reconstruction error", "PCA": "PCA", "code_distance": "code d
          "mahalanobis": "Mahalanobis", "negative_elbo": "negative ELBO", "reconstruction": "reconstruction error"}
 SERIES_SCORES = ("reconstruction", "code_distance", "mahalanobis")
 MODEL_SCORES = ("model", "code_distance", "mahalanobis", "negative_elbo")  # the model's own, beside PCA
-JOIN_SECONDS = 3.0  # how long a page waits for the code-space scores before drawing without them
+JOIN_SECONDS = 3.0  # how long a page on a small dataset waits for its code-space scores before drawing without them
+SMALL_DATASET = 20_000  # training images: below it they land within JOIN_SECONDS (digits: well under a second)
 
 
 def detections(ref: caches.ModelRef, rare: int, components: int) -> dict:
@@ -37,9 +38,10 @@ def detections(ref: caches.ModelRef, rare: int, components: int) -> dict:
 
 def code_detections(ref: caches.ModelRef, rare: int, rare_mask: np.ndarray) -> tuple[dict, caches.CodeScoring]:
     """({score name: Detection} of the code-space scores, or {} while they compute; the run computing them). A
-    small dataset's land within JOIN_SECONDS and are drawn at once, with no second run of the page."""
+    small dataset's land within JOIN_SECONDS and are drawn at once, with no second run of the page; a large one's
+    page draws at once without them (Fashion-MNIST's take tens of seconds on 2 cores)."""
     run = caches.code_scoring(ref, rare)
-    run.thread.join(timeout=JOIN_SECONDS)
+    run.thread.join(timeout=JOIN_SECONDS if len(caches.dataset(ref.dataset).x_train) < SMALL_DATASET else 0.0)
     if run.result is None:
         return {}, run
     return {name: anomaly.Detection(scores, rare_mask, threshold) for name, (scores, threshold) in run.result.items()}, run

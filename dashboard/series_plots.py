@@ -151,6 +151,11 @@ def thumb_height(channels: int) -> int:
     return int(min(120, max(THUMB_HEIGHT, 10 * channels))) if channels > 1 else THUMB_HEIGHT
 
 
+def thumb_shape(count: int, channels: int) -> tuple[int, int, int]:
+    """(count, height, width) of `count` windows' thumbnails, as curve_pictures draws them."""
+    return count, thumb_height(channels), THUMB_WIDTH
+
+
 def curve_pictures(windows, low: float = -0.1, high: float = 1.1, height: int | None = None,
                    width: int = THUMB_WIDTH) -> np.ndarray:
     """Windows (n, window, channels[, 1]) drawn as light lines on black, every window on one value range [low, high]

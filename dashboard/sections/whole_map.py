@@ -26,7 +26,9 @@ MAX_MOSAIC = 64
 NEIGHBOURS = 8
 METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 FIT_CODES = 5_000  # normal training codes the code-space scores are fitted on (a seeded sample)
-SCORES_AT_ONCE = 20_000  # maps of up to this many points offer the anomaly-score colourings at once (see score_toggle)
+SCORES_AT_ONCE = 20_000  # maps of up to this many points offer the anomaly-score colourings at once, else a toggle
+SCORE_TEXTS = {"code_distance": ("code distance (anomaly score)", "mean cosine distance to the 5 nearest normal training codes"),
+               "mahalanobis": ("Mahalanobis distance (anomaly score)", "Mahalanobis distance to the normal training codes")}
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
@@ -44,8 +46,7 @@ def message(ref: caches.ModelRef, method: str, _projection, highlight: int | Non
     series = sidebar.is_series(dataset)
     token = sheets.register(f"{ref.dataset}/{SPLIT}/{key}", mapcache.parts(dataset, SPLIT), order,
                             draw=series_plots.curve_pictures if series else None)
-    shape = (len(errors), series_plots.thumb_height(dataset.channels), series_plots.THUMB_WIDTH) if series \
-        else dataset.x_test.shape
+    shape = series_plots.thumb_shape(len(errors), dataset.channels) if series else dataset.x_test.shape
     return big_map.pack(key, _projection.points, labels, is_train, errors, dataset.class_names, shape,
                         f"{sheets.PATH}/{token}", highlight, chosen, shared, order, base,
                         colourings=colourings(ref, scored), starts=window_starts(dataset) if series else None,
@@ -60,39 +61,29 @@ def window_starts(dataset) -> np.ndarray:
 @st.cache_data(max_entries=6, show_spinner="Scoring every code: distance to the nearest normal training codes…")
 def code_scores(ref: caches.ModelRef) -> dict[str, np.ndarray]:
     """{"code_distance", "mahalanobis"}: (n,) for every point of the map, fitted on up to FIT_CODES normal training
-    codes (not the class a detector was trained without; on a labelled series, not the windows holding an anomaly).
-    A fitted code's own distance leaves itself out."""
+    codes (not the class a detector was trained without; on a series, not the windows labelled anomalous); a fitted
+    code's own distance leaves itself out. {} when there are too few training codes for k nearest."""
     dataset, codes = caches.dataset(ref.dataset), caches.codes_and_errors(ref)[0]
-    codes = codes.reshape(len(codes), -1)
-    rare = caches.model_store().meta(ref.name).get("excluded_class")
-    if sidebar.is_series(dataset) and dataset.y_train is not None:
-        rare = 1  # the windows labelled anomalous
-    normal = np.arange(len(dataset.x_train))
+    codes, normal = codes.reshape(len(codes), -1), np.arange(len(dataset.x_train))
+    rare = 1 if sidebar.is_series(dataset) else caches.model_store().meta(ref.name).get("excluded_class")
     if rare is not None and dataset.y_train is not None:
         normal = normal[dataset.y_train != rare]
     fitted = normal[probes.sample(len(normal), FIT_CODES, 0)]
-    space = codespace.fit(codes[fitted], codespace.DEFAULT_METRIC, codespace.DEFAULT_NEIGHBOURS)
+    try:
+        space = codespace.fit(codes[fitted], codespace.DEFAULT_METRIC, codespace.DEFAULT_NEIGHBOURS)
+    except AecoreError:
+        return {}
     distance = codespace.knn_distance(space, codes)
     distance[fitted] = codespace.knn_distance(space, codes[fitted], skip_self=True)
     return {"code_distance": distance, "mahalanobis": codespace.mahalanobis(space, codes)}
 
 
 def colourings(ref: caches.ModelRef, scored: bool) -> tuple[big_map.Colouring, ...]:
-    """The map's colourings besides class, error and split: the code-space scores and, on a series, time."""
+    """The map's colourings besides class, error and split: on a series, time; `scored`, the code-space scores."""
     dataset = caches.dataset(ref.dataset)
     found = [big_map.time_colouring(window_starts(dataset), dataset.timestamps)] if sidebar.is_series(dataset) else []
-    if not scored:
-        return tuple(found)
-    try:
-        scores = code_scores(ref)
-    except AecoreError:  # too few training codes for k nearest: the other colourings still show
-        return tuple(found)
-    found.append(big_map.score_colouring(
-        "code_distance", "code distance (anomaly score)", "mean cosine distance to the 5 nearest normal training codes",
-        scores["code_distance"]))
-    found.append(big_map.score_colouring("mahalanobis", "Mahalanobis distance (anomaly score)",
-                                         "Mahalanobis distance to the normal training codes", scores["mahalanobis"]))
-    return tuple(found)
+    scores = code_scores(ref) if scored else {}
+    return tuple(found + [big_map.score_colouring(key, *SCORE_TEXTS[key], values) for key, values in scores.items()])
 
 
 @st.cache_data(max_entries=4, show_spinner="Comparing the two code spaces: each image's 10 nearest neighbours in both…")
@@ -188,8 +179,7 @@ def draw(context, projection, method: str):
                             format_func=lambda name: "no comparison" if name is None else name,
                             help=f"The same {noun}s on that model's map; a lasso on either map shows on both.")
     scored = left.toggle("Anomaly scores in *Colour by*", len(codes) <= SCORES_AT_ONCE, key=f"whole-scored-{context.stamp}",
-                         help="Code distance and Mahalanobis distance to the normal training codes, computed once for "
-                              "this model (about 10 s for 70,000 codes on 2 cores; at once for small maps).")
+                         help="Code and Mahalanobis distance to the normal training codes, once per model (~10 s for 70,000).")
     other_projection = _other_map(context, method, other) if other else None
     chosen = [index for index in state.get(selected_key) or [] if index < len(codes)] or None
     chosen_key = tuple(chosen) if chosen else None
@@ -246,8 +236,8 @@ def _name(context, index: int) -> str:
 
 
 def _labels(context):
-    dataset = context.dataset
-    return None if dataset.y_train is None or dataset.y_test is None else np.concatenate([dataset.y_train, dataset.y_test])
+    found = context.dataset
+    return None if found.y_train is None or found.y_test is None else np.concatenate([found.y_train, found.y_test])
 
 
 def show_one(context, index: int, codes: np.ndarray, errors: np.ndarray):

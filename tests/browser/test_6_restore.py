@@ -53,7 +53,8 @@ def open_task(page, url: str, label: str, task: str, path: str):
 
 def drag_divider(page, frame, to: float):
     wait_until(lambda: frame.evaluate(FRAME)["share"] == 0.5, 30, 0.25, "the divider in the middle")
-    box = frame.bounding_box()
+    frame.scroll_into_view_if_needed()
+    box = wait_until(frame.bounding_box, 30, 0.25, "the divider on screen")  # None while a rerun redraws it
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * to, box["y"] + box["height"] / 2, steps=5)
@@ -101,11 +102,11 @@ def test_unwatermark_adds_the_typed_watermark_and_removes_it(restore_server, pag
     photo, path = photo_file(tmp_path, "astronaut", 192, 256)
     frame = open_task(page, restore_server["url"], "Remove a watermark", "unwatermark", path)
     expect(page.get_by_text("256×192 px").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("inpainting, told where").first).to_be_visible(timeout=60_000)
+    drag_divider(page, frame, 0.7)
     text = page.locator(".st-key-watermark_text input")
     text.fill("Nordlicht")
     text.press("Enter")
-    expect(page.get_by_text("inpainting, told where").first).to_be_visible(timeout=60_000)
-    drag_divider(page, frame, 0.7)
     mark = watermark.text_watermark(192, 256, "Nordlicht", max(4, round(192 * 0.08)), 0.5)
     model = modelstore.ModelStore(modelstore.SHIPPED_FOLDER).load("photo-unwatermark")
     expected = restoring.unwatermark(model, mark.apply(photo))

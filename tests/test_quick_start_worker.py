@@ -149,3 +149,14 @@ def test_a_job_runs_its_scikit_learn_on_one_thread(folder, monkeypatch):
     assert seen and seen[0].get("openblas") == 1
     assert os.cpu_count() == 1 or max(info["num_threads"] for info in threadpoolctl.threadpool_info()) > 1, \
         "the limit ends with the job"
+
+
+def test_the_quick_start_queues_its_fastest_model_first():
+    """Home queues dense first (a model on every page within 15 s of the click); the denoiser still after conv, whose
+    weights it starts from; the same four recipes."""
+    from dashboard.state import job_runner
+
+    queue = job_runner.quick_start_queue("fashion_mnist", 60_000)
+    names = [spec.name for spec in queue]
+    assert names[0] == "quick-dense-32" and names.index("quick-conv-32") < names.index("quick-denoising-32")
+    assert sorted(names) == sorted(spec.name for spec in job_runner.quick_start_specs("fashion_mnist", 60_000))

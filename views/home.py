@@ -21,7 +21,7 @@ if not context.entries and not runner.active_jobs() and roles.may_train(context.
              "It takes about a minute on two cores; the pages fill in as each model lands, the first within seconds.")
     if st.button("Start the quick start", type="primary"):
         try:
-            for spec in job_runner.quick_start_specs(context.dataset_name, len(context.dataset.x_train)):
+            for spec in job_runner.quick_start_queue(context.dataset_name, len(context.dataset.x_train)):
                 job_runner.remember(runner.submit(spec, context.visitor))
             st.rerun()
         except roles.NotAllowed as error:

@@ -76,8 +76,10 @@ for page, title, text in [
                                            "its neighbours")),
     ("views/timeline.py", "Training timeline", "replay how the codes organised themselves while the model learned, epoch by epoch, in your browser"),
     ("views/latent_sampler.py", "Latent sampler", "the decoder runs in your browser: pictures follow the sliders and the mouse over a latent plane"),
-    ("views/denoise.py", "Denoise", "drag the noise level and watch the model clean up; denoise your own photos at full size"),
-    ("views/anomaly.py", "Anomalies", "a model trained without one class flags it by its reconstruction error: ROC, threshold, PCA beside it"),
+    ("views/denoise.py", "Restore", ("drag the noise level and watch the model clean up; denoise, colourise or unwatermark "
+                                     "your own photos at full size")),
+    ("views/anomaly.py", "Anomalies", ("a model trained without one class flags it, by its reconstruction error or where its "
+                                       "code lands: ROC, threshold, PCA beside it; on a series, the rare events in time")),
 ]:
     st.page_link(page, label=f"**{title}**: {text}")
 

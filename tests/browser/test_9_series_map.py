@@ -44,8 +44,9 @@ def test_hover_shows_the_windows_curve_and_colours_explain_themselves(series_map
         for fraction_x in np.linspace(0.15, 0.85, 15):
             for fraction_y in np.linspace(0.3, 0.7, 9):
                 page.mouse.move(box["x"] + box["width"] * fraction_x, box["y"] + box["height"] * fraction_y)
-                if root.locator(".tip").is_visible() and root.get_attribute("data-hovered"):
-                    return int(root.get_attribute("data-hovered"))
+                hovered = root.get_attribute("data-hovered")  # set once the tip shows that point's picture
+                if hovered and root.locator(".tip span").text_content().startswith(f"#{hovered} "):
+                    return int(hovered)
         return None
 
     index = wait_until(hover_somewhere, 30, 0.5, "a window under the mouse with its curve")

@@ -165,7 +165,9 @@ class BigMap {
     const box = this.canvas.getBoundingClientRect(), px = event.clientX - box.left, py = event.clientY - box.top;
     const started = performance.now();
     const index = this.nearest(px, py);
-    if (index !== this.hovered) { this.hovered = index; this.drawOverlay(); }
+    if (index !== this.hovered) {  // data-hovered names the point whose picture the tip shows: none yet for this one
+      this.hovered = index; delete this.root.dataset.hovered; this.drawOverlay();
+    }
     const caption = this.tip.querySelector("span"), picture = this.tip.querySelector("canvas");
     if (index < 0) {
       delete this.root.dataset.hovered;

@@ -94,7 +94,8 @@ def test_evaluate_scores_the_shipped_unwatermark_model_on_unseen_fonts_beside_or
 def test_colourise_refuses_grey_images_and_other_tasks_refuse_image_arrays(tmp_path):
     pytest.importorskip("skimage")
     write_tiles(tmp_path / "source", ("camera", "coins"), grey=True)
-    owndata.add("grey-tiles", tmp_path / "source", ConversionOptions(size=TILE, colour=False), store=tmp_path / "models")
+    options = ConversionOptions(size=TILE, colour=False)
+    owndata.add("grey-tiles", tmp_path / "source", options, store=tmp_path / "models")
     grey = owndata.load("grey-tiles", tmp_path / "models")
     with pytest.raises(TrainingError, match=r"colourise learns colour from colour images, and 'grey-tiles' is grey "
                                             r"\(32x32x1\); give a colour dataset"):

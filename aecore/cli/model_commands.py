@@ -89,7 +89,8 @@ def _restore_scores(name: str, autoencoder, dataset) -> dict:
     chroma = phototraining.dataset_mean_chroma(held_out) if task == "colourise" else None
     scores = restoring.held_out_scores(autoencoder, task, held_out.test, anchors=True, mean_chroma=chroma)
     damaged, anchor = RESTORE_NAMES[task]
-    line = {"name": name, "family": "photo", "task": task, "dataset": dataset.name, "params": autoencoder.count_params(),
+    line = {"name": name, "family": "photo", "task": task, "dataset": dataset.name,
+            "params": autoencoder.count_params(),
             "held_out": scores["images"], f"test_psnr_{damaged}": scores["psnr_damaged"], "test_psnr": scores["psnr"],
             f"test_psnr_{anchor}": scores["psnr_anchor"], "test_gain_db": scores["psnr"] - scores["psnr_damaged"]}
     if "colourfulness_ratio" in scores:

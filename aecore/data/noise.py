@@ -78,7 +78,8 @@ def _watermarked(images: np.ndarray, opacity: float, random: np.random.Generator
     batch = shaped.reshape(-1, *shaped.shape[-3:])  # (n, h, w, c)
     alphas = watermark_alphas(batch.shape[1], batch.shape[2], batch.shape[0], random)[..., None] * np.float32(opacity)
     # the colour that shows: white over dark pixels, black over light ones (a quarter of the time any grey)
-    under = (batch.mean(axis=-1, keepdims=True) * alphas).sum(axis=(1, 2, 3)) / np.maximum(alphas.sum(axis=(1, 2, 3)), 1e-6)
+    covered = np.maximum(alphas.sum(axis=(1, 2, 3)), 1e-6)  # (n,)
+    under = (batch.mean(axis=-1, keepdims=True) * alphas).sum(axis=(1, 2, 3)) / covered  # the mean pixel under the mark
     colours = np.where(random.random(len(batch)) < 0.25, random.random(len(batch)), (under < 0.5).astype(np.float32))
     colours = colours.astype(np.float32)[:, None, None, None]
     return (batch * (1.0 - alphas) + colours * alphas).astype(np.float32).reshape(images.shape)
@@ -104,8 +105,9 @@ def _check_options(kind: str, level: float) -> None:
 
 FONT_FOLDERS = (Path("/usr/share/fonts"),)
 # the Debian packages whose fonts the shipped unwatermark model was trained and measured with (.ci/run installs them)
-FONT_PACKAGES = ("fonts-dejavu-core", "fonts-dejavu-extra", "fonts-liberation", "fonts-freefont-ttf", "fonts-urw-base35",
-                 "fonts-crosextra-carlito", "fonts-crosextra-caladea", "fonts-open-sans", "fonts-lato", "fonts-cantarell",
+FONT_PACKAGES = ("fonts-dejavu-core", "fonts-dejavu-extra", "fonts-liberation", "fonts-freefont-ttf",
+                 "fonts-urw-base35", "fonts-crosextra-carlito", "fonts-crosextra-caladea", "fonts-open-sans",
+                 "fonts-lato", "fonts-cantarell",
                  "fonts-comic-neue", "fonts-linuxlibertine", "fonts-lobster", "fonts-oxygen", "fonts-inconsolata",
                  "fonts-hack", "fonts-ebgaramond")
 FONT_SUFFIXES = (".ttf", ".otf")

@@ -187,7 +187,8 @@ def _describe_restore_run(autoencoder, dataset, config, history, seconds, task) 
         "train_config": dataclasses.asdict(config), "history": history,
         **({"held_out_images": len(dataset.test)} if small else {"held_out_photos": [p.name for p in dataset.test]}),
         "metrics": {f"test_{key}": round(value, 3) for key, value in scores.items() if key != "images"},
-        "notes": [f"{task}: patches {_patch_side(dataset)}x{_patch_side(dataset)} made on the fly (aecore.photo.tasks), "
+        "notes": [f"{task}: patches {_patch_side(dataset)}x{_patch_side(dataset)} made on the fly "
+                  "(aecore.photo.tasks), "
                   "cosine schedule" + (f"; the dataset's mean colour (Cb, Cr) {chroma[0]:.3f}, {chroma[1]:.3f} is the "
                                        "baseline" if small else "")],
     }

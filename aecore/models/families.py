@@ -2,15 +2,37 @@
 
 Every builder is `build_x(input_shape, latent_dim, options) -> Autoencoder`, where `options` is the
 family's own dataclass (or None for its defaults). The CLI and the dashboard both read `FAMILIES`.
+Longer than 300 lines: every family's options, builder and table row in one place; the Keras modules the builders
+use are imported on first use, so pages that only read the table never import TensorFlow.
 """
 
+from __future__ import annotations
+
 import dataclasses
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aecore.errors import ModelError
-from aecore.models import blocks, photonet, sequence
-from aecore.models.autoencoder import Autoencoder
+from aecore.models import photospec
+
+if TYPE_CHECKING:
+    from aecore.models.autoencoder import Autoencoder
+
+
+class _OnFirstUse:
+    """A module imported when a builder first needs it: pages read this table (names, options, defaults) and must
+    not import Keras for that (tests/test_light_imports.py)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attribute):
+        return getattr(importlib.import_module(self._name), attribute)
+
+
+blocks, sequence, photonet = (_OnFirstUse(f"aecore.models.{name}") for name in ("blocks", "sequence", "photonet"))
 
 
 @dataclass
@@ -104,6 +126,8 @@ class Family:
 
 
 def _finish(family, input_shape, latent_dim, options, encoder, decoder, model):
+    from aecore.models.autoencoder import Autoencoder
+
     return Autoencoder(
         family=family,
         model=model,
@@ -227,7 +251,7 @@ FAMILIES: dict[str, Family] = {
         Family("lstm_seq", build_lstm_seq, LSTMSeqOptions, "the rare-event article's LSTM autoencoder for windows of a series", 16, 30, 64, 1e-3, loss="mse", extra={"input": "series"}),
         Family("conv1d", build_conv1d, Conv1DOptions, "keras.io's Conv1D autoencoder for windows of a series", 16, 30, 128, 1e-3, loss="mse", extra={"input": "series"}),
         # Photos of any size (aecore.models.photonet); trained on noisy patches by aecore.training.phototraining; latent_dim = code channels.
-        Family("photo", photonet.build_photo, photonet.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": True}),
+        Family("photo", lambda *arguments: photonet.build_photo(*arguments), photospec.PhotoOptions, "fully convolutional photo denoiser: any size, grey or colour, blind to the noise level", 96, 16, 16, 2e-3, loss="mse", extra={"trainer": True}),
     ]
 }
 

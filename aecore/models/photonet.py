@@ -11,37 +11,14 @@ Every model is colour (3 channels); grey photos go in as three equal channels (a
 Height and width must be multiples of 4 (`SIZE_MULTIPLE`); aecore.photo.tiling pads any photo to that.
 """
 
-from dataclasses import dataclass
-
 import keras
 from keras import layers
 
-from aecore.errors import ModelError
 from aecore.models.autoencoder import Autoencoder
+from aecore.models.photospec import TASKS, PhotoOptions, validate  # noqa: F401  (photonet.PhotoOptions, photonet.TASKS)
 
 CHANNELS = 3  # every photo model is colour; grey is handled outside the network
 SIZE_MULTIPLE = 4  # two stride-2 stages: sides divisible by 4 line the skips up exactly
-
-
-@dataclass
-class PhotoOptions:
-    widths: tuple[int, ...] = (24, 48)  # channels at full and half resolution (the code has latent_dim channels)
-    blocks: int = 2  # residual blocks (two 3x3 convs each) at quarter resolution
-    task: str = "denoise"  # what it learns (aecore.photo.tasks.TASKS): denoise, colourise or unwatermark
-
-TASKS = ("denoise", "colourise", "unwatermark")  # the same network for each; the pairs differ (aecore.photo.tasks)
-
-
-def validate(latent_dim: int, options: PhotoOptions):
-    widths = tuple(options.widths)
-    if len(widths) != 2 or not all(int(width) > 0 for width in widths):
-        raise ModelError(f"widths must be two positive integers (full and half resolution); got {list(widths)}")
-    if not 0 <= int(options.blocks) <= 16:
-        raise ModelError(f"blocks must be between 0 and 16; got {options.blocks}")
-    if options.task not in TASKS:
-        raise ModelError(f"unknown task {options.task!r}; the photo family's tasks are: {', '.join(TASKS)}")
-    if not 1 <= int(latent_dim) <= 1024:
-        raise ModelError(f"latent_dim is the code's channels for the photo family: 1 to 1024; got {latent_dim}")
 
 
 def _conv(filters, name, strides=1, activation="relu"):

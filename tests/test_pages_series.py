@@ -188,6 +188,20 @@ def test_image_maps_colour_by_code_space_scores_too(open_page, tmp_path, digits)
     assert "starts" not in message
 
 
+def test_a_vae_map_also_colours_by_its_negative_elbo(open_page, tmp_path, digits):
+    from aecore.training import trainer
+
+    store = modelstore.ModelStore(tmp_path)
+    name = store.save(trainer.train("vae", digits, 2, None, trainer.TrainConfig(epochs=2, batch_size=64, patience=0))).name
+    mapcache.project(store, name, store.load(name), digits, "all", "pca")
+    app = open_page("latent_map", store=tmp_path, dataset="digits", model=name, map_method="pca")
+    message = map_message(app)
+    assert {colouring["key"] for colouring in message["header"]["colourings"]} == {"code_distance", "mahalanobis",
+                                                                                     "negative_elbo"}
+    expected = codespace.negative_elbo(store.load(name), digits.x_test)
+    np.testing.assert_allclose(message["colour_negative_elbo"][len(digits.x_train):], expected, rtol=1e-3, atol=1e-3)
+
+
 @pytest.mark.parametrize("family", ["conv1d", "lstm_seq"])
 def test_timeline_of_a_series_model_draws_windows_as_curves(open_page, series_store, family):
     root, names = series_store

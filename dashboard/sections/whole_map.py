@@ -5,6 +5,8 @@ While UMAP or t-SNE is computed, the page shows the job's progress and, once the
 are coloured by class, error, split, code-space anomaly scores (aecore.analysis.codespace) and, on a series, time.
 A click shows the image (a window and its reconstruction as lines), its code and nearest neighbours; a lasso shows
 the selection, its class counts and its mean code decoded, with its indices to download.
+Longer than 300 lines: the map, its colourings (scores included) and its click and lasso panels share one context
+and one cached message; sections do not import each other, so they stay one module.
 """
 
 from collections import Counter
@@ -28,7 +30,8 @@ METHOD_NAMES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 FIT_CODES = 5_000  # normal training codes the code-space scores are fitted on (a seeded sample)
 SCORES_AT_ONCE = 20_000  # maps of up to this many points offer the anomaly-score colourings at once, else a toggle
 SCORE_TEXTS = {"code_distance": ("code distance (anomaly score)", "mean cosine distance to the 5 nearest normal training codes"),
-               "mahalanobis": ("Mahalanobis distance (anomaly score)", "Mahalanobis distance to the normal training codes")}
+               "mahalanobis": ("Mahalanobis distance (anomaly score)", "Mahalanobis distance to the normal training codes"),
+               "negative_elbo": ("negative ELBO (anomaly score)", "the VAE's own loss for the image: rebuild error + KL")}
 
 
 @st.cache_data(max_entries=6, show_spinner=False)
@@ -75,7 +78,12 @@ def code_scores(ref: caches.ModelRef) -> dict[str, np.ndarray]:
         return {}
     distance = codespace.knn_distance(space, codes)
     distance[fitted] = codespace.knn_distance(space, codes[fitted], skip_self=True)
-    return {"code_distance": distance, "mahalanobis": codespace.mahalanobis(space, codes)}
+    found = {"code_distance": distance, "mahalanobis": codespace.mahalanobis(space, codes)}
+    autoencoder = caches.model(ref.name, ref.stamp)
+    if autoencoder.is_variational:  # the map's order: train, then test (mapcache's "all")
+        found["negative_elbo"] = np.concatenate([codespace.negative_elbo(autoencoder, dataset.x_train),
+                                                 codespace.negative_elbo(autoencoder, dataset.x_test)])
+    return found
 
 
 def colourings(ref: caches.ModelRef, scored: bool) -> tuple[big_map.Colouring, ...]:

@@ -110,6 +110,39 @@ def test_a_job_whose_process_died_says_so(folder):
     assert ModelStore().names() == []
 
 
+def test_a_job_of_another_machine_is_judged_by_its_heartbeat(folder):
+    """A store shared by several machines (#37): a running job or worker recorded by another host is alive while its
+    heartbeat file is fresh, whatever this machine's /proc says; a real job's process keeps its heartbeat fresh, and
+    Stop leaves another machine's process to stop itself on the cancel file."""
+    job = jobs.submit(folder, spec("beating", LONG))
+    wait_until(lambda: job.progress is not None, what="training to start")
+    beat = job.path / "heartbeat"
+    first = beat.stat().st_mtime
+    wait_until(lambda: beat.stat().st_mtime > first, timeout=4 * jobs.HEARTBEAT_SECONDS, what="the next heartbeat")
+    assert job.state()["host"] == jobs.HOST
+    jobs.cancel(folder, job.id)
+    assert job.status == "cancelled"
+
+    elsewhere = jobs.create(folder, spec("elsewhere"))  # queued, then "claimed" by a worker on another machine
+    jobs.write_json(elsewhere.path / "state.json", {"status": "running", "pid": 4_000_000, "tick": "12345",
+                                                    "host": "another-machine", "started": time.time()})
+    (elsewhere.path / "heartbeat").touch()
+    assert elsewhere.status == "running"  # no such pid here, but its heartbeat is fresh
+    stale = time.time() - jobs.STALE_SECONDS - 1
+    os.utime(elsewhere.path / "heartbeat", (stale, stale))
+    assert elsewhere.status == "failed" and "ended without finishing" in elsewhere.message
+    os.utime(elsewhere.path / "heartbeat")
+    jobs.cancel(folder, elsewhere.id)  # no local process to end: the cancel file is what it reads
+    assert (elsewhere.path / "cancel").exists() and elsewhere.status == "running"
+
+    (folder / "workers").mkdir(exist_ok=True)
+    jobs.write_json(folder / "workers" / "4000000.json", {"pid": 4_000_000, "tick": "12345", "host": "another-machine"})
+    (folder / "workers" / "4000000.beat").touch()
+    assert jobs.live_workers(folder) == 1
+    os.utime(folder / "workers" / "4000000.beat", (stale, stale))
+    assert jobs.live_workers(folder) == 0 and (folder / "workers" / "4000000.json").exists()  # its host's to clear
+
+
 def test_max_jobs_two_run_at_once_and_the_third_waits_its_turn(folder, monkeypatch):
     monkeypatch.setenv("AECORE_MAX_JOBS", "2")
     submitted = [jobs.submit(folder, spec(f"parallel-{index}", LONG)) for index in range(3)]

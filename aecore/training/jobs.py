@@ -1,10 +1,13 @@
 """Training jobs as separate processes, recorded as small JSON files in a jobs folder inside the store.
+Longer than 300 lines: the records, the lock, liveness (pid and heartbeat), the queue, workers and Stop all read and
+write the same files under the same lock, and are kept together so their rules are read in one place.
 
     <store>/.jobs/<job id>/spec.json      what to train (JobSpec); written once by whoever submits
-                           state.json     status, pid and start tick of the process, message, model name
+                           state.json     status, pid, start tick and host of the process, message, model name
                            progress.json  the latest Progress: loss terms, elapsed, ETA (per batch, <= 4 a second)
+                           heartbeat      touched every HEARTBEAT_SECONDS while the job's process runs
                            cancel         present once someone pressed Stop
-    <store>/.jobs/workers/<pid>.json      the live worker processes (pid + start tick)
+    <store>/.jobs/workers/<pid>.json      the live worker processes (pid + start tick + host), and <pid>.beat
 
 This module keeps the records, the queue and Stop; aecore.training.worker is what runs in a job's process.
 
@@ -14,7 +17,8 @@ next until none is left, so the quick start's four models pay for one TensorFlow
 or lists jobs (a dashboard server, `python -m aecore train --background`, `python -m aecore jobs`) calls
 `launch_workers`, which under a lock file starts workers up to AECORE_MAX_JOBS: no daemon, and two servers
 never double-start. Workers run niced in their own process group, so a server restart or a Ctrl-C in its
-terminal leaves them training. Linux only: liveness is the pid plus its start tick in /proc.
+terminal leaves them training. Liveness: on the process's own machine, its pid plus its start tick in /proc (Linux);
+seen from another machine sharing the store (its host differs), a heartbeat file touched in the last STALE_SECONDS.
 
 `launch_standby` starts a worker before there is a job (the Home page, while it offers the quick start): it loads
 TensorFlow and the dataset, then waits STANDBY_SECONDS for a job, so the first model's clock starts with Keras
@@ -25,7 +29,9 @@ import dataclasses
 import fcntl
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -38,6 +44,9 @@ from aecore.errors import TrainingError
 from aecore.training import loop  # not trainer: a page listing jobs never loads Keras
 
 JOBS_FOLDER = ".jobs"
+HOST = socket.gethostname()  # whose /proc a record's pid and tick belong to (a container's own name in a swarm)
+HEARTBEAT_SECONDS = 5.0  # how often a job's (and a worker's) process touches its heartbeat file
+STALE_SECONDS = 30.0  # a heartbeat older than this, seen from another host: the process is gone
 STOP_GRACE = 0.8  # seconds a stopped process gets to clean up before SIGKILL (Stop takes < 1 s)
 KEEP_FINISHED = 50  # finished job folders kept for the lists; older ones are removed
 STANDBY_SECONDS = 600  # how long a standby worker waits for a job before it ends (and frees its ~1 GB)
@@ -97,8 +106,38 @@ def process_tick(pid: int | None) -> str | None:
     return fields[19]  # field 22 of /proc/<pid>/stat; fields[0] is field 3
 
 
-def alive(record: dict | None) -> bool:
-    return bool(record) and record.get("tick") is not None and process_tick(record.get("pid")) == record["tick"]
+def process_record(pid: int) -> dict:
+    """What a state or worker file says of a running process: its pid, start tick and host."""
+    return {"pid": pid, "tick": process_tick(pid), "host": HOST}
+
+
+def alive(record: dict | None, heartbeat: Path | None = None) -> bool:
+    """Is the record's process running? On its own host, by pid and start tick; from another host (the store shared
+    by several machines), by its `heartbeat` file, touched in the last STALE_SECONDS."""
+    if not record or record.get("tick") is None:
+        return False
+    if record.get("host", HOST) == HOST:
+        return process_tick(record.get("pid")) == record["tick"]
+    try:
+        return heartbeat is not None and time.time() - heartbeat.stat().st_mtime < STALE_SECONDS
+    except OSError:
+        return False
+
+
+def keep_beating(path: Path) -> threading.Event:
+    """Touches `path` now and every HEARTBEAT_SECONDS in a daemon thread, until the returned event is set."""
+    stop = threading.Event()
+    path.touch()
+
+    def beat():
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                os.utime(path)  # never recreates it: a removed file (an unregistered worker, a pruned job) stays gone
+            except OSError:
+                return
+
+    threading.Thread(target=beat, name=f"aecore-heartbeat-{path.name}", daemon=True).start()
+    return stop
 
 
 @contextmanager
@@ -119,7 +158,7 @@ class Job:
 
     def state(self) -> dict:
         state = read_json(self.path / "state.json") or {"status": "queued"}
-        if state["status"] == "running" and not alive(state):
+        if state["status"] == "running" and not alive(state, self.path / "heartbeat"):
             state = {**state, "status": "failed", "message": f"the training process (pid {state.get('pid')}) ended "
                      "without finishing (killed or crashed); nothing was saved. Start the training again"}
         return state
@@ -167,8 +206,7 @@ def create(folder: Path, spec: JobSpec, running_pid: int | None = None) -> Job:
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(submitted))}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True)
     if running_pid is not None:
-        write_json(path / "state.json", {"status": "running", "pid": running_pid, "tick": process_tick(running_pid),
-                                     "started": submitted})
+        write_json(path / "state.json", {"status": "running", **process_record(running_pid), "started": submitted})
     write_json(path / "spec.json", {"spec": spec.to_dict(), "submitted": submitted})
     return Job(path, spec, submitted)
 
@@ -181,19 +219,20 @@ def submit(folder: Path, spec: JobSpec) -> Job:
 
 def register_worker(folder: Path, pid: int):
     (folder / "workers").mkdir(exist_ok=True)
-    write_json(folder / "workers" / f"{pid}.json", {"pid": pid, "tick": process_tick(pid), "started": time.time()})
+    write_json(folder / "workers" / f"{pid}.json", {**process_record(pid), "started": time.time()})
 
 
 def unregister_worker(folder: Path, pid: int):
     (folder / "workers" / f"{pid}.json").unlink(missing_ok=True)
+    (folder / "workers" / f"{pid}.beat").unlink(missing_ok=True)
 
 
 def live_workers(folder: Path) -> int:
     count = 0
     for path in (folder / "workers").glob("*.json"):
-        if alive(read_json(path)):
+        if alive(read_json(path), path.with_suffix(".beat")):
             count += 1
-        else:
+        elif read_json(path) is None or read_json(path).get("host", HOST) == HOST:  # another host's: its own to clear
             path.unlink(missing_ok=True)
     return count
 
@@ -239,7 +278,8 @@ def _prune(folder: Path):
 
 
 def cancel(folder: Path, job_id: str):
-    """Stop: a queued job never starts; a running one's process ends within STOP_GRACE (then SIGKILL)."""
+    """Stop: a queued job never starts; a running one's process ends within STOP_GRACE (then SIGKILL), or, on
+    another machine, at its next batch (it reads the cancel file)."""
     job = _load(folder / job_id)
     if job is None:
         raise TrainingError(f"no job {job_id!r} in {folder}; `python -m aecore jobs` lists them")
@@ -252,6 +292,8 @@ def cancel(folder: Path, job_id: str):
         if state["status"] != "running":
             return
         (job.path / "cancel").touch()
+        if state.get("host", HOST) != HOST:  # another machine's process: it sees the file at its next batch and stops
+            return
         # Still under the lock: a worker that finishes this job meanwhile cannot claim the next one (it waits
         # for the lock), so the signal never reaches another job; a worker between jobs simply ends.
         _end_process(state["pid"], state.get("tick"))

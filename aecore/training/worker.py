@@ -31,7 +31,7 @@ import threadpoolctl  # scikit-learn's own dependency
 from aecore.errors import AecoreError, TrainingCancelled
 from aecore.store import modelstore
 from aecore.training import cards, jobs, trainer
-from aecore.training.jobs import STOPPED, Job, locked, process_tick, write_json
+from aecore.training.jobs import STOPPED, Job, locked, write_json
 
 NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes within an epoch
@@ -91,11 +91,11 @@ def _run(job: Job, store_root, echo, save: bool) -> dict:
     flag = _CancelFile(job.path / "cancel")
     _stop_on_sigterm(flag)
     started = time.time()
-    write_json(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
-                                     "started": started})
+    state = {"status": "running", **jobs.process_record(os.getpid()), "started": started}
+    write_json(job.path / "state.json", state)
+    beating = jobs.keep_beating(job.path / "heartbeat")  # how other machines on the store see it alive
     writer = _progress_writer(job.path)
     report = writer if echo is None else (lambda progress: (writer(progress), echo(progress)))
-    state = {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()), "started": started}
     dataset = None
     try:
         spec = job.spec
@@ -122,6 +122,7 @@ def _run(job: Job, store_root, echo, save: bool) -> dict:
 
             traceback.print_exc()
     finally:
+        beating.set()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
     meta, model = state.pop("meta", None), state.pop("model", None)
@@ -186,7 +187,7 @@ def _claim(folder: Path) -> Job | None:
             jobs.unregister_worker(folder, os.getpid())
             return None
         job = queued[0]
-        write_json(job.path / "state.json", {"status": "running", "pid": os.getpid(), "tick": process_tick(os.getpid()),
+        write_json(job.path / "state.json", {"status": "running", **jobs.process_record(os.getpid()),
                                          "started": time.time()})
         return job
 
@@ -196,6 +197,7 @@ def work(folder: Path):
     fills the probes' baselines, keeps what pages first show (`keep_first_opens`) and maps what it trained (`premap`)."""
     os.nice(NICE)
     jobs.register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
+    jobs.keep_beating(folder / "workers" / f"{os.getpid()}.beat")  # until the process ends
     landed = []
     _stand_by(folder)
     while (job := _claim(folder)) is not None:

@@ -176,3 +176,12 @@ def test_the_dataset_survives_an_address_and_a_fresh_visitor_lands_on_the_defaul
         box.set_value(other).run()
         assert app.query_params["dataset"] == other  # the address follows the choice
         assert visit("views/latent_map.py", dataset="not-a-dataset")[1].value == default
+
+
+def test_feature_maps_prefers_the_conv1d_model_of_a_series():
+    from dashboard.state import picks
+
+    metas = [{"name": "lstm", "family": "lstm_seq", "metrics": {"test_psnr": 30.0}},
+             {"name": "conv1d", "family": "conv1d", "metrics": {"test_psnr": 20.0}}]
+    name, why = picks.pick_for_page("feature_maps", metas)
+    assert name == "conv1d" and why == picks.PREFERENCES["feature_maps"].why  # its channels over time, not the best score

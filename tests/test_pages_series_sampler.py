@@ -55,3 +55,4 @@ def test_random_samples_of_a_series_are_curves(series_store, open_page):
     assert source.startswith("data:image/png;base64,")
     picture = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1])))
     assert picture.width > 2 * picture.height  # 8 curve pictures of 64 x 40 a row, 4 rows: wide, not 32-px strips
+

@@ -27,7 +27,7 @@ def model_kind(meta: dict) -> str:
 
 
 PREFERENCES = {
-    "feature_maps": PagePreference(("conv", "denoising", "conv-vae"),
+    "feature_maps": PagePreference(("conv", "denoising", "conv-vae", "conv1d"),  # conv1d: on a series, its channels
                                    "a convolutional model, whose layers this page draws"),
     "latent_sampler": PagePreference(("vae", "conv-vae"), "the VAE, whose codes near 0 all decode to plausible images"),
     "denoise": PagePreference(("denoising",), "the denoising model, trained to remove noise"),

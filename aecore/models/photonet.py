@@ -40,8 +40,10 @@ def photo_encoder(latent_dim: int, options: PhotoOptions) -> keras.Model:
     return keras.Model(images, [code, half, full], name="encoder")
 
 
-def photo_decoder(latent_dim: int, options: PhotoOptions) -> keras.Model:
-    """[code, half, full] -> the correction (b, h, w, 3) that the model adds to its input."""
+def decoder_trunk(latent_dim: int, options: PhotoOptions) -> tuple[list, object]:
+    """The decoder's inputs [code, half, full] and its full-resolution features (b, h, w, full width), before any
+    output head: the denoiser's correction here, and aecore.photo.gatednet's correction and gate (same layer names,
+    so one model's weights load into the other by name)."""
     full_width, half_width = (int(width) for width in options.widths)
     code = keras.Input((None, None, latent_dim), name="code")
     half_skip = keras.Input((None, None, half_width), name="half_skip")
@@ -50,9 +52,13 @@ def photo_decoder(latent_dim: int, options: PhotoOptions) -> keras.Model:
     half = layers.Add(name="half_skip_add")([half, half_skip])
     half = _conv(half_width, "half_conv")(half)
     full = layers.Conv2DTranspose(full_width, 3, strides=2, padding="same", activation="relu", name="up_2")(half)
-    full = layers.Add(name="full_skip_add")([full, full_skip])
-    correction = _conv(CHANNELS, "correction", activation=None)(full)
-    return keras.Model([code, half_skip, full_skip], correction, name="decoder")
+    return [code, half_skip, full_skip], layers.Add(name="full_skip_add")([full, full_skip])
+
+
+def photo_decoder(latent_dim: int, options: PhotoOptions) -> keras.Model:
+    """[code, half, full] -> the correction (b, h, w, 3) that the model adds to its input."""
+    inputs, full = decoder_trunk(latent_dim, options)
+    return keras.Model(inputs, _conv(CHANNELS, "correction", activation=None)(full), name="decoder")
 
 
 def build_photo(input_shape, latent_dim: int, options: PhotoOptions | None = None) -> Autoencoder:

@@ -24,19 +24,11 @@ MASK_THRESHOLD = 0.02  # the watermark's alpha above which a pixel counts as mar
 def gated_decoder(latent_dim: int, options: photonet.PhotoOptions) -> keras.Model:
     """[code, half, full] -> [correction (b, h, w, 3), gate (b, h, w, 1)]: photonet.photo_decoder's layers (same
     names, so the denoiser's weights load by name) and the gate."""
-    full_width, half_width = (int(width) for width in options.widths)
-    code = keras.Input((None, None, latent_dim), name="code")
-    half_skip = keras.Input((None, None, half_width), name="half_skip")
-    full_skip = keras.Input((None, None, full_width), name="full_skip")
-    half = layers.Conv2DTranspose(half_width, 3, strides=2, padding="same", activation="relu", name="up_1")(code)
-    half = layers.Add(name="half_skip_add")([half, half_skip])
-    half = layers.Conv2D(half_width, 3, padding="same", activation="relu", name="half_conv")(half)
-    full = layers.Conv2DTranspose(full_width, 3, strides=2, padding="same", activation="relu", name="up_2")(half)
-    full = layers.Add(name="full_skip_add")([full, full_skip])  # (b, h, w, full_width)
+    inputs, full = photonet.decoder_trunk(latent_dim, options)
     correction = layers.Conv2D(photonet.CHANNELS, 3, padding="same", name="correction")(full)
     gate = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="gate",
                          bias_initializer=keras.initializers.Constant(GATE_BIAS))(full)
-    return keras.Model([code, half_skip, full_skip], [correction, gate], name="decoder")
+    return keras.Model(inputs, [correction, gate], name="decoder")
 
 
 def gated_models(latent_dim: int, options: photonet.PhotoOptions) -> tuple[keras.Model, keras.Model]:

@@ -1,4 +1,6 @@
 """`make class`: several dashboard processes behind nginx on one port, so a class uses every core (issue #37).
+Longer than 300 lines: nginx's config, the processes' start and stop, and the balance between them are one recipe, read
+together (the config names every process and its route).
 
 One Streamlit process runs its scripts on one core. This starts N of them (`streamlit run server.py`, each on an
 internal port of 127.0.0.1, all on the same store and so the same job queue) and Debian's nginx in front, as a child

@@ -1,4 +1,6 @@
 """The recipe of the shipped colourise and unwatermark models (issue #39): one command per task, resumable.
+Longer than 300 lines: one resumable recipe for two tasks (pairs, gated model, checkpoints, held-out scoring, export),
+kept in one file as scripts/train_photo_model.py is, so a recipe is read in one place.
 
 Usage:  python scripts/train_restore_model.py --task colourise|unwatermark [--checkpoints DIR] [--steps N]   train or resume
         python scripts/train_restore_model.py --task colourise|unwatermark --export      write the newest checkpoint

@@ -7,7 +7,7 @@ Measures, each from the moment the server first answers /_stcore/health:
 - the first page (Home), cold: the first visit after the server says healthy; then warm: a second visitor;
 - the quick start, clicked on Home: when each model lands in the store and when Home says "done";
 - every explore page's first open after it, by its address: until the page's script stops running (Streamlit's
-  running indicator gone for half a second) with the page's title drawn.
+  running indicator gone, confirmed by half a second without it, which is not counted) with the page's title drawn.
 --cold-server starts the server with AECORE_WARM=0 (no warm-up thread), to compare. The machine is shared, so each
 step also records the load average and CPU seconds, steadier than wall time: the server's own (its script threads and
 warm-up) and its reaped children's (the training workers), and each quick-start job's own timeline from its job files
@@ -63,7 +63,8 @@ def job_timeline(store: Path, clicked: float) -> dict:
 
 
 def settled(page, title, timeout: float = 300) -> float:
-    """Seconds until `title` is drawn as the page's h1 and the script has stopped running for 0.5 s."""
+    """The moment (perf_counter) `title` was drawn as the page's h1 with the script no longer running, once it has
+    stayed stopped for 0.5 s (the half second confirms it; it is not counted)."""
     started = time.perf_counter()
     page.get_by_role("heading", name=title, exact=False).first.wait_for(timeout=timeout * 1000)
     quiet_since = None
@@ -71,7 +72,7 @@ def settled(page, title, timeout: float = 300) -> float:
         if page.locator(RUNNING).count() == 0:
             quiet_since = quiet_since or time.perf_counter()
             if time.perf_counter() - quiet_since >= 0.5:
-                return quiet_since - started
+                return quiet_since
         else:
             quiet_since = None
         time.sleep(0.05)
@@ -84,8 +85,7 @@ def open_page(browser, url: str, title) -> tuple[float, object, object]:
     page = context.new_page()
     started = time.perf_counter()
     page.goto(url)
-    settled(page, title)
-    return time.perf_counter() - started, context, page
+    return settled(page, title) - started, context, page
 
 
 def quick_start(page, store: Path, timeout: float = 600) -> dict:

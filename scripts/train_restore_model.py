@@ -20,6 +20,7 @@ exported at once to aecore/store/shipped/photo-<task>, so a model ships even if 
 """
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -49,14 +50,27 @@ IDENTITY_START = ("unwatermark",)
 # 30.5 dB against its input's 29.1 on the held-out crops (3.5 dB under the input on the bench's photos); gated with the
 # denoiser's correction kept, it fell to 25.8 dB by step 200: the gate, still ~0.2 on clean pixels, let the
 # denoiser's smoothing through everywhere.
-GATED = ("unwatermark",)
+GATED = ()  # the second session's unwatermark model (photo-unwatermark before #39's third session)
+# Tasks trained as aecore.photo.blendnet: the watermark's opacity and colour are predicted and the blend inverted,
+# warm-started from the gated model (its trunk and gate; `--start`). Measured in #39's third session: see RESULTS.md.
+BLEND = ("unwatermark",)
+BLEND_RATE = 2e-4  # one cosine schedule over the whole run (no second phase): the trunk is trained, the heads are new
+# restored photo (MSE), gate (cross-entropy, clean pixels weighted 3x), alpha (MSE), colour where marked (MSE)
+BLEND_LOSS_WEIGHTS = [1.0, 0.3, 1.0, 0.1]
+BRIGHT_SHARE = 0.25  # a quarter of the crops the brightest, most contrasted of four (the gated model painted highlights)
+VALIDATION_CROPS, VALIDATION_SIDE = 5, 256  # per held-out photo, windows of one whole-photo watermark (training fonts)
+GATE_THRESHOLDS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)  # scored at every checkpoint; 0: the gate not used
+ALPHA_FLOORS = (0.0, 0.02, 0.05)
 # the gate's binary cross-entropy (~0.1-0.7) against the photo's MSE (~0.001-0.005). At 0.05 the gate, pushed open by
 # the MSE wherever a correction helps on average, opened on 0.3-0.8% of clean held-out pixels by step 1,400, and those
 # cost more than the marked pixels it fixed; --refine continues a run with this weight.
 GATE_LOSS_WEIGHT = 0.3
 REFINE_RATE = 5e-5  # --refine: a fresh Adam, its cosine schedule from this rate over the steps left
-CHECKPOINT_FOLDERS = {"unwatermark": "restore-unwatermark-gated"}  # under ~/.cache/aecore; default restore-<task>
+CHECKPOINT_FOLDERS = {"unwatermark": "restore-unwatermark-blend"}  # under ~/.cache/aecore; default restore-<task>
 START_MODEL = ROOT / "aecore" / "store" / "shipped" / "photo-shipped" / "model.keras"
+# blend: the gated model shipped by #39's second session (commit ff8a614's photo-unwatermark), copied to the checkpoint
+# folder as start.keras when a run begins
+BLEND_START = ROOT / "aecore" / "store" / "shipped" / "photo-unwatermark" / "model.keras"
 
 
 def limit_threads(threads: int):
@@ -83,6 +97,12 @@ def batch(task: str, step: int, colour: list, grey: list) -> tuple[np.ndarray, n
 
     random = np.random.default_rng([SEED, step])
     from_grey = round(BATCH * GREY_SHARE) if grey else 0
+    if task in BLEND:  # (inputs, [clean, marked, alpha, colour and marked]): every head has its own target
+        parts = [tasks.blend_pairs(pool, size, random, bright_share=BRIGHT_SHARE) for pool, size in
+                 ((colour, BATCH - from_grey), (grey, from_grey)) if size]
+        drawn = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+        return drawn["watermarked"], [drawn["clean"], drawn["marked"], drawn["alpha"],
+                                      np.concatenate([drawn["colour"], drawn["marked"]], axis=-1)]
     if task in GATED:  # (inputs, [targets, marked]): the gate learns the watermark's mask
         parts = [tasks.unwatermark_pairs(pool, size, random) for pool, size in ((colour, BATCH - from_grey),
                                                                                  (grey, from_grey)) if size]
@@ -95,13 +115,23 @@ def batch(task: str, step: int, colour: list, grey: list) -> tuple[np.ndarray, n
     return inputs, targets
 
 
-def build(task: str, total_steps: int):
+def build(task: str, total_steps: int, checkpoints: Path | None = None):
+    import shutil
+
     import keras
 
     from aecore.models import photonet
-    from aecore.photo import gatednet
+    from aecore.photo import blendnet, gatednet
 
     keras.utils.set_random_seed(SEED)
+    if task in BLEND:  # the gated model's trunk and gate; new alpha and colour heads
+        start_path = checkpoints / "start.keras" if checkpoints else BLEND_START
+        if checkpoints and not start_path.exists():  # kept: the shipped model it was copied from changes
+            shutil.copyfile(BLEND_START, start_path)
+        start = keras.models.load_model(start_path, compile=False)
+        model = blendnet.from_model(start, photonet.PhotoOptions(**model_options()))[1]
+        compile_for(model, task, keras.optimizers.schedules.CosineDecay(BLEND_RATE, total_steps, alpha=0.05))
+        return model
     model = keras.models.load_model(START_MODEL, compile=False)
     if task in GATED:  # the training model: photo -> [restored, gate]
         model = gatednet.from_denoiser(model, photonet.PhotoOptions(**model_options()))[1]
@@ -116,24 +146,33 @@ def build(task: str, total_steps: int):
 def compile_for(model, task: str, schedule):
     import keras
 
+    from aecore.photo import blendnet
+
     loss, weights = ("mse", None) if task not in GATED else (["mse", "binary_crossentropy"], [1.0, GATE_LOSS_WEIGHT])
+    if task in BLEND:
+        loss, weights = ["mse", blendnet.gate_loss, "mse", blendnet.colour_loss], BLEND_LOSS_WEIGHTS
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, loss_weights=weights, jit_compile=True)
 
 
-def shipped_model(model, task: str, threshold: float = 0.0):
-    """What ships and is scored: the gated training model's first output alone (the restored photo), its gate shut
-    under `threshold` (gatednet.single_output)."""
-    from aecore.photo import gatednet
+def shipped_model(model, task: str, threshold: float = 0.0, alpha_floor: float = 0.0):
+    """What ships and is scored: the gated or blend training model's restored photo alone, its gate shut under
+    `threshold` (and a blend model's alpha under `alpha_floor`)."""
+    from aecore.photo import blendnet, gatednet
 
+    if task in BLEND:
+        return blendnet.single_output(model, threshold, alpha_floor)
     return gatednet.single_output(model, threshold) if task in GATED else model
 
 
 def resume(task: str, checkpoints: Path, total_steps: int):
     import keras
 
+    from aecore.photo import blendnet  # noqa: F401  (registers the blend losses a compiled checkpoint names)
+
     state_path = checkpoints / "state.json"
-    if not state_path.exists():
-        return build(task, total_steps), {"step": 0, "log": [], "best": None}
+    if not state_path.exists():  # a blend run has one schedule: its "second phase" never comes
+        return build(task, total_steps, checkpoints), {"step": 0, "log": [], "best": None,
+                                                       **({"optimizer_from": total_steps} if task in BLEND else {})}
     state = json.loads(state_path.read_text())
     model = keras.models.load_model(checkpoints / "model.keras", compile=True)
     if state["step"] >= FIRST_PHASE_STEPS and state.get("optimizer_from", 0) < FIRST_PHASE_STEPS:
@@ -183,8 +222,58 @@ def score(model, task: str) -> dict:
     from aecore.data import photos
     from aecore.photo import restoring
 
+    if task in BLEND:
+        return blend_validation(model)
     return restoring.held_out_scores(wrap(shipped_model(model, task), task), task, photos.load_photos().test,
                                      unseen_fonts=False)
+
+
+VALIDATION = []
+
+
+def validation_crops() -> list[tuple[np.ndarray, np.ndarray]]:
+    """[(clean, watermarked)] VALIDATION_SIDE-px windows of the held-out photos, each photo watermarked VALIDATION_CROPS
+    times over its whole area in the *training* fonts and words (the held-out ones are left to bench/restore.py)."""
+    from aecore.data import photos
+    from aecore.photo import watermark
+
+    if not VALIDATION:
+        for number, photo in enumerate(photos.load_photos().test):
+            whole = np.repeat(photo.pixels, 3, axis=-1) if photo.pixels.shape[-1] == 1 else photo.pixels
+            draws = (np.random.default_rng([SEED + 1, number, draw]) for draw in range(100))
+            for random in itertools.islice(draws, VALIDATION_CROPS):
+                covered = []
+                while not len(covered):  # a text placed off the photo: the next draw
+                    mark = watermark.random_watermark(*whole.shape[:2], random)
+                    marked, covered = mark.apply(whole), np.argwhere(mark.mask())
+                # centred on a marked pixel: a wholly clean window scores PSNR's cap (100 dB) and drowns the mean
+                centre = covered[random.integers(len(covered))]
+                top, left = (int(np.clip(at - VALIDATION_SIDE // 2, 0, side - VALIDATION_SIDE))
+                             for at, side in zip(centre, whole.shape[:2], strict=True))
+                window = np.s_[top : top + VALIDATION_SIDE, left : left + VALIDATION_SIDE]
+                VALIDATION.append((whole[window], marked[window]))
+    return VALIDATION
+
+
+def blend_validation(model) -> dict:
+    """Mean PSNR on validation_crops at every (gate threshold, alpha floor): the heads are run once, the inversion
+    done in NumPy (blendnet.invert, as the shipped model does it). "psnr" is the best pair's, named in the scores."""
+    import keras
+
+    from aecore.photo import blendnet, restoring
+
+    crops = validation_crops()
+    found = {(gate, floor): [] for gate in GATE_THRESHOLDS for floor in ALPHA_FLOORS}
+    for clean, marked in crops:
+        _, gate, alpha, colour = (keras.ops.convert_to_numpy(part)[0] for part in model(marked[None], training=False))
+        for (threshold, floor), values in found.items():
+            restored = blendnet.invert(marked, alpha[..., 0], colour, gate[..., 0], threshold, floor)
+            values.append(restoring.psnr(clean, restored))
+    means = {pair: float(np.mean(values)) for pair, values in found.items()}
+    (threshold, floor), best = max(means.items(), key=lambda item: item[1])
+    return {"psnr_damaged": float(np.mean([restoring.psnr(clean, marked) for clean, marked in crops])), "psnr": best,
+            "gate_threshold": threshold, "alpha_floor": floor, "psnr_ungated": means[(0.0, 0.0)],
+            **{f"psnr_gate{gate:g}": means[(gate, 0.0)] for gate in GATE_THRESHOLDS if gate}}
 
 
 def merit(scores: dict) -> tuple:
@@ -220,6 +309,11 @@ def train(task: str, checkpoints: Path, train400: Path, wheels: Path, total_step
             if better:
                 state["best"] = {"step": state["step"], **scores}
             save_checkpoint(model, state, checkpoints)
+            if better:  # the newest checkpoint is overwritten; the best is kept beside it
+                import shutil
+
+                shutil.copyfile(checkpoints / "model.keras", checkpoints / ".best.tmp.keras")
+                os.replace(checkpoints / ".best.tmp.keras", checkpoints / "best.keras")
             print(json.dumps(entry), flush=True)
             if better and ship:
                 export(task, checkpoints)

@@ -10,11 +10,13 @@ from PIL import Image
 from aecore.cli import main as cli
 from aecore.data import photos
 from aecore.errors import DatasetError, ImageError, ModelError
-from aecore.photo import classical, denoising, restoring, tasks, watermark
+from aecore.models import photonet
+from aecore.photo import blendnet, classical, denoising, restoring, tasks, watermark
 from aecore.store import modelstore
 from aecore.training import phototraining, trainer
 
 SHIPPED = modelstore.SHIPPED_FOLDER
+BLEND_OPTIONS = photonet.PhotoOptions(widths=(8, 8), blocks=1)
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,27 @@ def test_a_watermark_blends_its_colour_where_it_lies_and_nowhere_else():
         watermark.text_watermark(64, 96, "  ", 20, 0.5)
     with pytest.raises(ModelError, match=r"watermark opacity must be in \(0, 1\]; got 1.5"):
         watermark.text_watermark(64, 96, "x", 20, 1.5)
+
+
+def test_the_blend_inverted_with_the_true_alpha_and_colour_gives_back_the_photo_and_shut_pixels_stay(bundled):
+    photo = photos.centre_crop(next(p for p in bundled.test if p.name == "coffee").pixels, 64)
+    mark = watermark.text_watermark(64, 64, "PROOF ©", 20, 0.75, colour=(1.0, 0.2, 0.0))
+    marked = mark.apply(photo)
+    assert restoring.psnr(photo, marked) < 25
+    np.testing.assert_allclose(blendnet.invert(marked, mark.alpha, mark.colour), photo, atol=1e-5)  # exactly, to float
+    shut = blendnet.invert(marked, mark.alpha, mark.colour, gate=np.zeros((64, 64)), gate_threshold=0.5)
+    assert np.array_equal(shut, marked), "a shut gate returns the pixels as they came in"
+    floored = blendnet.invert(marked, mark.alpha, mark.colour, alpha_floor=0.5)
+    assert np.array_equal(floored[mark.alpha < 0.5], marked[mark.alpha < 0.5])
+    # the network does the same arithmetic in plain Keras layers (alpha / (1 - alpha) = exp of alpha's logit)
+    _, training_model = blendnet.blend_models(8, BLEND_OPTIONS)
+    heads = blendnet.heads(training_model, marked)
+    ungated = np.asarray(blendnet.single_output(training_model)(marked[None]))[0]
+    np.testing.assert_allclose(ungated, blendnet.invert(marked, heads["alpha"], heads["colour"]), atol=1e-5)
+    threshold = float(np.median(heads["gate"]))
+    gated = np.asarray(blendnet.single_output(training_model, gate_threshold=threshold)(marked[None]))[0]
+    closed, opened = heads["gate"] < threshold, heads["gate"] > threshold + 0.01
+    assert np.array_equal(gated[closed], marked[closed]) and not np.allclose(gated[opened], marked[opened], atol=1e-4)
 
 
 def test_the_classical_anchors_keep_brightness_and_inpaint_the_masked_pixels(bundled):

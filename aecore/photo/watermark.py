@@ -36,6 +36,7 @@ SYMBOLS = "©®™@#&*★●◆♦✓+"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 LOGOS = ("ring", "disc", "star", "frame")
 CANVAS_SIDES = (128, 640)  # patch_watermark: the sides of the photo a training patch's watermark is drawn for
+MASK_THRESHOLD = 0.02  # the alpha above which a pixel counts as marked (what oracle inpainting and the gates are told)
 MARKED_SHARE = 0.8  # patch_watermark: windows placed over the watermark; the rest fall anywhere, often on clean photo
 
 
@@ -51,7 +52,7 @@ class Watermark:
         alpha = self.alpha[..., None]
         return photo * (1.0 - alpha) + self.colour * alpha
 
-    def mask(self, threshold: float = 0.02) -> np.ndarray:
+    def mask(self, threshold: float = MASK_THRESHOLD) -> np.ndarray:
         """(h, w) bool: the pixels the watermark changes visibly (what oracle inpainting is told)."""
         return self.alpha > threshold
 

@@ -1,7 +1,7 @@
 """Colourise and unwatermark on photos never trained on, against their anchors, and full-size speed (issue #39).
 
 Usage:  python bench/restore.py [--store DIR] [--marks 3]          both tables (markdown)
-        python bench/restore.py --only unwatermark --checkpoint MODEL.keras [--threshold 0.5]
+        python bench/restore.py --only unwatermark --checkpoint MODEL.keras [--threshold 0.5] [--alpha-floor 0.02]
                                                                     a recipe checkpoint before it ships
         python bench/restore.py --speed TASK                        1-MP time and peak memory of one task (one process)
         python bench/restore.py --figures                           docs/restore_colourise.jpg, docs/restore_unwatermark.jpg
@@ -38,16 +38,18 @@ def load(store, task: str):
     return store.load(restoring.default_restore_model(store, task))
 
 
-def load_checkpoint(path: Path, task: str, threshold: float):
-    """A checkpoint of scripts/train_restore_model.py as the model that would ship (a gated one: its restored output,
-    the gate shut under `threshold`)."""
+def load_checkpoint(path: Path, task: str, threshold: float, alpha_floor: float = 0.0):
+    """A checkpoint of scripts/train_restore_model.py as the model that would ship (a gated or blend one: its restored
+    output, the gate shut under `threshold`, a blend model's alpha under `alpha_floor`)."""
     import keras
 
-    from aecore.photo import gatednet
+    from aecore.photo import blendnet, gatednet
     from scripts import train_restore_model
 
     model = keras.models.load_model(path, compile=False)
-    if gatednet.is_gated(model):
+    if blendnet.is_blend(model):
+        model = blendnet.single_output(model, threshold, alpha_floor)
+    elif gatednet.is_gated(model):
         model = gatednet.single_output(model, threshold)
     return train_restore_model.wrap(model, task)
 
@@ -186,6 +188,7 @@ def main():
     parser.add_argument("--only", choices=restoring.RESTORE_TASKS, help="one table")
     parser.add_argument("--checkpoint", type=Path, help="a recipe checkpoint (model.keras) instead of the store's model")
     parser.add_argument("--threshold", type=float, default=0.0, help="a gated checkpoint's gate threshold")
+    parser.add_argument("--alpha-floor", type=float, default=0.0, help="a blend checkpoint's alpha floor")
     arguments = parser.parse_args()
     store = modelstore.ModelStore(arguments.store)
     warnings.simplefilter("ignore")
@@ -195,8 +198,9 @@ def main():
         figures(store)
     else:
         def model(task):
-            return load_checkpoint(arguments.checkpoint, task, arguments.threshold) if arguments.checkpoint \
-                else load(store, task)
+            if arguments.checkpoint:
+                return load_checkpoint(arguments.checkpoint, task, arguments.threshold, arguments.alpha_floor)
+            return load(store, task)
 
         if arguments.only in (None, "colourise"):
             print_table("Colourise (PSNR dB, RGB; colourfulness on 0..255)", colourise_table(model("colourise")))

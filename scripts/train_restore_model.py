@@ -4,13 +4,15 @@ kept in one file as scripts/train_photo_model.py is, so a recipe is read in one 
 
 Usage:  python scripts/train_restore_model.py --task colourise|unwatermark [--checkpoints DIR] [--steps N]   train or resume
         python scripts/train_restore_model.py --task colourise|unwatermark --export      write the newest checkpoint
+        python scripts/train_restore_model.py --task unwatermark --export --threshold T --alpha-floor A   the best one
 
 Fine-tunes the shipped denoiser (aecore/store/shipped/photo-shipped: the same network, `input + correction`) on the
-task's pairs (aecore.photo.tasks.pairs), made on the fly from the photo recipe's photos (scripts/recipe_photos.py:
-the bundled training photos, Grace Hopper, 38 Debian wallpaper photos, 17 from jigzo-data, sporco and plenoptic;
-for unwatermark also DnCNN's 400 grey photos). Colourise draws only the colour ones. The held-out photos
-(aecore.data.photos.HELD_OUT) and, for unwatermark, the held-out fonts and words (aecore.photo.watermark) are never
-trained on.
+task's pairs; unwatermark is aecore.photo.blendnet (the blend inverted), warm-started from #39's second-session gated
+model (its trunk and gate) and trained on aecore.photo.tasks.blend_pairs (every head its own target). The pairs
+(aecore.photo.tasks) are made on the fly from the photo recipe's photos (scripts/recipe_photos.py: the bundled
+training photos, Grace Hopper, 38 Debian wallpaper photos, 17 from jigzo-data, sporco and plenoptic; for unwatermark
+also DnCNN's 400 grey photos). Colourise draws only the colour ones. The held-out photos (aecore.data.photos.HELD_OUT)
+and, for unwatermark, the held-out fonts and words (aecore.photo.watermark) are never trained on.
 
 Every CHECKPOINT_STEPS steps the model and the step count are written atomically to DIR (default
 ~/.cache/aecore/restore-<task>, outside the work tree) and scored on the held-out photos (unwatermark with the
@@ -54,6 +56,7 @@ GATED = ()  # the second session's unwatermark model (photo-unwatermark before #
 # Tasks trained as aecore.photo.blendnet: the watermark's opacity and colour are predicted and the blend inverted,
 # warm-started from the gated model (its trunk and gate; `--start`). Measured in #39's third session: see RESULTS.md.
 BLEND = ("unwatermark",)
+BLEND_STEPS = 2_500  # the default --steps of a blend run: its cosine schedule's length
 BLEND_RATE = 2e-4  # one cosine schedule over the whole run (no second phase): the trunk is trained, the heads are new
 # restored photo (MSE), gate (cross-entropy, clean pixels weighted 3x), alpha (MSE), colour where marked (MSE)
 BLEND_LOSS_WEIGHTS = [1.0, 0.3, 1.0, 0.1]
@@ -320,8 +323,9 @@ def train(task: str, checkpoints: Path, train400: Path, wheels: Path, total_step
             started, losses = time.perf_counter(), []
 
 
-def export(task: str, checkpoints: Path, threshold: float = 0.0):
-    """The newest checkpoint -> aecore/store/shipped/photo-<task> (model.keras without the optimizer, meta.json)."""
+def export(task: str, checkpoints: Path, threshold: float = 0.0, alpha_floor: float = 0.0):
+    """The newest checkpoint (a blend run's best, best.keras) -> aecore/store/shipped/photo-<task> (model.keras without
+    the optimizer, meta.json)."""
     import keras
 
     from aecore.data import photos
@@ -330,8 +334,11 @@ def export(task: str, checkpoints: Path, threshold: float = 0.0):
     from scripts import recipe_photos
 
     state = json.loads((checkpoints / "state.json").read_text())
-    model = keras.models.load_model(checkpoints / "model.keras", compile=False)
-    autoencoder = wrap(shipped_model(model, task, threshold), task)
+    source = checkpoints / "model.keras"
+    if task in BLEND and (checkpoints / "best.keras").exists():
+        source, state = checkpoints / "best.keras", {**state, "step": state["best"]["step"]}
+    model = keras.models.load_model(source, compile=False)
+    autoencoder = wrap(shipped_model(model, task, threshold, alpha_floor), task)
     held_out = photos.load_photos().test
     scores = restoring.held_out_scores(autoencoder, task, held_out)
     metrics = {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)}
@@ -346,11 +353,12 @@ def export(task: str, checkpoints: Path, threshold: float = 0.0):
                           f"{len(recipe_photos.JIGZO_PUZZLES) + len(recipe_photos.PACKAGE_WHEELS)} from jigzo-data, "
                           "sporco and plenoptic" + (" and DnCNN's 400 grey photos" if task == "unwatermark" else ""),
         "input_shape": [None, None, 3], "class_names": None, "params": autoencoder.count_params(),
-        "train_seconds": round(sum(entry.get("seconds", 0) for entry in state["log"]), 1), "train_steps": state["step"],
+        "train_seconds": round(sum(entry.get("seconds", 0) for entry in state["log"] if entry["step"] <= state["step"]), 1),
+        "train_steps": state["step"],
         "train_patches": state["step"] * BATCH, "held_out_photos": [photo.name for photo in held_out],
         "metrics": metrics,
-        "recipe": recipe_line(task, state, threshold),
-        "notes": [f"fine-tuned from photo-shipped (the denoiser{', its output layer zeroed' if task in IDENTITY_START else ''}"
+        "recipe": recipe_line(task, state, threshold, alpha_floor),
+        "notes": [blend_note(state, threshold, alpha_floor) if task in BLEND else f"fine-tuned from photo-shipped (the denoiser{', its output layer zeroed' if task in IDENTITY_START else ''}"
                   f"{'; gated: input + gate * correction, the gate trained on the watermark mask' if task in GATED else ''}"
                   f"{f', shut under {threshold:g}' if threshold else ''}) "
                   f"for {state['step']} steps of {BATCH} patches "
@@ -371,9 +379,27 @@ def export(task: str, checkpoints: Path, threshold: float = 0.0):
     print(json.dumps({"saved": str(entry.path), "step": state["step"], "metrics": metrics}), flush=True)
 
 
-def recipe_line(task: str, state: dict, threshold: float) -> str:
+def blend_note(state: dict, threshold: float, alpha_floor: float) -> str:
+    from aecore.data import photos
+
+    return (f"the blend inverted (aecore.photo.blendnet): the watermark's opacity alpha and colour predicted per pixel, "
+            f"photo = (input - alpha * colour) / (1 - alpha), shut (pixels unchanged) where the gate is under "
+            f"{threshold:g}{f' or alpha under {alpha_floor:g}' if alpha_floor else ''}; warm-started from the gated "
+            f"unwatermark model of #39's second session (its trunk and gate), {state['step']} steps of {BATCH} patches "
+            f"{photos.PATCH}x{photos.PATCH}, a cosine schedule from {BLEND_RATE:g}, a quarter of the crops the brightest "
+            f"of four; random text and logo watermarks in 144 fonts, drawn for a whole photo-sized canvas and cut to the "
+            f"patch; threshold chosen on windows of the held-out photos in the training fonts; metrics on watermarks in "
+            f"18 held-out fonts and held-out words")
+
+
+def recipe_line(task: str, state: dict, threshold: float, alpha_floor: float = 0.0) -> str:
     """The commands that made this checkpoint; a refined run says where it was refined and with what."""
     script = f"python scripts/train_restore_model.py --task {task}"
+    if task in BLEND:
+        return (f"{script} (from the gated photo-unwatermark of commit ff8a614, copied to the checkpoints as "
+                f"start.keras; a schedule of {BLEND_STEPS} steps, the run stopped at step {state['log'][-1]['step']} "
+                f"and its best checkpoint, step {state['step']}, ships) && {script} --export "
+                f"--threshold {threshold:g} --alpha-floor {alpha_floor:g}")
     if "refined_from" not in state:
         return f"{script} && {script} --export" + (f" --threshold {threshold:g}" if threshold else "")
     return (f"{script} --steps {state['refined_from']} (gate loss weight 0.05) && {script} --refine (gate loss weight "
@@ -390,11 +416,13 @@ def main():
     parser.add_argument("--checkpoints", type=Path, help="default: ~/.cache/aecore/restore-TASK")
     parser.add_argument("--train400", type=Path, default=train_photo_model.DEFAULT_TRAIN400)
     parser.add_argument("--wheels", type=Path, default=recipe_photos.DEFAULT_WHEELS)
-    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--steps", type=int, help=f"default {STEPS}; a blend task (unwatermark) {BLEND_STEPS}")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
     parser.add_argument("--export", action="store_true")
     parser.add_argument("--threshold", type=float, default=0.0, help="--export: a gated model's gate is shut under "
                         "this (chosen on the held-out photos with the training fonts; the bench keeps the held-out ones)")
+    parser.add_argument("--alpha-floor", type=float, default=0.0, help="--export: a blend model's inversion is also "
+                        "shut where its alpha is under this")
     parser.add_argument("--refine", action="store_true", help="continue a run with a fresh optimizer from REFINE_RATE "
                         "and the current GATE_LOSS_WEIGHT (once: a resumed refining run goes on as it was)")
     parser.add_argument("--no-ship", action="store_true", help="keep the best checkpoints out of aecore/store/shipped "
@@ -403,10 +431,11 @@ def main():
     limit_threads(arguments.threads)
     folder = CHECKPOINT_FOLDERS.get(arguments.task, f"restore-{arguments.task}")
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
+    steps = arguments.steps or (BLEND_STEPS if arguments.task in BLEND else STEPS)
     if arguments.export:
-        export(arguments.task, checkpoints, arguments.threshold)
+        export(arguments.task, checkpoints, arguments.threshold, arguments.alpha_floor)
     else:
-        train(arguments.task, checkpoints, arguments.train400, arguments.wheels, arguments.steps,
+        train(arguments.task, checkpoints, arguments.train400, arguments.wheels, steps,
               ship=not arguments.no_ship, refining=arguments.refine)
 
 

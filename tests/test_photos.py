@@ -147,12 +147,12 @@ def test_a_held_out_photo_gains_psnr_through_the_cli(tiny_model, bundled, tmp_pa
     camera = next(p for p in bundled.test if p.name == "camera").pixels[100:300, 150:350, 0]
     (tmp_path / "camera.png").write_bytes(png_bytes(np.round(camera * 255).astype(np.uint8)))
     command = [sys.executable, "-m", "aecore", "denoise", "tiny", str(tmp_path / "camera.png"), "--noise-level",
-               "0.12", "--out", str(tmp_path / "out.png"), "--compare", str(tmp_path / "strip.png")]
+               "0.12", "--out", str(tmp_path / "out.png"), "--compare", str(tmp_path / "strip.png"), "--ensemble", "2"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "AECORE_STORE": str(root)})
     assert result.returncode == 0, result.stderr[-1500:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["psnr_denoised"] > report["psnr_noisy"] + 1.0, report
-    assert report["mode"] == "L" and Image.open(tmp_path / "out.png").size == (200, 200)
+    assert report["mode"] == "L" and report["ensemble"] == 2 and Image.open(tmp_path / "out.png").size == (200, 200)
     assert Image.open(tmp_path / "strip.png").size == (600, 200)
 
 
@@ -248,3 +248,23 @@ def test_evaluate_scores_held_out_photos_and_export_explains_why_not(tiny_model,
     assert report["family"] == "photo" and report["test_psnr_sigma25"] > report["test_psnr_noisy_sigma25"]
     assert cli.main(["export", "tiny", "--out", str(tmp_path / "export"), "--store", root]) == 2
     assert "is a photo model: its code is a feature map" in capsys.readouterr().err
+
+
+def test_the_ensemble_averages_passes_over_flips_and_turns(tiny_model, bundled):
+    photo = bundled.test[0].pixels[:37, :53]  # not square, odd: turning swaps height and width
+    once, calls = tiling.denoise(tiny_model, photo), []
+    twice = tiling.denoise(tiny_model, photo, tiling.TileConfig(tile=32), ensemble=2,
+                           progress=lambda done, total: calls.append((done, total)))
+    transposed = tiling.denoise(tiny_model, photo.transpose(1, 0, 2)).transpose(1, 0, 2)
+    np.testing.assert_allclose(twice, (once + transposed) / 2, atol=1e-5)  # the reference, computed by hand
+    assert calls == [(done, 12) for done in range(1, 13)]  # 2 passes of 6 tiles (padded to 56x72: 2 by 3 tiles)
+    # all eight together do not depend on how the photo was turned: its turned copy gives the same result turned
+    eight = tiling.denoise(tiny_model, photo, ensemble=8)
+    np.testing.assert_allclose(np.rot90(tiling.denoise(tiny_model, np.rot90(photo), ensemble=8), -1), eight, atol=1e-5)
+    assert not np.allclose(eight, once, atol=1e-3)
+    grey = tiling.denoise(tiny_model, photo[..., :1], ensemble=4)
+    assert grey.shape == (37, 53, 1) and grey.dtype == np.float32
+    with pytest.raises(ModelError, match="ensemble must be one of 1, 2, 4, 8 .*got 3"):
+        tiling.denoise(tiny_model, photo, ensemble=3)
+    with pytest.raises(ModelError, match="ensemble must be one of 1, 2, 4, 8 .*got 0"):
+        denoising.denoise_bytes(tiny_model, png_bytes(np.zeros((8, 8, 3), np.uint8)), "a.png", ensemble=0)

@@ -71,6 +71,9 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     denoise.add_argument("--out", help="the denoised image alone (.png, .jpg, .webp, .bmp): a photo model keeps the "
                                        "file's size and grey/colour; a 28x28 model writes its own 28x28 output")
     denoise.add_argument("--compare", help="PNG file: clean | noisy | denoised side by side")
+    denoise.add_argument("--ensemble", type=int, default=1, choices=(1, 2, 4, 8),
+                         help="a photo model: average this many passes over the photo flipped and turned (N times "
+                              "the time; bench/RESULTS.md has the dB each buys)")
     photo_commands.add_restore_parser(commands, store)
     export = commands.add_parser("export", parents=[store], help="codes CSV and a TensorFlow Projector bundle")
     export.add_argument("name")

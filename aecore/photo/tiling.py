@@ -50,18 +50,60 @@ def _starts(length: int, core: int) -> list[int]:
     return list(range(0, length, core))
 
 
+# The eight flips and rotations of the square, as (forward, inverse) on (h, w, c) arrays, ordered so that the first
+# 2 and the first 4 are each a group (identity and transpose; with the half turn and the anti-transpose).
+TRANSFORMS = (
+    (lambda image: image, lambda image: image),
+    (lambda image: image.transpose(1, 0, 2), lambda image: image.transpose(1, 0, 2)),
+    (lambda image: image[::-1, ::-1], lambda image: image[::-1, ::-1]),
+    (lambda image: image[::-1, ::-1].transpose(1, 0, 2), lambda image: image[::-1, ::-1].transpose(1, 0, 2)),
+    (lambda image: image[:, ::-1], lambda image: image[:, ::-1]),
+    (lambda image: image[::-1], lambda image: image[::-1]),
+    (lambda image: np.rot90(image, 1), lambda image: np.rot90(image, -1)),
+    (lambda image: np.rot90(image, -1), lambda image: np.rot90(image, 1)),
+)
+ENSEMBLES = (1, 2, 4, 8)  # how many of TRANSFORMS `denoise` may average
+
+
 def denoise(autoencoder, image: np.ndarray, config: TileConfig | None = None,
-            progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """(h, w, c) in [0, 1] -> (h, w, c) denoised, c = 1 or 3 as given; `progress(done, total)` per tile."""
+            progress: Callable[[int, int], None] | None = None, ensemble: int = 1) -> np.ndarray:
+    """(h, w, c) in [0, 1] -> (h, w, c) denoised, c = 1 or 3 as given; `progress(done, total)` per tile.
+
+    ensemble > 1 denoises the photo flipped and turned that many ways (TRANSFORMS) and averages the results turned
+    back: each pass sees the noise in another orientation, so their errors partly cancel (`ensemble` times the time)."""
     config = config or TileConfig()
     if config.tile < photonet.SIZE_MULTIPLE or config.tile % photonet.SIZE_MULTIPLE:
         raise ModelError(f"tile must be a positive multiple of {photonet.SIZE_MULTIPLE}; got {config.tile}")
+    if ensemble not in ENSEMBLES:
+        raise ModelError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))} (passes averaged); got {ensemble!r}")
     if autoencoder.family != "photo":
         raise ModelError(f"model {autoencoder.name!r} is a {autoencoder.family} model; full-size denoising "
                          "needs a photo model (train one with `python -m aecore train --dataset photos`)")
     image = _checked(image)
-    height, width, channels = image.shape
+    channels = image.shape[-1]
     colour = np.repeat(image, 3, axis=-1) if channels == 1 else image
+    total = [0]  # tiles of one pass, known after the first
+
+    def passed(done: int, tiles: int, number: int):
+        total[0] = tiles
+        if progress is not None:
+            progress(number * tiles + done, ensemble * tiles)
+
+    denoised = None
+    for number, (forward, inverse) in enumerate(TRANSFORMS[:ensemble]):
+        result = inverse(_denoise_once(autoencoder, forward(colour), config,
+                                       lambda done, tiles, number=number: passed(done, tiles, number)))
+        # the first pass's output (a view into its own padded buffer, no copy) accumulates the others
+        denoised = result if denoised is None else np.add(denoised, result, out=denoised)
+    if ensemble > 1:
+        denoised /= ensemble
+    return denoised.mean(axis=-1, keepdims=True) if channels == 1 else denoised
+
+
+def _denoise_once(autoencoder, colour: np.ndarray, config: TileConfig,
+                  progress: Callable[[int, int], None]) -> np.ndarray:
+    """(h, w, 3) -> (h, w, 3) clipped to [0, 1]: one pass of the model over the padded photo, tile by tile."""
+    height, width = colour.shape[:2]
     padded = _pad(colour)  # (H, W, 3), H and W multiples of 4
     overlap = config.overlap
     if overlap is None:
@@ -79,11 +121,10 @@ def denoise(autoencoder, image: np.ndarray, config: TileConfig | None = None,
             result = keras.ops.convert_to_numpy(call(padded[None, y0:y1, x0:x1]))[0]
             output[top:bottom, left:right] = result[top - y0 : bottom - y0, left - x0 : right - x0]
             done += 1
-            if progress is not None:
-                progress(done, total)
+            progress(done, total)
     denoised = output[BORDER : BORDER + height, BORDER : BORDER + width]  # a view: no second full-size copy
     np.clip(denoised, 0.0, 1.0, out=denoised)
-    return denoised.mean(axis=-1, keepdims=True) if channels == 1 else denoised
+    return denoised
 
 
 def _options(autoencoder) -> dict:

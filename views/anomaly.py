@@ -55,7 +55,7 @@ def series_page():
 def rare_class_picker(classes: list) -> int:
     excluded = meta.get("excluded_class")
     rare = st.selectbox("The rare class (what should be flagged)", range(len(classes)),
-                        index=int(excluded) if excluded is not None else 0, key=f"rare-{context.model_name}",
+                        index=anomaly.first_rare_class(meta), key=f"rare-{context.model_name}",  # the job's scored one
                         format_func=lambda index: f"{index}: {classes[index]}" + (
                             "  (never seen in training)" if index == excluded else ""))
     if excluded is None:
@@ -85,7 +85,10 @@ def images_page():
     classes = dataset.class_names or [str(label) for label in sorted({int(label) for label in dataset.y_test})]
     rare = rare_class_picker(classes)
     components = int(np.prod(context.model.code_shape))
-    found = anomaly.detections(context.ref, rare, components)
+    found = anomaly.kept_detections(context.ref, rare)  # every score, when the training job has kept them
+    if found is None:
+        anomaly.wait_for_job(context.ref, rare)
+        found = anomaly.detections(context.ref, rare, components)
     labels = {name: f"{anomaly.NAMES[name]} ({context.model_name})" for name in anomaly.MODEL_SCORES} | {
         "PCA": f"PCA, {components} components"}
     columns = st.columns(2)
@@ -98,10 +101,11 @@ def images_page():
                           "a random normal one: 1 is perfect, 0.5 is chance. It needs no threshold.")
             top[1].metric("Average precision", f"{summary['average_precision']:.3f}")
     st.subheader("Every score side by side")
-    code_space, run = anomaly.code_detections(context.ref, rare, found["model"].rare)
-    if not code_space:
-        anomaly.code_progress(run)
-    found |= code_space
+    if "code_distance" not in found:
+        code_space, run = anomaly.code_detections(context.ref, rare, found["model"].rare)
+        if not code_space:
+            anomaly.code_progress(run)
+        found |= code_space
     left, right = st.columns(2)
     left.plotly_chart(anomaly.auc_figure(found), key="aucs")
     right.plotly_chart(anomaly.roc_figure(found), key="roc")

@@ -12,8 +12,9 @@ from aecore.analysis import metrics
 from aecore.data import catalog, noise
 from aecore.data import images as image_files
 from aecore.errors import AecoreError
+from aecore.store import probecache
 from dashboard import plots
-from dashboard.sections import images, latent, photo_denoise, restore, restore_series
+from dashboard.sections import latent, photo_denoise, restore, restore_series
 from dashboard.state import caches, roles, sidebar
 from dashboard.text import md
 
@@ -46,7 +47,7 @@ def mosaics(stack: np.ndarray) -> np.ndarray:
 
 def image_slider(kind: str, seed: int):
     """Six test images noisy and denoised at every level, switched in the browser."""
-    indices = tuple(sorted(images.sample_indices(context.dataset, IMAGES, seed)))
+    indices = probecache.slider_indices(len(context.dataset.x_test), seed, IMAGES)  # seed 0's: kept by the job
     sweep = caches.denoise_sweep(context.ref, indices, kind, LEVELS, seed)
     clean = context.dataset.x_test[list(indices)]
     figure = plots.noise_slider(LEVELS, [("noisy input", mosaics(sweep.noisy)), ("denoised", mosaics(sweep.denoised)),

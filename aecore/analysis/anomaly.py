@@ -11,6 +11,7 @@ nearest normal training codes, the Mahalanobis distance, and a VAE's negative EL
 any images (the Anomalies page and the latent map colour by them); `detect_all` makes each one a detector.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,15 +36,22 @@ class Detection:
                 "threshold": float(self.threshold), **self.at(self.threshold)}
 
     def at(self, threshold: float) -> dict:
-        """Precision, recall and the confusion counts when everything above `threshold` is flagged."""
-        flagged = self.scores > threshold
-        true_positive = int(np.sum(flagged & self.rare))
-        false_positive = int(np.sum(flagged & ~self.rare))
-        false_negative = int(np.sum(~flagged & self.rare))
+        """Precision, recall and the confusion counts when everything above `threshold` is flagged. Counted in the
+        sorted scores (a binary search each), since the live threshold asks for 401 thresholds per score."""
+        rare_sorted, normal_sorted = self._sorted
+        true_positive = len(rare_sorted) - int(np.searchsorted(rare_sorted, threshold, side="right"))
+        false_positive = len(normal_sorted) - int(np.searchsorted(normal_sorted, threshold, side="right"))
+        false_negative = len(rare_sorted) - true_positive
         return {"precision": true_positive / max(1, true_positive + false_positive),
                 "recall": true_positive / max(1, true_positive + false_negative),
                 "true_positive": true_positive, "false_positive": false_positive, "false_negative": false_negative,
-                "true_negative": int(np.sum(~flagged & ~self.rare))}
+                "true_negative": len(normal_sorted) - false_positive}
+
+    @functools.cached_property
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the rare images' scores, the normal images' scores), each sorted."""
+        rare = np.asarray(self.rare, dtype=bool)
+        return np.sort(self.scores[rare]), np.sort(self.scores[~rare])
 
     def roc(self) -> tuple[np.ndarray, np.ndarray]:
         false_positive_rate, true_positive_rate, _ = roc_curve(self.rare, self.scores)
@@ -60,6 +68,13 @@ def rare_class(meta: dict, rare: int | None, dataset) -> int:
     if int(chosen) not in {int(label) for label in classes}:
         raise ModelError(f"class {chosen} is not among {dataset.name!r}'s test labels {sorted(int(c) for c in classes)}")
     return int(chosen)
+
+
+def first_rare_class(meta: dict) -> int:
+    """The rare class a page opens on: the one the model was trained without, else class 0 (what the training job
+    scores ahead, aecore.store.scorecache)."""
+    excluded = meta.get("excluded_class")
+    return int(excluded) if excluded is not None else 0
 
 
 def normal_training_images(dataset, rare: int, seed: int = 0) -> np.ndarray:
@@ -139,3 +154,10 @@ def detect_all(autoencoder, dataset, rare: int, seed: int = 0, metric: str = cod
     thresholds, test_scores = scorer.thresholds(), scorer.scores(dataset.x_test)
     rare_mask = dataset.y_test == rare
     return {name: Detection(test_scores[name], rare_mask, thresholds[name]) for name in scorer.names}
+
+
+def detect_everything(autoencoder, dataset, rare: int, seed: int = 0) -> dict[str, Detection]:
+    """What the Anomalies page shows of a model on images: every score of `detect_all` (default metric and k), and
+    PCA with as many components as the code (key "PCA"), each a detector of class `rare` on the whole test set."""
+    found = detect_all(autoencoder, dataset, rare, seed)
+    return found | {"PCA": detect_with_pca(dataset, rare, int(np.prod(autoencoder.code_shape)), seed)}

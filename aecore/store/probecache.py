@@ -7,7 +7,8 @@ when a model lands (aecore.training.worker), and every page, model and `evaluate
     <store>/.cache/datasets/<dataset>-<key>/pixels.json       {"knn_accuracy", "linear_probe_accuracy", "seconds"}
     <store>/.cache/datasets/<dataset>-<key>/pca-<d>.json      the same and "dimensions" (d, as used)
 
-And beside each model, what the Denoise page shows of it first (`keep_sweep`, which the training job calls):
+And beside each model, what the Restore page shows of it first (`keep_sweep`, which the training job calls for
+the page's first curve and for its noise slider's images, `slider_indices`):
 
     <store>/<model>/cache/sweep-<kind>-<key>.npz    denoised pictures (as bytes) and scores at 21 noise levels
 
@@ -109,6 +110,13 @@ def _locked(path: Path):
 
 SWEEP_KIND, SWEEP_SEED, SWEEP_IMAGES = "gaussian", 0, 100  # what the Denoise page's curve shows first
 SWEEP_LEVELS = tuple(float(level) for level in np.linspace(0.0, 1.0, 21))  # its 21 noise levels
+SLIDER_IMAGES = 6  # the test images of the page's noise slider
+
+
+def slider_indices(test_count: int, seed: int = SWEEP_SEED, count: int = SLIDER_IMAGES) -> tuple[int, ...]:
+    """The test images the page's noise slider shows for `seed`, sorted: the job keeps their sweep for the first seed."""
+    chosen = np.random.default_rng(seed).choice(np.arange(test_count), min(count, test_count), replace=False)
+    return tuple(sorted(int(index) for index in chosen))
 
 
 def sweep_file(store: modelstore.ModelStore, name: str, images: np.ndarray, kind: str, levels, seed: int) -> Path:

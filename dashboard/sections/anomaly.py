@@ -1,7 +1,9 @@
-"""Streamlit helpers for the Anomalies page (views/anomaly.py): every anomaly score of the model, computed once per
-model, dataset and rare class (dashboard.state.caches: reconstruction error and PCA under a progress bar, the
-code-space scores in a thread while the page is usable), and the figures the page draws from them. On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the
-nearest normal codes, Mahalanobis, a VAE's negative ELBO), side by side. On a series: one score per time step."""
+"""Streamlit helpers for the Anomalies page (views/anomaly.py): every anomaly score of the model, read from the store
+when the training job has kept them (aecore.store.scorecache: the class the page opens on, once per model), else
+computed once per model, dataset and rare class (dashboard.state.caches: reconstruction error and PCA under a
+progress bar, the code-space scores in a thread while the page is usable), and the figures the page draws from them.
+On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the nearest normal
+codes, Mahalanobis, a VAE's negative ELBO), side by side. On a series: one score per time step."""
 
 import time
 
@@ -10,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aecore.analysis import anomaly, serieseval
+from aecore.store import scorecache
 from dashboard.state import caches
 from dashboard.text import md
 
@@ -22,6 +25,41 @@ SERIES_SCORES = ("reconstruction", "code_distance", "mahalanobis")
 MODEL_SCORES = ("model", "code_distance", "mahalanobis", "negative_elbo")  # the model's own, beside PCA
 JOIN_SECONDS = 3.0  # how long a page on a small dataset waits for its code-space scores before drawing without them
 SMALL_DATASET = 20_000  # training images: below it they land within JOIN_SECONDS (digits: well under a second)
+
+
+KEPT_NAMES = {"reconstruction": "model"}  # the store's (aecore.analysis.anomaly's) score names -> the page's
+PAGE_ORDER = ("model", "PCA", "code_distance", "mahalanobis", "negative_elbo")
+first_rare_class = anomaly.first_rare_class  # the class the page opens on: the one the training job scores ahead
+
+
+def kept_detections(ref: caches.ModelRef, rare: int) -> dict | None:
+    """{score name: Detection} of every score, in the page's order, as the training job kept them; None if it has
+    not (yet)."""
+    kept = scorecache.cached(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare)
+    if kept is None:
+        return None
+    renamed = {KEPT_NAMES.get(name, name): detection for name, detection in kept.items()}
+    return {name: renamed[name] for name in PAGE_ORDER if name in renamed}
+
+
+def wait_for_job(ref: caches.ModelRef, rare: int):
+    """While the training job scores this model (it holds the scores' lock), says so every second and draws the
+    page again once they are kept, then stops the script here: computing them twice would slow both down."""
+    if not scorecache.computing(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare):
+        return
+    seen = st.session_state.setdefault(f"anomaly-job-seen-{ref.stamp}-{rare}", time.monotonic())
+
+    @st.fragment(run_every=1)
+    def waiting():
+        if kept_detections(ref, rare) is not None or not scorecache.computing(
+                caches.model_store(), ref.name, caches.dataset(ref.dataset), rare):
+            st.rerun(scope="app")
+        st.progress(min((time.monotonic() - seen) / 15, 0.95), text=(
+            f"The training job is scoring {md(ref.name)} on the {len(caches.dataset(ref.dataset).x_test):,} test "
+            f"images, every score at once (once per model): {time.monotonic() - seen:.0f} s so far. They show here "
+            "as soon as they are kept."))
+    waiting()
+    st.stop()
 
 
 def detections(ref: caches.ModelRef, rare: int, components: int) -> dict:

@@ -1,0 +1,164 @@
+"""The first opens of Anomalies and Restore (#35), from what the training job keeps: every anomaly score of a model
+(aecore.store.scorecache), read by the page, dropped when the model changes; the noise slider's sweep
+(aecore.store.probecache); and the k-d tree behind the code distance, checked against comparing every pair. Small
+models trained on real digits."""
+
+import dataclasses
+import fcntl
+import json
+
+import numpy as np
+import pytest
+
+from aecore.analysis import anomaly, codespace
+from aecore.store import modelstore, scorecache
+from aecore.training import trainer, worker
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory, digits):
+    """(store root, detector name, VAE name): a dense detector trained without the 3s and a VAE on every class,
+    each kept by the worker as after a training (keep_first_opens, keep_anomaly_scores)."""
+    root = tmp_path_factory.mktemp("score-cache")
+    saved = modelstore.ModelStore(root)
+    detector = trainer.train("dense", digits, 8, None,
+                             trainer.TrainConfig(epochs=12, batch_size=64, patience=0, exclude_class=3))
+    vae = trainer.train("vae", digits, 2, None, trainer.TrainConfig(epochs=6, batch_size=64, patience=0))
+    names = saved.save(detector, "no-threes").name, saved.save(vae, "vae-all").name
+    for name in names:
+        worker.keep_first_opens(name, saved.load(name), digits, root)
+        worker.keep_anomaly_scores(name, saved.load(name), digits, root)
+    return root, *names
+
+
+def assert_same(found: dict, expected: dict):
+    assert list(found) == list(expected)
+    for name, detection in expected.items():
+        np.testing.assert_array_equal(found[name].scores, detection.scores, err_msg=name)
+        np.testing.assert_array_equal(found[name].rare, detection.rare, err_msg=name)
+        assert found[name].threshold == detection.threshold, name
+
+
+def test_the_worker_keeps_every_score_the_page_shows_as_the_engine_computes_them(kept, digits):
+    root, detector, vae = kept
+    store = modelstore.ModelStore(root)
+    found = scorecache.cached(store, detector, digits, 3)  # the class it was trained without
+    assert list(found) == ["reconstruction", "code_distance", "mahalanobis", "PCA"]
+    assert_same(found, anomaly.detect_everything(store.load(detector), digits, 3))
+    found = scorecache.cached(store, vae, digits, 0)  # trained on every class: the page opens on class 0
+    assert "negative_elbo" in found
+    assert_same(found, anomaly.detect_everything(store.load(vae), digits, 0))
+
+
+def test_kept_scores_belong_to_their_model_its_version_the_dataset_and_the_class(kept, digits, tmp_path):
+    root, detector, _ = kept
+    store = modelstore.ModelStore(root)
+    assert scorecache.cached(store, detector, digits, 5) is None  # only the page's first class is scored ahead
+    assert scorecache.cached(store, detector, digits.subset(len(digits.x_train), 200), 3) is None
+    # Deleting the model deletes its scores; an entry whose `created` differs from the file's ignores them.
+    other = modelstore.ModelStore(tmp_path)
+    model = store.load(detector)
+    other.save(model, "again")
+    scorecache.scores(other, "again", model, digits, 3)
+    assert scorecache.cached(other, "again", digits, 3) is not None
+    meta_file = tmp_path / "again" / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "created": "2000-01-01T00:00:00+00:00"}))
+    assert scorecache.cached(other, "again", digits, 3) is None
+    other.delete("again")
+    other.save(model, "again")
+    assert scorecache.cached(other, "again", digits, 3) is None
+
+
+def test_a_second_process_waits_for_the_first_and_the_page_can_tell(kept, digits, tmp_path):
+    root, detector, _ = kept
+    store = modelstore.ModelStore(root)
+    assert not scorecache.computing(store, detector, digits, 3)
+    lock = scorecache._lock_file(scorecache.score_file(store, detector, digits, 3))
+    with open(lock, "a") as handle:  # another open file: flock treats it as another process
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        assert scorecache.computing(store, detector, digits, 3)
+    assert not scorecache.computing(store, detector, digits, 3)
+
+
+@pytest.mark.parametrize("metric", codespace.METRICS)
+def test_the_tree_finds_the_same_distances_as_every_pair(kept, digits, metric):
+    model = modelstore.ModelStore(kept[0]).load(kept[1])
+    train_codes, test_codes = model.encode(digits.x_train), model.encode(digits.x_test)
+    space = codespace.fit(train_codes, metric)
+    assert space.tree is not None
+    pairs = dataclasses.replace(space, tree=None)
+    for codes, skip_self in ((test_codes, False), (train_codes[:200], True)):
+        np.testing.assert_allclose(codespace.knn_distance(space, codes, skip_self),
+                                   codespace.knn_distance(pairs, codes, skip_self), rtol=1e-9, atol=1e-12)
+    # A zero code has no direction: the cosine distance is 1 to everything, so it is compared pair by pair.
+    with_zero = np.concatenate([np.zeros((1,) + test_codes.shape[1:], test_codes.dtype), test_codes[:5]])
+    np.testing.assert_allclose(codespace.knn_distance(space, with_zero), codespace.knn_distance(pairs, with_zero),
+                               rtol=1e-9, atol=1e-12)
+    assert (codespace.fit(with_zero, metric, 2).tree is None) == (metric == "cosine")
+
+
+def test_the_page_draws_the_kept_scores_without_computing_any(kept, digits, open_page, monkeypatch):
+    from dashboard.state import caches
+
+    root, detector, _ = kept
+    store = modelstore.ModelStore(root)
+    path = scorecache.score_file(store, detector, digits, 3)
+    found = scorecache.cached(store, detector, digits, 3)
+    found["code_distance"] = anomaly.Detection(found["code_distance"].rare.astype(float), found["code_distance"].rare,
+                                               0.5)  # a perfect score: the page must show AUC 1.000 for it
+    scorecache._write(path, found, store.meta(detector), 0.0)
+
+    def computed(*args, **kwargs):
+        raise AssertionError("the page computed a score the store holds")
+    for name in ("reconstruction_detection", "pca_detection", "code_scoring"):
+        monkeypatch.setattr(caches, name, computed)
+    app = open_page("views/anomaly.py", root, model=detector)
+    model, pca = found["reconstruction"].summary(), found["PCA"].summary()
+    assert [(metric.label, metric.value) for metric in app.metric] == [
+        ("ROC AUC", f"{model['auc']:.3f}"), ("Average precision", f"{model['average_precision']:.3f}"),
+        ("ROC AUC", f"{pca['auc']:.3f}"), ("Average precision", f"{pca['average_precision']:.3f}")]
+    bars = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart") if json.loads(
+        chart.proto.spec)["layout"]["title"]["text"].startswith("ROC AUC"))["data"][0]
+    assert dict(zip(bars["y"], bars["text"]))["code distance (kNN)"] == "1.000"
+    assert len(bars["y"]) == 4  # reconstruction, PCA, code distance, Mahalanobis: all at once
+    scorecache._write(path, anomaly.detect_everything(store.load(detector), digits, 3), store.meta(detector), 0.0)
+
+
+def test_the_page_waits_for_the_training_job_instead_of_scoring_twice(kept, digits, open_page, monkeypatch):
+    from dashboard.state import caches
+
+    root, detector, _ = kept
+    store = modelstore.ModelStore(root)
+    path = scorecache.score_file(store, detector, digits, 3)
+    kept_bytes = path.read_bytes()
+    path.unlink()  # the job has not kept them yet, and is at it: it holds the lock
+    monkeypatch.setattr(caches, "reconstruction_detection", lambda *args: pytest.fail("scored twice"))
+    try:
+        with open(scorecache._lock_file(path), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            app = open_page("views/anomaly.py", root, model=detector)
+    finally:
+        path.write_bytes(kept_bytes)
+    assert not app.metric
+    assert any("The training job is scoring no-threes" in text for text in
+               [element.proto.text for element in app.get("progress")] + [md.value for md in app.markdown])
+
+
+def test_the_restore_page_opens_on_the_kept_sweeps_of_the_same_images_as_before(kept, digits, open_page, monkeypatch):
+    from aecore.analysis import inspection
+    from aecore.store import probecache
+    from dashboard.sections import images
+
+    for seed in (0, 1, 7):  # the slider's images: the rule the page had (images.sample_indices), sorted
+        assert probecache.slider_indices(len(digits.x_test), seed) == tuple(sorted(images.sample_indices(digits, 6, seed)))
+    root, detector, _ = kept
+    monkeypatch.setattr(inspection, "denoise_sweep", lambda *args: pytest.fail("the page swept what the job kept"))
+    app = open_page("denoise", root, model=detector)
+    frames = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
+                  if json.loads(chart.proto.spec).get("frames"))["frames"]
+    kept_sweep = probecache.cached_sweep(modelstore.ModelStore(root), detector,
+                                         digits.x_test[list(probecache.slider_indices(len(digits.x_test)))],
+                                         "gaussian", probecache.SWEEP_LEVELS, 0)
+    assert len(frames) == 21 and f"SSIM {kept_sweep.ssim_noisy[10]:.2f} → {kept_sweep.ssim_denoised[10]:.2f}" in \
+        frames[10]["layout"]["title"]["text"]

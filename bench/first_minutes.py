@@ -4,7 +4,8 @@ Usage: flock /tmp/aecore-train.lock flock /tmp/aecore-browser.lock nice -n 19 \
            .venv/bin/python bench/first_minutes.py [--dataset fashion_mnist] [--skip-quick-start] [--cold-server]
 
 Measures, each from the moment the server first answers /_stcore/health:
-- the first page (Home), cold: the first visit after the server says healthy; then warm: a second visitor;
+- the first page (Home), cold: the first visit after the server says healthy; then warm: a second visitor, once the
+  server has finished warming up (its CPU idle for a second);
 - the quick start, clicked on Home: when each model lands in the store and when Home says "done";
 - every explore page's first open after it, by its address: until the page's script stops running (Streamlit's
   running indicator gone, confirmed by half a second without it, which is not counted) with the page's title drawn.
@@ -79,6 +80,20 @@ def settled(page, title, timeout: float = 300) -> float:
     raise TimeoutError(f"{title} still running after {timeout:.0f} s")
 
 
+def quiet(pid: int, timeout: float = 120) -> float:
+    """Waits until the server has finished warming up (its CPU time grew less than 0.1 s in the last second): a
+    warm visit is one to a warm server. Returns the seconds waited."""
+    started = time.perf_counter()
+    before = sum(cpu_seconds(pid).values())
+    while time.perf_counter() - started < timeout:
+        time.sleep(1.0)
+        now = sum(cpu_seconds(pid).values())
+        if now - before < 0.1:
+            break
+        before = now
+    return time.perf_counter() - started
+
+
 def open_page(browser, url: str, title) -> tuple[float, object, object]:
     """A fresh visitor opens `url`: (seconds until drawn and settled, the context, the page)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -131,6 +146,7 @@ def main():
             mark(results, "healthy", process.pid)
             results["first_page_cold"], home_context, home = open_page(browser, url, "Autoencoder Explorer")
             mark(results, "first_page_cold", process.pid)
+            results["server_quiet_after"] = quiet(process.pid)
             results["first_page_warm"], context, _ = open_page(browser, url, "Autoencoder Explorer")
             results["first_opens"] = {}
             mark(results, "first_page_warm", process.pid)

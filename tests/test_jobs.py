@@ -3,6 +3,7 @@
 Real worker processes on digits with a few epochs; every wait has a deadline and polls the files.
 """
 
+import dataclasses
 import json
 import os
 import signal
@@ -157,6 +158,24 @@ def test_max_jobs_two_run_at_once_and_the_third_waits_its_turn(folder, monkeypat
     outcomes = [(job.status, job.message) for job in submitted]
     assert [status for status, _ in outcomes] == ["cancelled"] * 3, f"{outcomes}\n{worker_log(folder)}"
     assert ModelStore().names() == []
+
+
+def test_a_job_that_starts_from_another_waits_for_it_while_a_second_worker_trains(folder):
+    """The quick start's way: `workers=2` spreads the jobs over two one-thread workers, and a job warm-started from a
+    model still being trained is not claimed until that model has landed."""
+    base = jobs.submit(folder, spec("base", trainer.TrainConfig(epochs=6, batch_size=64, patience=0)), workers=2)
+    follower = jobs.submit(folder, spec("follower", dataclasses.replace(QUICK, warm_start="base")), workers=2)
+    other = jobs.submit(folder, spec("other"), workers=2)
+    wait_until(lambda: base.status == "running" and other.status == "running", what="two jobs side by side")
+    assert follower.status == "queued" and base.pid != other.pid
+    threads = {pid: dict(item.split("=", 1) for item in open(f"/proc/{pid}/environ").read().split("\0") if "=" in item)
+               .get("AECORE_WORKER_THREADS") for pid in (base.pid, other.pid)}
+    assert set(threads.values()) == {str(jobs.worker_threads(2))}, threads
+    wait_until(lambda: not follower.active and not other.active and not base.active, what="all three")
+    outcomes = [(job.status, job.message) for job in (base, follower, other)]
+    assert [status for status, _ in outcomes] == ["done"] * 3, f"{outcomes}\n{worker_log(folder)}"
+    assert follower.state()["started"] >= base.finished, "the follower waited for the model it starts from"
+    assert any("started from the weights of 'base'" in note for note in ModelStore().meta("follower")["notes"])
 
 
 def test_cli_training_shows_up_in_the_jobs_folder_and_background_queues(folder):

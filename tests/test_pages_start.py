@@ -73,6 +73,11 @@ def test_the_quick_start_speaks_with_one_voice():
                FakeJob("dense", "queued")]
     assert job_runner.status_line(halfway) == (0.375, "Training vae (2 of 4): 38% of the quick start")
     assert job_runner.status_line([FakeJob("conv", "done")]) is None
+    side_by_side = [FakeJob("dense", "done"), FakeJob("conv", "running", 0.5), FakeJob("vae", "running", 0.3),
+                    FakeJob("denoising", "queued")]
+    assert job_runner.status_line(side_by_side) == (0.45, "Training conv and vae (2 and 3 of 4): 45% of the quick start")
+    both_saving = [FakeJob("conv", "running", 1.0), FakeJob("vae", "running", 1.0), FakeJob("dense", "queued")]
+    assert job_runner.status_line(both_saving)[1] == "Training conv and vae (1 and 2 of 3): scoring and saving them"
 
 
 def test_train_page_trains_a_model_in_the_background(app_store, open_page):

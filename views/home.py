@@ -21,8 +21,9 @@ if not context.entries and not runner.active_jobs() and roles.may_train(context.
              "It takes about a minute on two cores; the pages fill in as each model lands, the first within seconds.")
     if st.button("Start the quick start", type="primary"):
         try:
+            workers = job_runner.quick_start_workers()
             for spec in job_runner.quick_start_queue(context.dataset_name, len(context.dataset.x_train)):
-                job_runner.remember(runner.submit(spec, context.visitor))
+                job_runner.remember(runner.submit(spec, context.visitor, workers))
             st.rerun()
         except roles.NotAllowed as error:
             st.error(md(error))

@@ -211,10 +211,19 @@ def create(folder: Path, spec: JobSpec, running_pid: int | None = None) -> Job:
     return Job(path, spec, submitted)
 
 
-def submit(folder: Path, spec: JobSpec) -> Job:
+def submit(folder: Path, spec: JobSpec, workers: int | None = None) -> Job:
+    """Queues `spec` and starts workers for it: up to AECORE_MAX_JOBS, or `workers` when given (the quick start
+    spreads its four models over every core)."""
     job = create(folder, spec)
-    launch_workers(folder)
+    launch_workers(folder, workers)
     return job
+
+
+def claimable(found: list[Job]) -> list[Job]:
+    """The queued jobs of `found` (oldest first) a worker may start now: not those that start from the weights of a
+    model another active job is still making (the quick start's denoiser waits for its conv model)."""
+    coming = {job.spec.name for job in found if job.active and job.spec.name}
+    return [job for job in found if job.status == "queued" and job.spec.config.warm_start not in coming]
 
 
 def register_worker(folder: Path, pid: int):
@@ -237,16 +246,22 @@ def live_workers(folder: Path) -> int:
     return count
 
 
-def launch_workers(folder: Path) -> int:
-    """Starts workers for the queued jobs, up to AECORE_MAX_JOBS in all; returns how many it started."""
-    limit = max_jobs()
+def launch_workers(folder: Path, limit: int | None = None) -> int:
+    """Starts workers for the jobs that can start now, up to AECORE_MAX_JOBS in all (or `limit`); returns how many
+    it started. Each gets its share of the cores as TensorFlow threads (`worker_threads`)."""
+    limit = limit or max_jobs()
     with locked(folder):
-        queued = sum(job.status == "queued" for job in list_jobs(folder))
-        starting = max(0, min(queued, limit - live_workers(folder)))
+        ready = len(claimable(list_jobs(folder)))
+        starting = max(0, min(ready, limit - live_workers(folder)))
         for _ in range(starting):
-            register_worker(folder, _spawn_worker(folder).pid)
+            register_worker(folder, _spawn_worker(folder, AECORE_WORKER_THREADS=str(worker_threads(limit))).pid)
         _prune(folder)
     return starting
+
+
+def worker_threads(workers: int) -> int:
+    """TensorFlow threads for each of `workers` workers: the cores shared out (one worker alone gets them all)."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 def launch_standby(folder: Path, dataset: str) -> bool:

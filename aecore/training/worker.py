@@ -207,7 +207,7 @@ def _first_opens_apply(autoencoder, dataset) -> bool:
 def _claim(folder: Path) -> Job | None:
     """Under the lock: the oldest queued job, marked running by this process; or None and unregisters."""
     with locked(folder):
-        queued = [job for job in jobs.list_jobs(folder) if job.status == "queued"]
+        queued = jobs.claimable(jobs.list_jobs(folder))
         if not queued:
             jobs.unregister_worker(folder, os.getpid())
             return None
@@ -222,6 +222,7 @@ def work(folder: Path):
     fills the probes' baselines, keeps what pages first show (`keep_first_opens`, `keep_anomaly_scores`) and
     maps what it trained (`premap`)."""
     os.nice(NICE)
+    _share_cores()
     jobs.register_worker(folder, os.getpid())  # the launcher registered us too; this also covers a worker started by hand
     jobs.keep_beating(folder / "workers" / f"{os.getpid()}.beat")  # until the process ends
     landed = []
@@ -245,6 +246,18 @@ def work(folder: Path):
     for outcome in landed:
         premap(outcome["model_name"], outcome["dataset_name"])
 
+
+
+def _share_cores():
+    """$AECORE_WORKER_THREADS (set by jobs.launch_workers): this worker's TensorFlow threads, set before its first
+    operation. Two one-thread workers on two cores train the quick start's models side by side faster than one
+    worker on both (bench/RESULTS.md, #35)."""
+    threads = int(os.environ.get("AECORE_WORKER_THREADS") or 0)
+    if threads > 0:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
 def _stand_by(folder: Path):

@@ -7,6 +7,7 @@ session and `python -m aecore train` share the same folder, so they all see the 
 
 import dataclasses
 import math
+import os
 import time
 
 import streamlit as st
@@ -44,9 +45,9 @@ class JobRunner:
             jobs.launch_workers(folder)
         return jobs.list_jobs(folder)
 
-    def submit(self, spec: JobSpec, visitor: roles.Visitor) -> Job:
+    def submit(self, spec: JobSpec, visitor: roles.Visitor, workers: int | None = None) -> Job:
         """Queues `spec` for `visitor`: the owner always; a viewer only where viewers may train, within their
-        share of the queue, and the job is marked theirs."""
+        share of the queue, and the job is marked theirs. `workers`: as `jobs.submit`."""
         if not visitor.is_owner:
             if not roles.viewers_train():
                 visitor.require_owner("train models")
@@ -55,7 +56,7 @@ class JobRunner:
                 raise roles.NotAllowed(f"you have {len(mine)} training(s) queued or running, the most a viewer may have "
                                        "at once here; wait for it to finish or stop it")
             spec = dataclasses.replace(spec, submitted_by=visitor.session)
-        return jobs.submit(self.folder, spec)
+        return jobs.submit(self.folder, spec, workers)
 
     def cancel(self, job_id: str, visitor: roles.Visitor):
         """Stop: the owner stops any job, a viewer only their own."""
@@ -121,14 +122,20 @@ def status_line(jobs_now: list[Job]) -> tuple[float, str] | None:
 
 
 def _quick_line(quick: list[Job]) -> tuple[float, str]:
+    """Its models train two at a time on two cores: "Training dense and conv (1 and 2 of 4): 30% of the quick start"."""
     done = sum(not job.active for job in quick)
-    running = next((job for job in quick if job.status == "running"), None)
-    progress = running.progress if running else None
-    fraction = (done + (min(progress.fraction, 1.0) if progress else 0.0)) / len(quick)
-    if running is None:
+    running = [job for job in quick if job.status == "running"]
+    fractions = [min(progress.fraction, 1.0) for job in running if (progress := job.progress)]
+    fraction = (done + sum(fractions)) / len(quick)
+    if not running:
         return fraction, f"Quick start: starting ({done} of {len(quick)} done)…"
-    step = "scoring and saving it" if progress and progress.fraction >= 1 else f"{fraction:.0%} of the quick start"
-    return fraction, f"Training {running.spec.family} ({done + 1} of {len(quick)}): {step}"
+    families = " and ".join(job.spec.family for job in running)
+    places = " and ".join(str(done + place) for place in range(1, len(running) + 1))
+    if len(fractions) == len(running) and min(fractions) >= 1:
+        step = "scoring and saving " + ("it" if len(running) == 1 else "them")
+    else:
+        step = f"{fraction:.0%} of the quick start"
+    return fraction, f"Training {families} ({places} of {len(quick)}): {step}"
 
 
 QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST (bench/RESULTS.md, "Quick start")
@@ -148,6 +155,14 @@ QUICK_START = [  # ~45 s in all on 2 idle cores for Fashion-MNIST (bench/RESULTS
 # Queued first: the fastest model (7 s of training against conv's 13 s), so every page has a model within 15 s of the
 # click (#35); then the others in QUICK_START's order (the denoiser after conv, whose weights it starts from).
 QUICK_START_FIRST = "dense"
+
+
+def quick_start_workers() -> int:
+    """How many workers share the quick start: one per idle core (each with its share of TensorFlow threads), so on an
+    idle machine its models train side by side; on a busy one they go one after another in one worker, which there
+    landed them sooner (bench/RESULTS.md, "The quick start on every core", #35)."""
+    cores = os.cpu_count() or 1
+    return max(1, min(cores, round(cores - os.getloadavg()[0])))
 
 
 QUICK_START_FRAMES = 12  # snapshots at least: a one-epoch model's timeline shows its codes forming (5 took 2.8 s)

@@ -147,12 +147,13 @@ def test_a_held_out_photo_gains_psnr_through_the_cli(tiny_model, bundled, tmp_pa
     camera = next(p for p in bundled.test if p.name == "camera").pixels[100:300, 150:350, 0]
     (tmp_path / "camera.png").write_bytes(png_bytes(np.round(camera * 255).astype(np.uint8)))
     command = [sys.executable, "-m", "aecore", "denoise", "tiny", str(tmp_path / "camera.png"), "--noise-level",
-               "0.12", "--out", str(tmp_path / "out.png"), "--compare", str(tmp_path / "strip.png"), "--ensemble", "2"]
+               "0.12", "--out", str(tmp_path / "out.png"), "--compare", str(tmp_path / "strip.png"), "--ensemble", "2",
+               "--chroma", "half"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "AECORE_STORE": str(root)})
     assert result.returncode == 0, result.stderr[-1500:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["psnr_denoised"] > report["psnr_noisy"] + 1.0, report
-    assert report["mode"] == "L" and report["ensemble"] == 2 and Image.open(tmp_path / "out.png").size == (200, 200)
+    assert report["mode"] == "L" and report["ensemble"] == 2 and report["chroma"] == "half" and Image.open(tmp_path / "out.png").size == (200, 200)
     assert Image.open(tmp_path / "strip.png").size == (600, 200)
 
 
@@ -268,3 +269,36 @@ def test_the_ensemble_averages_passes_over_flips_and_turns(tiny_model, bundled):
         tiling.denoise(tiny_model, photo, ensemble=3)
     with pytest.raises(ModelError, match="ensemble must be one of 1, 2, 4, 8 .*got 0"):
         denoising.denoise_bytes(tiny_model, png_bytes(np.zeros((8, 8, 3), np.uint8)), "a.png", ensemble=0)
+
+
+def test_chroma_from_grey_passes_keeps_the_colour_pass_luma(tiny_model, bundled):
+    np.testing.assert_allclose(tiling.OPPONENT @ tiling.OPPONENT.T, np.eye(3), atol=1e-6)  # orthonormal
+    corners = np.array([[r, g, b] for r in (0, 1) for g in (0, 1) for b in (0, 1)], np.float32)
+    scaled = corners @ tiling.OPPONENT.T * tiling.CHROMA_SCALES + tiling.CHROMA_OFFSETS
+    assert scaled.min() > -1e-6 and scaled.max() < 1 + 1e-6  # every colour reaches the model inside [0, 1]
+    photo = bundled.test[0].pixels[:37, :53]
+    colour_pass = tiling.denoise(tiny_model, photo)
+    calls = []
+    full = tiling.denoise(tiny_model, photo, chroma="full", progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(done, 3) for done in range(1, 4)]  # the colour pass, then a grey pass per chroma channel
+    by_hand = colour_pass @ tiling.OPPONENT.T
+    noisy_chroma = photo @ tiling.OPPONENT.T * tiling.CHROMA_SCALES + tiling.CHROMA_OFFSETS
+    for channel in (1, 2):
+        grey = tiling.denoise(tiny_model, noisy_chroma[..., channel : channel + 1])[..., 0]
+        by_hand[..., channel] = (grey - tiling.CHROMA_OFFSETS[channel]) / tiling.CHROMA_SCALES[channel]
+    np.testing.assert_allclose(full, np.clip(by_hand @ tiling.OPPONENT, 0, 1), atol=1e-5)
+    inside = ((full > 0) & (full < 1)).all(axis=-1)  # where the final clip did not move it, the luma is the colour pass's
+    np.testing.assert_allclose((full @ tiling.OPPONENT.T)[inside, 0], (colour_pass @ tiling.OPPONENT.T)[inside, 0], atol=1e-5)
+    half = tiling.denoise(tiny_model, photo, chroma="half", ensemble=2)  # odd sides: halved with a repeated edge
+    assert half.shape == photo.shape and half.dtype == np.float32 and 0 <= half.min() and half.max() <= 1
+    assert not np.allclose(half, colour_pass, atol=1e-3)
+    grey = photo[..., :1]  # a grey photo has no chroma: the option leaves it exactly as it was
+    np.testing.assert_array_equal(tiling.denoise(tiny_model, grey, chroma="half"), tiling.denoise(tiny_model, grey))
+    with pytest.raises(ModelError, match="chroma must be one of rgb, half, full .*got 'lab'"):
+        tiling.denoise(tiny_model, photo, chroma="lab")
+    eight_bit = np.round(photo * 255).astype(np.uint8)
+    result = denoising.denoise_bytes(tiny_model, png_bytes(eight_bit), "colour.png", chroma="full")
+    np.testing.assert_allclose(result.denoised, tiling.denoise(tiny_model, eight_bit / np.float32(255), chroma="full"),
+                               atol=1e-5)
+    with pytest.raises(ModelError, match="chroma must be one of rgb, half, full .*got 'yuv'"):
+        denoising.denoise_bytes(tiny_model, png_bytes(eight_bit), "colour.png", chroma="yuv")

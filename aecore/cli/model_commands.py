@@ -167,14 +167,15 @@ def command_denoise(arguments):
     autoencoder = store.load(name)
     level = arguments.noise_level if arguments.noise_level is not None else (0.0 if autoencoder.family == "photo" else 0.5)
     result = denoising.denoise_file(autoencoder, image, arguments.noise, level, arguments.seed,
-                                    ensemble=arguments.ensemble)
+                                    ensemble=arguments.ensemble, chroma=arguments.chroma)
     for path, pixels in ((arguments.out, result.denoised), (arguments.compare, denoising.comparison_strip(result))):
         if path:
             denoising.write_image(path, pixels)
     height, width, channels = result.denoised.shape
     print(json.dumps({"model": name, "out": arguments.out, "compare": arguments.compare, "width": width, "height": height,
                       "mode": "L" if channels == 1 else "RGB", "full_size": result.full_size,
-                      "seconds": round(result.seconds, 3), "ensemble": arguments.ensemble, **result.scores(),
+                      "seconds": round(result.seconds, 3), "ensemble": arguments.ensemble,
+                      "chroma": arguments.chroma, **result.scores(),
                       "notes": result.notes}))
 
 

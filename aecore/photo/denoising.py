@@ -39,16 +39,21 @@ class DenoiseResult:
 
 
 def denoise_bytes(autoencoder, data: bytes, name: str, kind: str = "gaussian", level: float = 0.0, seed: int = 0,
-                  progress: Callable[[int, int], None] | None = None, ensemble: int = 1) -> DenoiseResult:
+                  progress: Callable[[int, int], None] | None = None, ensemble: int = 1,
+                  chroma: str = "rgb") -> DenoiseResult:
     """Untrusted file bytes -> DenoiseResult; every upload guard of aecore.data.images holds at full size.
-    ensemble: a photo model's passes averaged over flips and turns (aecore.photo.tiling.denoise; 1, 2, 4 or 8)."""
+    ensemble and chroma: how a photo model runs (aecore.photo.tiling.denoise: passes averaged over flips and turns,
+    1, 2, 4 or 8; a colour photo's chroma from the colour pass, "rgb", or from grey passes, "half" or "full")."""
     noise.add_noise(np.zeros((1, 1, 1), np.float32), kind, level)  # a bad option fails before any decoding
     if ensemble not in tiling.ENSEMBLES:
         raise errors.ModelError(f"ensemble must be one of {', '.join(map(str, tiling.ENSEMBLES))} (passes averaged "
                                 f"over flips and turns); got {ensemble!r}")
-    if ensemble > 1 and autoencoder.family != "photo":
-        raise errors.ModelError(f"ensemble averages a photo model's passes; {autoencoder.name!r} is a "
-                                f"{autoencoder.family} model: leave ensemble at 1")
+    if chroma not in tiling.CHROMA:
+        raise errors.ModelError(f"chroma must be one of {', '.join(tiling.CHROMA)} (how a colour photo's chroma is "
+                                f"denoised); got {chroma!r}")
+    if (ensemble > 1 or chroma != "rgb") and autoencoder.family != "photo":
+        raise errors.ModelError(f"ensemble and chroma are ways to run a photo model; {autoencoder.name!r} is a "
+                                f"{autoencoder.family} model: leave them at 1 and rgb")
     task = (autoencoder.options or {}).get("task", "denoise") if autoencoder.family == "photo" else "denoise"
     if task != "denoise":
         raise errors.ModelError(f"model {autoencoder.name!r} was trained to {task}, not to denoise; use it with "
@@ -63,17 +68,18 @@ def denoise_bytes(autoencoder, data: bytes, name: str, kind: str = "gaussian", l
     noisy = noise.add_noise(clean, kind, level, seed) if level > 0 else clean
     started = time.perf_counter()
     if autoencoder.family == "photo":
-        denoised = tiling.denoise(autoencoder, noisy, progress=progress, ensemble=ensemble)
+        denoised = tiling.denoise(autoencoder, noisy, progress=progress, ensemble=ensemble, chroma=chroma)
     else:
         denoised = autoencoder.reconstruct(noisy[None])[0]
     return DenoiseResult(clean, noisy, denoised, autoencoder.family == "photo", time.perf_counter() - started, notes)
 
 
 def denoise_file(autoencoder, path: str | Path, kind: str = "gaussian", level: float = 0.0, seed: int = 0,
-                 progress: Callable[[int, int], None] | None = None, ensemble: int = 1) -> DenoiseResult:
+                 progress: Callable[[int, int], None] | None = None, ensemble: int = 1,
+                 chroma: str = "rgb") -> DenoiseResult:
     """denoise_bytes for a file on disk; the size cap is checked before reading."""
     path = Path(path)
-    return denoise_bytes(autoencoder, images.read_capped(path), path.name, kind, level, seed, progress, ensemble)
+    return denoise_bytes(autoencoder, images.read_capped(path), path.name, kind, level, seed, progress, ensemble, chroma)
 
 
 def comparison_strip(result: DenoiseResult) -> np.ndarray:

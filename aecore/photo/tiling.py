@@ -63,36 +63,67 @@ TRANSFORMS = (
     (lambda image: np.rot90(image, -1), lambda image: np.rot90(image, 1)),
 )
 ENSEMBLES = (1, 2, 4, 8)  # how many of TRANSFORMS `denoise` may average
+# How a colour photo's chroma is denoised: "rgb" by the model's colour pass alone (1 pass); "half" and "full" take the
+# luma from that pass and the two chroma channels from grey passes of the model over them at half size (0.5 pass
+# more) or full size (2 passes more). The network leaves chroma noise a colour pass does not expect; as a grey photo
+# the same noise is what it was trained on (bench/RESULTS.md, #39 part 4).
+CHROMA = ("rgb", "half", "full")
+# An orthonormal colour transform (luma, red - blue, red - 2 green + blue): white noise of sigma in RGB stays white
+# noise of sigma in each of its channels. channel * CHROMA_SCALES + CHROMA_OFFSETS is in [0, 1] for the model.
+OPPONENT = np.array([[1, 1, 1], [1, 0, -1], [1, -2, 1]], np.float32) / np.sqrt([[3], [2], [6]]).astype(np.float32)
+CHROMA_SCALES = np.float32([1 / np.sqrt(3), 1 / np.sqrt(2), np.sqrt(6) / 4])
+CHROMA_OFFSETS = np.float32([0.0, 0.5, 0.5])
 
 
 def denoise(autoencoder, image: np.ndarray, config: TileConfig | None = None,
-            progress: Callable[[int, int], None] | None = None, ensemble: int = 1) -> np.ndarray:
+            progress: Callable[[int, int], None] | None = None, ensemble: int = 1, chroma: str = "rgb") -> np.ndarray:
     """(h, w, c) in [0, 1] -> (h, w, c) denoised, c = 1 or 3 as given; `progress(done, total)` per tile.
 
     ensemble > 1 denoises the photo flipped and turned that many ways (TRANSFORMS) and averages the results turned
-    back: each pass sees the noise in another orientation, so their errors partly cancel (`ensemble` times the time)."""
+    back: each pass sees the noise in another orientation, so their errors partly cancel (`ensemble` times the time).
+    chroma (CHROMA) says how a colour photo's chroma is denoised; a grey photo has none and ignores it."""
     config = config or TileConfig()
     if config.tile < photonet.SIZE_MULTIPLE or config.tile % photonet.SIZE_MULTIPLE:
         raise ModelError(f"tile must be a positive multiple of {photonet.SIZE_MULTIPLE}; got {config.tile}")
     if ensemble not in ENSEMBLES:
         raise ModelError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))} (passes averaged); got {ensemble!r}")
+    if chroma not in CHROMA:
+        raise ModelError(f"chroma must be one of {', '.join(CHROMA)} (how a colour photo's chroma is denoised); "
+                         f"got {chroma!r}")
     if autoencoder.family != "photo":
         raise ModelError(f"model {autoencoder.name!r} is a {autoencoder.family} model; full-size denoising "
                          "needs a photo model (train one with `python -m aecore train --dataset photos`)")
     image = _checked(image)
+    if image.shape[-1] == 1 or chroma == "rgb":
+        return _averaged(autoencoder, image, config, _Progress(progress, [(image.shape[:2], ensemble)], config), ensemble)
+    return _grey_chroma(autoencoder, image, config, progress, ensemble, chroma == "half")
+
+
+class _Progress:
+    """progress(done, total) over every tile of every pass: passes is [((height, width), count), ...]."""
+
+    def __init__(self, progress, passes: list, config: TileConfig):
+        self.progress, self.done = progress, 0
+        self.total = sum(count * _tile_count(shape, config.tile) for shape, count in passes)
+
+    def tile(self):
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def _tile_count(shape: tuple[int, int], tile: int) -> int:
+    padded = [-(-(side + 2 * BORDER) // photonet.SIZE_MULTIPLE) * photonet.SIZE_MULTIPLE for side in shape]
+    return len(_starts(padded[0], tile)) * len(_starts(padded[1], tile))
+
+
+def _averaged(autoencoder, image: np.ndarray, config: TileConfig, progress: _Progress, ensemble: int) -> np.ndarray:
+    """(h, w, 1 or 3) -> the same shape: the mean of `ensemble` passes, each over the photo flipped or turned."""
     channels = image.shape[-1]
     colour = np.repeat(image, 3, axis=-1) if channels == 1 else image
-    total = [0]  # tiles of one pass, known after the first
-
-    def passed(done: int, tiles: int, number: int):
-        total[0] = tiles
-        if progress is not None:
-            progress(number * tiles + done, ensemble * tiles)
-
     denoised = None
-    for number, (forward, inverse) in enumerate(TRANSFORMS[:ensemble]):
-        result = inverse(_denoise_once(autoencoder, forward(colour), config,
-                                       lambda done, tiles, number=number: passed(done, tiles, number)))
+    for forward, inverse in TRANSFORMS[:ensemble]:
+        result = inverse(_denoise_once(autoencoder, forward(colour), config, progress))
         # the first pass's output (a view into its own padded buffer, no copy) accumulates the others
         denoised = result if denoised is None else np.add(denoised, result, out=denoised)
     if ensemble > 1:
@@ -100,8 +131,30 @@ def denoise(autoencoder, image: np.ndarray, config: TileConfig | None = None,
     return denoised.mean(axis=-1, keepdims=True) if channels == 1 else denoised
 
 
-def _denoise_once(autoencoder, colour: np.ndarray, config: TileConfig,
-                  progress: Callable[[int, int], None]) -> np.ndarray:
+def _grey_chroma(autoencoder, image: np.ndarray, config: TileConfig, progress, ensemble: int, half: bool) -> np.ndarray:
+    """(h, w, 3) -> (h, w, 3): the luma of the colour pass, each chroma channel denoised as a grey photo (at half size:
+    2x2 means, so a quarter of the pixels and half the noise, scaled back up with cubic splines)."""
+    height, width = image.shape[:2]
+    small = (-(-height // 2), -(-width // 2)) if half else (height, width)
+    tracker = _Progress(progress, [((height, width), ensemble), (small, 2 * ensemble)], config)
+    colour = _averaged(autoencoder, image, config, tracker, ensemble)
+    opponent = colour @ OPPONENT.T  # (h, w, 3): luma, chroma, chroma
+    noisy = image @ OPPONENT.T * CHROMA_SCALES + CHROMA_OFFSETS
+    for channel in (1, 2):
+        plane = noisy[..., channel : channel + 1]  # (h, w, 1) in [0, 1]
+        if half:
+            even = np.pad(plane, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+            plane = even.reshape(small[0], 2, small[1], 2, 1).mean(axis=(1, 3))
+        plane = _averaged(autoencoder, plane, config, tracker, ensemble)
+        if half:
+            from skimage import transform
+
+            plane = transform.resize(plane, (2 * small[0], 2 * small[1], 1), order=3, mode="symmetric")[:height, :width]
+        opponent[..., channel] = (plane[..., 0] - CHROMA_OFFSETS[channel]) / CHROMA_SCALES[channel]
+    return np.clip(opponent @ OPPONENT, 0.0, 1.0)  # OPPONENT is orthonormal: its inverse is its transpose
+
+
+def _denoise_once(autoencoder, colour: np.ndarray, config: TileConfig, progress: _Progress) -> np.ndarray:
     """(h, w, 3) -> (h, w, 3) clipped to [0, 1]: one pass of the model over the padded photo, tile by tile."""
     height, width = colour.shape[:2]
     padded = _pad(colour)  # (H, W, 3), H and W multiples of 4
@@ -112,7 +165,6 @@ def _denoise_once(autoencoder, colour: np.ndarray, config: TileConfig,
     output = np.empty_like(padded)
     call = _call(autoencoder)
     rows, columns = _starts(padded.shape[0], config.tile), _starts(padded.shape[1], config.tile)
-    total, done = len(rows) * len(columns), 0
     for top in rows:
         for left in columns:
             bottom, right = min(top + config.tile, padded.shape[0]), min(left + config.tile, padded.shape[1])
@@ -120,8 +172,7 @@ def _denoise_once(autoencoder, colour: np.ndarray, config: TileConfig,
             y1, x1 = min(padded.shape[0], bottom + overlap), min(padded.shape[1], right + overlap)
             result = keras.ops.convert_to_numpy(call(padded[None, y0:y1, x0:x1]))[0]
             output[top:bottom, left:right] = result[top - y0 : bottom - y0, left - x0 : right - x0]
-            done += 1
-            progress(done, total)
+            progress.tile()
     denoised = output[BORDER : BORDER + height, BORDER : BORDER + width]  # a view: no second full-size copy
     np.clip(denoised, 0.0, 1.0, out=denoised)
     return denoised

@@ -34,14 +34,16 @@ NEXT_PAGES = [("views/reconstructions.py", "Reconstructions: what each model reb
               ("views/timeline.py", "Training timeline: watch the codes take shape")]
 
 
-@st.fragment(run_every=1)
-def quick_progress():
+def quick_progress(live: bool):
     """One line while the quick start runs (the sidebar says the same), then "done" and where to go next, for
-    the session that started it."""
+    the session that started it. Redrawn every second while `live` (its jobs active) only: when they end, the
+    page reruns once and this stops polling."""
     jobs = job_runner.quick_jobs(runner.jobs)
     if not jobs:
         return
     if not any(job.active for job in jobs):
+        if live:
+            st.rerun()
         if any(job_runner.is_mine(job) for job in jobs):
             saved = sum(job.status == "done" for job in jobs)
             if saved == len(jobs):
@@ -63,7 +65,8 @@ def quick_progress():
         st.caption(f"{icon} {job.spec.family}{place}" + (f": {md(state['message'])}" if state.get("message") else ""))
 
 
-quick_progress()
+live = any(job.active for job in job_runner.quick_jobs(runner.jobs))
+st.fragment(run_every=1 if live else None)(quick_progress)(live)
 
 st.subheader("Explore")
 for page, title, text in [

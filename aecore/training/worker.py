@@ -35,6 +35,7 @@ from aecore.training import cards, jobs, trainer
 from aecore.training.jobs import STOPPED, Job, locked, write_json
 
 NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
+PREMAP_NICE = 19  # the maps after the queue, lowest: a server at 0 gets ~98% of a core it shares with them, not ~90%
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes within an epoch
 # OpenBLAS's two threads spin on a loaded 2-core machine: a card's linear probe on 5,000 codes of 32 numbers took
 # 21-31 s in a worker beside a server; on one thread 8x less (bench/RESULTS.md, #35). Same figures either way.
@@ -243,6 +244,7 @@ def work(folder: Path):
             keep_first_opens(outcome["model_name"], outcome["model"], outcome["dataset"])
         for outcome in landed:  # after every model's curves: seconds each (Restore opens on the denoiser)
             keep_anomaly_scores(outcome["model_name"], outcome["model"], outcome["dataset"])
+    os.nice(PREMAP_NICE - NICE)  # minutes of UMAP nobody waits for: the pages a newcomer opens meanwhile come first
     for outcome in landed:
         premap(outcome["model_name"], outcome["dataset_name"])
 

@@ -46,6 +46,9 @@ def test_empty_store_quick_start_fills_the_sidebar(server, page):
     options = wait_until(lambda: (found := model_options(page)) and sum("quick-" in o for o in found) == 4 and found,
                          60, 1, "all four quick-start models in the sidebar")
     assert sum("quick-" in option for option in options) == 4, options
+    # Home's progress stops polling once the jobs end: the page reruns once and says so, with where to go next.
+    expect(page.get_by_text("Quick start done: all 4 models are saved")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("link", name="Reconstructions: what each model rebuilds")).to_be_visible()
 
 
 def sidebar_shows(page, model: str, reason: str):

@@ -2,6 +2,7 @@
 
 Usage:  python bench/colour_denoise.py run MODEL --methods A,B --sigmas 15,25 [--photos 0:12] [--results FILE]
         python bench/colour_denoise.py table [--results FILE] [--methods A,B]     markdown from the results file
+        python bench/colour_denoise.py photos --methods A,B --sigmas 25            one row per colour photo
         python bench/colour_denoise.py speed MODEL --methods A,B                  seconds for a 1-MP colour photo
         python bench/colour_denoise.py list                                        the photos, their sources and licences
 
@@ -201,7 +202,7 @@ def table(results: Path, names: list[str] | None, mode: str):
         if not common:
             continue
         print(f"\n{mode}, sigma {sigma}, {len(common)} photos: mean PSNR dB (mean seconds per photo)\n")
-        print("| method | PSNR | vs CBM3D | ahead of CBM3D | seconds |\n|---|---|---|---|---|")
+        print("| method | PSNR | vs CBM3D | ahead of CBM3D | luma / chroma MSE | seconds |\n|---|---|---|---|---|---|")
         for name in names:
             if not by[name]:
                 continue
@@ -210,7 +211,21 @@ def table(results: Path, names: list[str] | None, mode: str):
             gap = psnr - np.array([by["CBM3D"][photo]["psnr"] for photo in common]) if by.get("CBM3D") else None
             versus = f"{gap.mean():+.2f}" if gap is not None else ""
             ahead = f"{int((gap > 0).sum())} of {len(common)}" if gap is not None else ""
-            print(f"| {name} | {psnr.mean():.2f} | {versus} | {ahead} | {seconds:.2f} |")
+            split = ""
+            if mode == "colour":
+                split = " / ".join(f"{np.mean([by[name][photo][key] for photo in common]):.1f}"
+                                   for key in ("mse_luma", "mse_chroma"))
+            print(f"| {name} | {psnr.mean():.2f} | {versus} | {ahead} | {split} | {seconds:.2f} |")
+
+
+def per_photo(results: Path, names: list[str], sigma: int):
+    """One row per colour photo: each method's PSNR at `sigma`."""
+    records = [r for r in _load(results).values() if r["mode"] == "colour" and r["sigma"] == sigma]
+    print("| photo | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for photo in [photo.name for photo in held_out("colour")]:
+        found = {r["method"]: r["psnr"] for r in records if r["photo"] == photo}
+        if all(name in found for name in names):
+            print(f"| {photo} | " + " | ".join(f"{found[name]:.2f}" for name in names) + " |")
 
 
 def speed(autoencoder, names: list[str], repeats: int = 2):
@@ -242,7 +257,7 @@ def list_photos():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=("run", "table", "speed", "list"))
+    parser.add_argument("command", choices=("run", "table", "photos", "speed", "list"))
     parser.add_argument("model", nargs="?")
     parser.add_argument("--store")
     parser.add_argument("--methods", default="")
@@ -256,6 +271,8 @@ def main():
         return list_photos()
     if arguments.command == "table":
         return table(arguments.results, names or None, arguments.mode)
+    if arguments.command == "photos":
+        return per_photo(arguments.results, names, int(arguments.sigmas.split(",")[0]))
     autoencoder = None
     if arguments.model:
         from aecore.store import modelstore

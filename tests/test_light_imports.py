@@ -72,6 +72,13 @@ def test_what_home_imports_does_not_import_keras():
     assert heavy_after(import_lines(modules)) == []
 
 
+def test_what_train_imports_does_not_import_keras():
+    """The Train page's form and its import section (Keras comes once a file is given or a training starts)."""
+    modules = page_imports("train")
+    assert "dashboard.sections.train_form" in modules and "dashboard.sections.importer" in modules
+    assert heavy_after(import_lines(modules)) == []
+
+
 def test_the_job_records_do_not_import_keras():
     """The job files and queue (read on every rerun of Home and Train) and the training config they hold."""
     assert heavy_after("from aecore.training import jobs, loop\nloop.TrainConfig(epochs=1)") == []

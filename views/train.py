@@ -3,7 +3,7 @@
 import streamlit as st
 
 from aecore.models import families
-from aecore.training import trainer
+from aecore.training import loop  # the form's settings, without Keras
 from dashboard import plots
 from dashboard.sections import importer, train_form
 from dashboard.state import caches, job_runner, roles, sidebar
@@ -44,7 +44,7 @@ def training_form():
         rate = right.number_input("Learning rate (0 = default)", 0.0, 1.0, 0.0, format="%.4f")
         seed = left.number_input("Seed", 0, 2**31 - 1, 0)
         limit = right.number_input(f"Train on the first N {context.noun}s (0 = all)", 0, 1_000_000, 0)
-        schedule = left.selectbox("Learning-rate schedule", trainer.SCHEDULES,
+        schedule = left.selectbox("Learning-rate schedule", loop.SCHEDULES,
                                   help="cosine lowers the rate to 5% over the epochs: a lower final loss on long runs.")
         # A static placeholder: one that followed the form's values changed the widget's identity on submit.
         name = st.text_input("Name (optional)", placeholder="family-dataset-latent", key="train-name")
@@ -58,7 +58,7 @@ def training_form():
         submitted = st.form_submit_button("Start training", type="primary")
 
     if submitted:
-        config = trainer.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
+        config = loop.TrainConfig(epochs=epochs or None, batch_size=batch or None, learning_rate=rate or None,
                                       seed=int(seed), max_train_images=limit or None, schedule=schedule,
                                       exclude_class=left_out)
         try:

@@ -6,10 +6,9 @@ import keras
 import numpy as np
 from keras import layers
 
+from aecore.data.noise import NOISE_KINDS
 from aecore.errors import ModelError
 from aecore.models import layers as custom_layers
-
-NOISE_KINDS = ("gaussian", "salt_and_pepper", "masking")
 
 
 def validate_shape(input_shape, latent_dim):

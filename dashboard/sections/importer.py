@@ -9,15 +9,18 @@ picking the model in the sidebar opens its own data (aecore.store.serialization.
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from aecore.data import catalog
 from aecore.errors import AecoreError
-from aecore.models import foreign
 from aecore.store import importdata, serialization
 from dashboard.state import caches, roles, sidebar
 from dashboard.text import md
+
+if TYPE_CHECKING:
+    from aecore.models import foreign
 
 RANGE_LABELS = {"0-1": "0 to 1 (x / 255)", "0-255": "0 to 255 (raw pixels)", "-1-1": "-1 to 1 (x / 127.5 - 1)"}
 REPORT = "import-report"  # session key: (what was inspected, the report)
@@ -34,7 +37,9 @@ def _write(folder: str, upload, part: str) -> Path | None:
     return path
 
 
-def _settings(report_key: tuple, bottleneck: str | None = None) -> foreign.ImportSettings:
+def _settings(report_key: tuple, bottleneck: str | None = None) -> "foreign.ImportSettings":
+    from aecore.models import foreign  # Keras: only once a file is given, so the Train page opens without it
+
     return foreign.ImportSettings(bottleneck, foreign.parse_image_shape(report_key[3]), report_key[2])
 
 

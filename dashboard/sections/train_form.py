@@ -4,9 +4,9 @@ import dataclasses
 
 import streamlit as st
 
+from aecore.data.noise import NOISE_KINDS
 from aecore.errors import AecoreError
 from aecore.models import families
-from aecore.models.blocks import NOISE_KINDS
 from dashboard.state import roles, sidebar
 from dashboard.text import md
 

@@ -162,3 +162,16 @@ def test_the_restore_page_opens_on_the_kept_sweeps_of_the_same_images_as_before(
                                          "gaussian", probecache.SWEEP_LEVELS, 0)
     assert len(frames) == 21 and f"SSIM {kept_sweep.ssim_noisy[10]:.2f} → {kept_sweep.ssim_denoised[10]:.2f}" in \
         frames[10]["layout"]["title"]["text"]
+
+
+def test_the_worker_scores_first_the_model_the_anomalies_page_opens_on():
+    from dashboard.state import picks
+
+    metas = [{"name": "dense", "family": "dense", "metrics": {"test_psnr": 17.7}},
+             {"name": "conv", "family": "conv", "metrics": {"test_psnr": 18.6}},
+             {"name": "unscored", "family": "dense"}]
+    ordered = [outcome["meta"]["name"] for outcome in sorted(({"meta": meta} for meta in metas), key=worker.anomaly_order)]
+    assert ordered[0] == picks.pick_for_page("anomaly", metas)[0] == "conv" and ordered[-1] == "unscored"
+    metas.append({"name": "no-threes", "family": "dense", "excluded_class": 3, "metrics": {"test_psnr": 9.0}})
+    ordered = [outcome["meta"]["name"] for outcome in sorted(({"meta": meta} for meta in metas), key=worker.anomaly_order)]
+    assert ordered[0] == picks.pick_for_page("anomaly", metas)[0] == "no-threes"

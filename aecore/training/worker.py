@@ -199,6 +199,15 @@ def keep_anomaly_scores(name: str, autoencoder, dataset, store_root=None):
               flush=True)
 
 
+def anomaly_order(outcome: dict) -> tuple:
+    """Sort key: the model the Anomalies page opens on first, as dashboard.state.picks chooses it (a detector, else
+    the best test PSNR), so the page of a newcomer who opens it soon after the quick start finds its scores kept."""
+    meta = outcome.get("meta") or {}
+    psnr = (meta.get("metrics") or {}).get("test_psnr")
+    return meta.get("excluded_class") is None, -(psnr if isinstance(psnr, (int, float)) and math.isfinite(psnr)
+                                                 else -math.inf)
+
+
 def _first_opens_apply(autoencoder, dataset) -> bool:
     """Photos and series have pages of their own; a dataset without test images has nothing to show."""
     return autoencoder is not None and autoencoder.family != "photo" and not getattr(dataset, "is_series", False) \
@@ -242,7 +251,7 @@ def work(folder: Path):
             fill_baselines(outcome["dataset"], outcome["meta"])
         for outcome in landed:
             keep_first_opens(outcome["model_name"], outcome["model"], outcome["dataset"])
-        for outcome in landed:  # after every model's curves: seconds each (Restore opens on the denoiser)
+        for outcome in sorted(landed, key=anomaly_order):  # after every model's curves: seconds each
             keep_anomaly_scores(outcome["model_name"], outcome["model"], outcome["dataset"])
     os.nice(PREMAP_NICE - NICE)  # minutes of UMAP nobody waits for: the pages a newcomer opens meanwhile come first
     for outcome in landed:

@@ -200,6 +200,8 @@ def test_quick_start_models_keep_enough_snapshots_to_show_the_space_forming(fash
 
 
 def test_home_describes_todays_pages(app_store, open_page):
-    links = {link.label.split("**")[1]: link.label for link in open_page("home").get("page_link") if "**" in link.label}
-    assert {"Train / load", "Datasets", "Reconstructions", "Latent map", "Anomalies"} <= set(links)
-    assert "UMAP, t-SNE and PCA maps" in links["Latent map"] and "every image of the dataset" in links["Latent map"]
+    columns = open_page("home").columns  # each page: its link in one column, its words (which wrap) in the next
+    described = {link.get("page_link")[0].label.strip("*"): words.markdown[0].value
+                 for link, words in zip(columns[::2], columns[1::2]) if link.get("page_link")}
+    assert {"Train / load", "Datasets", "Reconstructions", "Latent map", "Anomalies"} <= set(described)
+    assert "UMAP, t-SNE and PCA maps" in described["Latent map"] and "every image of the dataset" in described["Latent map"]

@@ -85,7 +85,9 @@ for page, title, text in [
     ("views/anomaly.py", "Anomalies", ("a model trained without one class flags it, by its reconstruction error or where its "
                                        "code lands: ROC, threshold, PCA beside it; on a series, the rare events in time")),
 ]:
-    st.page_link(page, label=f"**{title}**: {text}")
+    link, words = st.columns([1, 4])  # a page link's label never wraps: the words beside it do
+    link.page_link(page, label=f"**{title}**")
+    words.markdown(text)
 
 if context.model is not None:
     result = context.meta.get("metrics", {})

@@ -43,14 +43,17 @@ def test_the_worker_keeps_every_score_the_page_shows_as_the_engine_computes_them
     root, detector, vae = kept
     store = modelstore.ModelStore(root)
     found = scorecache.cached(store, detector, digits, 3)  # the class it was trained without
-    assert list(found) == ["reconstruction", "code_distance", "mahalanobis", "PCA"]
-    assert_same(found, anomaly.detect_everything(store.load(detector), digits, 3))
+    assert list(found) == ["reconstruction", "PCA", "code_distance", "mahalanobis"]
+    model = store.load(detector)
+    engine = anomaly.detect_all(model, digits, 3) | {"PCA": anomaly.detect_with_pca(digits, 3, 8)}
+    assert_same(found, {name: engine[name] for name in found})
     found = scorecache.cached(store, vae, digits, 0)  # trained on every class: the page opens on class 0
     assert "negative_elbo" in found
     assert_same(found, anomaly.detect_everything(store.load(vae), digits, 0))
 
 
-def test_kept_scores_belong_to_their_model_its_version_the_dataset_and_the_class(kept, digits, tmp_path):
+def test_kept_scores_belong_to_their_model_its_version_the_dataset_and_the_class(kept, digits, tmp_path,
+                                                                                   monkeypatch):
     root, detector, _ = kept
     store = modelstore.ModelStore(root)
     assert scorecache.cached(store, detector, digits, 5) is None  # only the page's first class is scored ahead
@@ -59,7 +62,12 @@ def test_kept_scores_belong_to_their_model_its_version_the_dataset_and_the_class
     other = modelstore.ModelStore(tmp_path)
     model = store.load(detector)
     other.save(model, "again")
+    written, write = [], scorecache._write
+    monkeypatch.setattr(scorecache, "_write", lambda path, found, *args, **kwargs: (
+        written.append((list(found), kwargs.get("complete", True))), write(path, found, *args, **kwargs)))
     scorecache.scores(other, "again", model, digits, 3)
+    assert written == [(["reconstruction", "PCA"], False),  # kept first, while the code space computes
+                       (["reconstruction", "PCA", "code_distance", "mahalanobis"], True)]
     assert scorecache.cached(other, "again", digits, 3) is not None
     meta_file = tmp_path / "again" / "meta.json"
     meta = json.loads(meta_file.read_text())
@@ -118,31 +126,46 @@ def test_the_page_draws_the_kept_scores_without_computing_any(kept, digits, open
     assert [(metric.label, metric.value) for metric in app.metric] == [
         ("ROC AUC", f"{model['auc']:.3f}"), ("Average precision", f"{model['average_precision']:.3f}"),
         ("ROC AUC", f"{pca['auc']:.3f}"), ("Average precision", f"{pca['average_precision']:.3f}")]
-    bars = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart") if json.loads(
-        chart.proto.spec)["layout"]["title"]["text"].startswith("ROC AUC"))["data"][0]
-    assert dict(zip(bars["y"], bars["text"]))["code distance (kNN)"] == "1.000"
-    assert len(bars["y"]) == 4  # reconstruction, PCA, code distance, Mahalanobis: all at once
+    shown = bars(app)
+    assert dict(zip(shown["y"], shown["text"]))["code distance (kNN)"] == "1.000"
+    assert len(shown["y"]) == 4  # reconstruction, PCA, code distance, Mahalanobis: all at once
     scorecache._write(path, anomaly.detect_everything(store.load(detector), digits, 3), store.meta(detector), 0.0)
 
 
-def test_the_page_waits_for_the_training_job_instead_of_scoring_twice(kept, digits, open_page, monkeypatch):
+def test_the_page_follows_the_training_job_instead_of_scoring_twice(kept, digits, open_page, monkeypatch):
     from dashboard.state import caches
 
     root, detector, _ = kept
     store = modelstore.ModelStore(root)
     path = scorecache.score_file(store, detector, digits, 3)
-    kept_bytes = path.read_bytes()
-    path.unlink()  # the job has not kept them yet, and is at it: it holds the lock
-    monkeypatch.setattr(caches, "reconstruction_detection", lambda *args: pytest.fail("scored twice"))
+    kept_bytes, found = path.read_bytes(), scorecache.cached(store, detector, digits, 3)
+    for name in ("reconstruction_detection", "pca_detection", "code_scoring"):
+        monkeypatch.setattr(caches, name, lambda *args: pytest.fail("scored twice"))
+    path.unlink()  # the job has kept nothing yet, and is at it: it holds the lock
     try:
         with open(scorecache._lock_file(path), "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            app = open_page("views/anomaly.py", root, model=detector)
+            waiting = open_page("views/anomaly.py", root, model=detector)
+            part = {name: found[name] for name in ("reconstruction", "PCA")}  # kept first, before the code space
+            scorecache._write(path, part, store.meta(detector), 1.0, complete=False)
+            assert scorecache.cached(store, detector, digits, 3) is None
+            halfway = open_page("views/anomaly.py", root, model=detector)
     finally:
         path.write_bytes(kept_bytes)
-    assert not app.metric
-    assert any("The training job is scoring no-threes" in text for text in
-               [element.proto.text for element in app.get("progress")] + [md.value for md in app.markdown])
+    assert not waiting.metric and "the reconstruction error and PCA first" in progress_text(waiting)
+    assert [metric.value for metric in halfway.metric][::2] == [f"{part[name].summary()['auc']:.3f}" for name in part]
+    assert "the code-space scores now" in progress_text(halfway)
+    assert bars(halfway)["y"] == ["reconstruction error", "PCA"]
+
+
+def progress_text(app) -> str:
+    return " ".join(element.proto.text for element in app.get("progress"))
+
+
+def bars(app) -> dict:
+    """The AUC bar chart's one trace."""
+    return next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart") if json.loads(
+        chart.proto.spec)["layout"]["title"]["text"].startswith("ROC AUC"))["data"][0]
 
 
 def test_the_restore_page_opens_on_the_kept_sweeps_of_the_same_images_as_before(kept, digits, open_page, monkeypatch):

@@ -85,7 +85,7 @@ def images_page():
     classes = dataset.class_names or [str(label) for label in sorted({int(label) for label in dataset.y_test})]
     rare = rare_class_picker(classes)
     components = int(np.prod(context.model.code_shape))
-    found = anomaly.kept_detections(context.ref, rare)  # every score, when the training job has kept them
+    found = anomaly.kept_detections(context.ref, rare)  # what the training job has kept of them, if anything
     if found is None:
         anomaly.wait_for_job(context.ref, rare)
         found = anomaly.detections(context.ref, rare, components)
@@ -101,7 +101,7 @@ def images_page():
                           "a random normal one: 1 is perfect, 0.5 is chance. It needs no threshold.")
             top[1].metric("Average precision", f"{summary['average_precision']:.3f}")
     st.subheader("Every score side by side")
-    if "code_distance" not in found:
+    if "code_distance" not in found and not anomaly.follow_job(context.ref, rare, "the code-space scores now"):
         code_space, run = anomaly.code_detections(context.ref, rare, found["model"].rare)
         if not code_space:
             anomaly.code_progress(run)

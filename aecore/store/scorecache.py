@@ -7,6 +7,7 @@ once its queue is empty (aecore.training.worker.keep_first_opens), for the class
 (anomaly.first_rare_class), and the page reads them from here:
 
     <store>/<model>/cache/anomaly-<rare>-<key>.npz    per score: its (n_test,) test scores and its threshold
+                                                       ("complete" false: reconstruction error and PCA so far)
     <store>/.cache/<model>/...                         the same for a shipped (read-only) model
 
 `<key>` is a hash of the test images and labels, the training labels, a sample of the training images and how they
@@ -28,7 +29,7 @@ from aecore.analysis import anomaly, codespace
 from aecore.base import atomic
 from aecore.store import modelstore
 
-VERSION = 1  # bump when a score changes, so older files are not read
+VERSION = 2  # bump when a score changes, so older files are not read
 TRAIN_STRIDE = 64  # every 64th training image goes into the key (hashing all 188 MB of them took 0.2 s a read)
 
 
@@ -51,10 +52,12 @@ def score_file(store: modelstore.ModelStore, name: str, dataset, rare: int, seed
     return store.cache_folder(name) / f"anomaly-{int(rare)}-{dataset_key(dataset, seed)}.npz"
 
 
-def cached(store: modelstore.ModelStore, name: str, dataset, rare: int, seed: int = 0) -> dict | None:
+def cached(store: modelstore.ModelStore, name: str, dataset, rare: int, seed: int = 0,
+           partial: bool = False) -> dict | None:
     """{score name: anomaly.Detection} as kept for model `name` (keys as anomaly.detect_everything's), or None when
-    nothing is kept for this model, dataset and class (never computes)."""
-    return _read(score_file(store, name, dataset, rare, seed), store.meta(name), dataset, rare)
+    nothing is kept for this model, dataset and class (never computes). `partial`: also the reconstruction error and
+    PCA alone, kept while the code-space scores compute."""
+    return _read(score_file(store, name, dataset, rare, seed), store.meta(name), dataset, rare, partial)
 
 
 def computing(store: modelstore.ModelStore, name: str, dataset, rare: int, seed: int = 0) -> bool:
@@ -82,26 +85,28 @@ def scores(store: modelstore.ModelStore, name: str, autoencoder, dataset, rare: 
         found = _read(path, meta, dataset, rare)  # another process may have written it while this one waited
         if found is None:
             started = time.perf_counter()
-            found = anomaly.detect_everything(autoencoder, dataset, rare, seed)
+            found = anomaly.detect_everything(autoencoder, dataset, rare, seed, early=lambda part: _write(
+                path, part, meta, time.perf_counter() - started, complete=False))
             _write(path, found, meta, time.perf_counter() - started)
     return found
 
 
-def _read(path: Path, meta: dict, dataset, rare: int) -> dict | None:
+def _read(path: Path, meta: dict, dataset, rare: int, partial: bool = False) -> dict | None:
     kept = atomic.read_arrays(path)
-    if kept is None or str(kept.get("created")) != str(meta.get("created")):
+    if kept is None or str(kept.get("created")) != str(meta.get("created")) or not (partial or kept["complete"]):
         return None
     rare_mask = dataset.y_test == rare
     return {str(name): anomaly.Detection(kept[f"scores_{name}"], rare_mask, float(threshold))
             for name, threshold in zip(kept["names"], kept["thresholds"])}
 
 
-def _write(path: Path, found: dict, meta: dict, seconds: float):
+def _write(path: Path, found: dict, meta: dict, seconds: float, complete: bool = True):
     names = list(found)
     thresholds = np.array([found[name].threshold for name in names])
     atomic.write_arrays(path, {"names": np.array(names), "thresholds": thresholds,
                                **{f"scores_{name}": found[name].scores for name in names},
-                               "created": np.array(str(meta.get("created"))), "seconds": np.array(seconds)})
+                               "created": np.array(str(meta.get("created"))), "seconds": np.array(seconds),
+                               "complete": np.array(complete)})
 
 
 def _lock_file(path: Path) -> Path:

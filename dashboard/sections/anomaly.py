@@ -33,33 +33,46 @@ first_rare_class = anomaly.first_rare_class  # the class the page opens on: the 
 
 
 def kept_detections(ref: caches.ModelRef, rare: int) -> dict | None:
-    """{score name: Detection} of every score, in the page's order, as the training job kept them; None if it has
-    not (yet)."""
-    kept = scorecache.cached(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare)
+    """{score name: Detection} in the page's order, as the training job kept them: every score, or reconstruction
+    error and PCA alone while it computes the code-space ones; None if it has kept nothing (yet)."""
+    kept = scorecache.cached(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare, partial=True)
     if kept is None:
         return None
     renamed = {KEPT_NAMES.get(name, name): detection for name, detection in kept.items()}
     return {name: renamed[name] for name in PAGE_ORDER if name in renamed}
 
 
+def job_scoring(ref: caches.ModelRef, rare: int) -> bool:
+    """True while the training job computes this model's scores (it holds their lock)."""
+    return scorecache.computing(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare)
+
+
 def wait_for_job(ref: caches.ModelRef, rare: int):
-    """While the training job scores this model (it holds the scores' lock), says so every second and draws the
-    page again once they are kept, then stops the script here: computing them twice would slow both down."""
-    if not scorecache.computing(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare):
-        return
+    """While the training job scores this model and has kept nothing yet, says so every second and draws the page
+    again once it has, then stops the script here: computing them twice would slow both down."""
+    if job_scoring(ref, rare):
+        follow_job(ref, rare, "the reconstruction error and PCA first")
+        st.stop()
+
+
+def follow_job(ref: caches.ModelRef, rare: int, what: str) -> bool:
+    """While the training job scores this model: a line that says so every second, and the page drawn again when
+    more is kept (False, drawing nothing, when the job is not at it)."""
+    if not job_scoring(ref, rare):
+        return False
     seen = st.session_state.setdefault(f"anomaly-job-seen-{ref.stamp}-{rare}", time.monotonic())
+    shown = set(kept_detections(ref, rare) or {})
 
     @st.fragment(run_every=1)
     def waiting():
-        if kept_detections(ref, rare) is not None or not scorecache.computing(
-                caches.model_store(), ref.name, caches.dataset(ref.dataset), rare):
+        if set(kept_detections(ref, rare) or {}) != shown or not job_scoring(ref, rare):
             st.rerun(scope="app")
         st.progress(min((time.monotonic() - seen) / 15, 0.95), text=(
             f"The training job is scoring {md(ref.name)} on the {len(caches.dataset(ref.dataset).x_test):,} test "
-            f"images, every score at once (once per model): {time.monotonic() - seen:.0f} s so far. They show here "
-            "as soon as they are kept."))
+            f"images (once per model), {what}: {time.monotonic() - seen:.0f} s so far. They show here as soon as "
+            "they are kept."))
     waiting()
-    st.stop()
+    return True
 
 
 def detections(ref: caches.ModelRef, rare: int, components: int) -> dict:

@@ -178,6 +178,14 @@ def test_a_job_that_starts_from_another_waits_for_it_while_a_second_worker_train
     assert any("started from the weights of 'base'" in note for note in ModelStore().meta("follower")["notes"])
 
 
+def test_a_job_warm_started_from_its_own_name_is_not_held_back(folder):
+    again = jobs.create(folder, spec("same", dataclasses.replace(QUICK, warm_start="same")))
+    follower = jobs.create(folder, spec("next", dataclasses.replace(QUICK, warm_start="same")))
+    assert [job.id for job in jobs.claimable(jobs.list_jobs(folder))] == [again.id], "the follower waits for 'same'"
+    jobs.cancel(folder, again.id)
+    assert [job.id for job in jobs.claimable(jobs.list_jobs(folder))] == [follower.id], "then starts from scratch"
+
+
 def test_cli_training_shows_up_in_the_jobs_folder_and_background_queues(folder):
     environment = {**os.environ, "PYTHONPATH": ROOT}
     command = [sys.executable, "-m", "aecore", "train", "--family", "dense", "--dataset", "digits", "--epochs", "2",

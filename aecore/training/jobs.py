@@ -222,8 +222,11 @@ def submit(folder: Path, spec: JobSpec, workers: int | None = None) -> Job:
 def claimable(found: list[Job]) -> list[Job]:
     """The queued jobs of `found` (oldest first) a worker may start now: not those that start from the weights of a
     model another active job is still making (the quick start's denoiser waits for its conv model)."""
-    coming = {job.spec.name for job in found if job.active and job.spec.name}
-    return [job for job in found if job.status == "queued" and job.spec.config.warm_start not in coming]
+    active = [job for job in found if job.active and job.spec.name]
+
+    def waits(job: Job) -> bool:  # a job that retrains a model from itself (same name) does not wait for itself
+        return any(other.spec.name == job.spec.config.warm_start and other.id != job.id for other in active)
+    return [job for job in found if job.status == "queued" and not waits(job)]
 
 
 def register_worker(folder: Path, pid: int):

@@ -121,7 +121,7 @@ def test_latent_map_opens_on_pca_of_the_whole_dataset_with_a_pad_that_places_cod
     assert not app.exception, [item.value for item in app.exception]
     whole = len(digits.x_train) + len(digits.x_test)
     metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["Images"] == f"{whole:,}" and metrics["Codes"] == f"{whole:,} × 8"
+    assert metrics["Images"] == f"{whole:,}" and metrics["Code size"] == "8"
     message = pad_message(app)
     header, arrays = message["header"], message["arrays"]
     assert header["placement"]["kind"] == "pca" and header["encoder"]["layers"] and header["decoder"]["layers"]
@@ -175,7 +175,7 @@ def test_the_whole_dataset_map_is_computed_by_a_job_then_shows_every_image(model
     app.run()
     assert not app.exception, [item.value for item in app.exception]
     metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["Images"] == f"{whole:,}" and metrics["Codes"] == f"{whole:,} × 8"
+    assert metrics["Images"] == f"{whole:,}" and metrics["Code size"] == "8"
     assert float(metrics["Trustworthiness"]) > 0.9
     assert "Map coordinates (CSV)" in [button.label for button in app.download_button]
     app.session_state["whole_selected-digits"] = list(range(len(digits.x_train) - 50, len(digits.x_train) + 50))  # a lasso's result

@@ -176,7 +176,8 @@ def draw(context, projection, method: str):
                       help="1.0 means the map's nearest neighbours are also neighbours in code space (Venna & Kaski), "
                            f"measured on 1,000 sampled {noun}s.")
     columns[2].metric("Computed in", f"{projection.seconds:.0f} s", help="Once: it is kept beside the model.")
-    columns[3].metric("Codes", f"{codes.shape[0]:,} × {codes.shape[1]}")
+    columns[3].metric("Code size", f"{codes.shape[1]}", help=f"{codes.shape[0]:,} codes of {codes.shape[1]} numbers, "
+                      f"one per {noun}; the map squeezes them to 2.")  # "70,000 × 32" was cut off in its column
     left, right = st.columns(2)
     typed = left.number_input(f"Find {'a window' if context.is_series else 'an image'} by its index (train {noun}s "
                               "first, then test)", 0, len(codes) - 1,

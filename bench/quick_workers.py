@@ -1,12 +1,13 @@
 """The quick start through the job system as Home runs it, one worker against one per core, side by side (#35).
 
 Usage: flock /tmp/aecore-train.lock .venv/bin/python bench/quick_workers.py [--dataset fashion_mnist] [--rounds 2]
-       [--workers 1 2]
+       [--workers 1 2] [--threads N]
 Each round, for each worker count in turn: a fresh store, a standby worker started as Home starts it
 (`jobs.launch_standby`) and given STANDBY_LEAD seconds to load TensorFlow and the dataset, as a visitor reading Home
 would, then the quick start's four jobs queued with `workers` (`jobs.submit`); times from the queueing until each
-model landed and until the queue and the workers' after-steps were over, and the workers' CPU seconds. Prints
-Markdown rows for bench/RESULTS.md.
+model landed and until the queue and the workers' after-steps were over, and the workers' CPU seconds. --threads N
+gives every worker N TensorFlow threads instead of its share of the cores (`jobs.worker_threads`). Prints Markdown
+rows for bench/RESULTS.md.
 """
 
 import argparse
@@ -60,7 +61,10 @@ def main():
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, os.cpu_count() or 1])
+    parser.add_argument("--threads", type=int, help="TensorFlow threads per worker (default: the cores shared out)")
     arguments = parser.parse_args()
+    if arguments.threads:
+        jobs.worker_threads = lambda workers: arguments.threads
     os.environ["AECORE_PREMAP"] = ""  # the UMAP after the queue is not the quick start's
     train_images = len(catalog.load_dataset(arguments.dataset).x_train)
     runs = {count: [] for count in arguments.workers}

@@ -58,6 +58,8 @@ def test_kept_scores_belong_to_their_model_its_version_the_dataset_and_the_class
     store = modelstore.ModelStore(root)
     assert scorecache.cached(store, detector, digits, 5) is None  # only the page's first class is scored ahead
     assert scorecache.cached(store, detector, digits.subset(len(digits.x_train), 200), 3) is None
+    assert scorecache.dataset_key(digits) == scorecache._hash(digits, 0)  # remembered for the same arrays
+    assert scorecache.dataset_key(digits, seed=1) != scorecache.dataset_key(digits)
     # Deleting the model deletes its scores; an entry whose `created` differs from the file's ignores them.
     other = modelstore.ModelStore(tmp_path)
     model = store.load(detector)

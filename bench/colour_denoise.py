@@ -8,11 +8,12 @@ Usage:  python bench/colour_denoise.py run MODEL --methods A,B --sigmas 15,25 [-
         python bench/colour_denoise.py list                                        the photos, their sources and licences
 
 The held-out set: scikit-image's astronaut and coffee and scikit-learn's china (aecore.data.photos.HELD_OUT), and
-the colour photographs of five Debian packages that scripts/recipe_photos.py does not list (docs/photo_sources.md's
+the colour photographs of six Debian packages that scripts/recipe_photos.py does not list (docs/photo_sources.md's
 survey: lxqt-themes, tuxpaint-data, opencv-doc, digikam-data, cimg-examples, and lomiri-wallpapers-16.04's Wine);
-near-grey ones (mean saturation < 0.1) and JPEGs below quality ~70 are left out. A package that is not installed is
-read from `dpkg-deb -x` folders in --packages (see `list`). Each photo is scaled (Lanczos) so its long side is at
-most SIDE px, as the recipe scales its wallpapers, and rounded to 8 bits.
+near-grey ones (mean saturation < 0.1) and JPEGs below quality ~70 are left out (the near-grey ones are the grey
+set, with camera and coins). A package that is not installed is read from DEFAULT_PACKAGES/<package>, made by
+`apt-get download <package> && dpkg-deb -x <package>_*.deb DEFAULT_PACKAGES/<package>` (the error says so). Each photo
+is scaled (Lanczos) so its long side is at most SIDE px, as the recipe scales its wallpapers, and rounded to 8 bits.
 Noise: Gaussian of sigma/255, seeded by (sigma, photo number), added to the 8-bit photo, clipped and rounded to
 8 bits again (what a noisy PNG holds; the issue's Kodak measure). CBM3D = bm3d.bm3d_rgb (BM3D in its opponent colour
 space), BM3D-RGB = bm3d.bm3d on each channel; both told the true sigma. Ours is blind.
@@ -37,7 +38,7 @@ from aecore.analysis import metrics  # noqa: E402
 from aecore.data import photos  # noqa: E402
 
 SIDE = 384  # long side of each photo after scaling: CBM3D takes ~20 s for 384x256 at nice 19 on the busy 2 cores
-DEFAULT_PACKAGES = Path("/tmp/k-photos/x")  # dpkg-deb -x <deb> <this>/<package>
+DEFAULT_PACKAGES = Path.home() / ".cache" / "aecore" / "held-out-packages"  # dpkg-deb -x <deb> <this>/<package>
 DEFAULT_RESULTS = ROOT / "bench" / "colour_denoise_results.jsonl"
 OPENCV = "/usr/share/doc/opencv-doc/examples/data"
 TUXPAINT = "/usr/share/tuxpaint/templates"
@@ -203,14 +204,14 @@ def table(results: Path, names: list[str] | None, mode: str, model: str = "photo
         if not common:
             continue
         print(f"\n{mode}, sigma {sigma}, {len(common)} photos: mean PSNR dB (mean seconds per photo)\n")
-        print("| method | PSNR | vs CBM3D | ahead of CBM3D | luma / chroma MSE | seconds |\n|---|---|---|---|---|---|")
+        print("| method | PSNR | vs CBM3D (median) | ahead of CBM3D | luma / chroma MSE | seconds |\n|---|---|---|---|---|---|")
         for name in names:
             if not by[name]:
                 continue
             psnr = np.array([by[name][photo]["psnr"] for photo in common])
             seconds = np.mean([by[name][photo]["seconds"] for photo in common])
             gap = psnr - np.array([by["CBM3D"][photo]["psnr"] for photo in common]) if by.get("CBM3D") else None
-            versus = f"{gap.mean():+.2f}" if gap is not None else ""
+            versus = f"{gap.mean():+.2f} ({np.median(gap):+.2f})" if gap is not None else ""
             ahead = f"{int((gap > 0).sum())} of {len(common)}" if gap is not None else ""
             split = ""
             if mode == "colour":

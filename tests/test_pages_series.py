@@ -210,6 +210,7 @@ def test_timeline_of_a_series_model_draws_windows_as_curves(open_page, series_st
     message = json.loads(player.proto.json)
     assert message["count"] >= 2 and (message["side_h"], message["side_w"]) == (40, 64)
     assert message["strips"][0].startswith("data:image/png;base64,")
+    assert message["noun"] == "window", "the hint says 'follow that window', not 'image'"
     assert any("test windows" in caption.value for caption in app.caption)
 
 

@@ -41,9 +41,11 @@ def message(key: str, version: float, _found: dict, _dataset) -> dict:
     images = None
     if _dataset.x_test is not None and len(_dataset.x_test) > int(np.max(_found["indices"], initial=-1)):
         images = _dataset.x_test[_found["indices"]]
-    if getattr(_dataset, "is_series", False):
+    series = getattr(_dataset, "is_series", False)
+    if series:
         _found, images = as_curves(_found, images)
-    return timeline_player.payload(key, _found, _dataset.class_names, images, live=key.startswith("live-"))
+    return timeline_player.payload(key, _found, _dataset.class_names, images, live=key.startswith("live-"),
+                                   noun="window" if series else "image")
 
 
 def as_curves(found: dict, windows: np.ndarray | None) -> tuple[dict, np.ndarray | None]:

@@ -35,10 +35,12 @@ def frame_label(epoch: float) -> str:
     return f"{epoch:.2f}" if epoch < 1 else f"{epoch:.0f}"
 
 
-def payload(key: str, found: dict, class_names: list | None, images: np.ndarray | None, live: bool = False) -> dict:
+def payload(key: str, found: dict, class_names: list | None, images: np.ndarray | None, live: bool = False,
+            noun: str = "image") -> dict:
     """The player's message for snapshots `found` with their aligned `maps` (see the module docstring). `images`:
     the sample's test images (n, h, w, c) in [0, 1] for the hover thumbnails, or None. `live`: a training in
-    progress, which opens on its newest snapshot (a finished one opens on its first)."""
+    progress, which opens on its newest snapshot (a finished one opens on its first). `noun`: what a point is, for
+    the hint ("image", "window")."""
     maps, labels = found["maps"], np.asarray(found["labels"])
     strips = [plots.data_uri(plots.mosaic(np.concatenate([found["originals"], rebuilt]).astype(np.float32) / 255,
                                           len(found["originals"]))) for rebuilt in found["reconstructions"]]
@@ -49,7 +51,7 @@ def payload(key: str, found: dict, class_names: list | None, images: np.ndarray 
         token = sheets.register(f"timeline/{key}", [images])
         sheet_url = f"{sheets.PATH}/{token}"
     classes = sorted(set(int(label) for label in labels))
-    return {"key": key, "live": live, "count": int(len(maps)), "points": int(maps.shape[1]),
+    return {"key": key, "live": live, "noun": noun, "count": int(len(maps)), "points": int(maps.shape[1]),
             "positions": base64.b64encode(unit_positions(maps).tobytes()).decode(),
             "labels": [int(label) for label in labels], "epochs": [float(epoch) for epoch in found["epochs"]],
             "losses": [None if np.isnan(loss) else float(loss) for loss in found["losses"]],

@@ -58,6 +58,8 @@ class Player {
     this.root.dataset.count = String(data.count);
     this.root.dataset.points = String(data.points);
     this.root.querySelector(".grid-box").style.display = data.grids ? "block" : "none";
+    this.root.querySelector(".hint").textContent =
+      `Click a point to follow that ${data.noun}: its trail shows where it has been. Click it again to drop it.`;
     this.shownFrame = -1;
     this.legend();
     this.resize();

@@ -61,6 +61,8 @@ def test_every_threshold_stop_holds_the_engines_counts_and_pca_flags_the_same_sh
         flagged_by_model = sum(model["counts"][stop][:2])  # true and false positives
         flagged_by_pca = int(np.sum(found["PCA"].scores > pca["thresholds"][stop]))
         assert abs(flagged_by_pca - flagged_by_model) <= 2  # the same share, up to ties at the quantile
+    expected = [threshold_slider.matched(found["PCA"], found["model"], value) for value in model["thresholds"]]
+    np.testing.assert_allclose(pca["thresholds"], expected, rtol=0, atol=1e-12)  # every stop at once, as one by one
     caught = [counts[0] for counts in model["counts"]]
     assert caught[0] >= caught[len(caught) // 2] >= caught[-1]  # a lower threshold catches more
     zeros = sum(model["counts"][0][:1] + model["counts"][0][2:3])

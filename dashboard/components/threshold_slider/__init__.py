@@ -40,10 +40,11 @@ def payload(found: dict, labels: dict, rare_name: str, primary: str = "model") -
     one first: the slider's thresholds are on its scale)."""
     model = found[primary]
     thresholds = stops(model)
+    shares = np.searchsorted(np.sort(model.scores), thresholds, side="right") / len(model.scores)  # flagged share
     panels = []
     for name in [primary] + [name for name in found if name != primary]:
         detection = found[name]
-        at = thresholds if name == primary else np.array([matched(detection, model, value) for value in thresholds])
+        at = thresholds if name == primary else np.quantile(detection.scores, shares)  # `matched`, every stop at once
         counts = [[detection.at(float(value))[count] for count in COUNT_NAMES] for value in at]
         panels.append({"name": name, "label": labels[name], "thresholds": [float(value) for value in at],
                        "counts": counts, "histogram": _histogram(detection)})

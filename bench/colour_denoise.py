@@ -252,11 +252,15 @@ def speed(autoencoder, names: list[str], repeats: int = 2):
     print(f"peak resident memory (TensorFlow included): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
-def probe(store, steps: int, results: Path, chosen: slice = slice(None)):
-    """Part 3's few-minute measurement: the shipped model fine-tuned `steps` steps twice from the same start and batches,
-    grey training photos given the same noise in every channel (as the recipe does) or independent noise per channel
-    (a grey scene taken in colour), then each scored with its colour pass alone on the held-out colour and grey photos
-    at sigma 25. Never saved: the shipped model is not touched."""
+PROBES = ("same", "independent", "chroma3")
+
+
+def probe(store, steps: int, results: Path, chosen: slice = slice(None), variants: tuple = PROBES[:2]):
+    """Part 3's few-minute measurement: the shipped model fine-tuned `steps` steps from the same start and batches,
+    once per variant: "same", grey training photos given the same noise in every channel (as the recipe does);
+    "independent", independent noise per channel (a grey scene taken in colour); "chroma3", as "same" with the squared
+    error of the two chroma channels of tiling.OPPONENT weighted 3 to the luma's 1. Each is scored with its colour pass
+    alone on the held-out colour and grey photos at sigma 25. Never saved: the shipped model is not touched."""
     import keras
 
     from aecore.store import modelstore
@@ -264,9 +268,19 @@ def probe(store, steps: int, results: Path, chosen: slice = slice(None)):
 
     grey = train_photo_model.load_train400(train_photo_model.DEFAULT_TRAIN400)
     pool = photos.load_photos().train + recipe_photos.extra_colour_photos() + recipe_photos.package_photos()[:11]
-    for independent in (False, True):
+    from aecore.photo import tiling
+
+    weights = keras.ops.convert_to_tensor(np.float32([1, 3, 3]) / 7 * 3)  # the mean weight stays 1
+
+    def chroma_weighted(clean, output):  # (batch, h, w, 3) each
+        error = keras.ops.matmul(output - clean, keras.ops.convert_to_tensor(tiling.OPPONENT.T))
+        return keras.ops.mean(keras.ops.square(error) * weights, axis=-1)
+
+    for variant in variants:
+        independent = variant == "independent"
         autoencoder = modelstore.ModelStore(store).load("photo-shipped")
-        autoencoder.model.compile(optimizer=keras.optimizers.Adam(5e-5), loss="mse", jit_compile=True)
+        loss = chroma_weighted if variant == "chroma3" else "mse"
+        autoencoder.model.compile(optimizer=keras.optimizers.Adam(5e-5), loss=loss, jit_compile=True)
         for step in range(steps):
             random = np.random.default_rng([7, step])
             noisy_a, clean_a = photos.noisy_patches(pool, 12, random)
@@ -275,7 +289,7 @@ def probe(store, steps: int, results: Path, chosen: slice = slice(None)):
                 levels = random.uniform(0.0, photos.MAX_SIGMA, (4, 1, 1, 1)).astype(np.float32)
                 noisy_b = np.clip(clean_b + random.standard_normal(clean_b.shape, dtype=np.float32) * levels, 0, 1)
             autoencoder.model.train_on_batch(np.concatenate([noisy_a, noisy_b]), np.concatenate([clean_a, clean_b]))
-        label = f"probe-{'independent' if independent else 'same'}-{steps}"
+        label = f"probe-{variant}-{steps}"
         autoencoder.__dict__.pop("_compiled", None)
         run(autoencoder, label, ["ours"], [25], chosen, "colour", results)
         run(autoencoder, label, ["ours"], [25], chosen, "grey", results)
@@ -300,6 +314,7 @@ def main():
     parser.add_argument("--mode", default="colour", choices=("colour", "grey"))
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
     parser.add_argument("--steps", type=int, default=200, help="probe: fine-tuning steps of 16 patches")
+    parser.add_argument("--variants", default="same,independent", help=f"probe: some of {', '.join(PROBES)}")
     arguments = parser.parse_args()
     names = [name for name in arguments.methods.split(",") if name]
     if arguments.command == "list":
@@ -307,7 +322,7 @@ def main():
     start, _, stop = arguments.photos.partition(":")
     chosen = slice(int(start) if start else None, int(stop) if stop else None)
     if arguments.command == "probe":
-        return probe(arguments.store, arguments.steps, arguments.results, chosen)
+        return probe(arguments.store, arguments.steps, arguments.results, chosen, tuple(arguments.variants.split(",")))
     if arguments.command == "table":
         return table(arguments.results, names or None, arguments.mode, arguments.model or "photo-shipped")
     if arguments.command == "photos":

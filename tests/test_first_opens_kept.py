@@ -160,6 +160,32 @@ def test_the_page_follows_the_training_job_instead_of_scoring_twice(kept, digits
     assert bars(halfway)["y"] == ["reconstruction error", "PCA"]
 
 
+def test_a_page_before_the_job_scores_into_the_store_for_every_later_open(kept, digits, open_page, monkeypatch):
+    """Nothing kept and no job at it (the page opened first): this server scores the model into the store in a thread
+    and draws what lands (all of it on a small dataset), never the page's own uncached path; the file is then kept."""
+    import streamlit as st
+
+    from dashboard.state import caches
+
+    root, detector, _ = kept
+    store = modelstore.ModelStore(root)
+    path = scorecache.score_file(store, detector, digits, 3)
+    kept_bytes = path.read_bytes()
+    for name in ("reconstruction_detection", "pca_detection", "code_scoring"):
+        monkeypatch.setattr(caches, name, lambda *args: pytest.fail("scored outside the store"))
+    path.unlink()
+    st.cache_resource.clear()
+    try:
+        app = open_page("views/anomaly.py", root, model=detector)
+        assert bars(app)["y"] == ["reconstruction error", "PCA", "code distance (kNN)", "Mahalanobis"]
+        again = scorecache.cached(store, detector, digits, 3)
+        assert again is not None, "kept for the next open and the job"
+        expected = anomaly.detect_everything(store.load(detector), digits, 3)
+        np.testing.assert_allclose(again["code_distance"].scores, expected["code_distance"].scores, rtol=1e-6)
+    finally:
+        path.write_bytes(kept_bytes)
+
+
 def progress_text(app) -> str:
     return " ".join(element.proto.text for element in app.get("progress"))
 

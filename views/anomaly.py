@@ -87,8 +87,10 @@ def images_page():
     components = int(np.prod(context.model.code_shape))
     found = anomaly.kept_detections(context.ref, rare)  # what the training job has kept of them, if anything
     if found is None:
+        found = anomaly.score_into_store(context.ref, rare)  # else this server scores them, kept for everyone
+    if found is None:
         anomaly.wait_for_job(context.ref, rare)
-        found = anomaly.detections(context.ref, rare, components)
+        found = anomaly.detections(context.ref, rare, components)  # only if scoring into the store failed
     labels = {name: f"{anomaly.NAMES[name]} ({context.model_name})" for name in anomaly.MODEL_SCORES} | {
         "PCA": f"PCA, {components} components"}
     columns = st.columns(2)

@@ -47,17 +47,34 @@ def job_scoring(ref: caches.ModelRef, rare: int) -> bool:
     return scorecache.computing(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare)
 
 
+def score_into_store(ref: caches.ModelRef, rare: int) -> dict | None:
+    """Nothing kept and nobody at it (the page opened before the training job reached this model, or on another
+    class): this server scores it into the store in a thread (caches.kept_scoring), which the page then follows. A
+    small dataset's scores all land within JOIN_SECONDS and are drawn in this run (its reconstruction error and PCA,
+    well under a second, are waited for in any case); a large one's page waits at most a second for the first and
+    otherwise says how far they are. Returns what is kept by then, if anything."""
+    if not job_scoring(ref, rare):
+        run, small = caches.kept_scoring(ref, rare), len(caches.dataset(ref.dataset).x_train) < SMALL_DATASET
+        if small:
+            run.join(timeout=JOIN_SECONDS)
+        deadline = time.monotonic() + (30.0 if small else 1.0)
+        while run.is_alive() and time.monotonic() < deadline and kept_detections(ref, rare) is None:
+            run.join(timeout=0.05)
+    return kept_detections(ref, rare)
+
+
 def wait_for_job(ref: caches.ModelRef, rare: int):
-    """While the training job scores this model and has kept nothing yet, says so every second and draws the page
-    again once it has, then stops the script here: computing them twice would slow both down."""
+    """While someone (the training job, or this server) scores this model and has kept nothing yet, says so every
+    second and draws the page again once it has, then stops the script here: computing them twice would slow both
+    down."""
     if job_scoring(ref, rare):
         follow_job(ref, rare, "the reconstruction error and PCA first")
         st.stop()
 
 
 def follow_job(ref: caches.ModelRef, rare: int, what: str) -> bool:
-    """While the training job scores this model: a line that says so every second, and the page drawn again when
-    more is kept (False, drawing nothing, when the job is not at it)."""
+    """While someone scores this model into the store: a line that says so every second, and the page drawn again
+    when more is kept (False, drawing nothing, when nobody is at it)."""
     if not job_scoring(ref, rare):
         return False
     seen = st.session_state.setdefault(f"anomaly-job-seen-{ref.stamp}-{rare}", time.monotonic())
@@ -68,8 +85,8 @@ def follow_job(ref: caches.ModelRef, rare: int, what: str) -> bool:
         if set(kept_detections(ref, rare) or {}) != shown or not job_scoring(ref, rare):
             st.rerun(scope="app")
         st.progress(min((time.monotonic() - seen) / 15, 0.95), text=(
-            f"The training job is scoring {md(ref.name)} on the {len(caches.dataset(ref.dataset).x_test):,} test "
-            f"images (once per model), {what}: {time.monotonic() - seen:.0f} s so far. They show here as soon as "
+            f"Scoring {md(ref.name)} on the {len(caches.dataset(ref.dataset).x_test):,} test images (once per model "
+            f"and class, kept beside it), {what}: {time.monotonic() - seen:.0f} s so far. They show here as soon as "
             "they are kept."))
     waiting()
     return True

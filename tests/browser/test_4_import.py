@@ -54,4 +54,5 @@ def test_import_a_writeup_conv_model_and_open_its_latent_map(server, page, tmp_p
     root.wait_for(timeout=300_000)
     page.wait_for_function("r => Number(r.dataset.frames) > 0 && Number(r.dataset.count) === 70000",
                            arg=root.element_handle(), timeout=60_000)
-    expect(page.get_by_text("× 128").first).to_be_visible(timeout=60_000)  # "70,000 × 128" codes: 4x4x8 flattened
+    expect(page.locator("[data-testid=stMetric]").filter(has_text="Code size")).to_contain_text(
+        "128", timeout=60_000)  # the code, 4x4x8, flattened

@@ -35,7 +35,7 @@ from aecore.training import cards, jobs, trainer
 from aecore.training.jobs import STOPPED, Job, locked, write_json
 
 NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
-PREMAP_NICE = 19  # the maps after the queue, lowest: a server at 0 gets ~98% of a core it shares with them, not ~90%
+AFTER_NICE = 19  # what a worker does after its queue, lowest: a server at 0 gets ~98% of a core it shares, not ~90%
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes within an epoch
 # OpenBLAS's two threads spin on a loaded 2-core machine: a card's linear probe on 5,000 codes of 32 numbers took
 # 21-31 s in a worker beside a server; on one thread 8x less (bench/RESULTS.md, #35). Same figures either way.
@@ -246,6 +246,7 @@ def work(folder: Path):
         if outcome["status"] == "done" and outcome.get("model_name"):
             landed.append({**outcome, "dataset_name": job.spec.dataset})
     jobs.unregister_worker(folder, os.getpid())
+    os.nice(AFTER_NICE - NICE)  # nobody waits for these; the pages a newcomer opens right after "done" come first
     with threadpoolctl.threadpool_limits(limits=ONE_THREAD):
         for outcome in landed:
             fill_baselines(outcome["dataset"], outcome["meta"])
@@ -253,7 +254,6 @@ def work(folder: Path):
             keep_first_opens(outcome["model_name"], outcome["model"], outcome["dataset"])
         for outcome in sorted(landed, key=anomaly_order):  # after every model's curves: seconds each
             keep_anomaly_scores(outcome["model_name"], outcome["model"], outcome["dataset"])
-    os.nice(PREMAP_NICE - NICE)  # minutes of UMAP nobody waits for: the pages a newcomer opens meanwhile come first
     for outcome in landed:
         premap(outcome["model_name"], outcome["dataset_name"])
 

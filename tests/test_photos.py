@@ -302,3 +302,6 @@ def test_chroma_from_grey_passes_keeps_the_colour_pass_luma(tiny_model, bundled)
                                atol=1e-5)
     with pytest.raises(ModelError, match="chroma must be one of rgb, half, full .*got 'yuv'"):
         denoising.denoise_bytes(tiny_model, png_bytes(eight_bit), "colour.png", chroma="yuv")
+    by_default = denoising.denoise_bytes(tiny_model, png_bytes(eight_bit), "colour.png").denoised  # the page's call
+    np.testing.assert_allclose(by_default, tiling.denoise(tiny_model, eight_bit / np.float32(255), chroma="half"),
+                               atol=1e-5)  # a photo model's default: the chroma from grey passes at half size

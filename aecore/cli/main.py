@@ -74,9 +74,10 @@ def build_parser(family_flags: bool = True) -> argparse.ArgumentParser:
     denoise.add_argument("--ensemble", type=int, default=1, choices=(1, 2, 4, 8),
                          help="a photo model: average this many passes over the photo flipped and turned (N times "
                               "the time; bench/RESULTS.md has the dB each buys)")
-    denoise.add_argument("--chroma", default="rgb", choices=("rgb", "half", "full"),
+    denoise.add_argument("--chroma", default=None, choices=("rgb", "half", "full"),
                          help="a colour photo's chroma: from the photo model's colour pass (rgb), or from grey passes "
-                              "of it over the chroma at half size (half: 1.5 times the time) or full size (full: 3 times)")
+                              "of it over the chroma at half size (half, the default for a photo model: 1.5 times the "
+                              "time) or full size (full: 3 times)")
     photo_commands.add_restore_parser(commands, store)
     export = commands.add_parser("export", parents=[store], help="codes CSV and a TensorFlow Projector bundle")
     export.add_argument("name")

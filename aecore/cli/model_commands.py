@@ -166,8 +166,9 @@ def command_denoise(arguments):
     name = name[0] if name else denoising.default_photo_model(store)
     autoencoder = store.load(name)
     level = arguments.noise_level if arguments.noise_level is not None else (0.0 if autoencoder.family == "photo" else 0.5)
+    chroma = arguments.chroma or (denoising.PHOTO_CHROMA if autoencoder.family == "photo" else "rgb")
     result = denoising.denoise_file(autoencoder, image, arguments.noise, level, arguments.seed,
-                                    ensemble=arguments.ensemble, chroma=arguments.chroma)
+                                    ensemble=arguments.ensemble, chroma=chroma)
     for path, pixels in ((arguments.out, result.denoised), (arguments.compare, denoising.comparison_strip(result))):
         if path:
             denoising.write_image(path, pixels)
@@ -175,7 +176,7 @@ def command_denoise(arguments):
     print(json.dumps({"model": name, "out": arguments.out, "compare": arguments.compare, "width": width, "height": height,
                       "mode": "L" if channels == 1 else "RGB", "full_size": result.full_size,
                       "seconds": round(result.seconds, 3), "ensemble": arguments.ensemble,
-                      "chroma": arguments.chroma, **result.scores(),
+                      "chroma": chroma, **result.scores(),
                       "notes": result.notes}))
 
 

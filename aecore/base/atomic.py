@@ -2,6 +2,8 @@
 its place under a hidden temporary name, flushed, and renamed over it (os.replace is atomic on one file system).
 """
 
+import contextlib
+import fcntl
 import io
 import json
 import os
@@ -61,3 +63,15 @@ def read_json(path: Path) -> dict | None:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
+
+
+@contextlib.contextmanager
+def exclusive(path: Path):
+    """Holds an exclusive lock on file `path` (made if missing) while the block runs: a second process (or another
+    open of it in this one) waits, then typically finds the result the first one wrote."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process ends
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

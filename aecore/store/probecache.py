@@ -19,8 +19,6 @@ Each file is written atomically; a lock file per figure makes a second process w
 instead of computing it again.
 """
 
-import contextlib
-import fcntl
 import hashlib
 import time
 from pathlib import Path
@@ -86,7 +84,7 @@ def _kept(path: Path, compute) -> dict:
     if found is not None:
         return found
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path.with_name(f".{path.stem}.lock")):
+    with atomic.exclusive(path.with_name(f".{path.stem}.lock")):
         found = atomic.read_json(path)  # another process may have written it while this one waited
         if found is None:
             started = time.perf_counter()
@@ -94,16 +92,6 @@ def _kept(path: Path, compute) -> dict:
                 found = {**compute(), "seconds": round(time.perf_counter() - started, 2)}
             atomic.write_json(path, found)
     return found
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process ends
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------- a model's denoising sweep, for the Denoise page

@@ -3,7 +3,7 @@
 Scoring 10,000 Fashion-MNIST test images every way the page shows (reconstruction error, PCA of the code's size, the
 distance to the nearest normal training codes, Mahalanobis, a VAE's negative ELBO) encodes and rebuilds the training
 set and costs seconds of CPU; the page's first open did it all (#35). The training job scores each model it trained
-once its queue is empty (aecore.training.worker.keep_first_opens), for the class the page opens on
+once its queue is empty (aecore.training.afterqueue.keep_anomaly_scores), for the class the page opens on
 (anomaly.first_rare_class), and the page reads them from here:
 
     <store>/<model>/cache/anomaly-<rare>-<key>.npz    per score: its (n_test,) test scores and its threshold
@@ -17,7 +17,6 @@ Written atomically; a lock file per score file makes a second process (the page,
 first one's result instead of computing it again, and `computing` tells a page that someone is at it.
 """
 
-import contextlib
 import fcntl
 import hashlib
 import time
@@ -101,7 +100,7 @@ def scores(store: modelstore.ModelStore, name: str, autoencoder, dataset, rare: 
     found = _read(path, meta, dataset, rare)
     if found is not None:
         return found
-    with _locked(_lock_file(path)):
+    with atomic.exclusive(_lock_file(path)):
         found = _read(path, meta, dataset, rare)  # another process may have written it while this one waited
         if found is None:
             started = time.perf_counter()
@@ -131,13 +130,3 @@ def _write(path: Path, found: dict, meta: dict, seconds: float, complete: bool =
 
 def _lock_file(path: Path) -> Path:
     return path.with_name(f".{path.stem}.lock")
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process ends
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

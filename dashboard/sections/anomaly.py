@@ -5,6 +5,7 @@ progress bar, the code-space scores in a thread while the page is usable), and t
 On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the nearest normal
 codes, Mahalanobis, a VAE's negative ELBO), side by side. On a series: one score per time step."""
 
+import threading
 import time
 
 import numpy as np
@@ -47,14 +48,26 @@ def job_scoring(ref: caches.ModelRef, rare: int) -> bool:
     return scorecache.computing(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def kept_scoring(ref: caches.ModelRef, rare: int) -> threading.Thread:
+    """Scores model `ref` every way for rare class `rare` into the store (scorecache.scores: reconstruction error and
+    PCA kept first, then the code-space scores), in a thread of this server, once: a page that opens a model before
+    its training job has scored it follows the file as it follows the job's, and the job then finds it kept."""
+    thread = threading.Thread(target=scorecache.scores, daemon=True, name=f"anomaly-scores-{ref.name}-{rare}",
+                              args=(caches.model_store(), ref.name, caches.model(ref.name, ref.stamp),
+                                    caches.dataset(ref.dataset), rare))
+    thread.start()
+    return thread
+
+
 def score_into_store(ref: caches.ModelRef, rare: int) -> dict | None:
     """Nothing kept and nobody at it (the page opened before the training job reached this model, or on another
-    class): this server scores it into the store in a thread (caches.kept_scoring), which the page then follows. A
+    class): this server scores it into the store in a thread (kept_scoring), which the page then follows. A
     small dataset's scores all land within JOIN_SECONDS and are drawn in this run (its reconstruction error and PCA,
     well under a second, are waited for in any case); a large one's page waits at most a second for the first and
     otherwise says how far they are. Returns what is kept by then, if anything."""
     if not job_scoring(ref, rare):
-        run, small = caches.kept_scoring(ref, rare), len(caches.dataset(ref.dataset).x_train) < SMALL_DATASET
+        run, small = kept_scoring(ref, rare), len(caches.dataset(ref.dataset).x_train) < SMALL_DATASET
         if small:
             run.join(timeout=JOIN_SECONDS)
         deadline = time.monotonic() + (30.0 if small else 1.0)

@@ -276,19 +276,6 @@ def code_scoring(ref: ModelRef, rare: int) -> CodeScoring:
     return CodeScoring(model(ref.name, ref.stamp), dataset(ref.dataset), rare)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def kept_scoring(ref: ModelRef, rare: int) -> threading.Thread:
-    """Scores model `ref` every way for rare class `rare` into the store (scorecache.scores: reconstruction error and
-    PCA kept first, then the code-space scores), in a thread of this server, once: a page that opens a model before
-    its training job has scored it follows the file as it follows the job's, and the job then finds it kept."""
-    from aecore.store import scorecache
-
-    thread = threading.Thread(target=scorecache.scores, daemon=True, name=f"anomaly-scores-{ref.name}-{rare}",
-                              args=(model_store(), ref.name, model(ref.name, ref.stamp), dataset(ref.dataset), rare))
-    thread.start()
-    return thread
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def pca_detection(dataset_name: str, version: str, rare: int, components: int) -> anomaly.Detection:
     """PCA of `components` components as a detector of class `rare`: the baseline, the same for every model."""

@@ -54,12 +54,7 @@ def denoise_bytes(autoencoder, data: bytes, name: str, kind: str = "gaussian", l
     if chroma is None:
         chroma = PHOTO_CHROMA if autoencoder.family == "photo" else "rgb"
     noise.add_noise(np.zeros((1, 1, 1), np.float32), kind, level)  # a bad option fails before any decoding
-    if ensemble not in tiling.ENSEMBLES:
-        raise errors.ModelError(f"ensemble must be one of {', '.join(map(str, tiling.ENSEMBLES))} (passes averaged "
-                                f"over flips and turns); got {ensemble!r}")
-    if chroma not in tiling.CHROMA:
-        raise errors.ModelError(f"chroma must be one of {', '.join(tiling.CHROMA)} (how a colour photo's chroma is "
-                                f"denoised); got {chroma!r}")
+    tiling.check_passes(ensemble, chroma)  # before any decoding, as the noise options
     if (ensemble > 1 or chroma != "rgb") and autoencoder.family != "photo":
         raise errors.ModelError(f"ensemble and chroma are ways to run a photo model; {autoencoder.name!r} is a "
                                 f"{autoencoder.family} model: leave them at 1 and rgb")

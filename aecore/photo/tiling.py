@@ -76,6 +76,16 @@ CHROMA_SCALES = np.float32([1 / np.sqrt(3), 1 / np.sqrt(2), np.sqrt(6) / 4])
 CHROMA_OFFSETS = np.float32([0.0, 0.5, 0.5])
 
 
+def check_passes(ensemble: int, chroma: str):
+    """Raises ModelError naming what is allowed unless `ensemble` is in ENSEMBLES and `chroma` in CHROMA."""
+    if ensemble not in ENSEMBLES:
+        raise ModelError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))} (passes averaged over flips and "
+                         f"turns); got {ensemble!r}")
+    if chroma not in CHROMA:
+        raise ModelError(f"chroma must be one of {', '.join(CHROMA)} (how a colour photo's chroma is denoised); "
+                         f"got {chroma!r}")
+
+
 def denoise(autoencoder, image: np.ndarray, config: TileConfig | None = None,
             progress: Callable[[int, int], None] | None = None, ensemble: int = 1, chroma: str = "rgb") -> np.ndarray:
     """(h, w, c) in [0, 1] -> (h, w, c) denoised, c = 1 or 3 as given; `progress(done, total)` per tile.
@@ -86,11 +96,7 @@ def denoise(autoencoder, image: np.ndarray, config: TileConfig | None = None,
     config = config or TileConfig()
     if config.tile < photonet.SIZE_MULTIPLE or config.tile % photonet.SIZE_MULTIPLE:
         raise ModelError(f"tile must be a positive multiple of {photonet.SIZE_MULTIPLE}; got {config.tile}")
-    if ensemble not in ENSEMBLES:
-        raise ModelError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))} (passes averaged); got {ensemble!r}")
-    if chroma not in CHROMA:
-        raise ModelError(f"chroma must be one of {', '.join(CHROMA)} (how a colour photo's chroma is denoised); "
-                         f"got {chroma!r}")
+    check_passes(ensemble, chroma)
     if autoencoder.family != "photo":
         raise ModelError(f"model {autoencoder.name!r} is a {autoencoder.family} model; full-size denoising "
                          "needs a photo model (train one with `python -m aecore train --dataset photos`)")

@@ -1,7 +1,8 @@
 """Streamlit helpers for the Anomalies page (views/anomaly.py): every anomaly score of the model, read from the store
-when the training job has kept them (aecore.store.scorecache: the class the page opens on, once per model), else
-computed once per model, dataset and rare class (dashboard.state.caches: reconstruction error and PCA under a
-progress bar, the code-space scores in a thread while the page is usable), and the figures the page draws from them.
+(aecore.store.scorecache) where the training job or this server has scored it, the page following whoever is at it;
+should scoring into the store fail, computed once per model, dataset and rare class (dashboard.state.caches:
+reconstruction error and PCA under a progress bar, the code-space scores in a thread while the page is usable); and
+the figures the page draws from them.
 On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the nearest normal
 codes, Mahalanobis, a VAE's negative ELBO), side by side. On a series: one score per time step."""
 
@@ -44,7 +45,7 @@ def kept_detections(ref: caches.ModelRef, rare: int) -> dict | None:
 
 
 def job_scoring(ref: caches.ModelRef, rare: int) -> bool:
-    """True while the training job computes this model's scores (it holds their lock)."""
+    """True while someone (the training job, or this server's kept_scoring) computes these scores: their lock is held."""
     return scorecache.computing(caches.model_store(), ref.name, caches.dataset(ref.dataset), rare)
 
 

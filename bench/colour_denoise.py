@@ -1,4 +1,5 @@
 """Colour denoising against CBM3D on every colour photo the photo recipe never trained on (issue #39, part 4).
+Longer than 300 lines: its subcommands measure one thing on one held-out set and one results file, which they share.
 
 Usage:  python bench/colour_denoise.py run MODEL --methods A,B --sigmas 15,25 [--photos 0:12] [--results FILE]
         python bench/colour_denoise.py table [--results FILE] [--methods A,B]     markdown from the results file

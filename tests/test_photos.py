@@ -1,4 +1,6 @@
 """Photo denoising: the photo split, a tiny real photo model, tiled inference, round trips, guards.
+Longer than 300 lines: every test here shares the one tiny model trained once for the module (the fixture below);
+split across files, each would train its own or need it in conftest for every test file.
 
 Cheap on purpose: one tiny model (a few thousand weights, 60 steps of 64x64 patches) trained once for
 the module on the real bundled photos; every other test reuses it.

@@ -194,8 +194,8 @@ def work(folder: Path):
 
 def _share_cores():
     """$AECORE_WORKER_THREADS (set by jobs.launch_workers): this worker's TensorFlow threads, set before its first
-    operation. Two one-thread workers on two cores train the quick start's models side by side faster than one
-    worker on both (bench/RESULTS.md, #35)."""
+    operation. On an idle machine two one-thread workers on two cores train the quick start's models side by side
+    faster than one worker on both; on a busy one slower (bench/RESULTS.md, "The first minutes, session 16", #35)."""
     threads = int(os.environ.get("AECORE_WORKER_THREADS") or 0)
     if threads > 0:
         import tensorflow as tf

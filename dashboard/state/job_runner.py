@@ -160,7 +160,7 @@ QUICK_START_FIRST = "dense"
 def quick_start_workers() -> int:
     """How many workers share the quick start: one per idle core (each with its share of TensorFlow threads), so on an
     idle machine its models train side by side; on a busy one they go one after another in one worker, which there
-    landed them sooner (bench/RESULTS.md, "The quick start on every core", #35)."""
+    landed them sooner (bench/RESULTS.md, "The first minutes, session 16", #35)."""
     cores = os.cpu_count() or 1
     return max(1, min(cores, round(cores - os.getloadavg()[0])))
 

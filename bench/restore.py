@@ -3,6 +3,9 @@
 Usage:  python bench/restore.py [--store DIR] [--marks 3]          both tables (markdown)
         python bench/restore.py --only unwatermark --checkpoint MODEL.keras [--threshold 0.5] [--alpha-floor 0.02]
                                                                     a recipe checkpoint before it ships
+        python bench/restore.py --only unwatermark [--checkpoint DETECTOR.keras] --unmark '{"low": 0.5}' --clean
+                                                                    the heads post-processed (aecore.photo.unmarking),
+                                                                    and the photos without a watermark too
         python bench/restore.py --speed TASK                        1-MP time and peak memory of one task (one process)
         python bench/restore.py --figures                           docs/restore_colourise.jpg, docs/restore_unwatermark.jpg
 
@@ -16,6 +19,7 @@ told the watermark's mask (aecore.photo.classical.oracle_inpaint).
 """
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -34,24 +38,34 @@ STRENGTHS = (1.0, 1.5, 2.0)  # colour strengths (the page's slider): 1 is the mo
 EXTRA_COLOUR = Path("/usr/share/backgrounds/Wine_by_Jakkub_Mede.jpg")  # lomiri-wallpapers-16.04, never trained on
 
 
-def load(store, task: str):
-    return store.load(restoring.default_restore_model(store, task))
+def load(store, task: str, unmark: dict | None = None):
+    """The store's model for `task`; `unmark` (UnmarkSettings' fields) replaces its card's post-processing."""
+    autoencoder = store.load(restoring.default_restore_model(store, task))
+    if unmark is not None:
+        autoencoder.meta["unmark"] = unmark
+    return autoencoder
 
 
-def load_checkpoint(path: Path, task: str, threshold: float, alpha_floor: float = 0.0):
+def load_checkpoint(path: Path, task: str, threshold: float, alpha_floor: float = 0.0, unmark: dict | None = None):
     """A checkpoint of scripts/train_restore_model.py as the model that would ship (a gated or blend one: its restored
-    output, the gate shut under `threshold`, a blend model's alpha under `alpha_floor`)."""
+    output, the gate shut under `threshold`, a blend model's alpha under `alpha_floor`; a detector's, its heads
+    post-processed by aecore.photo.unmarking with `unmark`, UnmarkSettings' fields, default {})."""
     import keras
 
-    from aecore.photo import blendnet, gatednet
+    from aecore.photo import blendnet, detectnet, gatednet
     from scripts import train_restore_model
 
     model = keras.models.load_model(path, compile=False)
-    if blendnet.is_blend(model):
+    if detectnet.is_detector(model):
+        model, unmark = detectnet.single_output(model), {} if unmark is None else unmark
+    elif blendnet.is_blend(model):
         model = blendnet.single_output(model, threshold, alpha_floor)
     elif gatednet.is_gated(model):
         model = gatednet.single_output(model, threshold)
-    return train_restore_model.wrap(model, task)
+    autoencoder = train_restore_model.wrap(model, task)
+    if unmark is not None:
+        autoencoder.meta["unmark"] = unmark
+    return autoencoder
 
 
 def colour_photos() -> list[photos.Photo]:
@@ -91,12 +105,18 @@ def colourise_table(autoencoder) -> list[dict]:
     return rows
 
 
-def unwatermark_table(autoencoder, marks: int) -> list[dict]:
+def unwatermark_table(autoencoder, marks: int, clean_too: bool = False) -> list[dict]:
+    """Per held-out photo, the mean over `marks` watermarks; `clean_too` adds the photo without a watermark through
+    ours: its PSNR (100 when untouched) and the share of its pixels that came out exactly as they went in."""
     rows = []
     for number, photo in enumerate(photos.load_photos().test):
         clean = np.repeat(photo.pixels, 3, axis=-1) if photo.pixels.shape[-1] == 1 else photo.pixels
         scores = {"watermarked": [], "ours": [], "oracle inpainting": [], "covered": [], "seconds ours": [],
                   "seconds oracle": []}
+        if clean_too:
+            untouched = restoring.unwatermark(autoencoder, clean)
+            scores["clean through ours"] = [min(100.0, restoring.psnr(clean, untouched))]
+            scores["clean unchanged"] = [float(np.all(untouched == clean, axis=-1).mean())]
         for mark_number in range(marks):
             mark = watermark.random_watermark(*clean.shape[:2], np.random.default_rng([number, mark_number]), held_out=True)
             marked = mark.apply(clean)
@@ -121,8 +141,8 @@ def print_table(title: str, rows: list[dict]):
 
 
 def _cell(key: str, value: float) -> str:
-    if key == "covered":
-        return f"{value:.1%}"
+    if key in ("covered", "clean unchanged"):
+        return f"{value:.2%}"
     return f"{value:.2f}" if "seconds" in key else f"{value:.2f}" if "colourfulness" not in key else f"{value:.1f}"
 
 
@@ -189,6 +209,9 @@ def main():
     parser.add_argument("--checkpoint", type=Path, help="a recipe checkpoint (model.keras) instead of the store's model")
     parser.add_argument("--threshold", type=float, default=0.0, help="a gated checkpoint's gate threshold")
     parser.add_argument("--alpha-floor", type=float, default=0.0, help="a blend checkpoint's alpha floor")
+    parser.add_argument("--unmark", type=json.loads, help="unwatermark: post-process the heads with these "
+                        "aecore.photo.unmarking.UnmarkSettings fields, a JSON object ('{}': the defaults)")
+    parser.add_argument("--clean", action="store_true", help="unwatermark: also each held-out photo without a watermark")
     arguments = parser.parse_args()
     store = modelstore.ModelStore(arguments.store)
     warnings.simplefilter("ignore")
@@ -199,14 +222,15 @@ def main():
     else:
         def model(task):
             if arguments.checkpoint:
-                return load_checkpoint(arguments.checkpoint, task, arguments.threshold, arguments.alpha_floor)
-            return load(store, task)
+                return load_checkpoint(arguments.checkpoint, task, arguments.threshold, arguments.alpha_floor,
+                                       arguments.unmark if task == "unwatermark" else None)
+            return load(store, task, arguments.unmark if task == "unwatermark" else None)
 
         if arguments.only in (None, "colourise"):
             print_table("Colourise (PSNR dB, RGB; colourfulness on 0..255)", colourise_table(model("colourise")))
         if arguments.only in (None, "unwatermark"):
             print_table(f"Unwatermark (PSNR dB; {arguments.marks} watermarks a photo in held-out fonts and words)",
-                        unwatermark_table(model("unwatermark"), arguments.marks))
+                        unwatermark_table(model("unwatermark"), arguments.marks, arguments.clean))
 
 
 if __name__ == "__main__":

@@ -77,6 +77,14 @@ ALPHA_FLOORS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)  # measured at step 1,500: 0.15
 GATE_LOSS_WEIGHT = 0.3
 REFINE_RATE = 5e-5  # --refine: a fresh Adam, its cosine schedule from this rate over the steps left
 CHECKPOINT_FOLDERS = {"unwatermark": "restore-unwatermark-blend"}  # under ~/.cache/aecore; default restore-<task>
+# --detector: aecore.photo.detectnet, a small full-resolution U-Net that finds the watermark (mask, opacity, colour),
+# trained from scratch on blend_pairs' crops, larger than the blend run's (its strokes need context around them)
+DETECT_FOLDER = "restore-unwatermark-detect"
+DETECT_PATCH = 96
+DETECT_BATCH = 12
+DETECT_RATE = 1e-3  # from scratch: Adam's usual rate, one cosine schedule over --steps
+DETECT_STEPS = 5_000
+DETECT_LOSS_WEIGHTS = [1.0, 10.0, 1.0]  # mask (cross-entropy + Dice), alpha (MSE everywhere), colour (MSE where marked)
 START_MODEL = ROOT / "aecore" / "store" / "shipped" / "photo-shipped" / "model.keras"
 # blend: the gated model shipped by #39's second session (commit ff8a614's photo-unwatermark), copied to the checkpoint
 # folder as start.keras when a run begins
@@ -251,6 +259,7 @@ def score(model, task: str) -> dict:
 
 
 VALIDATION = []
+VALIDATION_MARKS_DRAWN = []  # the watermark of each of VALIDATION's photos (the detector's validation needs its mask)
 
 
 def validation_photos() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -268,6 +277,7 @@ def validation_photos() -> list[tuple[np.ndarray, np.ndarray]]:
             for mark in range(VALIDATION_MARKS):
                 drawn = watermark.random_watermark(*whole.shape[:2], np.random.default_rng([SEED + 11, number, mark]))
                 VALIDATION.append((whole, drawn.apply(whole)))
+                VALIDATION_MARKS_DRAWN.append(drawn)
     return VALIDATION
 
 
@@ -427,6 +437,81 @@ def recipe_line(task: str, state: dict, threshold: float, alpha_floor: float = 0
             + (f" --threshold {threshold:g}" if threshold else ""))
 
 
+def detector_batch(step: int, colour: list, grey: list, bright_share: float = BRIGHT_SHARE):
+    """(watermarked, [marked, alpha, colour and marked]) for the detector at `step`, the same when resumed."""
+    from aecore.photo import tasks
+
+    random = np.random.default_rng([SEED + 1, step])
+    from_grey = round(DETECT_BATCH * GREY_SHARE) if grey else 0
+    parts = [tasks.blend_pairs(pool, size, random, DETECT_PATCH, bright_share=bright_share) for pool, size in
+             ((colour, DETECT_BATCH - from_grey), (grey, from_grey)) if size]
+    drawn = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    return drawn["watermarked"], [drawn["marked"], drawn["alpha"],
+                                  np.concatenate([drawn["colour"], drawn["marked"]], axis=-1)]
+
+
+def build_detector(total_steps: int):
+    import keras
+
+    from aecore.photo import detectnet
+
+    keras.utils.set_random_seed(SEED)
+    model = detectnet.detector_models()[1]
+    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(DETECT_RATE, total_steps,
+                                                                                          alpha=0.05)),
+                  loss=[detectnet.mask_loss, "mse", detectnet.marked_mse], loss_weights=DETECT_LOSS_WEIGHTS,
+                  jit_compile=True)
+    return model
+
+
+def detector_validation(model) -> dict:
+    """On validation_photos' whole held-out photos (training fonts): the mask's F1 at 0.5 over all their pixels, the
+    marked pixels' mean chance, the clean pixels' share above 0.5, and alpha's mean error on marked pixels."""
+    import keras
+
+    found = {"f1": [], "chance_marked": [], "false_open": [], "alpha_error": []}
+    for (clean, marked), mark in zip(validation_photos(), VALIDATION_MARKS_DRAWN, strict=True):
+        logit, alpha = (keras.ops.convert_to_numpy(part)[0, ..., 0] for part in model(marked[None], training=False)[:2])
+        truth, chance = mark.mask(), 1.0 / (1.0 + np.exp(-logit))
+        hits = float((chance[truth] > 0.5).sum())
+        found["f1"].append(2 * hits / max(1.0, (chance > 0.5).sum() + truth.sum()))
+        found["chance_marked"].append(float(chance[truth].mean()))
+        found["false_open"].append(float((chance[~truth] > 0.5).mean()))
+        found["alpha_error"].append(float(np.abs(alpha[truth] - mark.alpha[truth]).mean()))
+    return {key: float(np.mean(values)) for key, values in found.items()}
+
+
+def train_detector(checkpoints: Path, train400: Path, wheels: Path, total_steps: int):
+    """The detector's run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a line of
+    detector_validation; the pick is made afterwards on the whole pipeline (bench/restore.py --detector)."""
+    import keras
+
+    from aecore.photo import detectnet  # noqa: F401  (registers the losses a compiled checkpoint names)
+
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    colour, grey = pools("unwatermark", train400, wheels)
+    if (checkpoints / "state.json").exists():
+        state = json.loads((checkpoints / "state.json").read_text())
+        model = keras.models.load_model(checkpoints / "model.keras", compile=True)
+        print(f"resuming at step {state['step']} of {total_steps}", flush=True)
+    else:
+        model, state = build_detector(total_steps), {"step": 0, "log": [], "steps": total_steps}
+    started, losses = time.perf_counter(), []
+    while state["step"] < total_steps:
+        loss = model.train_on_batch(*detector_batch(state["step"], colour, grey))
+        losses.append([float(value) for value in np.ravel(loss)])
+        state["step"] += 1
+        if state["step"] % CHECKPOINT_STEPS == 0 or state["step"] == total_steps:
+            entry = {"step": state["step"], "loss": [round(float(v), 5) for v in np.mean(losses, axis=0)],
+                     "seconds": round(time.perf_counter() - started, 1),
+                     **{key: round(value, 4) for key, value in detector_validation(model).items()}}
+            state["log"].append(entry)
+            save_checkpoint(model, state, checkpoints)
+            keep(checkpoints, state["step"], False)
+            print(json.dumps(entry), flush=True)
+            started, losses = time.perf_counter(), []
+
+
 def main():
     from scripts import recipe_photos, train_photo_model
 
@@ -440,6 +525,8 @@ def main():
                         f"of four (default {BRIGHT_SHARE}; --refine: {REFINE_BRIGHT_SHARE})")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
     parser.add_argument("--export", action="store_true")
+    parser.add_argument("--detector", action="store_true", help="unwatermark: train the watermark detector "
+                        f"(aecore.photo.detectnet) in ~/.cache/aecore/{DETECT_FOLDER}, default {DETECT_STEPS} steps")
     parser.add_argument("--threshold", type=float, default=0.0, help="--export: a gated model's gate is shut under "
                         "this (chosen on the held-out photos with the training fonts; the bench keeps the held-out ones)")
     parser.add_argument("--alpha-floor", type=float, default=0.0, help="--export: a blend model's inversion is also "
@@ -453,7 +540,10 @@ def main():
     folder = CHECKPOINT_FOLDERS.get(arguments.task, f"restore-{arguments.task}")
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     steps = arguments.steps or (BLEND_STEPS if arguments.task in BLEND else STEPS)
-    if arguments.export:
+    if arguments.detector:
+        train_detector(arguments.checkpoints or Path.home() / ".cache" / "aecore" / DETECT_FOLDER, arguments.train400,
+                       arguments.wheels, arguments.steps or DETECT_STEPS)
+    elif arguments.export:
         export(arguments.task, checkpoints, arguments.threshold, arguments.alpha_floor)
     else:
         train(arguments.task, checkpoints, arguments.train400, arguments.wheels, steps,

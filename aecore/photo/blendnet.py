@@ -112,6 +112,14 @@ def heads(model: keras.Model, image: np.ndarray) -> dict:
             "colour": ops.convert_to_numpy(colour)[0]}
 
 
+def heads_model(model: keras.Model) -> keras.Model:
+    """photo (b, h, w, 3) -> (b, h, w, 5): the gate, alpha, colour (3): what aecore.photo.unmarking pools."""
+    images = keras.Input((None, None, photonet.CHANNELS), name="photo")
+    gate, logit, colour = model.get_layer("decoder")(model.get_layer("encoder")(images))
+    alpha = layers.Activation("sigmoid", name="alpha")(logit)
+    return keras.Model(images, layers.Concatenate(name="heads")([gate, alpha, colour]), name="blend_heads")
+
+
 def invert(image: np.ndarray, alpha: np.ndarray, colour: np.ndarray, gate: np.ndarray | None = None,
            gate_threshold: float = 0.0, alpha_floor: float = 0.0) -> np.ndarray:
     """The inversion in NumPy, as the model does it: (h, w, 3) watermarked, (h, w) alpha, (h, w, 3) or (3,) colour ->

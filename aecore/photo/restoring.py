@@ -16,7 +16,7 @@ import numpy as np
 from aecore import errors
 from aecore.analysis import metrics
 from aecore.data import images, photos
-from aecore.photo import tasks, tiling, watermark
+from aecore.photo import tasks, tiling, unmarking, watermark
 
 RESTORE_TASKS = ("colourise", "unwatermark")
 
@@ -70,8 +70,45 @@ def colourise(autoencoder, image: np.ndarray, strength: float = 1.0, progress: C
 
 
 def unwatermark(autoencoder, image: np.ndarray, progress: Callable | None = None) -> np.ndarray:
+    """(h, w, 1 or 3) -> (h, w, 3): a model whose card names its post-processing (meta "unmark") gives its heads to
+    aecore.photo.unmarking (marks found, their opacity and colour pooled, the blend inverted or inpainted); any other
+    unwatermark model's own output is taken as it is."""
     image = np.asarray(image, np.float32)
-    return tiling.denoise(autoencoder, np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image, progress=progress)
+    colour = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    settings = unmark_settings(autoencoder)
+    if settings is None:
+        return tiling.denoise(autoencoder, colour, progress=progress)
+    return unmarking.recover(colour, unmark_heads(autoencoder, colour, progress), settings)
+
+
+def unmark_settings(autoencoder) -> "unmarking.UnmarkSettings | None":
+    """The post-processing a model ships with (meta "unmark": UnmarkSettings' fields), or None."""
+    found = (autoencoder.meta or {}).get("unmark")
+    return None if found is None else unmarking.UnmarkSettings(**found)
+
+
+def unmark_heads(autoencoder, colour: np.ndarray, progress: Callable | None = None) -> np.ndarray:
+    """(h, w, 3) -> (h, w, 5): the model's heads (mask chance or gate, alpha, colour) over the photo in tiles."""
+    import tensorflow as tf
+
+    from aecore.photo import blendnet, detectnet
+
+    functions = autoencoder.__dict__.setdefault("_compiled", {})
+    if "heads" not in functions:
+        detector = detectnet.is_detector(autoencoder.model)
+        model = (detectnet if detector else blendnet).heads_model(autoencoder.model)
+        spec = tf.TensorSpec((None, None, None, 3), tf.float32)
+        radius = detectnet.RECEPTIVE_RADIUS if detector else tiling.receptive_radius(autoencoder)
+        functions["heads"] = (tf.function(lambda inputs: model(inputs, training=False), input_signature=[spec]), radius)
+    call, radius = functions["heads"]
+    total, done = tiling.tile_count(colour.shape[:2]), [0]
+
+    def tick():
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], total)
+
+    return tiling.tiled(call, colour, radius, tick=tick)
 
 
 def restore_pixels(autoencoder, photo: np.ndarray, task: str, strength: float = 1.0, watermark_text: str | None = None,

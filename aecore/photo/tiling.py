@@ -165,26 +165,43 @@ def _grey_chroma(autoencoder, image: np.ndarray, config: TileConfig, progress, e
 
 def _denoise_once(autoencoder, colour: np.ndarray, config: TileConfig, progress: _Progress) -> np.ndarray:
     """(h, w, 3) -> (h, w, 3) clipped to [0, 1]: one pass of the model over the padded photo, tile by tile."""
+    overlap = receptive_radius(autoencoder) if config.overlap is None else config.overlap
+    denoised = tiled(_call(autoencoder), colour, overlap, config.tile, progress.tile)
+    np.clip(denoised, 0.0, 1.0, out=denoised)
+    return denoised
+
+
+def tiled(call: Callable, colour: np.ndarray, overlap: int, tile: int = TileConfig.tile,
+          tick: Callable[[], None] | None = None) -> np.ndarray:
+    """(h, w, 3) -> (h, w, k): a fully convolutional `call` ((1, H, W, 3) -> (1, H, W, k)) over the padded photo,
+    tile by tile, each tile with `overlap` pixels of context (the network's receptive radius) on every side;
+    `tick()` after each tile. Returns a view into its own padded buffer (no second full-size copy)."""
     height, width = colour.shape[:2]
     padded = _pad(colour)  # (H, W, 3), H and W multiples of 4
-    overlap = config.overlap
-    if overlap is None:
-        overlap = photonet.receptive_radius(photonet.PhotoOptions(**_options(autoencoder)))
     overlap = -(-overlap // photonet.SIZE_MULTIPLE) * photonet.SIZE_MULTIPLE
-    output = np.empty_like(padded)
-    call = _call(autoencoder)
-    rows, columns = _starts(padded.shape[0], config.tile), _starts(padded.shape[1], config.tile)
-    for top in rows:
-        for left in columns:
-            bottom, right = min(top + config.tile, padded.shape[0]), min(left + config.tile, padded.shape[1])
+    output = None
+    for top in _starts(padded.shape[0], tile):
+        for left in _starts(padded.shape[1], tile):
+            bottom, right = min(top + tile, padded.shape[0]), min(left + tile, padded.shape[1])
             y0, x0 = max(0, top - overlap), max(0, left - overlap)
             y1, x1 = min(padded.shape[0], bottom + overlap), min(padded.shape[1], right + overlap)
             result = keras.ops.convert_to_numpy(call(padded[None, y0:y1, x0:x1]))[0]
+            if output is None:  # (H, W, k): k from the first tile's result
+                output = np.empty(padded.shape[:2] + result.shape[-1:], np.float32)
             output[top:bottom, left:right] = result[top - y0 : bottom - y0, left - x0 : right - x0]
-            progress.tile()
-    denoised = output[BORDER : BORDER + height, BORDER : BORDER + width]  # a view: no second full-size copy
-    np.clip(denoised, 0.0, 1.0, out=denoised)
-    return denoised
+            if tick is not None:
+                tick()
+    return output[BORDER : BORDER + height, BORDER : BORDER + width]
+
+
+def receptive_radius(autoencoder) -> int:
+    """The photo model's receptive radius (its options' widths and blocks): the tiles' overlap."""
+    return photonet.receptive_radius(photonet.PhotoOptions(**_options(autoencoder)))
+
+
+def tile_count(shape: tuple[int, int], tile: int = TileConfig.tile) -> int:
+    """How many tiles `tiled` cuts a photo of `shape` (height, width) into."""
+    return _tile_count(shape, tile)
 
 
 def _options(autoencoder) -> dict:

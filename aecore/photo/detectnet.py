@@ -1,0 +1,127 @@
+"""The watermark detector: a small U-Net at full resolution that says where a watermark is, how opaque and what colour.
+
+Why: blendnet's heads see the photo through one 32-channel conv at full resolution and a trunk built for denoising;
+measured on the whole held-out photos (bench/RESULTS.md, "Restore, fourth session"), its gate's mean on marked
+pixels is 0.05-0.6 and coloured watermarks are hardly found at all, while the true opacity alone would be worth
++4 dB. A watermark's strokes are 1-4 px wide, so this network keeps full resolution all the way through: two convs
+at full, half and quarter resolution on the way down (the quarter ones alternate dilation 1 and 2 for context), and
+on the way up the skips are concatenated, the photo itself included, so the last convs see the exact pixels.
+
+Outputs (plain layers, so it saves and loads in safe mode): `mask_logit` (b, h, w, 1), the logit of "this pixel is
+marked" (alpha > watermark.MASK_THRESHOLD); `alpha` (b, h, w, 1) in (0, 1); `colour` (b, h, w, 3) in (0, 1). The
+photo is recovered outside the network (aecore.photo.unmarking): the mask, grown by hysteresis, and the opacity and
+colour pooled over each mark. Receptive radius about 42 px (RECEPTIVE_RADIUS), inside the photo network's 56, so
+the tiler's overlap covers it; sides must be multiples of 4.
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+WIDTHS = (24, 48, 96)  # channels at full, half and quarter resolution (~0.45 M parameters)
+QUARTER_CONVS = 4  # at quarter resolution, dilation 1, 2, 1, 2: context for a letter's shape
+RECEPTIVE_RADIUS = 42  # pixels on each side that can change one output pixel (39 measured with an impulse)
+ALPHA_LOGIT_MAX = float(np.log(0.9 / 0.1))  # alpha <= 0.9: training draws opacities up to 0.75
+SHUT_UNDER = 0.5  # single_output: the inversion is shut where the mask's chance is under this
+DICE_WEIGHT = 1.0  # mask_loss: the Dice term beside the cross-entropy (a thin stroke is few pixels of a patch)
+
+
+def _conv(filters: int, name: str, strides: int = 1, dilation: int = 1, activation: str | None = "relu"):
+    return layers.Conv2D(filters, 3, strides=strides, dilation_rate=dilation, padding="same", activation=activation,
+                         name=name)
+
+
+def detector_encoder(widths: tuple[int, int, int] = WIDTHS, quarter_convs: int = QUARTER_CONVS) -> keras.Model:
+    """photo (b, h, w, 3) -> [quarter (b, h/4, w/4, w2), half (b, h/2, w/2, w1), full (b, h, w, w0 + 3)]: the photo
+    itself rides along in the full-resolution skip, so the last convs see its exact pixels."""
+    full_width, half_width, quarter_width = (int(width) for width in widths)
+    images = keras.Input((None, None, 3), name="image")
+    full = _conv(full_width, "full_in_1")(images)
+    full = _conv(full_width, "full_in_2")(full)  # (b, h, w, w0)
+    half = _conv(half_width, "down_1", strides=2)(full)
+    half = _conv(half_width, "half_in")(half)  # (b, h/2, w/2, w1)
+    quarter = _conv(quarter_width, "down_2", strides=2)(half)
+    for number in range(quarter_convs):  # residual, so the dilated context adds to what the strokes look like
+        inner = _conv(quarter_width, f"quarter_{number}", dilation=1 + number % 2)(quarter)
+        quarter = layers.Add(name=f"quarter_{number}_add")([quarter, inner])
+    full = layers.Concatenate(name="full_with_photo")([full, images])
+    return keras.Model(images, [quarter, half, full], name="encoder")
+
+
+def detector_decoder(widths: tuple[int, int, int] = WIDTHS) -> keras.Model:
+    """[quarter, half, full] -> [mask_logit (b, h, w, 1), alpha_logit (b, h, w, 1) <= ALPHA_LOGIT_MAX, colour
+    (b, h, w, 3)]; the skips are concatenated, not added (a stroke's edge must survive to the heads)."""
+    full_width, half_width, quarter_width = (int(width) for width in widths)
+    quarter = keras.Input((None, None, quarter_width), name="code")
+    half_skip = keras.Input((None, None, half_width), name="half_skip")
+    full_skip = keras.Input((None, None, full_width + 3), name="full_skip")
+    up = layers.Conv2DTranspose(half_width, 3, strides=2, padding="same", activation="relu", name="up_1")(quarter)
+    half = _conv(half_width, "half_out")(layers.Concatenate(name="half_concat")([up, half_skip]))
+    up = layers.Conv2DTranspose(full_width, 3, strides=2, padding="same", activation="relu", name="up_2")(half)
+    full = _conv(full_width, "full_out_1")(layers.Concatenate(name="full_concat")([up, full_skip]))
+    full = _conv(full_width, "full_out_2")(full)
+    mask_logit = layers.Conv2D(1, 3, padding="same", name="mask_logit")(full)
+    logit = layers.Conv2D(1, 3, padding="same", name="alpha_logit")(full)
+    # min(z, max) as plain layers, as blendnet caps its alpha: alpha <= 0.9 keeps the inversion's gain finite
+    below = layers.ReLU(name="alpha_logit_room")(layers.Rescaling(-1.0, ALPHA_LOGIT_MAX, name="alpha_logit_flip")(logit))
+    logit = layers.Rescaling(-1.0, ALPHA_LOGIT_MAX, name="alpha_logit_capped")(below)
+    colour = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="colour")(full)
+    return keras.Model([quarter, half_skip, full_skip], [mask_logit, logit, colour], name="decoder")
+
+
+def detector_models(widths: tuple[int, int, int] = WIDTHS) -> tuple[keras.Model, keras.Model]:
+    """(model: photo -> restored, training_model: photo -> [mask_logit, alpha, colour]), sharing every layer. The
+    model inverts the blend where the mask's chance is SHUT_UNDER or more (blendnet's plain-layer inversion): what a
+    caller of the Keras model alone gets; aecore.photo.unmarking does better from the heads (pooled per mark)."""
+    encoder, decoder = detector_encoder(widths), detector_decoder(widths)
+    images = keras.Input((None, None, 3), name="photo")
+    mask_logit, logit, colour = decoder(encoder(images))
+    alpha = layers.Activation("sigmoid", name="alpha")(logit)
+    training = keras.Model(images, [mask_logit, alpha, colour], name="watermark_detector_training")
+    return single_output(training), training
+
+
+def single_output(training_model: keras.Model) -> keras.Model:
+    """photo -> the blend inverted where the mask's chance is at least SHUT_UNDER (exactly the input elsewhere)."""
+    from aecore.photo import blendnet
+
+    encoder, decoder = training_model.get_layer("encoder"), training_model.get_layer("decoder")
+    images = keras.Input((None, None, 3), name="photo")
+    mask_logit, logit, colour = decoder(encoder(images))
+    chance = layers.Activation("sigmoid", name="mask_chance")(mask_logit)
+    restored = blendnet._restored(images, chance, logit, colour, gate_threshold=SHUT_UNDER)
+    return keras.Model(images, restored, name="photo_unwatermark")
+
+
+def heads_model(model: keras.Model) -> keras.Model:
+    """photo (b, h, w, 3) -> (b, h, w, 5): the mask's chance, alpha, colour (3), from a shipped or training model."""
+    images = keras.Input((None, None, 3), name="photo")
+    mask_logit, logit, colour = model.get_layer("decoder")(model.get_layer("encoder")(images))
+    chance = layers.Activation("sigmoid", name="mask_chance")(mask_logit)
+    alpha = layers.Activation("sigmoid", name="alpha")(logit)
+    return keras.Model(images, layers.Concatenate(name="heads")([chance, alpha, colour]), name="detector_heads")
+
+
+def is_detector(model: keras.Model) -> bool:
+    """True for a model whose decoder is detector_decoder (a shipped one, or a training checkpoint)."""
+    return any(layer.name == "mask_logit" for layer in model.get_layer("decoder").layers)
+
+
+# The training losses: registered so a resumed checkpoint (compiled) loads them back.
+@keras.saving.register_keras_serializable(package="aecore_detect")
+def mask_loss(marked, logit):
+    """Cross-entropy on the mask plus DICE_WEIGHT times the soft Dice loss, per patch: the Dice term counts a
+    missed stroke as much on a patch with two marked pixels as on one with two thousand."""
+    entropy = ops.mean(ops.binary_crossentropy(marked, logit, from_logits=True), axis=(1, 2, 3))
+    chance = ops.sigmoid(logit)
+    overlap = ops.sum(chance * marked, axis=(1, 2, 3))
+    dice = 1.0 - (2.0 * overlap + 1.0) / (ops.sum(chance, axis=(1, 2, 3)) + ops.sum(marked, axis=(1, 2, 3)) + 1.0)
+    return entropy + DICE_WEIGHT * dice
+
+
+@keras.saving.register_keras_serializable(package="aecore_detect")
+def marked_mse(target_and_marked, predicted):
+    """Squared error where the watermark is (the target's last channel is the mask), per marked pixel and channel."""
+    target, marked = target_and_marked[..., :-1], target_and_marked[..., -1:]
+    error = ops.sum(marked * ops.square(predicted - target), axis=(1, 2, 3))
+    return error / (ops.cast(ops.shape(target)[-1], "float32") * ops.sum(marked, axis=(1, 2, 3)) + 1.0)

@@ -512,6 +512,53 @@ def train_detector(checkpoints: Path, train400: Path, wheels: Path, total_steps:
             started, losses = time.perf_counter(), []
 
 
+def export_detector(checkpoints: Path, step: int, unmark: dict):
+    """steps/<step>.keras of a detector run -> aecore/store/shipped/photo-unwatermark: the detector (its Keras output
+    the blend inverted where the mask's chance is 0.5 or more) with `unmark` on its card, the post-processing
+    (aecore.photo.unmarking.UnmarkSettings' fields) that restoring.unwatermark applies to its heads."""
+    import keras
+
+    from aecore.data import photos
+    from aecore.models.autoencoder import Autoencoder
+    from aecore.photo import detectnet, restoring
+    from aecore.store import modelstore
+
+    state = json.loads((checkpoints / "state.json").read_text())
+    model = detectnet.single_output(keras.models.load_model(checkpoints / "steps" / f"{step}.keras", compile=False))
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    full_width, half_width, quarter_width = detectnet.WIDTHS  # the photo family's widths, latent_dim and blocks
+    options = {"widths": [full_width, half_width], "blocks": detectnet.QUARTER_CONVS // 2, "task": "unwatermark"}
+    meta = {"input_shape": [None, None, 3], "latent_dim": quarter_width, "unmark": dict(unmark)}
+    autoencoder = Autoencoder("photo", model, encoder, decoder, options, meta)
+    held_out = photos.load_photos().test
+    scores = restoring.held_out_scores(autoencoder, "unwatermark", held_out)
+    seconds = sum(entry.get("seconds", 0) for entry in state["log"] if entry["step"] <= step)
+    script = "python scripts/train_restore_model.py --task unwatermark"
+    autoencoder.meta.update({
+        "family": "photo", "task": "unwatermark", "network": "detector", "options": options,
+        "code_shape": [None, None, quarter_width], "dataset": photos.PHOTOS,
+        "dataset_source": "the photo recipe's photos and DnCNN's 400 grey photos, watermarked at random",
+        "class_names": None, "params": autoencoder.count_params(), "train_seconds": round(seconds, 1),
+        "train_steps": step, "train_patches": step * DETECT_BATCH, "held_out_photos": [photo.name for photo in held_out],
+        "metrics": {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)},
+        "recipe": f"{script} --detector --steps {state.get('steps', DETECT_STEPS)} (the run stopped at step "
+                  f"{state['step']}; step {step} ships, picked on the whole held-out photos in the training fonts) && "
+                  f"{script} --detector --export {step} --unmark '{json.dumps(unmark)}'",
+        "notes": [f"aecore.photo.detectnet, a small full-resolution U-Net trained from scratch for {step} steps of "
+                  f"{DETECT_BATCH} crops {DETECT_PATCH}x{DETECT_PATCH} (cosine from {DETECT_RATE:g}): where the "
+                  "watermark is (cross-entropy and Dice on its mask), its opacity and colour; aecore.photo.unmarking "
+                  "then finds the marks (hysteresis), pools opacity and colour per mark and inverts the blend "
+                  "(pixels outside the marks unchanged); random text and logo watermarks in 144 fonts; metrics on "
+                  "watermarks in 18 held-out fonts and held-out words"],
+    })
+    os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
+    store, name = modelstore.ModelStore(modelstore.SHIPPED_FOLDER), "photo-unwatermark"
+    if (modelstore.SHIPPED_FOLDER / name).exists():
+        store.delete(name)
+    entry = store.save(autoencoder, name)
+    print(json.dumps({"saved": str(entry.path), "step": step, "metrics": autoencoder.meta["metrics"]}), flush=True)
+
+
 def main():
     from scripts import recipe_photos, train_photo_model
 
@@ -524,7 +571,10 @@ def main():
     parser.add_argument("--bright-share", type=float, help="from now on, this share of a blend run's crops the brightest "
                         f"of four (default {BRIGHT_SHARE}; --refine: {REFINE_BRIGHT_SHARE})")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
-    parser.add_argument("--export", action="store_true")
+    parser.add_argument("--export", nargs="?", const=-1, type=int, metavar="STEP", help="write the newest (a blend "
+                        "run's best) checkpoint to aecore/store/shipped; with --detector, the detector of step STEP")
+    parser.add_argument("--unmark", type=json.loads, default={}, help="--detector --export: the post-processing "
+                        "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
     parser.add_argument("--detector", action="store_true", help="unwatermark: train the watermark detector "
                         f"(aecore.photo.detectnet) in ~/.cache/aecore/{DETECT_FOLDER}, default {DETECT_STEPS} steps")
     parser.add_argument("--threshold", type=float, default=0.0, help="--export: a gated model's gate is shut under "
@@ -540,10 +590,13 @@ def main():
     folder = CHECKPOINT_FOLDERS.get(arguments.task, f"restore-{arguments.task}")
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     steps = arguments.steps or (BLEND_STEPS if arguments.task in BLEND else STEPS)
-    if arguments.detector:
+    if arguments.detector and arguments.export is not None:
+        export_detector(arguments.checkpoints or Path.home() / ".cache" / "aecore" / DETECT_FOLDER, arguments.export,
+                        arguments.unmark)
+    elif arguments.detector:
         train_detector(arguments.checkpoints or Path.home() / ".cache" / "aecore" / DETECT_FOLDER, arguments.train400,
                        arguments.wheels, arguments.steps or DETECT_STEPS)
-    elif arguments.export:
+    elif arguments.export is not None:
         export(arguments.task, checkpoints, arguments.threshold, arguments.alpha_floor)
     else:
         train(arguments.task, checkpoints, arguments.train400, arguments.wheels, steps,

@@ -13,7 +13,7 @@ import starlette.middleware
 import streamlit as st
 from streamlit import file_util
 
-from dashboard.server import preload, sheets
+from dashboard.server import preload, sheets, static_memory
 from dashboard.state import roles
 
 
@@ -46,5 +46,6 @@ if roles.mode() == "open":  # once, in the terminal of whoever starts the server
           "To host it for a class, start it with AECORE_OWNER_PASSWORD=... (or [auth] in .streamlit/secrets.toml "
           "and AECORE_OWNER_EMAILS); visitors then explore as viewers.", flush=True)
 
-app = st.App("app.py", routes=[sheets.route], middleware=[starlette.middleware.Middleware(preload.ElementCodePreloader,
-                                                                   static_dir=file_util.get_static_dir())])
+app = st.App("app.py", routes=[sheets.route], middleware=[
+    starlette.middleware.Middleware(preload.ElementCodePreloader, static_dir=file_util.get_static_dir()),
+    starlette.middleware.Middleware(static_memory.StaticFromMemory, static_dir=file_util.get_static_dir())])

@@ -4,10 +4,9 @@ Driven as ASGI around Streamlit's own static-file handler (the one that serves i
 address), over a small static folder written here, and once over the installed Streamlit's index.html.
 """
 
-import asyncio
-import concurrent.futures
 import re
 
+import asgi_calls
 import pytest
 from starlette.middleware import gzip as gzip_middleware
 from streamlit import file_util
@@ -45,16 +44,9 @@ def getter(app):
         scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
                  "headers": headers, "root_path": "", "scheme": "http", "server": ("test", 80),
                  "http_version": "1.1"}
-        return _run(_call(app, scope))
+        return asgi_calls.run(asgi_calls.call(app, scope))
 
     return get
-
-
-def _run(coroutine):
-    """In a thread of its own: in the full suite the browser tests' Playwright keeps an event loop running in
-    this one, where asyncio.run refuses to start."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -66,28 +58,6 @@ def served(static):
     inner = gzip_middleware.GZipMiddleware(handler, minimum_size=500)
     middleware = preload.ElementCodePreloader(inner, static_dir=str(static), base_url="", clock=clock)
     return middleware, getter(middleware), clock, inner
-
-
-async def _call(app, scope):
-    sent, done, requested = [], asyncio.Event(), []
-
-    async def receive():  # the request once; then, as a server does, a disconnect after the response
-        if not requested:
-            requested.append(True)
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            done.set()
-
-    await app(scope, receive, send)
-    start = next(message for message in sent if message["type"] == "http.response.start")
-    headers = {key.decode().lower(): value.decode() for key, value in start["headers"]}
-    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
-    return start["status"], headers, body
 
 
 def visit_token(headers) -> str:

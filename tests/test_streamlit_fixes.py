@@ -69,3 +69,40 @@ def test_long_lived_objects_are_frozen_once_keras_is_loaded_and_later_cycles_are
     assert facts["again"] == facts["frozen"]  # once per process
     assert facts["tracked"] < facts["frozen"] // 10  # what a run's collection still walks
     assert facts["cycle_freed"]
+
+
+def test_connections_to_a_socket_made_as_streamlit_makes_it_send_without_delay():
+    """Streamlit's listening socket has proto 0 (socket.socket(family=...)); asyncio left Nagle on for the
+    connections it accepted, so a response's second write waited ~40 ms for the browser's acknowledgement."""
+    import asyncio
+    import socket
+
+    import asgi_calls
+
+    import dashboard  # noqa: F401  (applies the fix)
+
+    async def accept_one() -> int:
+        listening = socket.socket(family=socket.AF_INET)  # as streamlit's starlette_server._bind_socket does
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(1)
+        accepted = asyncio.get_running_loop().create_future()
+
+        async def handle(reader, writer):
+            accepted.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=listening)
+        _, writer = await asyncio.open_connection(*listening.getsockname())
+        nodelay = await accepted
+        writer.close()
+        server.close()
+        return nodelay
+
+    assert listening_proto_is_zero() and asgi_calls.run(accept_one()) != 0  # asgi_calls.run: its own thread
+
+
+def listening_proto_is_zero() -> bool:
+    import socket
+
+    with socket.socket(family=socket.AF_INET) as made:
+        return made.proto == 0

@@ -83,15 +83,12 @@ def loss_curves(history: dict[str, list[float]], title: str = "Loss per epoch") 
     return figure
 
 
-def channel_grid(activations: np.ndarray, title: str, columns: int = 8, height: int | None = None,
-                 title_size: int | None = None) -> go.Figure:
-    """(h, w, channels) activations as a grid of grey tiles, each channel scaled to its own range."""
+def channel_tiles(activations: np.ndarray) -> np.ndarray:
+    """(h, w, channels) activations -> (channels, h, w, 1) grey tiles, each channel scaled to its own range."""
     channels = np.moveaxis(activations, -1, 0)  # (channels, h, w)
     low = channels.min(axis=(1, 2), keepdims=True)
     span = np.maximum(channels.max(axis=(1, 2), keepdims=True) - low, 1e-6)
-    tiles = ((channels - low) / span)[..., None]
-    return single_image(mosaic(tiles, min(columns, len(tiles))), title, title_size=title_size,
-                        height=height or min(120 + 60 * int(np.ceil(len(tiles) / columns)), 520))
+    return ((channels - low) / span)[..., None]
 
 
 def noise_slider(levels, rows: list[tuple[str, np.ndarray]], psnr_rows: dict[str, np.ndarray] | None = None,
@@ -197,27 +194,12 @@ def code_bars(code: np.ndarray, title: str, height: int = 260) -> go.Figure:
     return _per_dimension(values, colours, title, "value", ".3f", height)
 
 
-def dimension_bars(values: np.ndarray, title: str, y_title: str, threshold: float | None = None,
-                   height: int = 280) -> go.Figure:
-    """One bar per code dimension; bars at or below `threshold` (unused dimensions) in grey."""
-    values = np.asarray(values).reshape(-1)
-    colours = [PALETTE[8] if threshold is not None and value <= threshold else PALETTE[0] for value in values]
-    return _per_dimension(values, colours, title, y_title, ".4f", height)
-
-
 def _per_dimension(values, colours, title: str, y_title: str, value_format: str, height: int) -> go.Figure:
     bars = dict(type="bar", x=list(range(len(values))), y=[float(value) for value in values],
                 marker=dict(color=colours), hovertemplate=f"dimension %{{x}}: %{{y:{value_format}}}<extra></extra>")
     return _figure([bars], dict(title=dict(text=plain(title)), height=height, margin=dict(l=40, r=10, t=40, b=40),
                                 xaxis=dict(title=dict(text="code dimension"), **_whole_number_axis(len(values))),
                                 yaxis=dict(title=dict(text=y_title))))
-
-
-def feature_map_grid(activations: np.ndarray, title: str, height: int = 330) -> go.Figure:
-    """`channel_grid` in a near-square layout at a fixed height, so every layer's tiles come out
-    as large as a third of the page allows (8 columns leaves wide, flat strips for 16 channels)."""
-    channels = activations.shape[-1]
-    return channel_grid(activations, title, columns=int(np.ceil(np.sqrt(channels))), height=height, title_size=14)
 
 
 def time_strips(activations: np.ndarray, title: str, steps, height: int | None = None) -> go.Figure:
@@ -245,67 +227,3 @@ def time_strips(activations: np.ndarray, title: str, steps, height: int | None =
 def _whole_number_axis(count: int) -> dict:
     """Dimension axes tick at whole numbers only (Plotly would put a tick at 0.5 for two bars)."""
     return dict(tickmode="linear", tick0=0, dtick=1 if count <= 16 else 2) if count <= 32 else {}
-
-
-def _whole_number_ticks(figure: go.Figure, count: int, axis: str) -> go.Figure:
-    if count <= 32:
-        figure.update_layout({f"{axis}axis": _whole_number_axis(count)})
-    return figure
-
-
-def code_heatmap(codes: np.ndarray, labels=None, class_names=None, title: str = "",
-                 height: int | None = None) -> go.Figure:
-    """(n, dims) codes as a dims x images heat map; images sorted by label, one tick per class.
-
-    Diverging colours centred on 0 when codes go negative (VAE, linear), Viridis for ReLU codes.
-    """
-    order = np.argsort(labels, kind="stable") if labels is not None else np.arange(len(codes))
-    matrix = np.asarray(codes).reshape(len(codes), -1)[order].T  # (dims, n)
-    diverging = bool(matrix.min() < 0)
-    figure = go.Figure(go.Heatmap(
-        z=matrix, colorscale="RdBu_r" if diverging else "Viridis", zmid=0 if diverging else None,
-        colorbar=dict(thickness=12), customdata=np.broadcast_to(order, matrix.shape),
-        hovertemplate="image #%{customdata}<br>dimension %{y}<br>value %{z:.3f}<extra></extra>"))
-    if labels is not None:
-        sorted_labels = np.asarray(labels)[order]
-        groups = np.unique(sorted_labels)
-        starts = [int(np.searchsorted(sorted_labels, group)) for group in groups]
-        ends = [int(np.searchsorted(sorted_labels, group, side="right")) for group in groups]
-        figure.update_xaxes(tickvals=[(start + end - 1) / 2 for start, end in zip(starts, ends)],
-                            ticktext=[plain(class_names[int(group)]) if class_names else str(group) for group in groups])
-        figure.update_layout(shapes=[dict(type="line", xref="x", yref="paper", x0=start - 0.5, x1=start - 0.5, y0=0, y1=1,
-                                          line=dict(color="white", width=2)) for start in starts[1:]])  # one call:
-        # add_vline per class validated the whole figure each time (27% of a Feature maps pick, bench/class_load.py)
-    figure.update_layout(title=plain(title), xaxis_title="test images, sorted by class", yaxis_title="code dimension",
-                         height=height or int(np.clip(150 + 16 * matrix.shape[0], 240, 520)),
-                         margin=dict(l=50, r=10, t=40, b=40))
-    return _whole_number_ticks(figure, matrix.shape[0], "y")
-
-
-def labelled_image_rows(rows: list[list[np.ndarray]], row_titles: list[str], cell_titles: list[list[str]],
-                        cell_px: int = 96, row_colours: list[str] | None = None) -> go.Figure:
-    """Rows of images, a title above every cell and a horizontal label left of every row.
-
-    The gaps are set in pixels, so cell titles never run into the row above however few rows there
-    are, and no axis ticks show between the images.
-    """
-    row_count, column_count = len(rows), max(len(row) for row in rows)
-    title_px = 22  # room for one line of 12-px cell titles
-    plot_px = row_count * cell_px + (row_count - 1) * title_px
-    titles = [plain(title) for row in cell_titles for title in row + [""] * (column_count - len(row))]
-    figure = make_subplots(rows=row_count, cols=column_count, horizontal_spacing=0.008,
-                           vertical_spacing=title_px / plot_px if row_count > 1 else 0.0, subplot_titles=titles)
-    for row_index, row in enumerate(rows, start=1):
-        for column_index, image in enumerate(row, start=1):
-            figure.add_trace(go.Image(source=data_uri(image), hoverinfo="skip"), row=row_index, col=column_index)
-    figure.update_annotations(font_size=12)
-    for row_index, title in enumerate(row_titles):  # centred on the row, right-aligned against the images
-        middle = 1 - (row_index * (cell_px + title_px) + cell_px / 2) / plot_px
-        short = title if len(title) <= 22 else title[:21] + "…"
-        figure.add_annotation(text=f"<b>{plain(short)}</b>", x=0, y=middle, xref="paper", yref="paper", xanchor="right",
-                              xshift=-8, showarrow=False, font_size=13, hovertext=plain(title),
-                              font_color=(row_colours or [None] * len(row_titles))[row_index])
-    left = 14 + 8 * max(min(len(title), 22) for title in row_titles)
-    figure.update_layout(height=plot_px + title_px + 12, margin=dict(l=left, r=6, t=title_px + 4, b=8),
-                         showlegend=False)
-    return _clean_axes(figure)

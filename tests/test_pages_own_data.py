@@ -123,9 +123,10 @@ def test_a_small_set_says_its_real_counts_and_that_it_is_small(colour_models, op
 
 
 def bar_names(app) -> set:
-    figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    return {name for figure in figures if figure["layout"].get("barmode") == "group"
-            for trace in figure["data"] for name in trace["x"]}
+    """The names under the probe chart's grouped bars (a Vega-Lite spec: dashboard.vega_plots.probe_bars)."""
+    specs = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    return {bar["name"] for spec in specs for layer in spec.get("layer", []) if "xOffset" in layer.get("encoding", {})
+            for bar in layer["data"]["values"]}
 
 
 def test_the_sampler_decodes_in_colour_and_uploads_keep_their_colours(colour_models, open_page):

@@ -4,7 +4,7 @@ unit over one window's steps), and what the codes look like."""
 import numpy as np
 import streamlit as st
 
-from dashboard import plots, series_plots
+from dashboard import plots, series_plots, vega_plots
 from dashboard.sections import images
 from dashboard.state import sidebar
 from dashboard.text import md
@@ -36,19 +36,19 @@ def one_image():
         series_layers(probe.layers, steps)
         return
     original_title = f"original {sidebar.label_of(context, index)}"
-    original.plotly_chart(plots.single_image(test_images[index], original_title, height=230), width="stretch")
-    rebuilt.plotly_chart(plots.single_image(probe.reconstruction, "reconstruction", height=230), width="stretch")
+    images.show_picture(original, test_images[index], original_title)
+    images.show_picture(rebuilt, probe.reconstruction, "reconstruction")
     rebuilt.caption(f"BCE {probe.bce:.3f} against the original (lower is better)")
     if probe.code.ndim == 3:  # a spatial code: (h, w, latent_dim) maps
-        code_column.plotly_chart(plots.channel_grid(probe.code, "its code: one tile per code channel"), width="stretch")
+        images.show_picture(code_column, probe.code, "its code: one tile per code channel", columns=8)
     else:
-        code_column.plotly_chart(code_bars(probe.code), width="stretch")
+        code_column.vega_lite_chart(spec=code_bars(probe.code), width="stretch")
     image_layers(probe.layers)
 
 
 def code_bars(code):
     mean_note = " (the VAE's mean)" if autoencoder.is_variational else ""
-    return plots.code_bars(code, f"its code{mean_note}")
+    return vega_plots.code_bars(code, f"its code{mean_note}")
 
 
 def image_layers(layers):
@@ -64,7 +64,7 @@ def image_layers(layers):
         for column, (label, activation) in zip(st.columns(3), layers[start : start + 3]):
             height, width, channels = activation.shape
             title = f"{label}: {channels} channel{'s' if channels > 1 else ''} of {height}×{width}"
-            column.plotly_chart(plots.feature_map_grid(activation, title), width="stretch")
+            images.show_picture(column, activation, title)
 
 
 def window_steps(index: int) -> np.ndarray:
@@ -82,7 +82,7 @@ def window_and_code(index: int, steps, probe, lines_column, code_column):
     error = float(np.mean((np.asarray(test_images[index]) - probe.reconstruction) ** 2))
     lines_column.caption(f"MSE {error:.4f} against the window (lower is better; values scaled so the training part "
                          "spans 0 to 1)")
-    code_column.plotly_chart(code_bars(probe.code), width="stretch")
+    code_column.vega_lite_chart(spec=code_bars(probe.code), width="stretch")
 
 
 def series_layers(layers, steps):
@@ -103,9 +103,9 @@ one_image()
 st.subheader(f"Codes of many {context.noun}s")
 statistics = images.code_statistics(key, min(images.CODE_SAMPLE, len(test_images)))
 shown = min(100, len(statistics.codes))
-st.plotly_chart(plots.code_heatmap(statistics.codes[:shown], None if labels is None else labels[:shown],
-                                   context.dataset.class_names, f"Codes of the first {shown} test {context.noun}s"),
-                width="stretch")
+st.vega_lite_chart(spec=vega_plots.code_heatmap(
+    statistics.codes[:shown], None if labels is None else labels[:shown], context.dataset.class_names,
+    f"Codes of the first {shown} test {context.noun}s"), width="stretch")
 st.caption(f"Each column is one {context.noun}'s code, each row one code dimension. When {context.noun}s of one class "
            "share a pattern, the code has learned what tells the classes apart.")
 
@@ -120,12 +120,12 @@ share.metric(f"Non-zero units per {context.noun}", f"{statistics.active_share:.0
 size.metric(f"{context.noun.capitalize()}s measured", f"{len(statistics.codes):,}", border=True,
             help=f"The first test {context.noun}s.")
 if statistics.kl_per_dim is not None:
-    figure = plots.dimension_bars(statistics.kl_per_dim, "KL divergence to the prior, per dimension", "KL (nats)", 0.01)
+    figure = vega_plots.dimension_bars(statistics.kl_per_dim, "KL divergence to the prior, per dimension", "KL (nats)", 0.01)
     caption = ("A VAE pays KL for every dimension it uses; a grey one (KL near 0) has collapsed to the prior "
                f"and carries nothing about the {context.noun}.")
 else:
-    figure = plots.dimension_bars(statistics.variance, "Variance of each code dimension", "variance", 0.01)
+    figure = vega_plots.dimension_bars(statistics.variance, "Variance of each code dimension", "variance", 0.01)
     caption = (f"Grey dimensions hardly vary across {context.noun}s (variance ≤ 0.01): they are unused, the decoder "
                "learns nothing from them.")
-st.plotly_chart(figure, width="stretch")
+st.vega_lite_chart(spec=figure, width="stretch")
 st.caption(caption)

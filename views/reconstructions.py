@@ -4,7 +4,7 @@ a series, test windows and each model's reconstruction as lines, where they lie 
 import numpy as np
 import streamlit as st
 
-from dashboard import plots, series_plots
+from dashboard import plots, series_plots, vega_plots
 from dashboard.sections import images, train_form
 from dashboard.state import caches, sidebar
 from dashboard.text import md
@@ -122,7 +122,7 @@ for name in chosen:
     cell_titles.append([f"{prefix}{value:.3f}" for value in result[error_name.lower()]])
 cell_px = 120 if len(indices) <= 8 else 90 if len(indices) <= 12 else 64  # about as tall as the columns are wide
 colours = ["#334155"] + plots.PALETTE[: len(row_titles) - 1]  # a model's colour matches its bars below
-st.plotly_chart(plots.labelled_image_rows(rows, row_titles, cell_titles, cell_px, colours), width="stretch")
+st.vega_lite_chart(spec=vega_plots.image_rows(rows, row_titles, cell_titles, cell_px, colours), width="stretch")
 st.caption(f"The number above each reconstruction is its {error_name} against the original (lower is better).")
 for name in chosen:
     seen = entries[name].meta.get("train_images")
@@ -166,7 +166,7 @@ else:
             rows["raw pixels"] = baselines["pixels"]
             rows[f"PCA, {baselines['pca']['dimensions']} dims"] = baselines["pca"]
         if rows:
-            st.plotly_chart(images.probe_figure(rows), width="stretch", key="probes")
+            st.vega_lite_chart(spec=vega_plots.probe_bars(rows), width="stretch", key="probes")
 
     probe_chart()
     fitted, scored = images.probe_counts(context.dataset)

@@ -10,14 +10,15 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from aecore.analysis import inspection, metrics, probes
 from aecore.data import catalog
+from aecore.data.images import to_png_bytes
 from aecore.store import modelstore, probecache
 from dashboard import plots
 from dashboard.state import caches
+from dashboard.text import md
 
 DATASET_METRICS = (  # (meta["metrics"] key, title, value format, which way is better)
     ("test_bce", "BCE", "{:.3f}", "lower is better"),
@@ -116,18 +117,17 @@ def probe_counts(current: catalog.Dataset) -> tuple[int, int]:
     return min(len(current.x_train), probes.PROBE_TRAIN), min(len(current.x_test), probes.PROBE_TEST)
 
 
-def probe_figure(rows: dict[str, dict]) -> go.Figure:
-    """Grouped bars: k-NN and linear-probe accuracy for each model and baseline (name -> scores)."""
-    figure = go.Figure()
-    for key, title, colour in (("knn_accuracy", "k-NN (k = 5, cosine)", "#2563eb"),
-                               ("linear_probe_accuracy", "linear probe", "#f59e0b")):
-        values = [scores[key] for scores in rows.values()]
-        figure.add_trace(go.Bar(x=[plots.plain(name) for name in rows], y=values, name=title, marker_color=colour,
-                                text=[f"{value:.3f}" for value in values], textposition="outside"))
-    low = min(min(scores["knn_accuracy"], scores["linear_probe_accuracy"]) for scores in rows.values())
-    figure.update_layout(barmode="group", height=320, margin=dict(l=10, r=10, t=30, b=30),
-                         yaxis=dict(title="test accuracy", range=[max(0.0, low - 0.1), 1.0]), legend=dict(orientation="h", y=1.12))
-    return figure
+def show_picture(column, image: np.ndarray, title: str, columns: int | None = None):
+    """A picture at `column`'s width under its bold title (wrapped, never cut), as an <img>: no chart library to load
+    on a first open. Activations (h, w, channels) with more than 3 channels become a mosaic of grey tiles, `columns`
+    wide (default near-square), each channel scaled to its own range. Scaled up here by whole pixels to 320 or more
+    a side, so the browser's smoothing keeps them crisp."""
+    if image.ndim == 3 and image.shape[-1] not in (1, 3):
+        tiles = plots.channel_tiles(image)
+        image = plots.mosaic(tiles, min(columns or int(np.ceil(np.sqrt(len(tiles)))), len(tiles)))
+    factor = max(1, int(np.ceil(320 / max(image.shape[:2]))))
+    column.markdown(f"**{md(title)}**")
+    column.image(to_png_bytes(np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)), width="stretch")
 
 
 def windows_csv(current, indices, reconstructions: dict[str, np.ndarray]) -> str:

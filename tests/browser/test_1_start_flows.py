@@ -109,9 +109,10 @@ def test_training_survives_clicks_elsewhere_and_stop_leaves_nothing(server, page
 
 def test_reconstructions_show_real_pixels(server, page):
     page.goto(f"{server['url']}/reconstructions")
-    drawn_pixels(page.locator("[data-testid=stPlotlyChart]").first, min_std=20)
+    drawn_pixels(page.locator("[data-testid=stVegaLiteChart]").first, min_std=20)  # the grid (dashboard.vega_plots)
 
 
 def test_feature_maps_show_real_pixels(server, page):
     page.goto(f"{server['url']}/feature_maps")
-    drawn_pixels(page.locator("[data-testid=stPlotlyChart]").filter(has_text="encoder").first, min_std=20)
+    page.get_by_text("encoder / ").first.wait_for()
+    drawn_pixels(page.locator("[data-testid=stImage]").nth(2), min_std=20)  # the original, its reconstruction, a layer

@@ -114,6 +114,8 @@ def test_a_lasso_on_one_of_two_maps_shows_on_the_other(server, page, map_model, 
     cached = [mapcache.codes(store, name, None, digits, "all") for name in (map_model, second_model)]  # the jobs' codes
     expected = projections.neighbour_agreement(*cached).mean()
     assert f"Agreement: {expected:.0%}" in shown
+    expect(page.locator("[data-testid=stStatusWidget]")).to_be_hidden(timeout=120_000)  # no rerun remounts a map
+    expect(maps.nth(1)).to_have_attribute("data-count", re.compile(r"[1-9]"), timeout=60_000)  # mid-lasso
 
     first = maps.nth(0)
     first.evaluate("element => element.scrollIntoView({block: 'center'})")

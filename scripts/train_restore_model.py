@@ -80,6 +80,7 @@ CHECKPOINT_FOLDERS = {"unwatermark": "restore-unwatermark-blend"}  # under ~/.ca
 # --detector: aecore.photo.detectnet, a small full-resolution U-Net that finds the watermark (mask, opacity, colour),
 # trained from scratch on blend_pairs' crops, larger than the blend run's (its strokes need context around them)
 DETECT_FOLDER = "restore-unwatermark-detect"
+REFINE_FOLDER = "restore-unwatermark-refine"  # --detector --from-blend: the blend model frozen, a refiner trained
 DETECT_PATCH = 96
 DETECT_BATCH = 12
 DETECT_RATE = 1e-3  # from scratch: Adam's usual rate, one cosine schedule over --steps
@@ -450,13 +451,17 @@ def detector_batch(step: int, colour: list, grey: list, bright_share: float = BR
                                   np.concatenate([drawn["colour"], drawn["marked"]], axis=-1)]
 
 
-def build_detector(total_steps: int):
+def build_detector(total_steps: int, blend: Path | None = None):
+    """The detector from scratch, or (`blend`, a blend checkpoint) that model frozen with a refiner on top."""
     import keras
 
     from aecore.photo import detectnet
 
     keras.utils.set_random_seed(SEED)
-    model = detectnet.detector_models()[1]
+    if blend is None:
+        model = detectnet.detector_models()[1]
+    else:
+        model = detectnet.refined_models(keras.models.load_model(blend, compile=False))[1]
     model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(DETECT_RATE, total_steps,
                                                                                           alpha=0.05)),
                   loss=[detectnet.mask_loss, "mse", detectnet.marked_mse], loss_weights=DETECT_LOSS_WEIGHTS,
@@ -481,7 +486,7 @@ def detector_validation(model) -> dict:
     return {key: float(np.mean(values)) for key, values in found.items()}
 
 
-def train_detector(checkpoints: Path, train400: Path, wheels: Path, total_steps: int):
+def train_detector(checkpoints: Path, train400: Path, wheels: Path, total_steps: int, blend: Path | None = None):
     """The detector's run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a line of
     detector_validation; the pick is made afterwards on the whole pipeline (bench/restore.py --detector)."""
     import keras
@@ -495,7 +500,8 @@ def train_detector(checkpoints: Path, train400: Path, wheels: Path, total_steps:
         model = keras.models.load_model(checkpoints / "model.keras", compile=True)
         print(f"resuming at step {state['step']} of {total_steps}", flush=True)
     else:
-        model, state = build_detector(total_steps), {"step": 0, "log": [], "steps": total_steps}
+        model = build_detector(total_steps, blend)
+        state = {"step": 0, "log": [], "steps": total_steps, **({"blend": str(blend)} if blend else {})}
     started, losses = time.perf_counter(), []
     while state["step"] < total_steps:
         loss = model.train_on_batch(*detector_batch(state["step"], colour, grey))
@@ -526,8 +532,10 @@ def export_detector(checkpoints: Path, step: int, unmark: dict):
     state = json.loads((checkpoints / "state.json").read_text())
     model = detectnet.single_output(keras.models.load_model(checkpoints / "steps" / f"{step}.keras", compile=False))
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
-    full_width, half_width, quarter_width = detectnet.WIDTHS  # the photo family's widths, latent_dim and blocks
-    options = {"widths": [full_width, half_width], "blocks": detectnet.QUARTER_CONVS // 2, "task": "unwatermark"}
+    refined = detectnet.is_refined(model)
+    quarter_width = int(encoder.output[0].shape[-1])  # the photo family's latent_dim; its widths and blocks below
+    options = ({**model_options(), "task": "unwatermark"} if refined else
+               {"widths": list(detectnet.WIDTHS[:2]), "blocks": detectnet.QUARTER_CONVS // 2, "task": "unwatermark"})
     meta = {"input_shape": [None, None, 3], "latent_dim": quarter_width, "unmark": dict(unmark)}
     autoencoder = Autoencoder("photo", model, encoder, decoder, options, meta)
     held_out = photos.load_photos().test
@@ -535,17 +543,24 @@ def export_detector(checkpoints: Path, step: int, unmark: dict):
     seconds = sum(entry.get("seconds", 0) for entry in state["log"] if entry["step"] <= step)
     script = "python scripts/train_restore_model.py --task unwatermark"
     autoencoder.meta.update({
-        "family": "photo", "task": "unwatermark", "network": "detector", "options": options,
+        "family": "photo", "task": "unwatermark", "network": "refined blend" if refined else "detector",
+        "options": options,
         "code_shape": [None, None, quarter_width], "dataset": photos.PHOTOS,
         "dataset_source": "the photo recipe's photos and DnCNN's 400 grey photos, watermarked at random",
         "class_names": None, "params": autoencoder.count_params(), "train_seconds": round(seconds, 1),
         "train_steps": step, "train_patches": step * DETECT_BATCH, "held_out_photos": [photo.name for photo in held_out],
         "metrics": {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)},
-        "recipe": f"{script} --detector --steps {state.get('steps', DETECT_STEPS)} (the run stopped at step "
+        "recipe": f"{script} --detector{' --from-blend ' + state['blend'].replace(str(Path.home()), '~') if refined else ''} --steps "
+                  f"{state.get('steps', DETECT_STEPS)} (the run stopped at step "
                   f"{state['step']}; step {step} ships, picked on the whole held-out photos in the training fonts) && "
-                  f"{script} --detector --export {step} --unmark '{json.dumps(unmark)}'",
-        "notes": [f"aecore.photo.detectnet, a small full-resolution U-Net trained from scratch for {step} steps of "
-                  f"{DETECT_BATCH} crops {DETECT_PATCH}x{DETECT_PATCH} (cosine from {DETECT_RATE:g}): where the "
+                  f"{script} --detector{' --from-blend BLEND' if refined else ''} --export {step} --unmark "
+                  f"'{json.dumps(unmark)}'",
+        "notes": [("the blend model (aecore.photo.blendnet, photo-unwatermark of #39's third session, step 3,600) "
+                   "frozen, with a refiner (aecore.photo.detectnet.refined_models: three convs at full resolution over "
+                   "the photo, the blend trunk's features and its guesses)" if refined else
+                   "aecore.photo.detectnet, a small full-resolution U-Net")
+                  + f" trained for {step} steps of {DETECT_BATCH} crops {DETECT_PATCH}x{DETECT_PATCH} (cosine from "
+                  f"{DETECT_RATE:g}): where the "
                   "watermark is (cross-entropy and Dice on its mask), its opacity and colour; aecore.photo.unmarking "
                   "then finds the marks (hysteresis), pools opacity and colour per mark and inverts the blend "
                   "(pixels outside the marks unchanged); random text and logo watermarks in 144 fonts; metrics on "
@@ -573,6 +588,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
     parser.add_argument("--export", nargs="?", const=-1, type=int, metavar="STEP", help="write the newest (a blend "
                         "run's best) checkpoint to aecore/store/shipped; with --detector, the detector of step STEP")
+    parser.add_argument("--from-blend", type=Path, help="--detector: freeze this blend checkpoint and train a "
+                        f"refiner on it (aecore.photo.detectnet.refined_models) in ~/.cache/aecore/{REFINE_FOLDER}")
     parser.add_argument("--unmark", type=json.loads, default={}, help="--detector --export: the post-processing "
                         "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
     parser.add_argument("--detector", action="store_true", help="unwatermark: train the watermark detector "
@@ -590,12 +607,12 @@ def main():
     folder = CHECKPOINT_FOLDERS.get(arguments.task, f"restore-{arguments.task}")
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     steps = arguments.steps or (BLEND_STEPS if arguments.task in BLEND else STEPS)
+    detect_folder = Path.home() / ".cache" / "aecore" / (REFINE_FOLDER if arguments.from_blend else DETECT_FOLDER)
     if arguments.detector and arguments.export is not None:
-        export_detector(arguments.checkpoints or Path.home() / ".cache" / "aecore" / DETECT_FOLDER, arguments.export,
-                        arguments.unmark)
+        export_detector(arguments.checkpoints or detect_folder, arguments.export, arguments.unmark)
     elif arguments.detector:
-        train_detector(arguments.checkpoints or Path.home() / ".cache" / "aecore" / DETECT_FOLDER, arguments.train400,
-                       arguments.wheels, arguments.steps or DETECT_STEPS)
+        train_detector(arguments.checkpoints or detect_folder, arguments.train400, arguments.wheels,
+                       arguments.steps or DETECT_STEPS, arguments.from_blend)
     elif arguments.export is not None:
         export(arguments.task, checkpoints, arguments.threshold, arguments.alpha_floor)
     else:

@@ -3,6 +3,7 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -11,7 +12,7 @@ from aecore.cli import main as cli
 from aecore.data import photos
 from aecore.errors import DatasetError, ImageError, ModelError
 from aecore.models import photonet
-from aecore.photo import blendnet, classical, denoising, restoring, tasks, unmarking, watermark
+from aecore.photo import blendnet, classical, denoising, detectnet, restoring, tasks, unmarking, watermark
 from aecore.store import modelstore
 from aecore.training import phototraining, trainer
 
@@ -163,6 +164,22 @@ def test_unmark_settings_say_what_is_allowed():
         unmarking.recover(np.zeros((8, 8, 3)), heads, unmarking.UnmarkSettings(alpha="mean"))
     with pytest.raises(ModelError, match="0 <= low <= high <= 1; got low 0.8, high 0.5"):
         unmarking.recover(np.zeros((8, 8, 3)), heads, unmarking.UnmarkSettings(low=0.8, high=0.5))
+
+
+def test_a_refined_blend_model_trains_only_its_refiner_and_shuts_where_the_mask_is_unlikely(bundled):
+    photo = photos.centre_crop(next(p for p in bundled.test if p.name == "coffee").pixels, 64)
+    marked = watermark.text_watermark(64, 64, "PROOF", 16, 0.6).apply(photo)
+    keras.utils.set_random_seed(0)
+    blend = blendnet.blend_models(8, BLEND_OPTIONS)[1]
+    model, training = detectnet.refined_models(blend)
+    assert detectnet.is_detector(training) and detectnet.is_refined(model) and detectnet.radius(model) == 64
+    refiner = training.get_layer("refiner")
+    assert {id(weight) for weight in training.trainable_weights} == {id(weight) for weight in refiner.trainable_weights}
+    heads = np.asarray(detectnet.heads_model(training)(marked[None]))[0]  # (64, 64, 5): chance, alpha, colour
+    assert heads.shape == (64, 64, 5) and 0 <= heads.min() and heads.max() <= 1 and heads[..., 1].max() <= 0.9 + 1e-6
+    restored = np.asarray(model(marked[None]))[0]
+    shut = heads[..., 0] < detectnet.SHUT_UNDER
+    assert shut.any() and np.array_equal(restored[shut], marked[shut]), "where the mask is unlikely: as given"
 
 
 def test_the_classical_anchors_keep_brightness_and_inpaint_the_masked_pixels(bundled):

@@ -60,13 +60,7 @@ def detector_decoder(widths: tuple[int, int, int] = WIDTHS) -> keras.Model:
     up = layers.Conv2DTranspose(full_width, 3, strides=2, padding="same", activation="relu", name="up_2")(half)
     full = _conv(full_width, "full_out_1")(layers.Concatenate(name="full_concat")([up, full_skip]))
     full = _conv(full_width, "full_out_2")(full)
-    mask_logit = layers.Conv2D(1, 3, padding="same", name="mask_logit")(full)
-    logit = layers.Conv2D(1, 3, padding="same", name="alpha_logit")(full)
-    # min(z, max) as plain layers, as blendnet caps its alpha: alpha <= 0.9 keeps the inversion's gain finite
-    below = layers.ReLU(name="alpha_logit_room")(layers.Rescaling(-1.0, ALPHA_LOGIT_MAX, name="alpha_logit_flip")(logit))
-    logit = layers.Rescaling(-1.0, ALPHA_LOGIT_MAX, name="alpha_logit_capped")(below)
-    colour = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="colour")(full)
-    return keras.Model([quarter, half_skip, full_skip], [mask_logit, logit, colour], name="decoder")
+    return keras.Model([quarter, half_skip, full_skip], _heads(full), name="decoder")
 
 
 def detector_models(widths: tuple[int, int, int] = WIDTHS) -> tuple[keras.Model, keras.Model]:
@@ -85,26 +79,94 @@ def single_output(training_model: keras.Model) -> keras.Model:
     """photo -> the blend inverted where the mask's chance is at least SHUT_UNDER (exactly the input elsewhere)."""
     from aecore.photo import blendnet
 
-    encoder, decoder = training_model.get_layer("encoder"), training_model.get_layer("decoder")
     images = keras.Input((None, None, 3), name="photo")
-    mask_logit, logit, colour = decoder(encoder(images))
+    mask_logit, logit, colour = _outputs(training_model, images)
     chance = layers.Activation("sigmoid", name="mask_chance")(mask_logit)
     restored = blendnet._restored(images, chance, logit, colour, gate_threshold=SHUT_UNDER)
     return keras.Model(images, restored, name="photo_unwatermark")
 
 
+def _outputs(model: keras.Model, images) -> list:
+    """[mask_logit, alpha_logit, colour] of a detector or a refined blend model (is_refined) for `images`."""
+    if not is_refined(model):
+        return model.get_layer("decoder")(model.get_layer("encoder")(images))
+    gate, logit, colour, trunk = model.get_layer("decoder")(model.get_layer("encoder")(images))
+    alpha = layers.Activation("sigmoid", name="blend_alpha")(logit)
+    guesses = layers.Concatenate(name="blend_heads")([gate, alpha, colour])
+    return model.get_layer("refiner")([images, trunk, guesses])
+
+
+# ---------------------------------------------------------------- the refined blend model
+
+REFINE_WIDTH = 32  # channels of the refiner's three full-resolution convs
+REFINED_RADIUS = 64  # blendnet's 56 (photonet.receptive_radius) + the refiner's 1 + 2 + 1 + 1, rounded up
+
+
+def refiner(trunk_width: int, width: int = REFINE_WIDTH) -> keras.Model:
+    """[photo (b, h, w, 3), the blend trunk's full-resolution features (b, h, w, trunk_width), its heads (b, h, w, 5):
+    gate, alpha, colour] -> [mask_logit, alpha_logit, colour], as detector_decoder's: three convs at full resolution
+    (the middle one dilated) that see the exact pixels beside what the trained blend network made of them."""
+    photo = keras.Input((None, None, 3), name="photo")
+    trunk = keras.Input((None, None, trunk_width), name="trunk")
+    guesses = keras.Input((None, None, 5), name="guesses")
+    features = layers.Concatenate(name="refine_inputs")([photo, trunk, guesses])
+    features = _conv(width, "refine_1")(features)
+    features = _conv(width, "refine_2", dilation=2)(features)
+    features = _conv(width, "refine_3")(features)
+    return keras.Model([photo, trunk, guesses], _heads(features), name="refiner")
+
+
+def _heads(features) -> list:
+    """[mask_logit, alpha_logit <= ALPHA_LOGIT_MAX (min(z, max) as plain layers, as blendnet caps it: the inversion's
+    gain stays finite), colour] from full-resolution features."""
+    mask_logit = layers.Conv2D(1, 3, padding="same", name="mask_logit")(features)
+    logit = layers.Conv2D(1, 3, padding="same", name="alpha_logit")(features)
+    below = layers.ReLU(name="alpha_logit_room")(layers.Rescaling(-1.0, ALPHA_LOGIT_MAX, name="alpha_logit_flip")(logit))
+    logit = layers.Rescaling(-1.0, ALPHA_LOGIT_MAX, name="alpha_logit_capped")(below)
+    colour = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="colour")(features)
+    return [mask_logit, logit, colour]
+
+
+def refined_models(blend: keras.Model) -> tuple[keras.Model, keras.Model]:
+    """(model: photo -> restored, training_model: photo -> [mask_logit, alpha, colour]) from a trained blend model
+    (aecore.photo.blendnet), frozen, and a new refiner on top: the blend network already finds some of the watermark
+    (its gate), so the refiner starts from its guesses instead of from nothing."""
+    encoder, blend_decoder = blend.get_layer("encoder"), blend.get_layer("decoder")
+    trunk = blend_decoder.get_layer("full_skip_add").output  # (b, h, w, 32)
+    decoder = keras.Model(blend_decoder.inputs, [*blend_decoder.outputs, trunk], name="decoder")
+    encoder.trainable = decoder.trainable = False
+    images = keras.Input((None, None, 3), name="photo")
+    gate, logit, colour, features = decoder(encoder(images))
+    alpha = layers.Activation("sigmoid", name="blend_alpha")(logit)
+    guesses = layers.Concatenate(name="blend_heads")([gate, alpha, colour])
+    mask_logit, logit, colour = refiner(int(features.shape[-1]))([images, features, guesses])
+    alpha = layers.Activation("sigmoid", name="alpha")(logit)
+    training = keras.Model(images, [mask_logit, alpha, colour], name="refined_detector_training")
+    return single_output(training), training
+
+
+def is_refined(model: keras.Model) -> bool:
+    return any(layer.name == "refiner" for layer in model.layers)
+
+
 def heads_model(model: keras.Model) -> keras.Model:
     """photo (b, h, w, 3) -> (b, h, w, 5): the mask's chance, alpha, colour (3), from a shipped or training model."""
     images = keras.Input((None, None, 3), name="photo")
-    mask_logit, logit, colour = model.get_layer("decoder")(model.get_layer("encoder")(images))
+    mask_logit, logit, colour = _outputs(model, images)
     chance = layers.Activation("sigmoid", name="mask_chance")(mask_logit)
     alpha = layers.Activation("sigmoid", name="alpha")(logit)
     return keras.Model(images, layers.Concatenate(name="heads")([chance, alpha, colour]), name="detector_heads")
 
 
+def radius(model: keras.Model) -> int:
+    """The tiles' overlap for heads_model(model)."""
+    return REFINED_RADIUS if is_refined(model) else RECEPTIVE_RADIUS
+
+
 def is_detector(model: keras.Model) -> bool:
-    """True for a model whose decoder is detector_decoder (a shipped one, or a training checkpoint)."""
-    return any(layer.name == "mask_logit" for layer in model.get_layer("decoder").layers)
+    """True for a model whose decoder is detector_decoder, or a refined blend model (a shipped one, or a training
+    checkpoint): one whose heads are a mask's chance, alpha and colour."""
+    return is_refined(model) or any(layer.name == "mask_logit" for layer in model.get_layer("decoder").layers)
 
 
 # The training losses: registered so a resumed checkpoint (compiled) loads them back.

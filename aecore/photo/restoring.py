@@ -98,7 +98,7 @@ def unmark_heads(autoencoder, colour: np.ndarray, progress: Callable | None = No
         detector = detectnet.is_detector(autoencoder.model)
         model = (detectnet if detector else blendnet).heads_model(autoencoder.model)
         spec = tf.TensorSpec((None, None, None, 3), tf.float32)
-        radius = detectnet.RECEPTIVE_RADIUS if detector else tiling.receptive_radius(autoencoder)
+        radius = detectnet.radius(autoencoder.model) if detector else tiling.receptive_radius(autoencoder)
         functions["heads"] = (tf.function(lambda inputs: model(inputs, training=False), input_signature=[spec]), radius)
     call, radius = functions["heads"]
     total, done = tiling.tile_count(colour.shape[:2]), [0]

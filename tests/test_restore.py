@@ -225,7 +225,8 @@ def test_restore_from_the_cli_with_the_shipped_models(with_shipped, tmp_path, ca
         assert Image.open(out).size == (side, side) and Image.open(strip).size == (3 * side, side)
     coloured = np.asarray(Image.open(tmp_path / "colourise.png"), np.float32) / 255
     assert float(tasks.chroma(coloured).std()) > 0.01 and np.allclose(tasks.luma(coloured), tasks.luma(clean), atol=0.03)
-    assert lines["unwatermark"]["psnr_restored"] > lines["unwatermark"]["psnr_damaged"] + 3  # measured +3.9 dB
+    # measured +5.9 dB with the heads post-processed (aecore.photo.unmarking; the blend model's own output +3.9)
+    assert lines["unwatermark"]["psnr_restored"] > lines["unwatermark"]["psnr_damaged"] + 4.5
     shipped = modelstore.ModelStore(tmp_path / "models")
     assert denoising.default_photo_model(shipped) == "photo-shipped", "denoise never picks a restore model"
 
@@ -234,8 +235,8 @@ def test_the_shipped_unwatermark_model_leaves_a_clean_photo_as_it_was(with_shipp
     model = modelstore.ModelStore(tmp_path / "models").load("photo-unwatermark")
     camera = np.repeat(next(p for p in bundled.test if p.name == "camera").pixels[:256, 128:384], 3, axis=-1)
     restored = restoring.unwatermark(model, camera)  # grey, bright highlights: what earlier models took for text
-    assert (restored == camera).all(axis=-1).mean() > 0.99, "the gate stays shut: clean pixels exactly as they came"
-    assert restoring.psnr(camera, restored) > 40  # measured 44.9
+    assert (restored == camera).all(axis=-1).mean() > 0.999, "no mark found: clean pixels exactly as they came"
+    assert restoring.psnr(camera, restored) > 40  # measured 100 (untouched; the Keras output alone 44.9)
 
 
 def test_restore_errors_say_what_to_do(with_shipped, tmp_path, capsys):

@@ -10,7 +10,8 @@ alpha was 0.2 off per pixel). So, after the network (aecore.photo.detectnet's he
 2. **background**: the photo filled in under the marks (harmonic: a smooth guess from the pixels around them);
 3. **pool** per mark (the marks joined by `join` px, so a word is one mark): the colour, the median of the colour
    head over its confident pixels, and the opacity, a high quantile of the alpha head there; a mark with too few
-   confident pixels takes the photo's pooled values;
+   confident pixels takes the photo's pooled values (`colour="fit"` instead fits both to the mark's pixels by least
+   squares: better where the colour head is wrong, no better on the shipped model's marks, bench/RESULTS.md);
 4. **alpha per pixel** from the pixel itself: how far it moved from the background towards the colour (a projection),
    capped at the mark's opacity, so texture under the watermark comes back instead of the smooth background;
 5. **invert** the blend with it, `(input - alpha * colour) / (1 - alpha)`; a mark whose opacity is `inpaint_above` or
@@ -37,15 +38,19 @@ class UnmarkSettings:
     opacity_quantile: float = 0.75  # the mark's opacity: this quantile of alpha over its confident pixels
     pool_min: int = 30  # a mark with fewer confident pixels takes the photo's pooled colour and opacity
     alpha: str = "project"  # per pixel: "project" (from the pixel, capped at the opacity) or "head" (the network's)
+    colour: str = "head"  # per mark: "head" (the heads pooled) or "fit" (least squares of the blend on its pixels)
     inpaint_above: float = 0.85  # marks at least this opaque are inpainted, not inverted
 
 
 ALPHA_MODES = ("project", "head")
+COLOUR_MODES = ("head", "fit")
 
 
 def check(settings: UnmarkSettings):
     if settings.alpha not in ALPHA_MODES:
         raise errors.ModelError(f"alpha must be one of {', '.join(ALPHA_MODES)}; got {settings.alpha!r}")
+    if settings.colour not in COLOUR_MODES:
+        raise errors.ModelError(f"colour must be one of {', '.join(COLOUR_MODES)}; got {settings.colour!r}")
     if not 0.0 <= settings.low <= settings.high <= 1.0:
         raise errors.ModelError(f"the hysteresis thresholds must satisfy 0 <= low <= high <= 1; got low "
                                 f"{settings.low}, high {settings.high}")
@@ -114,6 +119,31 @@ def projected_alpha(image, behind, colour, opacity) -> np.ndarray:
     return np.clip(moved, 0.0, opacity)
 
 
+def fitted(pixels: np.ndarray, behind: np.ndarray, opacity: float, tint: np.ndarray,
+           rounds: int = 3) -> tuple[float, np.ndarray]:
+    """(opacity, colour (3,)) that best explain a mark's (n, 3) pixels as `(1 - opacity) * behind + opacity * colour`
+    (least squares, linear in 1 - opacity and opacity * colour), refitted on the pixels whose projected alpha is at
+    least 0.6 of the opacity (the glyphs' cores, not their anti-aliased edges). Returns (opacity, tint) as given
+    when the fit is out of range (opacity outside 0.05-0.9): a background too like the colour says nothing."""
+    use = np.ones(len(pixels), bool)
+    found = None
+    for _ in range(rounds):
+        count = int(use.sum())
+        if count < 8:
+            break
+        design = np.zeros((3 * count, 4))  # rows per pixel and channel: [behind, one-hot channel]
+        for channel in range(3):
+            design[channel::3, 0] = behind[use, channel]
+            design[channel::3, 1 + channel] = 1.0
+        (keep, *shifted), *_ = np.linalg.lstsq(design, pixels[use].reshape(-1), rcond=None)
+        guess = 1.0 - float(keep)
+        if not 0.05 <= guess <= 0.9:
+            break
+        found = (guess, np.clip(np.asarray(shifted) / guess, 0.0, 1.0))
+        use = projected_alpha(pixels, behind, found[1], 1.0) >= 0.6 * guess
+    return found or (opacity, tint)
+
+
 def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | None = None) -> np.ndarray:
     """(h, w, 3) watermarked photo in [0, 1] and (h, w, 5) heads (mask chance, alpha, colour) -> (h, w, 3) float32."""
     from scipy import ndimage
@@ -134,6 +164,8 @@ def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | Non
     for number, box in enumerate(ndimage.find_objects(labels), start=1):
         members = (labels[box] == number) & marked[box]
         opacity, tint = pooled(chance[box], alpha[box], colour[box], members, settings) or whole
+        if settings.colour == "fit":
+            opacity, tint = fitted(image[box][members], behind[box][members], opacity, tint)
         if opacity >= settings.inpaint_above:
             restored[box][members] = behind[box][members]
             continue

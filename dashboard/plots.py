@@ -174,19 +174,6 @@ def latent_grid_figure(images: np.ndarray, row_values, column_values, dims, titl
 # ---------------------------------------------------------------- reconstructions, feature maps (pages A)
 
 
-def metric_by_model(values: dict[str, float], title: str, value_format: str = "{:.3f}") -> go.Figure:
-    """One horizontal bar per model for one dataset-level metric, labelled with its value; model i
-    gets PALETTE[i], as in `labelled_image_rows`, so a colour means the same model everywhere."""
-    names = list(values)
-    figure = go.Figure(go.Bar(y=[plain(name) for name in names], x=list(values.values()), orientation="h", marker_color=PALETTE[: len(names)],
-                              text=[value_format.format(value) for value in values.values()], textposition="auto",
-                              hovertemplate="%{y}: %{x}<extra></extra>"))
-    figure.update_yaxes(autorange="reversed", automargin=True)
-    figure.update_layout(title=plain(title), height=70 + 34 * len(names), margin=dict(l=10, r=10, t=36, b=24),
-                         showlegend=False)
-    return figure
-
-
 def code_bars(code: np.ndarray, title: str, height: int = 260) -> go.Figure:
     """A flat code, one bar per dimension: positive indigo, negative rose."""
     values = np.asarray(code).reshape(-1)

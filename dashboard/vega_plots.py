@@ -1,4 +1,5 @@
-"""Vega-Lite figures (spec dicts for `st.vega_lite_chart`) of the Reconstructions and Feature maps pages.
+"""Vega-Lite figures (spec dicts for `st.vega_lite_chart`) of the Reconstructions and Feature maps pages. A spec's
+`height` is the whole chart's, its title and axes included (Streamlit fits a chart to it).
 
 Why not Plotly there: a fresh browser tab compiles Plotly's 4.7 MB bundle when its first Plotly chart arrives, a
 0.9 s long task on a quiet machine (2 s at load 8), and these two pages' first screens were all Plotly: the images
@@ -72,7 +73,7 @@ def _per_dimension(values: np.ndarray, colours: list[str], title: str, y_title: 
                    height: int) -> dict:
     rows = [{"dimension": index, "value": float(value), "colour": colour}
             for index, (value, colour) in enumerate(zip(values, colours))]
-    return {"height": height - 70, "title": {"text": str(title), "anchor": "start"}, "layer": [{
+    return {"height": height, "title": {"text": str(title), "anchor": "start"}, "layer": [{
             "data": {"values": rows}, "mark": {"type": "bar"},  # data inside a layer: Streamlit keeps it in the spec
             "encoding": {"x": {"field": "dimension", "type": "ordinal", "title": "code dimension",
                                "axis": {"labelAngle": 0}},
@@ -92,7 +93,6 @@ def code_heatmap(codes: np.ndarray, labels=None, class_names=None, title: str = 
     cells = [{"position": position, "dimension": dimension, "value": float(matrix[dimension, position]),
               "image": int(order[position])} for dimension in range(matrix.shape[0]) for position in range(matrix.shape[1])]
     colour = {"scheme": "redblue", "reverse": True, "domainMid": 0} if diverging else {"scheme": "viridis"}
-    plot_px = (height or int(np.clip(150 + 16 * matrix.shape[0], 240, 520))) - 90
     layers = [{"data": {"values": cells}, "mark": {"type": "rect"},
                "encoding": {"x": {"field": "position", "type": "quantitative", "scale": {"domain": [0, matrix.shape[1]]},
                                   "axis": {"labels": False, "ticks": False, "grid": False, "titlePadding": 20,
@@ -118,7 +118,8 @@ def code_heatmap(codes: np.ndarray, labels=None, class_names=None, title: str = 
                        "encoding": {"x": {"field": "middle", "type": "quantitative"},
                                     "y": {"value": {"expr": "height + 4"}},  # under the plot, whatever height it is drawn at
                                     "text": {"field": "label", "type": "nominal"}}})
-    return {"height": plot_px, "title": {"text": str(title), "anchor": "start"}, "layer": layers}
+    return {"height": height or int(np.clip(150 + 16 * matrix.shape[0], 240, 520)),
+            "title": {"text": str(title), "anchor": "start"}, "layer": layers}
 
 
 def probe_bars(rows: dict[str, dict]) -> dict:
@@ -131,7 +132,7 @@ def probe_bars(rows: dict[str, dict]) -> dict:
     offset = {"field": "probe", "type": "nominal", "sort": None}
     y = {"field": "accuracy", "type": "quantitative", "title": "test accuracy",
          "scale": {"domain": [low, 1.0], "zero": False}}
-    return {"height": 250,
+    return {"height": 320,
             "layer": [{"data": {"values": values}, "mark": {"type": "bar", "clip": True},
                        "encoding": {"x": x, "xOffset": offset, "y": y,
                                     "color": {"field": "probe", "type": "nominal", "sort": None, "title": None,
@@ -140,3 +141,19 @@ def probe_bars(rows: dict[str, dict]) -> dict:
                                               "legend": {"orient": "top"}}}},
                       {"data": {"values": values}, "mark": {"type": "text", "baseline": "bottom", "dy": -3, "fontSize": 11},
                        "encoding": {"x": x, "xOffset": offset, "y": y, "text": {"field": "label", "type": "nominal"}}}]}
+
+
+def metric_by_model(values: dict[str, float], title: str, value_format: str = "{:.3f}") -> dict:
+    """One horizontal bar per model for one dataset-level metric, its value beside it; model i gets PALETTE[i], as
+    its row label in `image_rows` does, so a colour means the same model everywhere."""
+    rows = [{"name": str(name), "value": float(value), "label": value_format.format(value),
+             "colour": plots.PALETTE[index % len(plots.PALETTE)]} for index, (name, value) in enumerate(values.items())]
+    y = {"field": "name", "type": "nominal", "sort": None, "title": None}
+    x = {"field": "value", "type": "quantitative", "title": None}
+    return {"height": 70 + 34 * len(rows), "title": {"text": str(title), "anchor": "start"},
+            "layer": [{"data": {"values": rows}, "mark": {"type": "bar"},
+                       "encoding": {"x": x, "y": y, "color": {"field": "colour", "type": "nominal", "scale": None},
+                                    "tooltip": [{"field": "name", "type": "nominal"},
+                                                {"field": "label", "type": "nominal", "title": "value"}]}},
+                      {"data": {"values": rows}, "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 12},
+                       "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}]}

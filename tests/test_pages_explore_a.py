@@ -143,7 +143,9 @@ def test_comparing_models_adds_rows_and_metric_charts(open_page, model_store):
     app.multiselect[0].set_value([names["conv"], names["vae"], names["dense"]]).run()
     no_exception(app)
     assert grid_names(app) == ["original", *names.values()] and len(grid_cells(app)) == 4 * 8
-    assert not app.metric and len(figures(app)) == 4  # one bar chart per dataset metric instead of cards
+    bars = [spec for spec in vega(app) if vega_title(spec).endswith(("lower is better", "higher is better"))]
+    assert not app.metric and len(bars) == 4 and not figures(app)  # one bar chart per dataset metric, not cards
+    assert [bar["name"] for bar in bars[0]["layer"][0]["data"]["values"]] == list(names.values())
     probes = vega(app)[-1]["layer"][0]["data"]["values"]
     assert len({bar["name"] for bar in probes}) == 3 + 2 and len(probes) == 2 * (3 + 2)  # the models, pixels, PCA
     app.multiselect[0].set_value([]).run()

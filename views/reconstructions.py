@@ -103,7 +103,7 @@ if context.is_series:
     values = {name: entries[name].meta.get("metrics", {}).get("test_mse") for name in chosen}
     values = {name: value for name, value in values.items() if value is not None}
     if values:
-        st.plotly_chart(plots.metric_by_model(values, "MSE, lower is better", "{:.4f}"), width="stretch")
+        st.vega_lite_chart(spec=vega_plots.metric_by_model(values, "MSE, lower is better", "{:.4f}"), width="stretch")
     st.info("The windows' labels mark anomalies, not classes: the Anomalies page scores every step of the series.",
             icon=":material/troubleshoot:")
     st.stop()
@@ -140,7 +140,8 @@ for column, (key, title, value_format, better) in zip(st.columns(len(images.DATA
     elif len(values) == 1:
         column.metric(title, value_format.format(next(iter(values.values()))), border=True, help=better)
     else:
-        column.plotly_chart(plots.metric_by_model(values, f"{title}, {better}", value_format), width="stretch")
+        column.vega_lite_chart(spec=vega_plots.metric_by_model(values, f"{title}, {better}", value_format),
+                               width="stretch")
 
 st.subheader("What the codes are good for")
 if context.dataset.y_test is None:

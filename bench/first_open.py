@@ -1,7 +1,10 @@
 """Times the Reconstructions page's engine calls on its first open of a new model, before and after the probes'
 baselines came from the store (#35): the quick start's conv model on Fashion-MNIST, trained as a job.
+With --browser, times pages' first opens in headless Chromium instead, two versions of the code side by side.
 
 Usage: python bench/first_open.py [--store DIR] [--repeats 3]
+       flock /tmp/aecore-browser.lock python bench/first_open.py --browser REV --store DIR [--repeats 4]
+           [--pages reconstructions feature_maps]
 Trains the model once (the quick start's conv recipe, through worker.run, which also fills the store's baseline
 cache and is timed apart), then opens it `--repeats` times in a fresh process each, as a server's first open does:
 "before" computes the baselines as the page did (probes.baseline_probes), "after" reads them
@@ -88,11 +91,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", help="store folder (default: a temporary one)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--browser", metavar="REV", help="compare REV's pages (before) with the work tree's (after)")
+    parser.add_argument("--pages", nargs="+", default=["reconstructions", "feature_maps"])
     parser.add_argument("--open", help=argparse.SUPPRESS)  # the fresh process's side
     parser.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.open:
         print(json.dumps(first_open(arguments.store, arguments.open, arguments.cached)))
+        return
+    if arguments.browser:
+        import first_open_browser  # noqa: PLC0415  (bench/, beside this file)
+
+        first_open_browser.compare(arguments.browser, arguments.store, arguments.pages, arguments.repeats)
         return
     store = arguments.store or tempfile.mkdtemp(prefix="first-open-")
     os.environ["AECORE_STORE"] = store

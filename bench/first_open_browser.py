@@ -79,18 +79,22 @@ def open_once(browser, url: str, title: str, pid: int, timeout: float = 120) -> 
     started = time.perf_counter()
     page.goto(url)
     page.get_by_role("heading", name=title).first.wait_for(timeout=timeout * 1000)
-    settled = drawn = quiet_since = drawn_since = None
-    while time.perf_counter() - started < timeout and (settled is None or drawn is None):
+    settled, quiet_since, samples = None, None, []
+    while time.perf_counter() - started < timeout:
         state, now = page.evaluate(STATE), time.perf_counter() - started
+        samples.append((now, state))
         quiet_since = None if state["running"] else quiet_since or now
-        drawn_since = drawn_since or now if state["drawn"] and not state["running"] else None
         if settled is None and quiet_since is not None and now - quiet_since >= 0.5:
             settled = quiet_since  # as first_minutes: confirmed by half a second, not counted
-        if drawn is None and drawn_since is not None and now - drawn_since >= 0.5:
-            drawn = drawn_since  # the same: everything drawn and the script ended, for half a second
+        if settled is not None and now - settled >= 2.5:  # charts that arrive late, a library compiling: seen
+            break
         time.sleep(0.03)
-    time.sleep(1.0)  # long tasks that start once drawn (a chart library compiling) still count
-    state = page.evaluate(STATE)
+    state = samples[-1][1]
+    drawn = None  # from when on every chart and picture the page ends with was drawn, and the script not running
+    for now, seen in samples:
+        complete = seen["drawn"] and not seen["running"] and (seen["charts"], seen["images"]) == (
+            state["charts"], state["images"])
+        drawn = (drawn or now) if complete else None
     context.close()
     return {"settled": settled, "drawn": drawn, "long_sum": sum(state["long"]) / 1000,
             "long_max": max(state["long"], default=0) / 1000, "charts": state["charts"], "images": state["images"],

@@ -56,6 +56,13 @@ def test_home_with_an_empty_store_offers_the_quick_start(app_store, open_page):
     assert not open_page("views/home.py").success, "another session is not told about this one's quick start"
 
 
+def test_an_empty_store_does_not_count_the_shipped_photo_models_as_models_of_other_datasets(app_store, open_page,
+                                                                                             monkeypatch):
+    monkeypatch.delenv("AECORE_SHIPPED_MODELS")  # as a server runs: the shipped photo models are in every store
+    app = open_page("views/home.py")
+    assert [info.value for info in app.sidebar.info] == ["No model for this dataset yet."]
+
+
 class FakeJob:  # what status_line reads of a job
     def __init__(self, family, status, fraction=None):
         self.spec = JobSpec(family, "digits", 2, {}, trainer.TrainConfig(), name=f"quick-{family}-2")

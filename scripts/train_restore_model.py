@@ -5,6 +5,10 @@ kept in one file as scripts/train_photo_model.py is, so a recipe is read in one 
 Usage:  python scripts/train_restore_model.py --task colourise|unwatermark [--checkpoints DIR] [--steps N]   train or resume
         python scripts/train_restore_model.py --task colourise|unwatermark --export      write the newest checkpoint
         python scripts/train_restore_model.py --task unwatermark --export --threshold T --alpha-floor A   the best one
+        python scripts/train_restore_model.py --task unwatermark --export ... --unmark '{"low": 0.5, "high": 0.85}'
+                                            the same, its heads post-processed by aecore.photo.unmarking (what ships)
+        python scripts/train_restore_model.py --task unwatermark --detector [--from-blend BLEND.keras]   a detector
+        python scripts/train_restore_model.py --task unwatermark --detector --export STEP --unmark JSON  ship one
 
 Fine-tunes the shipped denoiser (aecore/store/shipped/photo-shipped: the same network, `input + correction`) on the
 task's pairs; unwatermark is aecore.photo.blendnet (the blend inverted), warm-started from #39's second-session gated

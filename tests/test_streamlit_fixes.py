@@ -59,14 +59,14 @@ print(json.dumps({"before_keras": before_keras, "frozen": frozen, "again": again
 """
 
 
-def test_long_lived_objects_are_frozen_once_keras_is_loaded_and_later_cycles_are_still_freed():
+def test_long_lived_objects_are_frozen_after_the_first_run_and_keras_and_later_cycles_are_still_freed():
     root = Path(__file__).resolve().parents[1]
     run = subprocess.run([sys.executable, "-c", FREEZE_IN_A_FRESH_PROCESS], cwd=root, capture_output=True, text=True,
                          timeout=300, check=True)
     facts = json.loads(run.stdout.strip().splitlines()[-1])
-    assert facts["before_keras"] == 0  # nothing frozen while the app has no Keras (the Home page's first run)
-    assert facts["frozen"] > 100_000  # Keras and TensorFlow's objects: ~400,000 in the server
-    assert facts["again"] == facts["frozen"]  # once per process
+    assert facts["before_keras"] > 10_000  # the first run: Streamlit's and NumPy's objects (Home imports no Keras)
+    assert facts["frozen"] > facts["before_keras"] + 100_000  # Keras and TensorFlow's too: ~400,000 in the server
+    assert facts["again"] == facts["frozen"]  # nothing imported since: no second freeze
     assert facts["tracked"] < facts["frozen"] // 10  # what a run's collection still walks
     assert facts["cycle_freed"]
 

@@ -17,10 +17,11 @@ end of each run; once TensorFlow is imported that walks ~420,000 objects and hol
 (measured), so the server answers nothing meanwhile. A fresh browser asks for Streamlit's element code
 (select box, component, number input) just as the page's first run ends: those files waited behind the
 collection, and the Latent sampler's first live frame with them. `freeze_long_lived` moves what is alive
-once Keras is loaded (the libraries' modules, classes and functions, which live as long as the server)
-into the permanent generation, where collections skip it: the collection then walks ~2,000 objects and
-takes under 1 ms, and still frees each run's cyclic garbage. The price: a cycle among the objects frozen
-then (at most the first session's objects and the models cached by then) is never freed.
+after the first run, and again after each large import such as Keras's (the libraries' modules, classes and functions, which
+live as long as the server) into the permanent generation, where collections skip it: the collection then walks
+~2,000 objects and takes under 1 ms, and still frees each run's cyclic garbage. The price: a cycle among the objects
+frozen then (the sessions' objects and the models cached at each freeze, a handful of times a process) is never
+freed.
 
 3. Send every response and websocket message at once (TCP_NODELAY). asyncio turns Nagle's algorithm off on the
 connections it accepts, but only on sockets made with proto IPPROTO_TCP, and Streamlit makes its listening socket
@@ -71,20 +72,26 @@ def _set_nodelay(sock) -> None:
 
 
 _freezing = threading.Lock()
-_frozen = False
+_frozen_with = 0  # how many modules were loaded at the last freeze
+REFREEZE_MODULES = 50  # imported since the last freeze: freeze again
 
 
 def freeze_long_lived() -> None:
-    """Once per process, after the first script run that imported Keras: collect, then freeze.
+    """After a script run, whenever 50 or more modules were imported since the last freeze (the first run's own
+    imports included): collect, then freeze.
 
-    It runs right after Streamlit's own collection, so the one run that freezes pays ~290 ms twice, and no page
-    script waits for it. Idempotent and thread-safe (sessions run their scripts in their own threads).
+    It used to freeze once, after the first run with Keras loaded. But Home never imports Keras, and the warm-up no
+    longer does either, so on a server where nobody had opened an explore page nothing was frozen and each run's
+    collection walked ~200,000 objects (Streamlit, NumPy, pandas...): 0.1-0.35 s of the server's CPU after every run,
+    measured on Home. Keras (~400,000 objects with TensorFlow) and what pages import later (UMAP, scikit-learn's
+    estimators) each freeze again. It runs right after Streamlit's own collection, so a run that freezes pays its cost
+    twice, and no page script waits for it. Thread-safe (sessions run their scripts in their own threads).
     """
-    global _frozen
-    if _frozen or "keras" not in sys.modules:
+    global _frozen_with
+    if len(sys.modules) - _frozen_with < REFREEZE_MODULES:
         return
     with _freezing:
-        if not _frozen:
+        if len(sys.modules) - _frozen_with >= REFREEZE_MODULES:
             gc.collect(2)
             gc.freeze()
-            _frozen = True
+            _frozen_with = len(sys.modules)

@@ -233,10 +233,11 @@ def unwatermark_note(name: str, scores: tuple[float, float] | None):
     if scores and scores[1] - scores[0] >= 5:
         st.caption(f"**{md(name)}** removes watermarks. " + measured)
         return
-    st.warning(f"**{md(name)}** is not there yet. " + measured + "It removes much of a visible watermark but changes "
-               "clean pixels too, worst on bright objects on dark, which it takes for text. Inpainting told where the "
-               "watermark is scores about 5.5 dB above the watermarked photo (bench/RESULTS.md); the page shows it "
-               "beside ours when the watermark is one you type here.", icon=":material/science:")
+    st.warning(f"**{md(name)}** is not there yet. " + measured + "It is cautious: what it does not take for a "
+               "watermark comes out exactly as it went in, but in a font it never saw it finds too little of the mark, "
+               "so much of it stays. Inpainting told where the watermark is scores about 5.5 dB above the watermarked "
+               "photo (bench/RESULTS.md); the page shows it beside ours when the watermark is one you type here.",
+               icon=":material/science:")
 
 
 def mark_options() -> MarkOptions | None:

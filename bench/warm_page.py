@@ -1,0 +1,97 @@
+"""The warm first page side by side (#35): Home served by `server.py` from one or more checkouts, and a bare
+Streamlit page (a title and one line: the floor of any first visit on this machine), visited in turn by fresh
+headless-Chromium contexts once every server is warm.
+
+Usage: flock /tmp/aecore-browser.lock .venv/bin/python bench/warm_page.py [--rounds 9] [ROOT ...]
+ROOT: a checkout to serve (default: this one); `git worktree add /tmp/before <rev>` gives an earlier one to compare.
+Each visit is timed as bench/first_minutes.py times a page (until drawn, the script stopped, confirmed 0.5 s, not
+counted). Also prints each server's CPU seconds per visit (Streamlit's, ours, the garbage collections after each run).
+Every server runs on an empty store with AECORE_STANDBY=0 (no standby worker loading TensorFlow beside it).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import first_minutes  # noqa: E402  (after the path: run as a file)
+
+from scripts import serve  # noqa: E402
+
+BARE = 'import streamlit as st\nst.title("Autoencoder Explorer")\nst.write("A bare Streamlit page.")\n'
+TITLE = "Autoencoder Explorer"
+
+
+def start(command: list[str], cwd: Path, store: Path) -> tuple[subprocess.Popen, str]:
+    port = serve.free_port()
+    env = {**os.environ, "AECORE_STORE": str(store), "AECORE_DEFAULT_DATASET": "fashion_mnist", "AECORE_STANDBY": "0",
+           "AECORE_PREMAP": "", "AECORE_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", *command, "--server.port", str(port),
+                                "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                                "--server.fileWatcherType", "none"], cwd=cwd, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def healthy(url: str, timeout: float = 120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("roots", nargs="*", default=[str(ROOT)])
+    parser.add_argument("--rounds", type=int, default=9)
+    arguments = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    scratch = Path(tempfile.mkdtemp(prefix="warm-page-"))
+    (scratch / "store").mkdir()
+    (scratch / "bare.py").write_text(BARE)
+    servers = {root: start(["server.py"], Path(root), scratch / "store") for root in arguments.roots}
+    servers["bare page"] = start([str(scratch / "bare.py")], scratch, scratch / "store")
+    seconds = {name: [] for name in servers}
+    cpu = {name: 0.0 for name in servers}
+    try:
+        for process, url in servers.values():
+            healthy(url)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
+            for process, url in servers.values():  # each server's first visit: its first run, cold
+                first_minutes.open_page(browser, url, TITLE)[1].close()
+            for process, _ in servers.values():
+                first_minutes.quiet(process.pid)
+            for _ in range(arguments.rounds):
+                for name, (process, url) in servers.items():
+                    before = sum(first_minutes.cpu_seconds(process.pid).values())
+                    visit, context, _ = first_minutes.open_page(browser, url, TITLE)
+                    context.close()
+                    seconds[name].append(visit)
+                    cpu[name] += sum(first_minutes.cpu_seconds(process.pid).values()) - before
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
+    print("| served | median | visits | server CPU per visit |\n|---|---|---|---|")
+    for name, values in seconds.items():
+        print(f"| {name} | {statistics.median(values):.2f} s | {', '.join(f'{value:.2f}' for value in values)} | "
+              f"{cpu[name] / len(values):.2f} s |")
+
+
+if __name__ == "__main__":
+    main()

@@ -77,7 +77,7 @@ def _per_dimension(values: np.ndarray, colours: list[str], title: str, y_title: 
             "data": {"values": rows}, "mark": {"type": "bar"},  # data inside a layer: Streamlit keeps it in the spec
             "encoding": {"x": {"field": "dimension", "type": "ordinal", "title": "code dimension",
                                "axis": {"labelAngle": 0}},
-                         "y": {"field": "value", "type": "quantitative", "title": y_title},
+                         "y": {"field": "value", "type": "quantitative", "title": y_title, "stack": None},
                          "color": {"field": "colour", "type": "nominal", "scale": None},
                          "tooltip": [{"field": "dimension", "type": "ordinal"},
                                      {"field": "value", "type": "quantitative", "format": value_format}]}}]}
@@ -130,7 +130,7 @@ def probe_bars(rows: dict[str, dict]) -> dict:
     low = max(0.0, min(value["accuracy"] for value in values) - 0.1)
     x = {"field": "name", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}}
     offset = {"field": "probe", "type": "nominal", "sort": None}
-    y = {"field": "accuracy", "type": "quantitative", "title": "test accuracy",
+    y = {"field": "accuracy", "type": "quantitative", "title": "test accuracy", "stack": None,
          "scale": {"domain": [low, 1.0], "zero": False}}
     return {"height": 320,
             "layer": [{"data": {"values": values}, "mark": {"type": "bar", "clip": True},
@@ -149,7 +149,7 @@ def metric_by_model(values: dict[str, float], title: str, value_format: str = "{
     rows = [{"name": str(name), "value": float(value), "label": value_format.format(value),
              "colour": plots.PALETTE[index % len(plots.PALETTE)]} for index, (name, value) in enumerate(values.items())]
     y = {"field": "name", "type": "nominal", "sort": None, "title": None}
-    x = {"field": "value", "type": "quantitative", "title": None}
+    x = {"field": "value", "type": "quantitative", "title": None, "stack": None}
     return {"height": 70 + 34 * len(rows), "title": {"text": str(title), "anchor": "start"},
             "layer": [{"data": {"values": rows}, "mark": {"type": "bar"},
                        "encoding": {"x": x, "y": y, "color": {"field": "colour", "type": "nominal", "scale": None},

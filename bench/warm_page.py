@@ -6,7 +6,8 @@ Usage: flock /tmp/aecore-browser.lock .venv/bin/python bench/warm_page.py [--rou
 ROOT: a checkout to serve (default: this one); `git worktree add /tmp/before <rev>` gives an earlier one to compare.
 Each visit is timed as bench/first_minutes.py times a page (until drawn, the script stopped, confirmed 0.5 s, not
 counted). Also prints each server's CPU seconds per visit (Streamlit's, ours, the garbage collections after each run).
-Every server runs on an empty store with AECORE_STANDBY=0 (no standby worker loading TensorFlow beside it).
+Every server runs on an empty store of its own, with AECORE_STANDBY=0 (no standby worker loading TensorFlow beside
+it) unless --standby; visits start once each server and its child processes are idle.
 """
 
 import argparse
@@ -31,10 +32,10 @@ BARE = 'import streamlit as st\nst.title("Autoencoder Explorer")\nst.write("A ba
 TITLE = "Autoencoder Explorer"
 
 
-def start(command: list[str], cwd: Path, store: Path) -> tuple[subprocess.Popen, str]:
+def start(command: list[str], cwd: Path, store: Path, standby: bool) -> tuple[subprocess.Popen, str]:
     port = serve.free_port()
-    env = {**os.environ, "AECORE_STORE": str(store), "AECORE_DEFAULT_DATASET": "fashion_mnist", "AECORE_STANDBY": "0",
-           "AECORE_PREMAP": "", "AECORE_OFFLINE": "1"}
+    env = {**os.environ, "AECORE_STORE": str(store), "AECORE_DEFAULT_DATASET": "fashion_mnist",
+           "AECORE_STANDBY": "1" if standby else "0", "AECORE_PREMAP": "", "AECORE_OFFLINE": "1"}
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", *command, "--server.port", str(port),
                                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
                                 "--server.fileWatcherType", "none"], cwd=cwd, env=env,
@@ -57,14 +58,18 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("roots", nargs="*", default=[str(ROOT)])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--standby", action="store_true", help="as a server runs: Home's standby worker loads "
+                        "TensorFlow beside it (each server's own store); timed once it is idle")
     arguments = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     scratch = Path(tempfile.mkdtemp(prefix="warm-page-"))
-    (scratch / "store").mkdir()
     (scratch / "bare.py").write_text(BARE)
-    servers = {root: start(["server.py"], Path(root), scratch / "store") for root in arguments.roots}
-    servers["bare page"] = start([str(scratch / "bare.py")], scratch, scratch / "store")
+    stores = {name: scratch / f"store-{number}" for number, name in enumerate([*arguments.roots, "bare page"])}
+    for store in stores.values():
+        store.mkdir()
+    servers = {root: start(["server.py"], Path(root), stores[root], arguments.standby) for root in arguments.roots}
+    servers["bare page"] = start([str(scratch / "bare.py")], scratch, stores["bare page"], False)
     seconds = {name: [] for name in servers}
     cpu = {name: 0.0 for name in servers}
     try:
@@ -75,7 +80,7 @@ def main():
             for process, url in servers.values():  # each server's first visit: its first run, cold
                 first_minutes.open_page(browser, url, TITLE)[1].close()
             for process, _ in servers.values():
-                first_minutes.quiet(process.pid)
+                first_minutes.quiet(process.pid, tree=True)
             for _ in range(arguments.rounds):
                 for name, (process, url) in servers.items():
                     before = sum(first_minutes.cpu_seconds(process.pid).values())

@@ -109,10 +109,10 @@ def test_reconstructions_show_the_probes_beside_pixels_and_pca(store, digits, op
         time.sleep(0.5)
     app.run()
     assert not app.get("progress")
-    figure = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
-                  if json.loads(chart.proto.spec)["layout"].get("barmode") == "group")
-    bars = {trace["name"]: dict(zip(trace["x"], trace["y"])) for trace in figure["data"]}
-    knn = bars["k-NN (k = 5, cosine)"]
+    probe_chart = next(json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")
+                       if "xOffset" in json.loads(chart.proto.spec)["layer"][0]["encoding"])  # dashboard.vega_plots
+    knn = {bar["name"]: bar["accuracy"] for bar in probe_chart["layer"][0]["data"]["values"]
+           if bar["probe"] == "k-NN (k = 5, cosine)"}
     assert set(knn) == {"no-zeros", "raw pixels", "PCA, 8 dims"}
     meta = modelstore.ModelStore(store[0]).meta("no-zeros")
     assert knn["no-zeros"] == pytest.approx(meta["metrics"]["knn_accuracy"])

@@ -16,8 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,17 +41,6 @@ def start(command: list[str], cwd: Path, store: Path, standby: bool) -> tuple[su
     return process, f"http://127.0.0.1:{port}"
 
 
-def healthy(url: str, timeout: float = 120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("roots", nargs="*", default=[str(ROOT)])
@@ -74,7 +61,8 @@ def main():
     cpu = {name: 0.0 for name in servers}
     try:
         for process, url in servers.values():
-            healthy(url)
+            if not serve.healthy(url, 120):
+                raise RuntimeError(f"{url} did not answer within 120 s")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
             for process, url in servers.values():  # each server's first visit: its first run, cold

@@ -35,15 +35,22 @@ def start(store, dataset: str | None = None, timeout: float = 60, env: dict | No
                "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *args]
     process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
+    if healthy(url, timeout):
+        return process, url
+    process.kill()
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
+
+
+def healthy(url: str, timeout: float) -> bool:
+    """Whether the Streamlit server at `url` answers its health check within `timeout` seconds."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return process, url
+                return True
         except OSError:
             time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
+    return False
 
 
 def pick_model(page, option_text: str) -> None:

@@ -57,13 +57,18 @@ class Visit:
     scripts: int = 0  # lazily loaded scripts fetched so far
 
 
+def base_prefix(base_url: str | None = None) -> str:
+    """The app's address prefix, "/" or "/base/": `base_url`, else Streamlit's server.baseUrlPath."""
+    base = (config.get_option("server.baseUrlPath") if base_url is None else base_url) or ""
+    return "/" + base.strip("/") + "/" if base.strip("/") else "/"
+
+
 class ElementCodePreloader:
     """ASGI middleware: per page, learns the lazily loaded scripts a first render fetches; preloads them."""
 
     def __init__(self, app, static_dir: str, base_url: str | None = None, clock=time.monotonic):
         self.app, self.clock = app, clock
-        base = (config.get_option("server.baseUrlPath") if base_url is None else base_url) or ""
-        self.prefix = "/" + base.strip("/") + "/" if base.strip("/") else "/"
+        self.prefix = base_prefix(base_url)
         self.script_dir = os.path.join(static_dir, "static", "js")
         try:
             with open(os.path.join(static_dir, "index.html"), encoding="utf-8") as index:

@@ -19,7 +19,9 @@ import hashlib
 import mimetypes
 import os
 
-from streamlit import config
+from starlette import datastructures
+
+from dashboard.server import preload
 
 CACHE_CONTROL = b"public, immutable, max-age=31536000"  # what Streamlit sends for its hashed bundles
 
@@ -29,8 +31,7 @@ class StaticFromMemory:
 
     def __init__(self, app, static_dir: str, base_url: str | None = None):
         self.app = app
-        base = (config.get_option("server.baseUrlPath") if base_url is None else base_url) or ""
-        self.prefix = ("/" + base.strip("/") + "/" if base.strip("/") else "/") + "static/"
+        self.prefix = preload.base_prefix(base_url) + "static/"
         self.root = os.path.join(static_dir, "static")
         self.names = set(_files_under(self.root))  # never a path a request made up: only these are served
         self.served: dict[str, tuple[list, bytes]] = {}  # name -> (response headers, body), filled on demand
@@ -43,7 +44,7 @@ class StaticFromMemory:
             return
         headers, body = self.served.get(name) or self._read(name)
         etag = dict(headers)[b"etag"]
-        if etag in _request_header(scope, b"if-none-match"):
+        if etag.decode() in ",".join(datastructures.Headers(scope=scope).getlist("if-none-match")):
             await send({"type": "http.response.start", "status": 304, "headers": [(b"etag", etag),
                                                                                   (b"cache-control", CACHE_CONTROL)]})
             await send({"type": "http.response.body", "body": b""})
@@ -70,6 +71,3 @@ def _files_under(root: str) -> list[str]:
         found += [name if relative == "." else f"{relative.replace(os.sep, '/')}/{name}" for name in files]
     return found
 
-
-def _request_header(scope, name: bytes) -> bytes:
-    return b",".join(value for key, value in scope.get("headers", []) if key.lower() == name)

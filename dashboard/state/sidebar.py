@@ -107,9 +107,9 @@ def sidebar(page: str | None = None, watch_store: bool = False) -> Context:
         model_name = _model_picker(page, dataset_name, fitting, names) if fitting else None
         note = st.empty()  # filled once the model is loaded: it is shown on data other than its own
         if not fitting:
-            hidden = sum(entry not in fitting and entry.meta.get("family") != "photo" for entry in entries)  # photo
+            # photo models (the shipped ones) serve the Restore page, never a dataset: they are not counted here
+            hidden = sum(entry not in fitting and entry.meta.get("family") != "photo" for entry in entries)
             st.info("No model for this dataset yet." + (f" {hidden} model(s) fit other datasets." if hidden else ""))
-            # models (the shipped ones) serve the Restore page, never a dataset: "3 fit other datasets" was false
             st.page_link(TRAIN_PAGE, label="Train one", icon=":material/model_training:")
         if problems:
             with st.expander(f"{len(problems)} store entries skipped"):

@@ -10,6 +10,8 @@ Measures, each from the moment the server first answers /_stcore/health:
 - the quick start, clicked on Home: when each model lands in the store and when Home says "done";
 - every explore page's first open after it, by its address: until the page's script stops running (Streamlit's
   running indicator gone, confirmed by half a second without it, which is not counted) with the page's title drawn.
+Each visit is timed twice: by the page's own clock (navigation start to the frame that shows it settled painted,
+PAGE_CLOCK: what the visitor sees) and by Playwright's wall time (which adds its polling); the tables give both.
 --cold-server starts the server with AECORE_WARM=0 (no warm-up thread), to compare. The machine is shared, so each
 step also records the load average and CPU seconds, steadier than wall time: the server's own (its script threads and
 warm-up) and its reaped children's (the training workers), and each quick-start job's own timeline from its job files
@@ -17,6 +19,7 @@ warm-up) and its reaped children's (the training workers), and each quick-start 
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -35,6 +38,26 @@ PAGES = [("reconstructions", "Reconstructions"), ("feature_maps", "Feature maps"
          ("timeline", "Training timeline"), ("latent_sampler", "Latent sampler"), ("denoise", re.compile("Denoise|Restore")),
          ("anomaly", "Anomalies")]
 RUNNING = "[data-testid=stStatusWidget]"  # Streamlit's "running" indicator, top right
+# The page's own clock (installed before any of its scripts): each time the page becomes "a heading drawn and the
+# running indicator gone", the moment the frame showing it was painted (two animation frames after the change), in
+# seconds since navigation started. Playwright's wall time adds its own polling (every 50 ms, each check a round
+# trip to the browser) and the navigation's dispatch; both figures are reported.
+PAGE_CLOCK = """
+(() => {
+  let quiet = false;
+  window.__aecoreSettled = null;
+  const check = () => {
+    const now = !!document.querySelector('h1') && !document.querySelector('%s');
+    if (now && !quiet) {
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        if (quiet) window.__aecoreSettled = performance.now() / 1000;
+      }));
+    }
+    quiet = now;
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
+})();
+""" % RUNNING
 
 
 def cpu_seconds(pid: int) -> dict:
@@ -114,13 +137,30 @@ def quiet(pid: int, timeout: float = 120, tree: bool = False) -> float:
     return time.perf_counter() - started
 
 
-def open_page(browser, url: str, title) -> tuple[float, object, object]:
-    """A fresh visitor opens `url`: (seconds until drawn and settled, the context, the page)."""
+@dataclasses.dataclass
+class Visit:
+    seconds: float  # by the page's own clock: navigation start to the settled frame painted (PAGE_CLOCK)
+    wall: float  # by this script's: page.goto called to settled seen by Playwright's polling
+    context: object
+    page: object
+
+
+def visit(browser, url: str, title) -> Visit:
+    """A fresh visitor opens `url` and waits until the page is drawn and settled."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(PAGE_CLOCK)
     page = context.new_page()
     started = time.perf_counter()
     page.goto(url)
-    return settled(page, title) - started, context, page
+    wall = settled(page, title) - started
+    clock = page.evaluate("window.__aecoreSettled")
+    return Visit(float("nan") if clock is None else clock, wall, context, page)
+
+
+def open_page(browser, url: str, title) -> tuple[float, object, object]:
+    """A fresh visitor opens `url`: (seconds until drawn and settled by the page's clock, the context, the page)."""
+    opened = visit(browser, url, title)
+    return opened.seconds, opened.context, opened.page
 
 
 def quick_start(page, store: Path, timeout: float = 600) -> dict:
@@ -165,27 +205,33 @@ def main():
         with sync_playwright() as playwright:  # a step that fails leaves the steps before it in the report
             browser = playwright.chromium.launch(executable_path=serve.CHROMIUM, args=serve.FLAGS)
             mark(results, "healthy", process.pid)
-            results["first_page_cold"], home_context, home = open_page(browser, url, "Autoencoder Explorer")
+            walls = results["wall"] = {}  # the same steps by Playwright's wall time (Visit.wall)
+            cold = visit(browser, url, "Autoencoder Explorer")
+            results["first_page_cold"], walls["first_page_cold"], home_context, home = \
+                cold.seconds, cold.wall, cold.context, cold.page
             mark(results, "first_page_cold", process.pid)
             results["server_quiet_after"] = quiet(process.pid)
-            results["first_page_warm"], context, _ = open_page(browser, url, "Autoencoder Explorer")
+            warm = visit(browser, url, "Autoencoder Explorer")
+            results["first_page_warm"], walls["first_page_warm"] = warm.seconds, warm.wall
             results["first_opens"] = {}
             mark(results, "first_page_warm", process.pid)
-            context.close()
+            warm.context.close()
             results["standby_quiet_after"] = quiet(process.pid, tree=True)
             results["first_page_warm_idle"] = []
             for _ in range(arguments.warm_visits):
-                seconds, context, _ = open_page(browser, url, "Autoencoder Explorer")
-                results["first_page_warm_idle"].append(round(seconds, 3))
-                context.close()
+                idle = visit(browser, url, "Autoencoder Explorer")
+                results["first_page_warm_idle"].append(round(idle.seconds, 3))
+                walls.setdefault("first_page_warm_idle", []).append(round(idle.wall, 3))
+                idle.context.close()
             mark(results, "first_page_warm_idle", process.pid)
             if not arguments.skip_quick_start:
                 results["quick_start"] = quick_start(home, store)
                 mark(results, "quick_start", process.pid)
                 for path, title in PAGES:
                     try:
-                        seconds, context, _ = open_page(browser, f"{url}/{path}", title)
-                        context.close()
+                        opened = visit(browser, f"{url}/{path}", title)
+                        opened.context.close()
+                        seconds, walls[path] = opened.seconds, opened.wall
                     except Exception as error:  # noqa: BLE001  (a renamed page, a timeout): the walk goes on
                         seconds = float("nan")
                         results.setdefault("errors", {})[path] = f"{type(error).__name__}: {str(error)[:200]}"
@@ -208,30 +254,36 @@ def report(results: dict):
 
 
 def table(results: dict):
-    cpu = results["cpu"]
+    cpu, walls = results["cpu"], results.get("wall", {})
 
-    def row(label: str, seconds: float, step: str, before: str):
-        """| step | wall | the server's CPU seconds in it | its children's | load at its end |"""
+    def row(label: str, seconds: float, step: str, before: str, wall: str = ""):
+        """| step | page clock | wall | the server's CPU seconds in it | its children's | load at its end |"""
         own, children = (cpu[step][key] - cpu[before][key] for key in ("own", "children"))
-        print(f"| {label} | {seconds:.1f} s | {own:.1f} s | {children:.1f} s | {cpu[step]['load']:.1f} |")
-    print("| step | wall | server CPU | workers' CPU (reaped) | load |\n|---|---|---|---|---|")
-    row("first page, cold (after healthy)", results["first_page_cold"], "first_page_cold", "healthy")
+        clock = "" if seconds != seconds else f"{seconds:.2f} s"  # NaN: a step timed by wall only
+        print(f"| {label} | {clock} | {wall} | {own:.1f} s | {children:.1f} s | {cpu[step]['load']:.1f} |")
+
+    def seconds(step: str) -> str:
+        return f"{walls[step]:.2f} s" if isinstance(walls.get(step), float) else ""
+    print("| step | page clock | wall (Playwright) | server CPU | workers' CPU (reaped) | load |\n|---|---|---|---|---|---|")
+    row("first page, cold (after healthy)", results["first_page_cold"], "first_page_cold", "healthy",
+        seconds("first_page_cold"))
     row("first page, warm (the standby worker loading TensorFlow)", results["first_page_warm"], "first_page_warm",
-        "first_page_cold")
-    idle = results["first_page_warm_idle"]
+        "first_page_cold", seconds("first_page_warm"))
+    idle, idle_walls = results["first_page_warm_idle"], walls.get("first_page_warm_idle") or [float("nan")]
     row(f"first page, warm, standby worker idle too (median of {len(idle)}: {', '.join(f'{x:.2f}' for x in idle)})",
-        statistics.median(idle), "first_page_warm_idle", "first_page_warm")
+        statistics.median(idle), "first_page_warm_idle", "first_page_warm", f"{statistics.median(idle_walls):.2f} s")
     quick = results.get("quick_start")
     if quick:
-        for name, seconds in sorted(quick["models"].items(), key=lambda item: item[1]):
+        for name, landed in sorted(quick["models"].items(), key=lambda item: item[1]):
             job = quick["jobs"].get(name, {})
-            print(f"| quick start: {name} landed | {seconds:.1f} s | (job started {job.get('started')} s, "
+            print(f"| quick start: {name} landed | | {landed:.1f} s | (job started {job.get('started')} s, "
                   f"trained {job.get('train_seconds')} s, finished {job.get('finished')} s) | | |")
-        row("quick start: Home says done", quick["done"] or float("nan"), "quick_start", "first_page_warm_idle")
-        print(f"| quick start: the workers' own CPU until done | | {sum(quick['worker_cpu'].values()):.1f} s | | |")
+        row("quick start: Home says done", float("nan"), "quick_start", "first_page_warm_idle",
+            f"{quick['done'] or float('nan'):.1f} s")
+        print(f"| quick start: the workers' own CPU until done | | | {sum(quick['worker_cpu'].values()):.1f} s | | |")
         before = "quick_start"
-        for path, seconds in results["first_opens"].items():
-            row(f"first open of {path}", seconds, path, before)
+        for path, opened in results["first_opens"].items():
+            row(f"first open of {path}", opened, path, before, seconds(path))
             before = path
 
 

@@ -5,7 +5,7 @@ headless-Chromium contexts once every server is warm.
 Usage: flock /tmp/aecore-browser.lock .venv/bin/python bench/warm_page.py [--rounds 9] [ROOT ...]
 ROOT: a checkout to serve (default: this one); `git worktree add /tmp/before <rev>` gives an earlier one to compare.
 Each visit is timed as bench/first_minutes.py times a page (until drawn, the script stopped, confirmed 0.5 s, not
-counted). Also prints each server's CPU seconds per visit (Streamlit's, ours, the garbage collections after each run).
+counted), by the page's own clock and by Playwright's wall time. Also prints each server's CPU seconds per visit (Streamlit's, ours, the garbage collections after each run).
 Every server runs on an empty store of its own, with AECORE_STANDBY=0 (no standby worker loading TensorFlow beside
 it) unless --standby; visits start once each server and its child processes are idle.
 """
@@ -57,7 +57,7 @@ def main():
         store.mkdir()
     servers = {root: start(["server.py"], Path(root), stores[root], arguments.standby) for root in arguments.roots}
     servers["bare page"] = start([str(scratch / "bare.py")], scratch, stores["bare page"], False)
-    seconds = {name: [] for name in servers}
+    seconds, walls = {name: [] for name in servers}, {name: [] for name in servers}
     cpu = {name: 0.0 for name in servers}
     try:
         for process, url in servers.values():
@@ -72,18 +72,20 @@ def main():
             for _ in range(arguments.rounds):
                 for name, (process, url) in servers.items():
                     before = sum(first_minutes.cpu_seconds(process.pid).values())
-                    visit, context, _ = first_minutes.open_page(browser, url, TITLE)
-                    context.close()
-                    seconds[name].append(visit)
+                    visit = first_minutes.visit(browser, url, TITLE)
+                    visit.context.close()
+                    seconds[name].append(visit.seconds)
+                    walls[name].append(visit.wall)
                     cpu[name] += sum(first_minutes.cpu_seconds(process.pid).values()) - before
     finally:
         for process, _ in servers.values():
             process.terminate()
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
-    print("| served | median | visits | server CPU per visit |\n|---|---|---|---|")
+    print("| served | median, page clock | visits | median, wall (Playwright) | server CPU per visit |\n"
+          "|---|---|---|---|---|")
     for name, values in seconds.items():
         print(f"| {name} | {statistics.median(values):.2f} s | {', '.join(f'{value:.2f}' for value in values)} | "
-              f"{cpu[name] / len(values):.2f} s |")
+              f"{statistics.median(walls[name]):.2f} s | {cpu[name] / len(values):.2f} s |")
 
 
 if __name__ == "__main__":

@@ -103,11 +103,13 @@ def unwatermark_pairs(pool: list[photos.Photo], count: int, random: np.random.Ge
 
 
 def blend_pairs(pool: list[photos.Photo], count: int, random: np.random.Generator, patch: int = photos.PATCH,
-                held_out: bool = False, bright_share: float = 0.0) -> dict[str, np.ndarray]:
+                held_out: bool = False, bright_share: float = 0.0, canvas: tuple[int, int] = watermark.CANVAS_SIDES,
+                marked_share: float = watermark.MARKED_SHARE) -> dict[str, np.ndarray]:
     """What aecore.photo.blendnet learns from: {"watermarked", "clean": (count, patch, patch, 3); "marked", "alpha":
     (count, patch, patch, 1), the mask (alpha > 0.02) and the watermark's opacity; "colour": (count, patch, patch, 3),
     its colour at every pixel}. `bright_share` of the crops are the brightest, most contrasted of four drawn (white
-    coins on black, highlights: where a model most easily takes clean pixels for a white watermark)."""
+    coins on black, highlights: where a model most easily takes clean pixels for a white watermark). `canvas` and
+    `marked_share` are watermark.patch_watermark's: the photo sides a watermark is drawn for, the windows over it."""
     bright = int(round(count * bright_share))
     clean = photos.clean_crops(pool, count - bright, random, patch)
     if bright:
@@ -115,7 +117,7 @@ def blend_pairs(pool: list[photos.Photo], count: int, random: np.random.Generato
         brightness = candidates @ LUMA  # (bright, 4, patch, patch)
         merit = (brightness > 0.8).mean(axis=(2, 3)) * brightness.std(axis=(2, 3))
         clean = np.concatenate([clean, candidates[np.arange(bright), merit.argmax(axis=1)]])
-    marks = [watermark.patch_watermark(patch, random, held_out) for _ in range(count)]
+    marks = [watermark.patch_watermark(patch, random, held_out, canvas, marked_share) for _ in range(count)]
     alpha = np.stack([mark.alpha[..., None] for mark in marks]).astype(np.float32)
     colour = np.stack([np.broadcast_to(mark.colour, (patch, patch, 3)) for mark in marks]).astype(np.float32)
     watermarked = (clean * (1.0 - alpha) + colour * alpha).astype(np.float32)

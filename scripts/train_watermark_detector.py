@@ -1,0 +1,251 @@
+"""The watermark detector's recipe (issue #39): aecore.photo.detectnet trained for hours to find the marks on whole
+photos, resumable by running the same command again.
+
+Usage:  python scripts/train_watermark_detector.py [--checkpoints DIR] [--steps N] [--threads 1]   train or resume
+        python scripts/train_watermark_detector.py --from-blend BLEND.keras     the blend model frozen, a refiner on it
+        python scripts/train_watermark_detector.py --export STEP --unmark JSON  ship steps/STEP.keras as photo-unwatermark
+
+The U-Net (detectnet.detector_models) learns from scratch where the watermark is (its mask: cross-entropy with clean
+pixels weighted detectnet.CLEAN_WEIGHT, plus Dice over the batch), its opacity and its colour, on crops with a real
+watermarked photo's statistics: CROP px, large enough to hold whole letters, cut from watermarks drawn for
+photo-sized canvases (CANVAS) and placed over the mark only MARKED_SHARE of the time, so about 4.5% of the pixels are
+marked and about a quarter of the crops hold no mark at all (the fourth session's 96-px crops, 80% over the mark,
+taught the net that a mark is everywhere: 12% of clean pixels opened). The pairs are the restore recipe's
+(scripts/train_restore_model.py: its photos, tasks.blend_pairs in 144 fonts; the held-out fonts, words and photos are
+never drawn), and so is the validation: the whole held-out photos, watermarked in the training fonts, scored here
+as the mask's F1 and the share of clean pixels opened. The pick is made afterwards on the whole pipeline
+(bench/restore.py --checkpoint steps/STEP.keras --unmark ... --clean), the held-out fonts kept for that.
+
+Every CHECKPOINT_STEPS the model (with its optimizer) and state.json are written atomically to DIR (default
+~/.cache/aecore/restore-unwatermark-detect2, outside the work tree), kept as steps/<step>.keras and scored. The recipe's
+numbers are written to state.json when a run starts and read back from it when it resumes, so a run goes on as it
+began whatever the defaults say later. The learning rate is a cosine over --steps; resumed with more steps, the
+schedule is stretched to the new end from the step reached (never decayed to nothing and left there).
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts import train_restore_model as restore_recipe  # noqa: E402  (the pairs' photos, checkpoints, validation)
+
+FOLDER = "restore-unwatermark-detect2"  # under ~/.cache/aecore
+REFINE_FOLDER = "restore-unwatermark-refine"  # --from-blend
+STEPS = 20_000  # the cosine's length: hours of one nice-19 thread (~2 s a step); resume with more to go on
+CHECKPOINT_STEPS = 200
+# the recipe, written to state.json when a run starts (a resumed run reads it from there)
+RECIPE = {
+    "crop": 192,  # px: whole letters of the 15-150 px text the canvases get (the validation photos are 300-600 px)
+    "batch": 6,  # crops a step: 6 x 192^2 pixels, twice the fourth session's 12 x 96^2
+    "canvas": [320, 640],  # the sides of the photo a crop's watermark is drawn for (watermark.patch_watermark)
+    "marked_share": 0.25,  # crops placed over a marked pixel; the rest anywhere: ~4.5% marked, ~27% with no mark
+    "bright_share": 0.25,  # crops the brightest of four (white coins, highlights: what a white mark is taken for)
+    "rate": 1e-3,  # Adam, from scratch; cosine to 5% of it over the steps
+    "loss_weights": [1.0, 10.0, 1.0],  # mask (detectnet.whole_mask_loss), alpha (MSE everywhere), colour where marked
+    "clean_weight": 3.0,  # detectnet.CLEAN_WEIGHT, recorded
+}
+SEED = 1  # the fourth session's detector drew its batches from [1, step] too
+THRESHOLDS = (0.3, 0.5, 0.7, 0.85)  # the validation's F1 and clean pixels opened at each mask threshold
+
+
+def batch(step: int, colour: list, grey: list, recipe: dict) -> tuple[np.ndarray, list]:
+    """(watermarked, [marked, alpha, colour and marked]) of `step`: the same whether or not the run was resumed."""
+    from aecore.photo import tasks
+
+    random = np.random.default_rng([SEED, step])
+    size = recipe["batch"]
+    from_grey = round(size * restore_recipe.GREY_SHARE) if grey else 0
+    parts = [tasks.blend_pairs(pool, count, random, recipe["crop"], bright_share=recipe["bright_share"],
+                               canvas=tuple(recipe["canvas"]), marked_share=recipe["marked_share"])
+             for pool, count in ((colour, size - from_grey), (grey, from_grey)) if count]
+    drawn = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    return drawn["watermarked"], [drawn["marked"], drawn["alpha"],
+                                  np.concatenate([drawn["colour"], drawn["marked"]], axis=-1)]
+
+
+def schedule(recipe: dict, steps: int):
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(recipe["rate"], steps, alpha=0.05)
+
+
+def build(recipe: dict, steps: int, blend: Path | None = None):
+    """The detector from scratch, or (`blend`, a blend checkpoint) that model frozen with a refiner on top."""
+    import keras
+
+    from aecore.photo import detectnet
+
+    keras.utils.set_random_seed(restore_recipe.SEED)
+    if blend is None:
+        model = detectnet.detector_models()[1]
+    else:
+        model = detectnet.refined_models(keras.models.load_model(blend, compile=False))[1]
+    model.compile(optimizer=keras.optimizers.Adam(schedule(recipe, steps)),
+                  loss=[detectnet.whole_mask_loss, "mse", detectnet.marked_mse], loss_weights=recipe["loss_weights"],
+                  jit_compile=True)
+    return model
+
+
+def resume(checkpoints: Path, steps: int, blend: Path | None = None) -> tuple:
+    """(model, state): the last checkpoint of DIR, its schedule stretched to `steps` if that changed, or a new run."""
+    import keras
+
+    from aecore.photo import detectnet  # noqa: F401  (registers the losses a compiled checkpoint names)
+
+    if not (checkpoints / "state.json").exists():
+        state = {"step": 0, "log": [], "steps": steps, "recipe": dict(RECIPE), **({"blend": str(blend)} if blend else {})}
+        return build(state["recipe"], steps, blend), state
+    state = json.loads((checkpoints / "state.json").read_text())
+    model = keras.models.load_model(checkpoints / "model.keras", compile=True)
+    if steps != state["steps"]:  # the cosine is a function of the optimizer's step: the same curve, a later end
+        model.optimizer.learning_rate = schedule(state["recipe"], steps)
+        state.setdefault("stretched", []).append({"at": state["step"], "from": state["steps"], "to": steps})
+        state["steps"] = steps
+    print(f"resuming at step {state['step']} of {steps}", flush=True)
+    return model, state
+
+
+def validation(model) -> dict:
+    """On the restore recipe's whole validation photos (training fonts): the mask's F1 and the share of clean pixels
+    opened at each of THRESHOLDS (over all their pixels), the marked pixels' mean chance, alpha's error there."""
+    import keras
+
+    counts = {threshold: [0.0, 0.0, 0.0, 0.0] for threshold in THRESHOLDS}  # hits, opened, marked, clean opened
+    chance_marked, alpha_error, clean_pixels = [], [], 0
+    for (_, marked), mark in zip(restore_recipe.validation_photos(), restore_recipe.VALIDATION_MARKS_DRAWN, strict=True):
+        logit, alpha = (keras.ops.convert_to_numpy(part)[0, ..., 0] for part in model(marked[None], training=False)[:2])
+        truth, chance = mark.mask(), 1.0 / (1.0 + np.exp(-logit))
+        clean_pixels += int((~truth).sum())
+        for threshold, found in counts.items():
+            opened = chance > threshold
+            found[0] += float(opened[truth].sum())
+            found[1] += float(opened.sum())
+            found[2] += float(truth.sum())
+            found[3] += float(opened[~truth].sum())
+        chance_marked.append(float(chance[truth].mean()))
+        alpha_error.append(float(np.abs(alpha[truth] - mark.alpha[truth]).mean()))
+    scores = {"chance_marked": float(np.mean(chance_marked)), "alpha_error": float(np.mean(alpha_error))}
+    for threshold, (hits, opened, marked, clean_opened) in counts.items():
+        scores[f"f1@{threshold:g}"] = 2 * hits / max(1.0, opened + marked)
+        scores[f"clean_opened@{threshold:g}"] = clean_opened / max(1, clean_pixels)
+    return scores
+
+
+def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Path | None = None):
+    """The run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a validation line."""
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    colour, grey = restore_recipe.pools("unwatermark", train400, wheels)
+    model, state = resume(checkpoints, steps, blend)
+    started, losses = time.perf_counter(), []
+    while state["step"] < steps:
+        loss = model.train_on_batch(*batch(state["step"], colour, grey, state["recipe"]))
+        losses.append([float(value) for value in np.ravel(loss)])
+        state["step"] += 1
+        if state["step"] % CHECKPOINT_STEPS == 0 or state["step"] == steps:
+            seconds = round(time.perf_counter() - started, 1)
+            entry = {"step": state["step"], "loss": [round(float(v), 5) for v in np.mean(losses, axis=0)],
+                     "seconds": seconds, "rate": float(model.optimizer.learning_rate),
+                     **{key: round(value, 5) for key, value in validation(model).items()}}
+            state["log"].append(entry)
+            restore_recipe.save_checkpoint(model, state, checkpoints)
+            restore_recipe.keep(checkpoints, state["step"], False)
+            print(json.dumps(entry), flush=True)
+            started, losses = time.perf_counter(), []
+
+
+def export(checkpoints: Path, step: int, unmark: dict):
+    """steps/<step>.keras -> aecore/store/shipped/photo-unwatermark: the detector (its Keras output the blend inverted
+    where the mask's chance is 0.5 or more) with `unmark` on its card, the post-processing
+    (aecore.photo.unmarking.UnmarkSettings' fields) that restoring.unwatermark applies to its heads."""
+    import keras
+
+    from aecore.data import photos
+    from aecore.models.autoencoder import Autoencoder
+    from aecore.photo import detectnet, restoring
+    from aecore.store import modelstore
+
+    state = json.loads((checkpoints / "state.json").read_text())
+    recipe = state.get("recipe", RECIPE)
+    model = detectnet.single_output(keras.models.load_model(checkpoints / "steps" / f"{step}.keras", compile=False))
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    refined = detectnet.is_refined(model)
+    quarter_width = int(encoder.output[0].shape[-1])  # the photo family's latent_dim; its widths and blocks below
+    options = ({**restore_recipe.model_options(), "task": "unwatermark"} if refined else
+               {"widths": list(detectnet.WIDTHS[:2]), "blocks": detectnet.QUARTER_CONVS // 2, "task": "unwatermark"})
+    meta = {"input_shape": [None, None, 3], "latent_dim": quarter_width, "unmark": dict(unmark)}
+    autoencoder = Autoencoder("photo", model, encoder, decoder, options, meta)
+    held_out = photos.load_photos().test
+    scores = restoring.held_out_scores(autoencoder, "unwatermark", held_out)
+    autoencoder.meta.update({
+        "family": "photo", "task": "unwatermark", "network": "refined blend" if refined else "detector",
+        "options": options, "code_shape": [None, None, quarter_width], "dataset": photos.PHOTOS,
+        "dataset_source": "the photo recipe's photos and DnCNN's 400 grey photos, watermarked at random",
+        "class_names": None, "params": autoencoder.count_params(),
+        "train_seconds": round(sum(entry.get("seconds", 0) for entry in state["log"] if entry["step"] <= step), 1),
+        "train_steps": step, "train_patches": step * recipe["batch"],
+        "held_out_photos": [photo.name for photo in held_out],
+        "metrics": {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)},
+        "recipe": recipe_line(state, step, unmark), "notes": [note(state, step, refined)],
+    })
+    os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
+    store, name = modelstore.ModelStore(modelstore.SHIPPED_FOLDER), "photo-unwatermark"
+    if (modelstore.SHIPPED_FOLDER / name).exists():
+        store.delete(name)
+    entry = store.save(autoencoder, name)
+    print(json.dumps({"saved": str(entry.path), "step": step, "metrics": autoencoder.meta["metrics"]}), flush=True)
+
+
+def recipe_line(state: dict, step: int, unmark: dict) -> str:
+    script = "python scripts/train_watermark_detector.py"
+    blend = f" --from-blend {state['blend'].replace(str(Path.home()), '~')}" if "blend" in state else ""
+    return (f"{script}{blend} --steps {state['steps']} (the run stopped at step {state['step']}; step {step} ships, "
+            f"picked on the whole pipeline) && {script}{blend} --export {step} --unmark '{json.dumps(unmark)}'")
+
+
+def note(state: dict, step: int, refined: bool) -> str:
+    recipe = state.get("recipe", RECIPE)
+    network = ("the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
+               if refined else "aecore.photo.detectnet, a small full-resolution U-Net, from scratch")
+    return (f"{network}, trained for {step} steps of {recipe['batch']} crops {recipe['crop']}x{recipe['crop']} (Adam, "
+            f"cosine from {recipe['rate']:g}) cut from watermarks drawn for whole photos, about a quarter of the crops "
+            f"with no mark: where the watermark is (cross-entropy with clean pixels weighted {recipe['clean_weight']:g} "
+            "and Dice on its mask), its opacity and colour; aecore.photo.unmarking then finds the marks (hysteresis), "
+            "pools opacity and colour per mark and inverts the blend (pixels outside the marks unchanged); random text "
+            "and logo watermarks in 144 fonts; metrics on watermarks in 18 held-out fonts and held-out words")
+
+
+def main():
+    from scripts import recipe_photos, train_photo_model
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoints", type=Path, help=f"default ~/.cache/aecore/{FOLDER} (--from-blend: "
+                        f"{REFINE_FOLDER})")
+    parser.add_argument("--steps", type=int, default=STEPS, help=f"the cosine schedule's length (default {STEPS}); "
+                        "resumed with another, the schedule is stretched from the step reached")
+    parser.add_argument("--from-blend", type=Path, help="freeze this blend checkpoint and train a refiner on it")
+    parser.add_argument("--export", type=int, metavar="STEP", help="ship steps/STEP.keras as photo-unwatermark")
+    parser.add_argument("--unmark", type=json.loads, default={}, help="--export: the post-processing "
+                        "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
+    parser.add_argument("--train400", type=Path, default=train_photo_model.DEFAULT_TRAIN400)
+    parser.add_argument("--wheels", type=Path, default=recipe_photos.DEFAULT_WHEELS)
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
+    arguments = parser.parse_args()
+    restore_recipe.limit_threads(arguments.threads)
+    folder = REFINE_FOLDER if arguments.from_blend else FOLDER
+    checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
+    if arguments.export is not None:
+        export(checkpoints, arguments.export, arguments.unmark)
+    else:
+        train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend)
+
+
+if __name__ == "__main__":
+    main()

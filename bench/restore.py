@@ -6,6 +6,9 @@ Usage:  python bench/restore.py [--store DIR] [--marks 3]          both tables (
         python bench/restore.py --only unwatermark [--checkpoint DETECTOR.keras] --unmark '{"low": 0.5}' --clean
                                                                     the heads post-processed (aecore.photo.unmarking),
                                                                     and the photos without a watermark too
+        python bench/restore.py [--checkpoint MODEL.keras] --grid '[{"low": 0.5}, {"low": 0.5, "colour": "fit"}]'
+                                                                    post-processings side by side (the heads run once a
+                                                                    photo): val, bench and the clean photos
         python bench/restore.py --speed TASK                        1-MP time and peak memory of one task (one process)
         python bench/restore.py --figures                           docs/restore_colourise.jpg, docs/restore_unwatermark.jpg
 
@@ -15,7 +18,10 @@ a Debian wallpaper package the recipe never draws (Wine_by_Jakkub_Mede, CC-BY-4.
 is; its a, b on the input's L; its Cb, Cr on the input's Y, at colour strengths STRENGTHS), and colourfulness
 (Hasler and Süsstrunk) against the original's. Unwatermark: all five held-out photos, `--marks` random watermarks each in the held-out fonts and words
 (aecore.photo.watermark), seeded by photo and mark; ours against the watermarked input and biharmonic inpainting
-told the watermark's mask (aecore.photo.classical.oracle_inpaint).
+told the watermark's mask (aecore.photo.classical.oracle_inpaint). `--grid`: the mean PSNR of each post-processing
+(aecore.photo.unmarking.UnmarkSettings' fields) on val (the restore recipe's validation: the five held-out photos, two
+watermarks each in the *training* fonts and words), on the bench (the table's watermarks, held-out fonts and words)
+and on the five photos without a watermark (the least share of their pixels left exactly as they were).
 """
 
 import argparse
@@ -133,10 +139,45 @@ def unwatermark_table(autoencoder, marks: int, clean_too: bool = False) -> list[
     return rows
 
 
-def print_table(title: str, rows: list[dict]):
+def grid_sets(marks: int) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """{"val", "bench", "clean": [(clean, input)]}: the recipe's validation pairs, the bench's, the photos as they are."""
+    from scripts import train_restore_model
+
+    bench, clean = [], []
+    for number, photo in enumerate(photos.load_photos().test):
+        whole = np.repeat(photo.pixels, 3, axis=-1) if photo.pixels.shape[-1] == 1 else photo.pixels
+        clean.append((whole, whole))
+        for mark_number in range(marks):
+            mark = watermark.random_watermark(*whole.shape[:2], np.random.default_rng([number, mark_number]), held_out=True)
+            bench.append((whole, mark.apply(whole)))
+    return {"val": list(train_restore_model.validation_photos()), "bench": bench, "clean": clean}
+
+
+def grid_table(autoencoder, grid: list[dict], marks: int) -> list[dict]:
+    """One row per post-processing in `grid`: mean PSNR on val and bench, and on the clean photos the mean PSNR and
+    the least share of pixels unchanged. The heads are computed once per photo (restoring.unmark_heads)."""
+    from aecore.photo import unmarking
+
+    settings = [unmarking.UnmarkSettings(**fields) for fields in grid]
+    found = {key: {"val": [], "bench": [], "clean": [], "unchanged": []} for key in range(len(grid))}
+    for name, pairs in grid_sets(marks).items():
+        for clean, given in pairs:
+            heads = restoring.unmark_heads(autoencoder, given)
+            for key, setting in enumerate(settings):
+                restored = unmarking.recover(given, heads, setting)
+                found[key][name].append(min(100.0, restoring.psnr(clean, restored)))
+                if name == "clean":
+                    found[key]["unchanged"].append(float(np.all(restored == clean, axis=-1).mean()))
+    return [{"photo": json.dumps(fields), "val": float(np.mean(found[key]["val"])),
+             "bench": float(np.mean(found[key]["bench"])), "clean": float(np.mean(found[key]["clean"])),
+             "clean unchanged": float(np.min(found[key]["unchanged"]))} for key, fields in enumerate(grid)]
+
+
+def print_table(title: str, rows: list[dict], mean: bool = True, first: str = "photo"):
     keys = [key for key in rows[0] if key not in ("photo", "size")]
-    print(f"\n{title}\n\n| photo | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys))
-    for row in rows + [{"photo": "**mean**", **{key: float(np.mean([r[key] for r in rows])) for key in keys}}]:
+    print(f"\n{title}\n\n| {first} | " + " | ".join(keys) + " |\n|---|" + "---|" * len(keys))
+    means = [{"photo": "**mean**", **{key: float(np.mean([r[key] for r in rows])) for key in keys}}] if mean else []
+    for row in rows + means:
         print(f"| {row['photo']} | " + " | ".join(_cell(key, row[key]) for key in keys) + " |")
 
 
@@ -212,6 +253,8 @@ def main():
     parser.add_argument("--unmark", type=json.loads, help="unwatermark: post-process the heads with these "
                         "aecore.photo.unmarking.UnmarkSettings fields, a JSON object ('{}': the defaults)")
     parser.add_argument("--clean", action="store_true", help="unwatermark: also each held-out photo without a watermark")
+    parser.add_argument("--grid", type=json.loads, help="unwatermark: a JSON list of post-processings "
+                        "(UnmarkSettings' fields) scored side by side on val, bench and the clean photos")
     arguments = parser.parse_args()
     store = modelstore.ModelStore(arguments.store)
     warnings.simplefilter("ignore")
@@ -226,6 +269,11 @@ def main():
                                        arguments.unmark if task == "unwatermark" else None)
             return load(store, task, arguments.unmark if task == "unwatermark" else None)
 
+        if arguments.grid is not None:
+            print_table(f"Unwatermark post-processings (PSNR dB; val: training fonts, bench: {arguments.marks} "
+                        "held-out watermarks a photo; clean: least share unchanged)",
+                        grid_table(model("unwatermark"), arguments.grid, arguments.marks), False, "post-processing")
+            return
         if arguments.only in (None, "colourise"):
             print_table("Colourise (PSNR dB, RGB; colourfulness on 0..255)", colourise_table(model("colourise")))
         if arguments.only in (None, "unwatermark"):

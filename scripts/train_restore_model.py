@@ -1,14 +1,14 @@
 """The recipe of the shipped colourise and unwatermark models (issue #39): one command per task, resumable.
-Longer than 300 lines: one resumable recipe for two tasks (pairs, gated model, checkpoints, held-out scoring, export),
-kept in one file as scripts/train_photo_model.py is, so a recipe is read in one place.
+Longer than 300 lines: one resumable recipe for both tasks (pairs, gated and blend models, checkpoints, held-out
+scoring, export), kept in one file as scripts/train_photo_model.py is, so a recipe is read in one place. The watermark
+detector (aecore.photo.detectnet) has a recipe of its own, scripts/train_watermark_detector.py, which takes this one's
+photos, checkpoint writing and whole-photo validation by import.
 
 Usage:  python scripts/train_restore_model.py --task colourise|unwatermark [--checkpoints DIR] [--steps N]   train or resume
         python scripts/train_restore_model.py --task colourise|unwatermark --export      write the newest checkpoint
         python scripts/train_restore_model.py --task unwatermark --export --threshold T --alpha-floor A   the best one
         python scripts/train_restore_model.py --task unwatermark --export ... --unmark '{"low": 0.5, "high": 0.85}'
                                             the same, its heads post-processed by aecore.photo.unmarking (what ships)
-        python scripts/train_restore_model.py --task unwatermark --detector [--from-blend BLEND.keras]   a detector
-        python scripts/train_restore_model.py --task unwatermark --detector --export STEP --unmark JSON  ship one
 
 Fine-tunes the shipped denoiser (aecore/store/shipped/photo-shipped: the same network, `input + correction`) on the
 task's pairs; unwatermark is aecore.photo.blendnet (the blend inverted), warm-started from #39's second-session gated
@@ -81,15 +81,6 @@ ALPHA_FLOORS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)  # measured at step 1,500: 0.15
 GATE_LOSS_WEIGHT = 0.3
 REFINE_RATE = 5e-5  # --refine: a fresh Adam, its cosine schedule from this rate over the steps left
 CHECKPOINT_FOLDERS = {"unwatermark": "restore-unwatermark-blend"}  # under ~/.cache/aecore; default restore-<task>
-# --detector: aecore.photo.detectnet, a small full-resolution U-Net that finds the watermark (mask, opacity, colour),
-# trained from scratch on blend_pairs' crops, larger than the blend run's (its strokes need context around them)
-DETECT_FOLDER = "restore-unwatermark-detect"
-REFINE_FOLDER = "restore-unwatermark-refine"  # --detector --from-blend: the blend model frozen, a refiner trained
-DETECT_PATCH = 96
-DETECT_BATCH = 12
-DETECT_RATE = 1e-3  # from scratch: Adam's usual rate, one cosine schedule over --steps
-DETECT_STEPS = 5_000
-DETECT_LOSS_WEIGHTS = [1.0, 10.0, 1.0]  # mask (cross-entropy + Dice), alpha (MSE everywhere), colour (MSE where marked)
 START_MODEL = ROOT / "aecore" / "store" / "shipped" / "photo-shipped" / "model.keras"
 # blend: the gated model shipped by #39's second session (commit ff8a614's photo-unwatermark), copied to the checkpoint
 # folder as start.keras when a run begins
@@ -454,142 +445,6 @@ def recipe_line(task: str, state: dict, threshold: float, alpha_floor: float = 0
             + (f" --threshold {threshold:g}" if threshold else ""))
 
 
-def detector_batch(step: int, colour: list, grey: list, bright_share: float = BRIGHT_SHARE):
-    """(watermarked, [marked, alpha, colour and marked]) for the detector at `step`, the same when resumed."""
-    from aecore.photo import tasks
-
-    random = np.random.default_rng([SEED + 1, step])
-    from_grey = round(DETECT_BATCH * GREY_SHARE) if grey else 0
-    parts = [tasks.blend_pairs(pool, size, random, DETECT_PATCH, bright_share=bright_share) for pool, size in
-             ((colour, DETECT_BATCH - from_grey), (grey, from_grey)) if size]
-    drawn = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
-    return drawn["watermarked"], [drawn["marked"], drawn["alpha"],
-                                  np.concatenate([drawn["colour"], drawn["marked"]], axis=-1)]
-
-
-def build_detector(total_steps: int, blend: Path | None = None):
-    """The detector from scratch, or (`blend`, a blend checkpoint) that model frozen with a refiner on top."""
-    import keras
-
-    from aecore.photo import detectnet
-
-    keras.utils.set_random_seed(SEED)
-    if blend is None:
-        model = detectnet.detector_models()[1]
-    else:
-        model = detectnet.refined_models(keras.models.load_model(blend, compile=False))[1]
-    model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(DETECT_RATE, total_steps,
-                                                                                          alpha=0.05)),
-                  loss=[detectnet.mask_loss, "mse", detectnet.marked_mse], loss_weights=DETECT_LOSS_WEIGHTS,
-                  jit_compile=True)
-    return model
-
-
-def detector_validation(model) -> dict:
-    """On validation_photos' whole held-out photos (training fonts): the mask's F1 at 0.5 over all their pixels, the
-    marked pixels' mean chance, the clean pixels' share above 0.5, and alpha's mean error on marked pixels."""
-    import keras
-
-    found = {"f1": [], "chance_marked": [], "false_open": [], "alpha_error": []}
-    for (clean, marked), mark in zip(validation_photos(), VALIDATION_MARKS_DRAWN, strict=True):
-        logit, alpha = (keras.ops.convert_to_numpy(part)[0, ..., 0] for part in model(marked[None], training=False)[:2])
-        truth, chance = mark.mask(), 1.0 / (1.0 + np.exp(-logit))
-        hits = float((chance[truth] > 0.5).sum())
-        found["f1"].append(2 * hits / max(1.0, (chance > 0.5).sum() + truth.sum()))
-        found["chance_marked"].append(float(chance[truth].mean()))
-        found["false_open"].append(float((chance[~truth] > 0.5).mean()))
-        found["alpha_error"].append(float(np.abs(alpha[truth] - mark.alpha[truth]).mean()))
-    return {key: float(np.mean(values)) for key, values in found.items()}
-
-
-def train_detector(checkpoints: Path, train400: Path, wheels: Path, total_steps: int, blend: Path | None = None):
-    """The detector's run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a line of
-    detector_validation; the pick is made afterwards on the whole pipeline (bench/restore.py --detector)."""
-    import keras
-
-    from aecore.photo import detectnet  # noqa: F401  (registers the losses a compiled checkpoint names)
-
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    colour, grey = pools("unwatermark", train400, wheels)
-    if (checkpoints / "state.json").exists():
-        state = json.loads((checkpoints / "state.json").read_text())
-        model = keras.models.load_model(checkpoints / "model.keras", compile=True)
-        print(f"resuming at step {state['step']} of {total_steps}", flush=True)
-    else:
-        model = build_detector(total_steps, blend)
-        state = {"step": 0, "log": [], "steps": total_steps, **({"blend": str(blend)} if blend else {})}
-    started, losses = time.perf_counter(), []
-    while state["step"] < total_steps:
-        loss = model.train_on_batch(*detector_batch(state["step"], colour, grey))
-        losses.append([float(value) for value in np.ravel(loss)])
-        state["step"] += 1
-        if state["step"] % CHECKPOINT_STEPS == 0 or state["step"] == total_steps:
-            entry = {"step": state["step"], "loss": [round(float(v), 5) for v in np.mean(losses, axis=0)],
-                     "seconds": round(time.perf_counter() - started, 1),
-                     **{key: round(value, 4) for key, value in detector_validation(model).items()}}
-            state["log"].append(entry)
-            save_checkpoint(model, state, checkpoints)
-            keep(checkpoints, state["step"], False)
-            print(json.dumps(entry), flush=True)
-            started, losses = time.perf_counter(), []
-
-
-def export_detector(checkpoints: Path, step: int, unmark: dict):
-    """steps/<step>.keras of a detector run -> aecore/store/shipped/photo-unwatermark: the detector (its Keras output
-    the blend inverted where the mask's chance is 0.5 or more) with `unmark` on its card, the post-processing
-    (aecore.photo.unmarking.UnmarkSettings' fields) that restoring.unwatermark applies to its heads."""
-    import keras
-
-    from aecore.data import photos
-    from aecore.models.autoencoder import Autoencoder
-    from aecore.photo import detectnet, restoring
-    from aecore.store import modelstore
-
-    state = json.loads((checkpoints / "state.json").read_text())
-    model = detectnet.single_output(keras.models.load_model(checkpoints / "steps" / f"{step}.keras", compile=False))
-    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
-    refined = detectnet.is_refined(model)
-    quarter_width = int(encoder.output[0].shape[-1])  # the photo family's latent_dim; its widths and blocks below
-    options = ({**model_options(), "task": "unwatermark"} if refined else
-               {"widths": list(detectnet.WIDTHS[:2]), "blocks": detectnet.QUARTER_CONVS // 2, "task": "unwatermark"})
-    meta = {"input_shape": [None, None, 3], "latent_dim": quarter_width, "unmark": dict(unmark)}
-    autoencoder = Autoencoder("photo", model, encoder, decoder, options, meta)
-    held_out = photos.load_photos().test
-    scores = restoring.held_out_scores(autoencoder, "unwatermark", held_out)
-    seconds = sum(entry.get("seconds", 0) for entry in state["log"] if entry["step"] <= step)
-    script = "python scripts/train_restore_model.py --task unwatermark"
-    autoencoder.meta.update({
-        "family": "photo", "task": "unwatermark", "network": "refined blend" if refined else "detector",
-        "options": options,
-        "code_shape": [None, None, quarter_width], "dataset": photos.PHOTOS,
-        "dataset_source": "the photo recipe's photos and DnCNN's 400 grey photos, watermarked at random",
-        "class_names": None, "params": autoencoder.count_params(), "train_seconds": round(seconds, 1),
-        "train_steps": step, "train_patches": step * DETECT_BATCH, "held_out_photos": [photo.name for photo in held_out],
-        "metrics": {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)},
-        "recipe": f"{script} --detector{' --from-blend ' + state['blend'].replace(str(Path.home()), '~') if refined else ''} --steps "
-                  f"{state.get('steps', DETECT_STEPS)} (the run stopped at step "
-                  f"{state['step']}; step {step} ships, picked on the whole held-out photos in the training fonts) && "
-                  f"{script} --detector{' --from-blend BLEND' if refined else ''} --export {step} --unmark "
-                  f"'{json.dumps(unmark)}'",
-        "notes": [("the blend model (aecore.photo.blendnet, photo-unwatermark of #39's third session, step 3,600) "
-                   "frozen, with a refiner (aecore.photo.detectnet.refined_models: three convs at full resolution over "
-                   "the photo, the blend trunk's features and its guesses)" if refined else
-                   "aecore.photo.detectnet, a small full-resolution U-Net")
-                  + f" trained for {step} steps of {DETECT_BATCH} crops {DETECT_PATCH}x{DETECT_PATCH} (cosine from "
-                  f"{DETECT_RATE:g}): where the "
-                  "watermark is (cross-entropy and Dice on its mask), its opacity and colour; aecore.photo.unmarking "
-                  "then finds the marks (hysteresis), pools opacity and colour per mark and inverts the blend "
-                  "(pixels outside the marks unchanged); random text and logo watermarks in 144 fonts; metrics on "
-                  "watermarks in 18 held-out fonts and held-out words"],
-    })
-    os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
-    store, name = modelstore.ModelStore(modelstore.SHIPPED_FOLDER), "photo-unwatermark"
-    if (modelstore.SHIPPED_FOLDER / name).exists():
-        store.delete(name)
-    entry = store.save(autoencoder, name)
-    print(json.dumps({"saved": str(entry.path), "step": step, "metrics": autoencoder.meta["metrics"]}), flush=True)
-
-
 def main():
     from scripts import recipe_photos, train_photo_model
 
@@ -602,14 +457,10 @@ def main():
     parser.add_argument("--bright-share", type=float, help="from now on, this share of a blend run's crops the brightest "
                         f"of four (default {BRIGHT_SHARE}; --refine: {REFINE_BRIGHT_SHARE})")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
-    parser.add_argument("--export", nargs="?", const=-1, type=int, metavar="STEP", help="write the newest (a blend "
-                        "run's best) checkpoint to aecore/store/shipped; with --detector, the detector of step STEP")
-    parser.add_argument("--from-blend", type=Path, help="--detector: freeze this blend checkpoint and train a "
-                        f"refiner on it (aecore.photo.detectnet.refined_models) in ~/.cache/aecore/{REFINE_FOLDER}")
+    parser.add_argument("--export", action="store_true", help="write the newest (a blend run's best) checkpoint to "
+                        "aecore/store/shipped")
     parser.add_argument("--unmark", type=json.loads, default={}, help="--export: the post-processing "
                         "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
-    parser.add_argument("--detector", action="store_true", help="unwatermark: train the watermark detector "
-                        f"(aecore.photo.detectnet) in ~/.cache/aecore/{DETECT_FOLDER}, default {DETECT_STEPS} steps")
     parser.add_argument("--threshold", type=float, default=0.0, help="--export: a gated model's gate is shut under "
                         "this (chosen on the held-out photos with the training fonts; the bench keeps the held-out ones)")
     parser.add_argument("--alpha-floor", type=float, default=0.0, help="--export: a blend model's inversion is also "
@@ -623,13 +474,7 @@ def main():
     folder = CHECKPOINT_FOLDERS.get(arguments.task, f"restore-{arguments.task}")
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     steps = arguments.steps or (BLEND_STEPS if arguments.task in BLEND else STEPS)
-    detect_folder = Path.home() / ".cache" / "aecore" / (REFINE_FOLDER if arguments.from_blend else DETECT_FOLDER)
-    if arguments.detector and arguments.export is not None:
-        export_detector(arguments.checkpoints or detect_folder, arguments.export, arguments.unmark)
-    elif arguments.detector:
-        train_detector(arguments.checkpoints or detect_folder, arguments.train400, arguments.wheels,
-                       arguments.steps or DETECT_STEPS, arguments.from_blend)
-    elif arguments.export is not None:
+    if arguments.export:
         export(arguments.task, checkpoints, arguments.threshold, arguments.alpha_floor, arguments.unmark)
     else:
         train(arguments.task, checkpoints, arguments.train400, arguments.wheels, steps,

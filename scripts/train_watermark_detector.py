@@ -35,22 +35,29 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from aecore.photo import watermark  # noqa: E402
 from scripts import train_restore_model as restore_recipe  # noqa: E402  (the pairs' photos, checkpoints, validation)
 
 FOLDER = "restore-unwatermark-detect2"  # under ~/.cache/aecore
 REFINE_FOLDER = "restore-unwatermark-refine"  # --from-blend
 STEPS = 20_000  # the cosine's length: hours of one nice-19 thread (~2 s a step); resume with more to go on
 CHECKPOINT_STEPS = 200
-# the recipe, written to state.json when a run starts (a resumed run reads it from there)
-RECIPE = {
-    "crop": 192,  # px: whole letters of the 15-150 px text the canvases get (the validation photos are 300-600 px)
-    "batch": 6,  # crops a step: 6 x 192^2 pixels, twice the fourth session's 12 x 96^2
-    "canvas": [320, 640],  # the sides of the photo a crop's watermark is drawn for (watermark.patch_watermark)
-    "marked_share": 0.25,  # crops placed over a marked pixel; the rest anywhere: ~4.5% marked, ~27% with no mark
-    "bright_share": 0.25,  # crops the brightest of four (white coins, highlights: what a white mark is taken for)
-    "rate": 1e-3,  # Adam, from scratch; cosine to 5% of it over the steps
-    "loss_weights": [1.0, 10.0, 1.0],  # mask (detectnet.whole_mask_loss), alpha (MSE everywhere), colour where marked
-    "clean_weight": 3.0,  # detectnet.CLEAN_WEIGHT, recorded
+# the recipes, one written to state.json when a run starts (a resumed run reads it from there)
+RECIPES = {
+    "whole": {  # this session's (#39, fifth): whole-photo statistics
+        "crop": 192,  # px: whole letters of the 15-150 px text the canvases get (the validation photos are 300-600 px)
+        "batch": 6,  # crops a step: 6 x 192^2 pixels, twice the fourth session's 12 x 96^2
+        "canvas": [320, 640],  # the sides of the photo a crop's watermark is drawn for (watermark.patch_watermark)
+        "marked_share": 0.25,  # crops placed over a marked pixel; the rest anywhere: ~4.5% marked, ~27% with no mark
+        "bright_share": 0.25,  # crops the brightest of four (white coins, highlights: what a white mark is taken for)
+        "rate": 1e-3,  # Adam, from scratch; cosine to 5% of it over the steps
+        "loss_weights": [1.0, 10.0, 1.0],  # mask, alpha (MSE everywhere), colour (MSE where marked)
+        "clean_weight": 3.0,  # detectnet.CLEAN_WEIGHT (detectnet.whole_mask_loss), recorded
+    },
+    "crops": {  # the fourth session's (F1 0.08 after 1,000 steps, 12% of clean pixels opened), and its refiner's
+        "crop": 96, "batch": 12, "canvas": list(watermark.CANVAS_SIDES), "marked_share": watermark.MARKED_SHARE,
+        "bright_share": 0.25, "rate": 1e-3, "loss_weights": [1.0, 10.0, 1.0], "mask_loss": "patch",  # mask_loss
+    },
 }
 SEED = 1  # the fourth session's detector drew its batches from [1, step] too
 THRESHOLDS = (0.3, 0.5, 0.7, 0.85)  # the validation's F1 and clean pixels opened at each mask threshold
@@ -88,22 +95,26 @@ def build(recipe: dict, steps: int, blend: Path | None = None):
         model = detectnet.detector_models()[1]
     else:
         model = detectnet.refined_models(keras.models.load_model(blend, compile=False))[1]
+    mask_loss = detectnet.mask_loss if recipe.get("mask_loss") == "patch" else detectnet.whole_mask_loss
     model.compile(optimizer=keras.optimizers.Adam(schedule(recipe, steps)),
-                  loss=[detectnet.whole_mask_loss, "mse", detectnet.marked_mse], loss_weights=recipe["loss_weights"],
-                  jit_compile=True)
+                  loss=[mask_loss, "mse", detectnet.marked_mse], loss_weights=recipe["loss_weights"], jit_compile=True)
     return model
 
 
-def resume(checkpoints: Path, steps: int, blend: Path | None = None) -> tuple:
-    """(model, state): the last checkpoint of DIR, its schedule stretched to `steps` if that changed, or a new run."""
+def resume(checkpoints: Path, steps: int, blend: Path | None = None, recipe: str = "whole") -> tuple:
+    """(model, state): the last checkpoint of DIR, its schedule stretched to `steps` if that changed, or a new run of
+    RECIPES[recipe]. A run of the fourth session (no recipe in its state) goes on as the "crops" recipe."""
     import keras
 
     from aecore.photo import detectnet  # noqa: F401  (registers the losses a compiled checkpoint names)
 
     if not (checkpoints / "state.json").exists():
-        state = {"step": 0, "log": [], "steps": steps, "recipe": dict(RECIPE), **({"blend": str(blend)} if blend else {})}
+        state = {"step": 0, "log": [], "steps": steps, "recipe": {"name": recipe, **RECIPES[recipe]},
+                 **({"blend": str(blend)} if blend else {})}
         return build(state["recipe"], steps, blend), state
     state = json.loads((checkpoints / "state.json").read_text())
+    state.setdefault("recipe", {"name": "crops", **RECIPES["crops"]})
+    state.setdefault("steps", 5_000)  # the fourth session's default
     model = keras.models.load_model(checkpoints / "model.keras", compile=True)
     if steps != state["steps"]:  # the cosine is a function of the optimizer's step: the same curve, a later end
         model.optimizer.learning_rate = schedule(state["recipe"], steps)
@@ -139,11 +150,11 @@ def validation(model) -> dict:
     return scores
 
 
-def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Path | None = None):
+def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Path | None = None, recipe: str = "whole"):
     """The run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a validation line."""
     checkpoints.mkdir(parents=True, exist_ok=True)
     colour, grey = restore_recipe.pools("unwatermark", train400, wheels)
-    model, state = resume(checkpoints, steps, blend)
+    model, state = resume(checkpoints, steps, blend, recipe)
     started, losses = time.perf_counter(), []
     while state["step"] < steps:
         loss = model.train_on_batch(*batch(state["step"], colour, grey, state["recipe"]))
@@ -173,7 +184,7 @@ def export(checkpoints: Path, step: int, unmark: dict):
     from aecore.store import modelstore
 
     state = json.loads((checkpoints / "state.json").read_text())
-    recipe = state.get("recipe", RECIPE)
+    recipe = state.get("recipe", RECIPES["crops"])
     model = detectnet.single_output(keras.models.load_model(checkpoints / "steps" / f"{step}.keras", compile=False))
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     refined = detectnet.is_refined(model)
@@ -211,15 +222,19 @@ def recipe_line(state: dict, step: int, unmark: dict) -> str:
 
 
 def note(state: dict, step: int, refined: bool) -> str:
-    recipe = state.get("recipe", RECIPE)
+    recipe = state.get("recipe", RECIPES["crops"])
     network = ("the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
                if refined else "aecore.photo.detectnet, a small full-resolution U-Net, from scratch")
+    whole = "clean_weight" in recipe  # the "whole" recipe (the "crops" one has no clean weight)
+    crops = ("cut from watermarks drawn for whole photos, about a quarter of them with no mark" if whole else
+             f"{recipe['marked_share']:.0%} of them over the mark")
+    loss = (f"cross-entropy with clean pixels weighted {recipe['clean_weight']:g} and Dice over the batch" if whole
+            else "cross-entropy and Dice per crop")
     return (f"{network}, trained for {step} steps of {recipe['batch']} crops {recipe['crop']}x{recipe['crop']} (Adam, "
-            f"cosine from {recipe['rate']:g}) cut from watermarks drawn for whole photos, about a quarter of the crops "
-            f"with no mark: where the watermark is (cross-entropy with clean pixels weighted {recipe['clean_weight']:g} "
-            "and Dice on its mask), its opacity and colour; aecore.photo.unmarking then finds the marks (hysteresis), "
-            "pools opacity and colour per mark and inverts the blend (pixels outside the marks unchanged); random text "
-            "and logo watermarks in 144 fonts; metrics on watermarks in 18 held-out fonts and held-out words")
+            f"cosine from {recipe['rate']:g}), {crops}: where the watermark is ({loss} on its mask), its opacity and "
+            "colour; aecore.photo.unmarking then finds the marks (hysteresis), pools opacity and colour per mark and "
+            "inverts the blend (pixels outside the marks unchanged); random text and logo watermarks in 144 fonts; "
+            "metrics on watermarks in 18 held-out fonts and held-out words")
 
 
 def main():
@@ -231,6 +246,8 @@ def main():
     parser.add_argument("--steps", type=int, default=STEPS, help=f"the cosine schedule's length (default {STEPS}); "
                         "resumed with another, the schedule is stretched from the step reached")
     parser.add_argument("--from-blend", type=Path, help="freeze this blend checkpoint and train a refiner on it")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="whole", help="a new run's crops and loss "
+                        "(default whole; crops: the fourth session's); a resumed run keeps its own")
     parser.add_argument("--export", type=int, metavar="STEP", help="ship steps/STEP.keras as photo-unwatermark")
     parser.add_argument("--unmark", type=json.loads, default={}, help="--export: the post-processing "
                         "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
@@ -244,7 +261,7 @@ def main():
     if arguments.export is not None:
         export(checkpoints, arguments.export, arguments.unmark)
     else:
-        train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend)
+        train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend, arguments.recipe)
 
 
 if __name__ == "__main__":

@@ -86,38 +86,3 @@ def test_a_blend_checkpoint_resumes_with_its_losses_and_ships_as_plain_keras_lay
     patch = tasks.pairs("unwatermark", pool, 1, np.random.default_rng(1), patch=32)[0]
     np.testing.assert_array_equal(np.asarray(loaded.model(patch)), np.asarray(shipped.model(patch)))
     assert blendnet.is_blend(loaded.model) and loaded.options["task"] == "unwatermark"
-
-
-def test_a_detector_run_resumes_and_ships_with_its_post_processing_on_the_card(pool, tmp_path, monkeypatch):
-    from aecore.photo import detectnet, restoring, unmarking, watermark
-    from aecore.store import modelstore
-
-    for name, value in (("DETECT_PATCH", 32), ("DETECT_BATCH", 4), ("CHECKPOINT_STEPS", 2)):
-        monkeypatch.setattr(recipe, name, value)
-    monkeypatch.setattr(recipe, "pools", lambda task, train400, wheels: (pool, []))
-    crop = photos.centre_crop(pool[0].pixels, 64)
-    mark = watermark.text_watermark(64, 64, "PROOF", 16, 0.6)
-    monkeypatch.setattr(recipe, "VALIDATION", [(crop, mark.apply(crop))])
-    monkeypatch.setattr(recipe, "VALIDATION_MARKS_DRAWN", [mark])
-    checkpoints = tmp_path / "detect"
-    recipe.train_detector(checkpoints, None, None, 4)
-    state = json.loads((checkpoints / "state.json").read_text())
-    assert state["step"] == 4 and [entry["step"] for entry in state["log"]] == [2, 4]
-    assert {"f1", "chance_marked", "false_open", "alpha_error"} <= set(state["log"][-1])
-    recipe.train_detector(checkpoints, None, None, 6)  # resumed: the compiled losses load back
-    assert json.loads((checkpoints / "state.json").read_text())["step"] == 6
-    assert sorted(path.name for path in (checkpoints / "steps").iterdir()) == ["2.keras", "4.keras", "6.keras"]
-
-    monkeypatch.setattr(modelstore, "SHIPPED_FOLDER", tmp_path / "shipped")
-    monkeypatch.setenv("AECORE_SHIPPED_MODELS", "")
-    monkeypatch.setattr(photos, "EVAL_SIDE", 64)
-    unmark = {"low": 0.2, "high": 0.4}
-    recipe.export_detector(checkpoints, 4, unmark)
-    loaded = modelstore.ModelStore(tmp_path / "shipped").load("photo-unwatermark")  # safe mode: plain layers
-    assert loaded.meta["unmark"] == unmark and loaded.meta["network"] == "detector" and loaded.meta["train_steps"] == 4
-    assert detectnet.is_detector(loaded.model) and set(loaded.meta["metrics"]) == {"test_psnr_damaged", "test_psnr"}
-    marked = mark.apply(crop)
-    heads = restoring.unmark_heads(loaded, marked)  # the detector's chance, alpha and colour, in tiles
-    assert heads.shape == (64, 64, 5) and 0 <= heads.min() and heads.max() <= 1
-    expected = unmarking.recover(marked, heads, unmarking.UnmarkSettings(**unmark))
-    np.testing.assert_array_equal(restoring.unwatermark(loaded, marked), expected)

@@ -5,8 +5,8 @@ alpha = opacity x the glyphs' coverage), but a network guesses both per pixel, a
 alpha was 0.2 off per pixel). So, after the network (aecore.photo.detectnet's heads, tiled over the whole photo):
 
 1. **find** the marks: hysteresis on the mask's chance (pixels above `low` kept where they touch one above `high`:
-   the faint ends of strokes grow from their confident cores), small specks dropped, grown by `grow` px to take in
-   the glyphs' anti-aliased edges;
+   the faint ends of strokes grow from their confident cores; `seed_alpha` also seeds where the alpha head is sure),
+   small specks dropped, grown by `grow` px to take in the glyphs' anti-aliased edges;
 2. **background**: the photo filled in under the marks (harmonic: a smooth guess from the pixels around them);
 3. **pool** per mark (the marks joined by `join` px, so a word is one mark): the colour, the median of the colour
    head over its confident pixels, and the opacity, a high quantile of the alpha head there; a mark with too few
@@ -40,6 +40,7 @@ class UnmarkSettings:
     alpha: str = "project"  # per pixel: "project" (from the pixel, capped at the opacity) or "head" (the network's)
     colour: str = "head"  # per mark: "head" (the heads pooled) or "fit" (least squares of the blend on its pixels)
     inpaint_above: float = 0.85  # marks at least this opaque are inpainted, not inverted
+    seed_alpha: float | None = None  # also seeds: pixels above `low` whose alpha head says at least this (None: off)
 
 
 ALPHA_MODES = ("project", "head")
@@ -54,17 +55,38 @@ def check(settings: UnmarkSettings):
     if not 0.0 <= settings.low <= settings.high <= 1.0:
         raise errors.ModelError(f"the hysteresis thresholds must satisfy 0 <= low <= high <= 1; got low "
                                 f"{settings.low}, high {settings.high}")
+    if settings.seed_alpha is not None and not 0.0 < settings.seed_alpha <= 1.0:
+        raise errors.ModelError(f"seed_alpha must be in (0, 1], or null to seed from the mask alone; got "
+                                f"{settings.seed_alpha}")
 
 
-def find_marks(chance: np.ndarray, settings: UnmarkSettings) -> np.ndarray:
-    """(h, w) mask chance -> (h, w) bool: hysteresis, specks with under `min_pixels` strong pixels dropped, grown."""
+def seeds(chance: np.ndarray, settings: UnmarkSettings, alpha: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) bool: where the hysteresis grows from. The mask's chance above `high`, and with `seed_alpha` the pixels
+    above `low` whose alpha head is that sure too (a faint or coloured mark the mask head doubts)."""
+    strong = chance >= settings.high
+    if settings.seed_alpha is not None and alpha is not None:
+        strong = strong | ((chance > settings.low) & (alpha >= settings.seed_alpha))
+    return strong
+
+
+def find_marks(chance: np.ndarray, settings: UnmarkSettings, alpha: np.ndarray | None = None) -> np.ndarray:
+    """(h, w) mask chance -> (h, w) bool: hysteresis from `seeds`, specks with under `min_pixels` of them dropped,
+    grown by `grow`."""
     from scipy import ndimage
     from skimage import filters, morphology
 
-    marked = filters.apply_hysteresis_threshold(chance, settings.low, settings.high)
+    strong = seeds(chance, settings, alpha)
+    if settings.seed_alpha is None or alpha is None:
+        marked = filters.apply_hysteresis_threshold(chance, settings.low, settings.high)
+    else:  # as scikit-image's hysteresis (4-connected weak regions), from these seeds
+        weak, _ = ndimage.label(chance > settings.low)
+        reached = np.zeros(weak.max() + 1, bool)
+        reached[weak[strong]] = True
+        reached[0] = False
+        marked = reached[weak]
     labels, count = ndimage.label(marked, structure=np.ones((3, 3)))
     if count:
-        strong = np.bincount(labels[chance >= settings.high], minlength=count + 1)
+        strong = np.bincount(labels[strong], minlength=count + 1)
         keep = strong >= settings.min_pixels
         keep[0] = False
         marked = keep[labels]
@@ -152,7 +174,7 @@ def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | Non
     check(settings)
     image = np.asarray(image, np.float32)
     chance, alpha, colour = heads[..., 0], heads[..., 1], heads[..., 2:5]
-    marked = find_marks(chance, settings)
+    marked = find_marks(chance, settings, alpha)
     restored = image.copy()
     if not marked.any():
         return restored

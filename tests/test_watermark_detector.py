@@ -1,0 +1,98 @@
+"""The watermark detector's recipe (scripts/train_watermark_detector.py): whole-photo crops, the clean-weighted mask
+loss, a run that resumes with its own recipe and a stretched schedule, and the export with its post-processing."""
+
+import json
+
+import numpy as np
+import pytest
+
+from aecore.data import photos
+from aecore.photo import detectnet, restoring, unmarking, watermark
+from scripts import train_watermark_detector as detector
+
+pytestmark = pytest.mark.skipif(not detector.restore_recipe.START_MODEL.exists(),
+                                reason="this copy has no shipped models (the export's store)")
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pytest.importorskip("skimage")
+    return photos.load_photos().train
+
+
+def test_whole_photo_crops_are_mostly_clean_and_the_same_for_a_step(pool):
+    recipe = detector.RECIPES["whole"]
+    drawn = [detector.batch(step, pool, [], recipe) for step in range(4)]
+    marked = np.concatenate([targets[0] for _, targets in drawn])  # (24, 192, 192, 1)
+    assert drawn[0][0].shape == (recipe["batch"], recipe["crop"], recipe["crop"], 3)
+    assert 0.005 < marked.mean() < 0.12, "about a real photo's share of marked pixels (4.5% measured)"
+    assert (marked.max(axis=(1, 2, 3)) == 0).any(), "some crops hold no mark at all"
+    assert np.array_equal(detector.batch(2, pool, [], recipe)[0], drawn[2][0])
+    crops = detector.batch(0, pool, [], detector.RECIPES["crops"])[1][0]
+    assert crops.shape[1] == 96 and crops.mean() > marked.mean(), "the fourth session's crops sit over the mark"
+
+
+def test_a_clean_pixel_wrongly_opened_costs_more_than_a_marked_one_missed():
+    marked = np.zeros((2, 8, 8, 1), np.float32)
+    marked[:, 2:4, 2:6] = 1.0
+    logit = np.where(marked > 0, 3.0, -3.0).astype(np.float32)
+    right = float(np.mean(detectnet.whole_mask_loss(marked, logit)))
+    opened, missed = logit.copy(), logit.copy()
+    opened[:, 6, 6] = 3.0  # one clean pixel taken for the mark
+    missed[:, 2, 2] = -3.0  # one marked pixel missed
+    cost_open = float(np.mean(detectnet.whole_mask_loss(marked, opened))) - right
+    cost_miss = float(np.mean(detectnet.whole_mask_loss(marked, missed))) - right
+    assert cost_open > 1.5 * cost_miss > 0
+    empty = np.zeros_like(marked)  # a batch with no mark: closing everything is cheap, opening is not
+    assert float(np.mean(detectnet.whole_mask_loss(empty, np.full_like(marked, -6.0)))) < 0.3
+    assert float(np.mean(detectnet.whole_mask_loss(empty, np.full_like(marked, 1.0)))) > 1.0
+
+
+def small_run(pool, monkeypatch):
+    monkeypatch.setitem(detector.RECIPES, "whole", {**detector.RECIPES["whole"], "crop": 32, "batch": 4,
+                                                    "canvas": [64, 128]})
+    monkeypatch.setattr(detector, "CHECKPOINT_STEPS", 2)
+    monkeypatch.setattr(detector.restore_recipe, "pools", lambda task, train400, wheels: (pool, []))
+    crop = photos.centre_crop(pool[0].pixels, 64)
+    mark = watermark.text_watermark(64, 64, "PROOF", 16, 0.6)
+    monkeypatch.setattr(detector.restore_recipe, "VALIDATION", [(crop, mark.apply(crop))])
+    monkeypatch.setattr(detector.restore_recipe, "VALIDATION_MARKS_DRAWN", [mark])
+    return crop, mark
+
+
+def test_a_run_resumes_with_its_own_recipe_and_its_schedule_stretched(pool, tmp_path, monkeypatch):
+    small_run(pool, monkeypatch)
+    checkpoints = tmp_path / "detect"
+    detector.train(checkpoints, None, None, 4)
+    state = json.loads((checkpoints / "state.json").read_text())
+    assert state["step"] == 4 and [entry["step"] for entry in state["log"]] == [2, 4]
+    assert {"f1@0.5", "clean_opened@0.5", "f1@0.85", "chance_marked", "alpha_error"} <= set(state["log"][-1])
+    assert state["recipe"]["crop"] == 32 and state["log"][-1]["rate"] == pytest.approx(1e-3 * 0.05, rel=1e-3)
+    monkeypatch.setitem(detector.RECIPES, "whole", {**detector.RECIPES["whole"], "crop": 48})  # the defaults move on
+    detector.train(checkpoints, None, None, 8)  # resumed with more steps: the cosine stretched from step 4
+    state = json.loads((checkpoints / "state.json").read_text())
+    assert state["step"] == 8 and state["recipe"]["crop"] == 32 and state["stretched"] == [{"at": 4, "from": 4, "to": 8}]
+    assert state["log"][-2]["rate"] == pytest.approx(1e-3 * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * 6 / 8))), rel=1e-3)
+    assert sorted(path.name for path in (checkpoints / "steps").iterdir()) == [f"{s}.keras" for s in (2, 4, 6, 8)]
+
+
+def test_an_exported_detector_ships_with_its_post_processing_on_the_card(pool, tmp_path, monkeypatch):
+    from aecore.store import modelstore
+
+    crop, mark = small_run(pool, monkeypatch)
+    checkpoints = tmp_path / "detect"
+    detector.train(checkpoints, None, None, 2)
+    monkeypatch.setattr(modelstore, "SHIPPED_FOLDER", tmp_path / "shipped")
+    monkeypatch.setenv("AECORE_SHIPPED_MODELS", "")
+    monkeypatch.setattr(photos, "EVAL_SIDE", 64)
+    unmark = {"low": 0.2, "high": 0.4, "colour": "fit", "seed_alpha": 0.5}
+    detector.export(checkpoints, 2, unmark)
+    loaded = modelstore.ModelStore(tmp_path / "shipped").load("photo-unwatermark")  # safe mode: plain layers
+    assert loaded.meta["unmark"] == unmark and loaded.meta["network"] == "detector" and loaded.meta["train_steps"] == 2
+    assert "train_watermark_detector.py --steps 2" in loaded.meta["recipe"] and "weighted 3" in loaded.meta["notes"][0]
+    assert detectnet.is_detector(loaded.model) and set(loaded.meta["metrics"]) == {"test_psnr_damaged", "test_psnr"}
+    marked = mark.apply(crop)
+    heads = restoring.unmark_heads(loaded, marked)  # the detector's chance, alpha and colour, in tiles
+    assert heads.shape == (64, 64, 5) and 0 <= heads.min() and heads.max() <= 1
+    expected = unmarking.recover(marked, heads, unmarking.UnmarkSettings(**unmark))
+    np.testing.assert_array_equal(restoring.unwatermark(loaded, marked), expected)

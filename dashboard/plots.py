@@ -1,7 +1,7 @@
 """Plotly figures for the pages. Helpers return figures; the page decides how to show them.
 
-Images are embedded as PNG data URIs in `go.Image` traces: compact, crisp, and cheap to put in
-slider frames that the browser switches between without asking the server.
+Images are embedded as PNG data URIs in `go.Image` traces: compact and crisp. (The Restore page's noise-level frames
+moved to a component of their own, components/frame_slider, and its PSNR curves to vega_plots.)
 Longer than 300 lines: the figure helpers every image page shares, in one bottom module (a time series' own figures
 are in series_plots.py); the ones a pick redraws are built as plain dicts, without Plotly's validation (#37).
 """
@@ -91,63 +91,11 @@ def channel_tiles(activations: np.ndarray) -> np.ndarray:
     return ((channels - low) / span)[..., None]
 
 
-def noise_slider(levels, rows: list[tuple[str, np.ndarray]], psnr_rows: dict[str, np.ndarray] | None = None,
-                 start: int = 5) -> go.Figure:
-    """One picture per noise level, switched in the browser by a Plotly slider (no server round trip).
-
-    rows: [(label, (levels, h, w, c) mosaics)], e.g. ("noisy", ...), ("denoised", ...), shown side by side.
-    """
-    figure = make_subplots(rows=1, cols=len(rows), subplot_titles=[plain(label) for label, _ in rows],
-                           horizontal_spacing=0.02)
-    for column, (_, stack) in enumerate(rows, start=1):
-        figure.add_trace(go.Image(source=data_uri(stack[start]), hoverinfo="skip"), row=1, col=column)
-    frames, steps = [], []
-    for index, level in enumerate(levels):
-        name = f"{level:.2f}"
-        caption = "  ".join(f"{plain(key)} {values[index]:.1f} dB" for key, values in (psnr_rows or {}).items())
-        frames.append(go.Frame(name=name, data=[go.Image(source=data_uri(stack[index])) for _, stack in rows],
-                               traces=list(range(len(rows))), layout=dict(title_text=f"noise level {name}   {caption}")))
-        steps.append(dict(method="animate", label=name, args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=True),
-                                                                            transition=dict(duration=0))]))
-    figure.frames = frames
-    figure.update_layout(sliders=[dict(active=start, steps=steps, currentvalue=dict(prefix="noise level "), pad=dict(t=30))],
-                         title=frames[start].layout.title.text if frames else "", height=470, margin=dict(l=10, r=10, t=60, b=10))
-    return _clean_axes(figure)
-
-
-def psnr_curves(levels, curves: dict[str, np.ndarray], title: str = "PSNR against noise level") -> go.Figure:
-    figure = go.Figure()
-    for index, (name, values) in enumerate(curves.items()):
-        figure.add_trace(go.Scatter(x=levels, y=values, name=plain(name), mode="lines+markers",
-                                    line=dict(color=PALETTE[index % len(PALETTE)], dash="dot" if name == "noisy input" else None)))
-    figure.update_layout(title=title, xaxis_title="noise level", yaxis_title="PSNR (dB), higher is better", height=340,
-                         margin=dict(l=40, r=10, t=40, b=40))
-    return figure
-
-
-# ---------------------------------------------------------------- latent map, latent sampler, denoise (pages B)
-
-
-def set_frame_titles(figure: go.Figure, titles: list[str]) -> go.Figure:
-    """Gives each slider frame of `noise_slider` its own title (e.g. PSNR and SSIM at that level)."""
-    active = figure.layout.sliders[0].active if figure.layout.sliders else 0
-    titles = [f"<b>{plain(title)}</b>" for title in titles]  # bold in every frame, as Streamlit draws the first
-    for frame, title in zip(figure.frames, titles):
-        frame.layout = dict(title_text=title)
-    figure.update_layout(title_text=titles[active] if titles else "")
-    return figure
-
-
-def highlight_traces(figure: go.Figure, names: set[str], width: float = 4.0) -> go.Figure:
-    """Thick lines for the traces named in `names`, thin faded ones for the rest (baselines keep their dash)."""
-    for trace in figure.data:
-        chosen = trace.name in names
-        trace.update(line_width=width if chosen else 1.5, opacity=1.0 if chosen else 0.6)
-    return figure
+# ---------------------------------------------------------------- latent map, latent sampler (pages B)
 
 
 def image_strip(images, titles: list[str], cell_px: int = 84) -> go.Figure:
-    """One row of images with a title above each: neighbours, interpolations, conversion steps."""
+    """One row of images with a title above each: the Latent map's neighbours."""
     images = list(images)
     figure = make_subplots(rows=1, cols=len(images), horizontal_spacing=0.01,
                            subplot_titles=[plain(title) for title in titles])

@@ -1,8 +1,8 @@
-"""Vega-Lite figures (spec dicts for `st.vega_lite_chart`) of the Reconstructions and Feature maps pages. A spec's
-`height` is the whole chart's, its title and axes included (Streamlit fits a chart to it).
+"""Vega-Lite figures (spec dicts for `st.vega_lite_chart`) of the Reconstructions and Feature maps pages and Restore's
+PSNR curves. A spec's `height` is the whole chart's, its title and axes included (Streamlit fits a chart to it).
 
 Why not Plotly there: a fresh browser tab compiles Plotly's 4.7 MB bundle when its first Plotly chart arrives, a
-0.9 s long task on a quiet machine (2 s at load 8), and these two pages' first screens were all Plotly: the images
+0.9 s long task on a quiet machine (2 s at load 8), and these pages' first screens were all Plotly: the images
 waited for it. Streamlit's own Vega-Lite costs a third of that (bench/RESULTS.md, "Explore pages' first open,
 session 17"). Every string is a value in a spec's `data`, which Vega draws as text (SVG text, never markup), and no
 string goes into an expression, so names need no escaping and show as typed.
@@ -157,3 +157,34 @@ def metric_by_model(values: dict[str, float], title: str, value_format: str = "{
                                                 {"field": "label", "type": "nominal", "title": "value"}]}},
                       {"data": {"values": rows}, "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 12},
                        "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}}]}
+
+
+def psnr_curves(levels, curves: dict[str, np.ndarray], title: str, thick: set[str],
+                baseline: str = "noisy input") -> dict:
+    """Mean PSNR against noise level, one line with points per name (PALETTE's colours in order, as the Plotly chart
+    had them), the `baseline` dotted; names in `thick` drawn thick, the rest thin and faded. A NaN or infinite value
+    (level 0's PSNR of the clean input itself) is a gap in its line, not a point."""
+    names = [str(name) for name in curves]
+    rows = [{"name": str(name), "level": float(level), "psnr": float(value) if np.isfinite(value) else None,
+             "width": 4.0 if name in thick else 1.5, "opacity": 1.0 if name in thick else 0.6}
+            for name, values in curves.items() for level, value in zip(levels, np.asarray(values, dtype=np.float64))]
+    colour = {"field": "name", "type": "nominal", "title": None, "sort": None,
+              "scale": {"domain": names, "range": [plots.PALETTE[index % len(plots.PALETTE)]
+                                                   for index in range(len(names))]},
+              "legend": {"orient": "right", "symbolType": "stroke", "labelLimit": 360}}
+    encoding = {"x": {"field": "level", "type": "quantitative", "title": "noise level"},
+                "y": {"field": "psnr", "type": "quantitative", "title": "PSNR (dB), higher is better",
+                      "scale": {"zero": False}},
+                "color": colour, "strokeWidth": {"field": "width", "type": "quantitative", "scale": None},
+                "opacity": {"field": "opacity", "type": "quantitative", "scale": None},
+                "tooltip": [{"field": "name", "type": "nominal", "title": "model"},
+                            {"field": "level", "type": "quantitative", "format": ".2f", "title": "noise level"},
+                            {"field": "psnr", "type": "quantitative", "format": ".2f", "title": "PSNR (dB)"}]}
+
+    def layer(values: list[dict], dotted: bool) -> dict:
+        mark = {"type": "line", "point": True, "invalid": "break-paths-show-domains",
+                **({"strokeDash": [2, 3]} if dotted else {})}
+        return {"data": {"values": values}, "mark": mark, "encoding": encoding}
+    return {"height": 340, "title": {"text": str(title), "anchor": "start"},
+            "layer": [layer([row for row in rows if row["name"] != baseline], False),
+                      layer([row for row in rows if row["name"] == baseline], True)]}

@@ -206,13 +206,13 @@ def test_the_restore_page_opens_on_the_kept_sweeps_of_the_same_images_as_before(
     root, detector, _ = kept
     monkeypatch.setattr(inspection, "denoise_sweep", lambda *args: pytest.fail("the page swept what the job kept"))
     app = open_page("denoise", root, model=detector)
-    frames = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
-                  if json.loads(chart.proto.spec).get("frames"))["frames"]
+    captions = next(data for data in (json.loads(element.proto.json) for element in app.get("bidi_component")
+                                      if element.proto.json) if "captions" in data)["captions"]  # the frame slider's
     kept_sweep = probecache.cached_sweep(modelstore.ModelStore(root), detector,
                                          digits.x_test[list(probecache.slider_indices(len(digits.x_test)))],
                                          "gaussian", probecache.SWEEP_LEVELS, 0)
-    assert len(frames) == 21 and f"SSIM {kept_sweep.ssim_noisy[10]:.2f} → {kept_sweep.ssim_denoised[10]:.2f}" in \
-        frames[10]["layout"]["title"]["text"]
+    assert len(captions) == 21 and f"SSIM {kept_sweep.ssim_noisy[10]:.2f} → {kept_sweep.ssim_denoised[10]:.2f}" in \
+        captions[10]
 
 
 def test_the_worker_scores_first_the_model_the_anomalies_page_opens_on():

@@ -327,30 +327,70 @@ def test_a_decoder_the_browser_cannot_run_is_decoded_on_the_server(models, monke
 # ---------------------------------------------------------------- denoise
 
 
-def test_denoise_slider_frames_and_noise_kind(models):
+def frame_slider_data(app: AppTest) -> dict:
+    """The noise-level frame slider's message (dashboard/components/frame_slider): steps, captions, rows' sheets."""
+    return next(data for data in (json.loads(element.proto.json) for element in app.get("bidi_component")
+                                  if element.proto.json) if "captions" in data)
+
+
+def sheet_frame(row: dict, step: int) -> np.ndarray:
+    """Step `step`'s picture cut from a row's sheet, as the script cuts it."""
+    sheet = np.asarray(picture(row["sheet"]))
+    return sheet[step * row["height"]:(step + 1) * row["height"]]
+
+
+def vega_specs(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+
+
+def test_denoise_slider_frames_and_noise_kind(models, digits):
     app = run_page("denoise", models["denoising"])
-    figure = figures(app)[0]
-    assert len(figure["frames"]) == 21 and len(figure["layout"]["sliders"][0]["steps"]) == 21
-    assert all("PSNR" in frame["layout"]["title"]["text"] and "SSIM" in frame["layout"]["title"]["text"]
-               for frame in figure["frames"])
-    frames = {frame["name"]: frame for frame in figure["frames"]}
-    assert frames["0.00"]["data"][0]["source"] != frames["1.00"]["data"][0]["source"]  # noisier at the top
+    assert not app.get("plotly_chart"), "an image dataset's Restore page loads no Plotly"
+    data = frame_slider_data(app)
+    assert len(data["steps"]) == 21 and data["steps"][5] == "0.25" and data["start"] == 5
+    assert all(caption.startswith(f"level {step}") and "PSNR" in caption and "SSIM" in caption
+               for step, caption in zip(data["steps"], data["captions"]))
+    assert data["captions"][0].startswith("level 0.00   PSNR ∞ → ")  # the clean input itself
+    noisy, denoised, clean = data["rows"]
+    assert [noisy["label"], denoised["label"], clean["label"]] == ["noisy input", "denoised", "clean"]
+    assert (noisy["frames"], denoised["frames"], clean["frames"]) == (21, 21, 1)  # the clean images once
+    assert (noisy["width"], noisy["height"]) == (3 * 9 - 1, 2 * 9 - 1)  # six 8x8 digits, 3 a row, 1-px gaps
+    assert not np.array_equal(sheet_frame(noisy, 0), sheet_frame(noisy, 20))  # noisier at the top
+    np.testing.assert_array_equal(sheet_frame(noisy, 0), sheet_frame(clean, 0))  # level 0 adds no noise
     app.radio(key="noise_kind").set_value("masking").run()
     assert not app.exception
-    masked = {frame["name"]: frame for frame in figures(app)[0]["frames"]}
-    assert masked["0.50"]["data"][0]["source"] != frames["0.50"]["data"][0]["source"]
+    masked = frame_slider_data(app)
+    assert not np.array_equal(sheet_frame(masked["rows"][0], 10), sheet_frame(noisy, 10))
+    assert masked["captions"][10] != data["captions"][10]
+
+
+def psnr_lines(app: AppTest) -> dict:
+    """{name: (line width, PSNR per level)} of the PSNR chart (dashboard.vega_plots.psnr_curves), in drawn order."""
+    spec = next(spec for spec in vega_specs(app) if spec["title"]["text"].startswith("Mean PSNR of 100 test images"))
+    lines = {}
+    for layer in spec["layer"]:
+        for row in layer["data"]["values"]:
+            lines.setdefault(row["name"], (row["width"], []))[1].append(row["psnr"])
+    assert list(lines) == spec["layer"][0]["encoding"]["color"]["scale"]["domain"]  # the colours' order is the lines'
+    return lines
 
 
 def test_psnr_chart_compares_every_model_with_the_noisy_input(models):
     app = run_page("denoise", models["conv"])  # the page opens on the selected model alone (#35), then adds the others
-    alone = [trace["name"] for trace in figure_titled(app, "Mean PSNR of 100 test images")["data"]]
-    assert alone == [f"{models['conv']} (conv)", "noisy input"]
+    alone = psnr_lines(app)
+    assert list(alone) == [f"{models['conv']} (conv)", "noisy input"]
+    assert alone["noisy input"][1][0] is None and None not in alone["noisy input"][1][1:]  # level 0 is a gap
+    assert all(value is not None for value in alone[f"{models['conv']} (conv)"][1])
     app.toggle(key="compare_models").set_value(True).run()
-    chart = figure_titled(app, "Mean PSNR of 100 test images")
-    names = [trace["name"] for trace in chart["data"]]
+    lines = psnr_lines(app)
+    names = list(lines)
     assert names[-1] == "noisy input" and len(names) == 4
-    widths = {trace["name"]: trace["line"]["width"] for trace in chart["data"]}
-    assert widths[f"{models['denoising']} (denoising)"] > widths[f"{models['conv']} (conv)"]
+    assert lines[f"{models['denoising']} (denoising)"][0] > lines[f"{models['conv']} (conv)"][0]  # drawn thick
+
+
+def upload_steps(app: AppTest) -> list[str]:
+    """The captions of the last upload's step pictures (st.image in columns)."""
+    return [image.caption for element in app.get("image") for image in element.proto.imgs]
 
 
 def test_uploads_show_their_steps_and_bad_files_do_not_stop_the_page(models, digits):
@@ -364,13 +404,11 @@ def test_uploads_show_their_steps_and_bad_files_do_not_stop_the_page(models, dig
     assert not app.exception
     errors = [error.value for error in app.error]
     assert len(errors) == 2 and "notes.png" in errors[0] and "truncated or corrupt" in errors[1]
-    steps = figures(app)[-1]
-    names = [annotation["text"] for annotation in steps["layout"]["annotations"]]
-    assert names == ["original", "grayscale", "resized", "inverted", "denoised"]
+    assert upload_steps(app) == ["original", "grayscale", "resized", "inverted", "denoised"]
     assert [button.label for button in app.download_button] == ["Denoised PNG"]
     app.slider(key="upload_level").set_value(0.5).run()
     assert not app.exception
-    assert "noisy" in json.dumps(figures(app)[-1]["layout"]["annotations"])
+    assert upload_steps(app) == ["original", "grayscale", "resized", "inverted", "noisy", "denoised"]
 
 
 def test_process_upload_gives_a_result_or_a_message(models, digits):

@@ -18,7 +18,6 @@ def texts(figure) -> str:
 def test_names_in_titles_tick_labels_legends_and_cell_titles_are_escaped():
     image = np.zeros((8, 8, 1), np.float32)
     figures = [plots.single_image(image, NAME), plots.image_strip(np.stack([image, image]), [NAME, "plain"]),
-               plots.psnr_curves([0.1, 0.2], {NAME: np.ones(2)}),
                plots.code_bars(np.ones(3), NAME)]
     for figure in figures:
         found = texts(figure)
@@ -41,7 +40,8 @@ def test_vega_figures_carry_names_as_data_never_in_expressions():
              vega_plots.code_heatmap(np.ones((4, 3)), [0, 0, 1, 1], [NAME, "b"], NAME),
              vega_plots.dimension_bars(np.ones(3), NAME, NAME), vega_plots.metric_by_model({NAME: 0.5}, NAME),
              vega_plots.probe_bars(
-                 {NAME: {"knn_accuracy": 0.8, "linear_probe_accuracy": 0.7}})]
+                 {NAME: {"knn_accuracy": 0.8, "linear_probe_accuracy": 0.7}}),
+             vega_plots.psnr_curves([0.1, 0.2], {NAME: np.ones(2), "noisy input": np.ones(2)}, NAME, {NAME})]
     for spec in specs:
         found = json.dumps(spec)
         assert json.dumps(NAME)[1:-1] in found and "&lt;" not in found

@@ -13,7 +13,8 @@ from aecore.data import catalog, noise
 from aecore.data import images as image_files
 from aecore.errors import AecoreError
 from aecore.store import probecache
-from dashboard import plots
+from dashboard import plots, vega_plots
+from dashboard.components import frame_slider
 from dashboard.sections import latent, photo_denoise, restore, restore_series
 from dashboard.state import caches, roles, sidebar
 from dashboard.text import md
@@ -23,6 +24,8 @@ IMAGES = 6  # test images in the slider figure
 CURVE_IMAGES = 100  # test images (or windows) behind each PSNR curve
 KIND_NAMES = {"gaussian": "Gaussian", "salt_and_pepper": "Salt and pepper", "masking": "Masking"}
 LEVELS = latent.NOISE_LEVELS
+START_LEVEL = 5  # the slider opens at level 0.25
+STRIP_PX = 160  # an upload's steps are scaled up to at least this many pixels a side
 
 
 def noise_options(series: bool) -> tuple[str, int]:
@@ -50,16 +53,15 @@ def image_slider(kind: str, seed: int):
     indices = probecache.slider_indices(len(context.dataset.x_test), seed, IMAGES)  # seed 0's: kept by the job
     sweep = caches.denoise_sweep(context.ref, indices, kind, LEVELS, seed)
     clean = context.dataset.x_test[list(indices)]
-    figure = plots.noise_slider(LEVELS, [("noisy input", mosaics(sweep.noisy)), ("denoised", mosaics(sweep.denoised)),
-                                         ("clean", mosaics(np.broadcast_to(clean, sweep.noisy.shape)))])
-    plots.set_frame_titles(figure, [
-        f"level {level:.2f}   PSNR {decibels(psnr_in)} → {decibels(psnr_out)} dB   SSIM {ssim_in:.2f} → {ssim_out:.2f}"
-        for level, psnr_in, psnr_out, ssim_in, ssim_out in
-        zip(LEVELS, sweep.psnr_noisy, sweep.psnr_denoised, sweep.ssim_noisy, sweep.ssim_denoised)])
-    st.plotly_chart(figure.update_layout(height=430), width="stretch", key="noise_frames")
-    st.caption("Drag the slider under the pictures: all 21 levels are already in your browser, so they switch "
-               "instantly. The title gives the mean PSNR and SSIM of the noisy input → the denoised output, both "
-               "against the clean images (higher is better).")
+    captions = [f"level {level:.2f}   PSNR {decibels(psnr_in)} → {decibels(psnr_out)} dB   "
+                f"SSIM {ssim_in:.2f} → {ssim_out:.2f}" for level, psnr_in, psnr_out, ssim_in, ssim_out in
+                zip(LEVELS, sweep.psnr_noisy, sweep.psnr_denoised, sweep.ssim_noisy, sweep.ssim_denoised)]
+    rows = [("noisy input", mosaics(sweep.noisy)), ("denoised", mosaics(sweep.denoised)), ("clean", mosaics(clean[None]))]
+    frame_slider.frame_slider([f"{level:.2f}" for level in LEVELS], rows, captions, START_LEVEL, "noise level",
+                              key="noise_frames")
+    st.caption("Drag the slider under the pictures (or press the arrow keys): all 21 levels are already in your "
+               "browser, so they switch instantly. The line above them gives the mean PSNR and SSIM of the noisy "
+               "input → the denoised output, both against the clean images (higher is better).")
 
 
 def curves(kind: str, seed: int, what: str):
@@ -83,11 +85,22 @@ def curves(kind: str, seed: int, what: str):
         if entry.meta.get("family") == "denoising":
             denoisers.add(label)
     found["noisy input"] = np.where(baseline >= metrics.PSNR_CAP_DB, np.nan, baseline)  # level 0 is infinite: a gap
-    chart = plots.psnr_curves(LEVELS, found, f"Mean PSNR of {len(curve_indices)} {what}, {KIND_NAMES[kind]} noise")
-    st.plotly_chart(plots.highlight_traces(chart, denoisers or set(list(found)[:1])), width="stretch")
+    title = f"Mean PSNR of {len(curve_indices)} {what}, {KIND_NAMES[kind]} noise"
+    st.vega_lite_chart(spec=vega_plots.psnr_curves(LEVELS, found, title, denoisers or set(list(found)[:1])),
+                       width="stretch", key="psnr_curves")
     st.caption(("Up to 4 models with this input shape (the selected one first, then denoising models, drawn thick). "
                 if others else "The selected model against the noisy input. ") +
                "Above the dotted *noisy input* line a model removes noise; below it, it loses detail.")
+
+
+def strip(steps: list[tuple[str, np.ndarray]]):
+    """An upload's conversion steps in one row, each above its name, STRIP_PX wide, as <img>s (no chart library to load):
+    small pictures are scaled up here by whole pixels to STRIP_PX or more a side, so the browser's smoothing keeps
+    them crisp."""
+    for column, (name, image) in zip(st.columns(len(steps)), steps):
+        factor = max(1, int(np.ceil(STRIP_PX / max(image.shape[:2]))))
+        column.image(image_files.to_png_bytes(np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)),
+                     caption=name, width=STRIP_PX)
 
 
 @st.fragment
@@ -122,8 +135,7 @@ def show_upload(file, level: float, invert: str, kind: str, seed: int):
     steps.append(("denoised", result.denoised))
     with st.container(border=True):
         st.markdown(f"**{md(file.name)}**")
-        st.plotly_chart(plots.image_strip([image for _, image in steps], [name for name, _ in steps], cell_px=110),
-                        width="stretch", key=f"upload-{file.file_id}")
+        strip(steps)
         st.caption(md(" · ".join(result.converted.notes)))
         st.download_button("Denoised PNG", result.png, f"{Path(file.name).stem}-denoised.png", "image/png",
                            key=f"download-{file.file_id}", on_click="ignore", icon=":material/download:")

@@ -28,23 +28,42 @@ def test_latent_sampler_slider_changes_the_image_and_grid_renders(server, page):
     assert float(slider.get_attribute("aria-valuenow")) > float(slider.get_attribute("aria-valuemin"))
 
 
-def test_denoise_picture_changes_while_dragging(server, page):
+def step_of(slider) -> int:
+    return int(slider.get_attribute("data-step"))
+
+
+def test_denoise_frames_switch_in_the_browser_while_dragging_and_with_the_arrow_keys(server, page):
+    """dashboard/components/frame_slider: every level's pictures are in the page, so a drag, still held, switches the
+    pictures and the caption with no server round trip; the arrow keys step one level, on the slider or the pictures."""
     page.goto(f"{server['url']}/denoise")
-    frames = page.locator(".st-key-noise_frames")
-    title = frames.locator(".gtitle")
-    frames.locator("rect.slider-grip-rect").wait_for(timeout=120_000)
-    expect(title).not_to_have_text("", timeout=30_000)
-    frames.scroll_into_view_if_needed()
-    before, title_before = drawn_pixels(frames), title.text_content()
-    grip = frames.locator("rect.slider-grip-rect").bounding_box()
-    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    slider = page.locator(".st-key-noise_frames .frame-slider")
+    slider.wait_for(timeout=120_000)
+    page.wait_for_function("root => root.dataset.drawn === 'true'", arg=slider.element_handle(), timeout=60_000)
+    caption, noisy = slider.locator(".caption"), slider.locator("canvas").first
+    expect(caption).to_contain_text("level 0.25   PSNR", timeout=30_000)  # opens where Plotly's slider opened
+    expect(slider.locator("figcaption")).to_have_text(["noisy input", "denoised", "clean"])
+    slider.scroll_into_view_if_needed()
+    before, caption_before = drawn_pixels(noisy), caption.text_content()
+    track = slider.locator("input.step").bounding_box()
+    middle = track["y"] + track["height"] / 2
+    page.mouse.move(track["x"] + 8 + (track["width"] - 16) * 0.25, middle)  # the thumb at step 5 of 20
     page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(grip["x"] + grip["width"] / 2 + 30 * step, grip["y"] + grip["height"] / 2, steps=2)
+    for share in (0.4, 0.55, 0.7, 0.85):
+        page.mouse.move(track["x"] + track["width"] * share, middle, steps=3)
     # The mouse is still down, so no server round trip has happened: the browser alone switched frames.
-    expect(title).not_to_have_text(title_before, timeout=30_000)
-    changed_pixels(frames, before, timeout=30)
+    expect(caption).not_to_have_text(caption_before, timeout=10_000)
+    changed_pixels(noisy, before, timeout=10)
+    dragged = step_of(slider)
+    assert dragged >= 14 and caption.text_content().startswith(f"level {dragged / 20:.2f}   PSNR")
     page.mouse.up()
+    slider.locator("input.step").focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    expect(caption).to_contain_text(f"level {(dragged - 2) / 20:.2f}   PSNR", timeout=10_000)
+    slider.locator(".rows").focus()
+    page.keyboard.press("ArrowRight")
+    expect(caption).to_contain_text(f"level {(dragged - 1) / 20:.2f}   PSNR", timeout=10_000)
+    assert slider.locator("output").text_content() == f"noise level {(dragged - 1) / 20:.2f}"
 
 
 def test_denoise_uploads_a_real_png_and_explains_a_fake_one(server, page, tmp_path):

@@ -3,8 +3,12 @@ baselines came from the store (#35): the quick start's conv model on Fashion-MNI
 With --browser, times pages' first opens in headless Chromium instead, two versions of the code side by side.
 
 Usage: python bench/first_open.py [--store DIR] [--repeats 3]
+       python bench/first_open.py --keep-first-opens --store DIR
        flock /tmp/aecore-browser.lock python bench/first_open.py --browser REV --store DIR [--repeats 4]
-           [--pages reconstructions feature_maps]
+           [--pages reconstructions feature_maps denoise]
+--keep-first-opens fills a store of models trained outside the job worker (bench/quick_start.py's) with what the
+worker keeps after a quick start (the probes' baselines, Restore's sweeps, the anomaly scores), so its pages open
+as they do after the app's own quick start.
 Trains the model once (the quick start's conv recipe, through worker.run, which also fills the store's baseline
 cache and is timed apart), then opens it `--repeats` times in a fresh process each, as a server's first open does:
 "before" computes the baselines as the page did (probes.baseline_probes), "after" reads them
@@ -80,6 +84,26 @@ def first_open(store: str, name: str, cached: bool) -> dict:
     return {"times": times, "scores": scores, "pca": found["pca"]["linear_probe_accuracy"]}
 
 
+def keep_first_opens(store: str):
+    """What the job worker keeps after its queue (aecore.training.worker.work), for every model in `store`."""
+    from aecore.data import catalog
+    from aecore.store import modelstore
+    from aecore.training import afterqueue
+
+    entries, datasets = modelstore.ModelStore(store), {}
+    for entry in entries.entries():
+        if entries.is_shipped(entry.name) or entry.meta.get("family") == "photo":
+            continue  # the Restore page's photo models: nothing kept for them
+        name = entry.meta["dataset"]
+        dataset = datasets.setdefault(name, datasets.get(name) or catalog.load_dataset(name))
+        model = entries.load(entry.name)
+        started = time.perf_counter()
+        afterqueue.fill_baselines(dataset, entry.meta, store)
+        afterqueue.keep_first_opens(entry.name, model, dataset, store)
+        afterqueue.keep_anomaly_scores(entry.name, model, dataset, store)
+        print(f"{entry.name}: kept in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def in_fresh_process(store: str, name: str, cached: bool) -> dict:
     command = [sys.executable, __file__, "--store", store, "--open", name] + (["--cached"] if cached else [])
     result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT,
@@ -93,11 +117,15 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--browser", metavar="REV", help="compare REV's pages (before) with the work tree's (after)")
     parser.add_argument("--pages", nargs="+", default=["reconstructions", "feature_maps"])
+    parser.add_argument("--keep-first-opens", action="store_true", help="fill --store as the job worker would")
     parser.add_argument("--open", help=argparse.SUPPRESS)  # the fresh process's side
     parser.add_argument("--cached", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.open:
         print(json.dumps(first_open(arguments.store, arguments.open, arguments.cached)))
+        return
+    if arguments.keep_first_opens:
+        keep_first_opens(arguments.store)
         return
     if arguments.browser:
         import first_open_browser  # noqa: PLC0415  (bench/, beside this file)

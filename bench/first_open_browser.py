@@ -3,7 +3,8 @@
 archive`, then the work tree) on its own copy of the store, opens Home and waits for its warm-up (Keras and the
 newest models loaded, as after the quick start), then opens each page once in a fresh browser context. Per page:
 - settled: the page's title drawn and Streamlit's running indicator gone (bench/first_minutes.py's measure);
-- drawn: every chart and picture on the page drawn (Plotly's SVG, Vega's marks, each <img> decoded), script ended;
+- drawn: every chart and picture on the page drawn (Plotly's SVG, Vega's marks, each <img> decoded, a frame slider's
+  sheets drawn: components/frame_slider), script ended;
 - long tasks: the browser's main thread blocked over 50 ms (PerformanceObserver), summed, and the longest;
 - the server's CPU seconds in it.
 Alternating versions within each round spreads the machine's drift over both. Prints Markdown rows with medians.
@@ -21,16 +22,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLES = {"reconstructions": "Reconstructions", "feature_maps": "Feature maps", "latent_map": "Latent map",
-          "timeline": "Training timeline", "latent_sampler": "Latent sampler", "anomaly": "Anomalies"}
+          "timeline": "Training timeline", "latent_sampler": "Latent sampler", "denoise": "Restore", "anomaly": "Anomalies"}
 LONG_TASKS = ("window.__long = []; new PerformanceObserver(list => { for (const entry of list.getEntries()) "
               "window.__long.push(entry.duration) }).observe({type: 'longtask', buffered: true});")
 STATE = """() => {
   const charts = [...document.querySelectorAll('[data-testid=stPlotlyChart], [data-testid=stVegaLiteChart]')];
   const images = [...document.querySelectorAll('[data-testid=stImage] img')];
+  const sliders = [...document.querySelectorAll('[data-testid^=stBidiComponent]')]  // components/frame_slider
+    .map(host => (host.shadowRoot || host).querySelector('.frame-slider')).filter(Boolean);
   return {running: document.querySelectorAll('[data-testid=stStatusWidget]').length > 0,
           drawn: charts.every(chart => chart.querySelector('.main-svg, svg.marks, canvas'))
-                 && images.every(image => image.complete && image.naturalWidth > 0),
-          charts: charts.length, images: images.length, long: window.__long || []};
+                 && images.every(image => image.complete && image.naturalWidth > 0)
+                 && sliders.every(slider => slider.dataset.drawn === 'true'),
+          charts: charts.length + sliders.length, images: images.length, long: window.__long || []};
 }"""
 
 

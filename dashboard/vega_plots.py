@@ -172,7 +172,8 @@ def psnr_curves(levels, curves: dict[str, np.ndarray], title: str, thick: set[st
               "scale": {"domain": names, "range": [plots.PALETTE[index % len(plots.PALETTE)]
                                                    for index in range(len(names))]},
               "legend": {"orient": "right", "symbolType": "stroke", "labelLimit": 360}}
-    encoding = {"x": {"field": "level", "type": "quantitative", "title": "noise level"},
+    encoding = {"x": {"field": "level", "type": "quantitative", "title": "noise level",
+                      "axis": {"tickCount": 10, "format": ".1f"}},
                 "y": {"field": "psnr", "type": "quantitative", "title": "PSNR (dB), higher is better",
                       "scale": {"zero": False}},
                 "color": colour, "strokeWidth": {"field": "width", "type": "quantitative", "scale": None},

@@ -2,6 +2,8 @@
 // bottom; the range input picks a step and every row's canvas redraws that frame from its sheet, here in the page,
 // with no rerun. Captions and labels are set as text (textContent), never as markup.
 const MAX_HEIGHT = 340;  // CSS px: a row of tall pictures still fits the screen with the slider under it
+const THUMB = 16;  // CSS px: the range input's thumb, whose centre runs from THUMB / 2 to the width - THUMB / 2
+const MAX_TICKS = 11;  // labelled steps under the slider
 
 function loadSheet(uri) {
   return new Promise((resolve, reject) => {
@@ -19,6 +21,19 @@ function rowFigure(grid, index) {  // the index-th row's <figure>: its label abo
     grid.append(figure);
   }
   return grid.children[index];
+}
+
+function ticks(box, steps, pick) {  // every k-th step's value under its place on the track; a click goes there
+  const every = Math.max(1, Math.ceil((steps.length - 1) / (MAX_TICKS - 1)));
+  box.replaceChildren(...steps.flatMap((value, index) => {
+    if (index % every !== 0) return [];
+    const tick = document.createElement("span");
+    tick.textContent = value;
+    const share = steps.length > 1 ? index / (steps.length - 1) : 0;
+    tick.style.left = `calc(${THUMB / 2}px + (100% - ${THUMB}px) * ${share.toFixed(4)})`;
+    tick.onclick = () => pick(index);
+    return [tick];
+  }));
 }
 
 function drawRow(canvas, row, step) {
@@ -61,6 +76,7 @@ export default function (component) {
     root.dataset.step = String(step);
   };
   slider.oninput = show;
+  ticks(root.querySelector(".ticks"), data.steps, index => { slider.value = String(index); show(); });
   grid.onkeydown = event => {  // the arrow keys also work with the pictures focused, as on the slider itself
     const move = { ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1 }[event.key];
     if (!move) return;

@@ -72,6 +72,7 @@ export default function (component) {
     const step = Number(slider.value);
     root.querySelector(".caption").textContent = data.captions[step];
     shown.textContent = `${data.step_name} ${data.steps[step]}`;
+    slider.setAttribute("aria-valuetext", shown.textContent);
     data.rows.forEach((row, index) => drawRow(canvases[index], row, step));
     root.dataset.step = String(step);
   };

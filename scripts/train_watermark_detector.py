@@ -101,17 +101,22 @@ def build(recipe: dict, steps: int, blend: Path | None = None):
     return model
 
 
-def resume(checkpoints: Path, steps: int, blend: Path | None = None, recipe: str = "whole") -> tuple:
+def resume(checkpoints: Path, steps: int, blend: Path | None = None, recipe: str = "whole",
+           start: Path | None = None) -> tuple:
     """(model, state): the last checkpoint of DIR, its schedule stretched to `steps` if that changed, or a new run of
-    RECIPES[recipe]. A run of the fourth session (no recipe in its state) goes on as the "crops" recipe."""
+    RECIPES[recipe] (from `start`'s weights, a detector checkpoint, if given; its optimizer is not taken). A run of
+    the fourth session (no recipe in its state) goes on as the "crops" recipe."""
     import keras
 
     from aecore.photo import detectnet  # noqa: F401  (registers the losses a compiled checkpoint names)
 
     if not (checkpoints / "state.json").exists():
         state = {"step": 0, "log": [], "steps": steps, "recipe": {"name": recipe, **RECIPES[recipe]},
-                 **({"blend": str(blend)} if blend else {})}
-        return build(state["recipe"], steps, blend), state
+                 **({"blend": str(blend)} if blend else {}), **({"start": str(start)} if start else {})}
+        model = build(state["recipe"], steps, blend)
+        if start:
+            model.set_weights(keras.models.load_model(start, compile=False).get_weights())
+        return model, state
     state = json.loads((checkpoints / "state.json").read_text())
     state.setdefault("recipe", {"name": "crops", **RECIPES["crops"]})
     state.setdefault("steps", 5_000)  # the fourth session's default
@@ -150,11 +155,12 @@ def validation(model) -> dict:
     return scores
 
 
-def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Path | None = None, recipe: str = "whole"):
+def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Path | None = None, recipe: str = "whole",
+          start: Path | None = None):
     """The run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a validation line."""
     checkpoints.mkdir(parents=True, exist_ok=True)
     colour, grey = restore_recipe.pools("unwatermark", train400, wheels)
-    model, state = resume(checkpoints, steps, blend, recipe)
+    model, state = resume(checkpoints, steps, blend, recipe, start)
     started, losses = time.perf_counter(), []
     while state["step"] < steps:
         loss = model.train_on_batch(*batch(state["step"], colour, grey, state["recipe"]))
@@ -217,6 +223,7 @@ def export(checkpoints: Path, step: int, unmark: dict):
 def recipe_line(state: dict, step: int, unmark: dict) -> str:
     script = "python scripts/train_watermark_detector.py"
     blend = f" --from-blend {state['blend'].replace(str(Path.home()), '~')}" if "blend" in state else ""
+    blend += f" --start {state['start'].replace(str(Path.home()), '~')}" if "start" in state else ""
     return (f"{script}{blend} --steps {state['steps']} (the run stopped at step {state['step']}; step {step} ships, "
             f"picked on the whole pipeline) && {script}{blend} --export {step} --unmark '{json.dumps(unmark)}'")
 
@@ -224,7 +231,9 @@ def recipe_line(state: dict, step: int, unmark: dict) -> str:
 def note(state: dict, step: int, refined: bool) -> str:
     recipe = state.get("recipe", RECIPES["crops"])
     network = ("the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
-               if refined else "aecore.photo.detectnet, a small full-resolution U-Net, from scratch")
+               if refined else "aecore.photo.detectnet, a small full-resolution U-Net, "
+               + (f"from the weights of {Path(state['start']).parent.parent.name}/{Path(state['start']).name}"
+                  if "start" in state else "from scratch"))
     whole = "clean_weight" in recipe  # the "whole" recipe (the "crops" one has no clean weight)
     crops = ("cut from watermarks drawn for whole photos, about a quarter of them with no mark" if whole else
              f"{recipe['marked_share']:.0%} of them over the mark")
@@ -248,6 +257,8 @@ def main():
     parser.add_argument("--from-blend", type=Path, help="freeze this blend checkpoint and train a refiner on it")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="whole", help="a new run's crops and loss "
                         "(default whole; crops: the fourth session's); a resumed run keeps its own")
+    parser.add_argument("--start", type=Path, help="a new run starts from this detector checkpoint's weights (a fresh "
+                        "optimizer); a resumed run ignores it")
     parser.add_argument("--export", type=int, metavar="STEP", help="ship steps/STEP.keras as photo-unwatermark")
     parser.add_argument("--unmark", type=json.loads, default={}, help="--export: the post-processing "
                         "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
@@ -261,7 +272,8 @@ def main():
     if arguments.export is not None:
         export(checkpoints, arguments.export, arguments.unmark)
     else:
-        train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend, arguments.recipe)
+        train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend, arguments.recipe,
+              arguments.start)
 
 
 if __name__ == "__main__":

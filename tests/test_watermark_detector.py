@@ -3,6 +3,7 @@ loss, a run that resumes with its own recipe and a stretched schedule, and the e
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -74,6 +75,11 @@ def test_a_run_resumes_with_its_own_recipe_and_its_schedule_stretched(pool, tmp_
     assert state["step"] == 8 and state["recipe"]["crop"] == 32 and state["stretched"] == [{"at": 4, "from": 4, "to": 8}]
     assert state["log"][-2]["rate"] == pytest.approx(1e-3 * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * 6 / 8))), rel=1e-3)
     assert sorted(path.name for path in (checkpoints / "steps").iterdir()) == [f"{s}.keras" for s in (2, 4, 6, 8)]
+    started, state = detector.resume(tmp_path / "warm", 10, start=checkpoints / "steps" / "4.keras")
+    assert state["start"].endswith("4.keras") and int(started.optimizer.iterations) == 0, "its weights, a fresh Adam"
+    for mine, theirs in zip(started.get_weights(), keras.models.load_model(checkpoints / "steps" / "4.keras").get_weights(),
+                            strict=True):
+        np.testing.assert_array_equal(mine, theirs)
 
 
 def test_an_exported_detector_ships_with_its_post_processing_on_the_card(pool, tmp_path, monkeypatch):

@@ -131,11 +131,13 @@ def resume(checkpoints: Path, steps: int, blend: Path | None = None, recipe: str
 
 def validation(model) -> dict:
     """On the restore recipe's whole validation photos (training fonts): the mask's F1 and the share of clean pixels
-    opened at each of THRESHOLDS (over all their pixels), the marked pixels' mean chance, alpha's error there."""
+    opened at each of THRESHOLDS (over all their pixels), its ranking of marked over clean pixels whatever the
+    threshold (average precision, ROC AUC), the marked pixels' mean chance, alpha's error there."""
     import keras
+    from sklearn import metrics
 
     counts = {threshold: [0.0, 0.0, 0.0, 0.0] for threshold in THRESHOLDS}  # hits, opened, marked, clean opened
-    chance_marked, alpha_error, clean_pixels = [], [], 0
+    chance_marked, alpha_error, clean_pixels, every = [], [], 0, ([], [])
     for (_, marked), mark in zip(restore_recipe.validation_photos(), restore_recipe.VALIDATION_MARKS_DRAWN, strict=True):
         logit, alpha = (keras.ops.convert_to_numpy(part)[0, ..., 0] for part in model(marked[None], training=False)[:2])
         truth, chance = mark.mask(), 1.0 / (1.0 + np.exp(-logit))
@@ -146,9 +148,14 @@ def validation(model) -> dict:
             found[1] += float(opened.sum())
             found[2] += float(truth.sum())
             found[3] += float(opened[~truth].sum())
+        every[0].append(truth.ravel())
+        every[1].append(chance.ravel())
         chance_marked.append(float(chance[truth].mean()))
         alpha_error.append(float(np.abs(alpha[truth] - mark.alpha[truth]).mean()))
-    scores = {"chance_marked": float(np.mean(chance_marked)), "alpha_error": float(np.mean(alpha_error))}
+    truths, chances = np.concatenate(every[0]), np.concatenate(every[1])
+    scores = {"ap": float(metrics.average_precision_score(truths, chances)),
+              "auc": float(metrics.roc_auc_score(truths, chances)) if 0 < truths.mean() < 1 else 0.5,
+              "chance_marked": float(np.mean(chance_marked)), "alpha_error": float(np.mean(alpha_error))}
     for threshold, (hits, opened, marked, clean_opened) in counts.items():
         scores[f"f1@{threshold:g}"] = 2 * hits / max(1.0, opened + marked)
         scores[f"clean_opened@{threshold:g}"] = clean_opened / max(1, clean_pixels)

@@ -67,7 +67,8 @@ def test_a_run_resumes_with_its_own_recipe_and_its_schedule_stretched(pool, tmp_
     detector.train(checkpoints, None, None, 4)
     state = json.loads((checkpoints / "state.json").read_text())
     assert state["step"] == 4 and [entry["step"] for entry in state["log"]] == [2, 4]
-    assert {"f1@0.5", "clean_opened@0.5", "f1@0.85", "chance_marked", "alpha_error"} <= set(state["log"][-1])
+    assert {"f1@0.5", "clean_opened@0.5", "f1@0.85", "ap", "auc", "chance_marked", "alpha_error"} <= set(state["log"][-1])
+    assert 0 < state["log"][-1]["ap"] <= 1 and 0 <= state["log"][-1]["auc"] <= 1
     assert state["recipe"]["crop"] == 32 and state["log"][-1]["rate"] == pytest.approx(1e-3 * 0.05, rel=1e-3)
     monkeypatch.setitem(detector.RECIPES, "whole", {**detector.RECIPES["whole"], "crop": 48})  # the defaults move on
     detector.train(checkpoints, None, None, 8)  # resumed with more steps: the cosine stretched from step 4

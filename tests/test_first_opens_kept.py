@@ -226,3 +226,18 @@ def test_the_worker_scores_first_the_model_the_anomalies_page_opens_on():
     metas.append({"name": "no-threes", "family": "dense", "excluded_class": 3, "metrics": {"test_psnr": 9.0}})
     ordered = [outcome["meta"]["name"] for outcome in sorted(({"meta": meta} for meta in metas), key=worker.anomaly_order)]
     assert ordered[0] == picks.pick_for_page("anomaly", metas)[0] == "no-threes"
+
+
+def test_the_worker_keeps_first_the_curves_of_the_model_the_restore_page_opens_on():
+    from dashboard.state import picks
+
+    metas = [{"name": "quick-dense-32", "family": "dense", "metrics": {"test_psnr": 17.7}},  # as the quick start lands
+             {"name": "quick-conv-32", "family": "conv", "metrics": {"test_psnr": 18.6}},
+             {"name": "quick-vae-2", "family": "vae", "metrics": {"test_psnr": 15.2}},
+             {"name": "quick-denoising-32", "family": "denoising", "metrics": {"test_psnr": 18.1}}]
+    ordered = [outcome["meta"]["name"] for outcome in sorted(({"meta": meta} for meta in metas), key=worker.restore_order)]
+    assert ordered[0] == picks.pick_for_page("denoise", metas)[0] == "quick-denoising-32"
+    assert ordered[1:] == ["quick-conv-32", "quick-dense-32", "quick-vae-2"]  # then the best test score
+    without = metas[:3]
+    assert sorted(({"meta": meta} for meta in without), key=worker.restore_order)[0]["meta"]["name"] == \
+        picks.pick_for_page("denoise", without)[0] == "quick-conv-32"

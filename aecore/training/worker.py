@@ -30,7 +30,14 @@ import threadpoolctl  # scikit-learn's own dependency
 from aecore.errors import AecoreError, TrainingCancelled
 from aecore.store import modelstore
 from aecore.training import cards, jobs, trainer
-from aecore.training.afterqueue import anomaly_order, fill_baselines, keep_anomaly_scores, keep_first_opens, premap
+from aecore.training.afterqueue import (
+    anomaly_order,
+    fill_baselines,
+    keep_anomaly_scores,
+    keep_first_opens,
+    premap,
+    restore_order,
+)
 from aecore.training.jobs import STOPPED, Job, locked, write_json
 
 NICE = 10  # workers' CPU priority below the server (0), so page reruns win the cores
@@ -183,7 +190,7 @@ def work(folder: Path):
     with threadpoolctl.threadpool_limits(limits=ONE_THREAD):
         for outcome in landed:
             fill_baselines(outcome["dataset"], outcome["meta"])
-        for outcome in landed:
+        for outcome in sorted(landed, key=restore_order):  # the Restore page's model first
             keep_first_opens(outcome["model_name"], outcome["model"], outcome["dataset"])
         for outcome in sorted(landed, key=anomaly_order):  # after every model's curves: seconds each
             keep_anomaly_scores(outcome["model_name"], outcome["model"], outcome["dataset"])

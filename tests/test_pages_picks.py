@@ -59,6 +59,17 @@ def test_models_without_metrics_rank_last_and_ties_go_to_the_newest():
     assert picks.pick_for_page("denoise", []) == (None, "")
 
 
+def test_the_warm_up_loads_first_the_models_the_explore_pages_open_on():
+    older = [meta(f"old-dense-{number}", "dense", 10.0 + number) for number in range(4)]
+    metas = [meta("import", "dense")] + QUICK_START_METAS + older  # newest first
+    assert picks.warm_order(metas, None, 4) == ["quick-conv-32", "quick-vae-2", "quick-denoising-32", "import"]
+    assert picks.warm_order(metas, None, 3) == ["quick-conv-32", "quick-vae-2", "quick-denoising-32"]
+    detector = meta("no-threes", "conv", 12.0)
+    detector["excluded_class"] = 3
+    assert picks.warm_order([detector] + older, None, 2) == ["old-dense-3", "no-threes"]  # Anomalies opens on it
+    assert picks.warm_order([], "digits", 4) == []
+
+
 # ---------------------------------------------------------------- the real app
 
 
@@ -185,3 +196,18 @@ def test_feature_maps_prefers_the_conv1d_model_of_a_series():
              {"name": "conv1d", "family": "conv1d", "metrics": {"test_psnr": 20.0}}]
     name, why = picks.pick_for_page("feature_maps", metas)
     assert name == "conv1d" and why == picks.PREFERENCES["feature_maps"].why  # its channels over time, not the best score
+
+
+def test_the_servers_warm_up_loads_and_traces_the_pages_models(quick_store, monkeypatch):
+    from dashboard.state import caches
+
+    monkeypatch.setenv("AECORE_STORE", str(quick_store))
+    monkeypatch.setenv("AECORE_WARM", "1")
+    caches.model.clear()
+    assert caches.warm_up("digits")  # a thread of its own, holding the lock until it is done
+    assert caches._warming.acquire(timeout=120)
+    caches._warming.release()
+    metas = [{**entry.meta, "name": entry.name} for entry in caches.model_store().entries()]
+    for name in picks.warm_order(metas, "digits", caches.WARM_MODELS):
+        loaded = caches.model(name, caches.stamp_of(caches.model_store().meta(name)))  # the warm-up's, from the cache
+        assert set(loaded.__dict__.get("_compiled", {})) == {"encoder", "decoder", "model"}, name

@@ -97,3 +97,14 @@ def pick_for_page(page: str | None, metas: list[dict], dataset_name: str | None 
     if why.startswith("the best test score") and isinstance(score, (int, float)):
         why += f", PSNR {score:.1f} dB"
     return chosen.get("name"), why
+
+
+EXPLORE_PAGES = ("reconstructions", "feature_maps", "latent_map", "timeline", "latent_sampler", "denoise", "anomaly")
+
+
+def warm_order(metas: list[dict], dataset_name: str | None, limit: int) -> list[str]:
+    """Up to `limit` model names for a server's warm-up to load, most useful first: the models the explore pages
+    open on by themselves (each page's pick, in the sidebar's order of pages), then the newest. `metas`: newest
+    first, as the store lists them."""
+    picked = [pick_for_page(page, metas, dataset_name)[0] for page in EXPLORE_PAGES] if metas else []
+    return list(dict.fromkeys(picked + [meta.get("name") for meta in metas]))[:limit]

@@ -24,7 +24,7 @@ def warm_up():
     """What the first page needs, loaded while nobody waits: the default dataset and, when the store has a model
     for it, Keras (seconds to import) and the model Home would open on, into the same caches the pages read. An
     empty store's Home needs no Keras (the quick start trains in worker processes; Home warms Keras up once models
-    land: caches.warm_up). A visit meanwhile waits only for what is still loading (Python's import lock, the cache's
+    land: warmup.warm_up). A visit meanwhile waits only for what is still loading (Python's import lock, the cache's
     per-key lock), never for it all again."""
     started = time.perf_counter()
     try:

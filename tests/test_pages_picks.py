@@ -199,15 +199,15 @@ def test_feature_maps_prefers_the_conv1d_model_of_a_series():
 
 
 def test_the_servers_warm_up_loads_and_traces_the_pages_models(quick_store, monkeypatch):
-    from dashboard.state import caches
+    from dashboard.state import caches, warmup
 
     monkeypatch.setenv("AECORE_STORE", str(quick_store))
     monkeypatch.setenv("AECORE_WARM", "1")
     caches.model.clear()
-    assert caches.warm_up("digits")  # a thread of its own, holding the lock until it is done
-    assert caches._warming.acquire(timeout=120)
-    caches._warming.release()
+    assert warmup.warm_up("digits")  # a thread of its own, holding the lock until it is done
+    assert warmup._warming.acquire(timeout=120)
+    warmup._warming.release()
     metas = [{**entry.meta, "name": entry.name} for entry in caches.model_store().entries()]
-    for name in picks.warm_order(metas, "digits", caches.WARM_MODELS):
+    for name in picks.warm_order(metas, "digits", warmup.WARM_MODELS):
         loaded = caches.model(name, caches.stamp_of(caches.model_store().meta(name)))  # the warm-up's, from the cache
         assert set(loaded.__dict__.get("_compiled", {})) == {"encoder", "decoder", "model"}, name

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.state import caches, job_runner, roles, sidebar
+from dashboard.state import caches, job_runner, roles, sidebar, warmup
 from dashboard.text import md
 
 context = sidebar.sidebar(page="home", watch_store=True)
@@ -95,4 +95,4 @@ if context.model is not None:
                f"test PSNR {result.get('test_psnr', float('nan')):.1f} dB · SSIM {result.get('test_ssim', float('nan')):.3f}")
 
 if context.entries or runner.active_jobs():  # models here or coming: the explore pages will want Keras and them
-    caches.warm_up(context.dataset_name)  # drawn: a thread loads them, and no visitor's page waits for it
+    warmup.warm_up(context.dataset_name)  # drawn: a thread loads them, and no visitor's page waits for it

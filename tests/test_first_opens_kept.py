@@ -241,3 +241,22 @@ def test_the_worker_keeps_first_the_curves_of_the_model_the_restore_page_opens_o
     without = metas[:3]
     assert sorted(({"meta": meta} for meta in without), key=worker.restore_order)[0]["meta"]["name"] == \
         picks.pick_for_page("denoise", without)[0] == "quick-conv-32"
+
+
+def test_after_the_queue_the_restore_pages_curves_come_before_the_baselines(monkeypatch):
+    steps = []
+    for step in ("fill_baselines", "keep_first_opens", "keep_anomaly_scores"):
+        monkeypatch.setattr(worker, step, lambda *arguments, step=step: steps.append((step, arguments[0])))
+    monkeypatch.setattr(worker, "premap", lambda name, dataset_name: steps.append(("premap", name)))
+    landed = [{"model_name": meta["name"], "model": None, "dataset": meta["name"], "dataset_name": "fashion_mnist",
+               "meta": meta} for meta in [  # in the quick start's landing order: the denoiser last
+        {"name": "quick-dense-32", "family": "dense", "metrics": {"test_psnr": 17.7}},
+        {"name": "quick-conv-32", "family": "conv", "metrics": {"test_psnr": 18.6}},
+        {"name": "quick-denoising-32", "family": "denoising", "metrics": {"test_psnr": 18.1}}]]
+    worker.after_queue(landed)
+    assert [step for step, _ in steps[:2]] == ["keep_first_opens", "fill_baselines"]
+    assert steps[0][1] == "quick-denoising-32"
+    assert [name for step, name in steps if step == "keep_first_opens"] == [
+        "quick-denoising-32", "quick-conv-32", "quick-dense-32"]
+    assert [name for step, name in steps if step == "keep_anomaly_scores"][0] == "quick-conv-32"
+    assert [step for step, _ in steps[-3:]] == ["premap"] * 3

@@ -187,10 +187,21 @@ def work(folder: Path):
             landed.append({**outcome, "dataset_name": job.spec.dataset})
     jobs.unregister_worker(folder, os.getpid())
     os.nice(AFTER_NICE - NICE)  # nobody waits for these; the pages a newcomer opens right after "done" come first
+    after_queue(landed)
+
+
+def after_queue(landed: list[dict]):
+    """What the pages first show, kept for the models this worker trained (`landed`: their outcomes), in the order a
+    newcomer's pages need them: the Restore page's model's curves (~1.5 s) before the probes' baselines (seconds,
+    once per dataset; Reconstructions shows its page while they compute, Restore would compute its curves itself),
+    then the other curves, the anomaly scores (the Anomalies page's model first) and the maps of every image."""
     with threadpoolctl.threadpool_limits(limits=ONE_THREAD):
+        restore_first = sorted(landed, key=restore_order)
+        for outcome in restore_first[:1]:
+            keep_first_opens(outcome["model_name"], outcome["model"], outcome["dataset"])
         for outcome in landed:
             fill_baselines(outcome["dataset"], outcome["meta"])
-        for outcome in sorted(landed, key=restore_order):  # the Restore page's model first
+        for outcome in restore_first[1:]:
             keep_first_opens(outcome["model_name"], outcome["model"], outcome["dataset"])
         for outcome in sorted(landed, key=anomaly_order):  # after every model's curves: seconds each
             keep_anomaly_scores(outcome["model_name"], outcome["model"], outcome["dataset"])

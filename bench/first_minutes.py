@@ -23,7 +23,6 @@ import dataclasses
 import json
 import os
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts import serve  # noqa: E402  (after the path: run as a file)
+import processes  # noqa: E402  (after the path: run as a file)
+
+from scripts import serve  # noqa: E402
 
 PAGES = [("reconstructions", "Reconstructions"), ("feature_maps", "Feature maps"), ("latent_map", "Latent map"),
          ("timeline", "Training timeline"), ("latent_sampler", "Latent sampler"), ("denoise", re.compile("Denoise|Restore")),
@@ -61,17 +62,11 @@ PAGE_CLOCK = """
 """ % RUNNING
 
 
-def cpu_seconds(pid: int) -> dict:
-    """CPU seconds of process `pid` so far: its own (user + system) and its reaped children's."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return {"own": (int(fields[11]) + int(fields[12])) / tick, "children": (int(fields[13]) + int(fields[14])) / tick}
-
-
 def mark(results: dict, step: str, pid: int):
     """The load average (1 min) and the server's CPU seconds at the end of `step`."""
+    seconds = processes.cpu_seconds(pid)
     results.setdefault("cpu", {})[step] = {"load": round(os.getloadavg()[0], 2),
-                                           **{key: round(value, 2) for key, value in cpu_seconds(pid).items()}}
+                                           **{key: round(value, 2) for key, value in seconds.items()}}
 
 
 def job_timeline(store: Path, clicked: float) -> dict:
@@ -104,38 +99,6 @@ def settled(page, title, timeout: float = 300) -> float:
             quiet_since = None
         time.sleep(0.05)
     raise TimeoutError(f"{title} still running after {timeout:.0f} s")
-
-
-def tree_seconds(pid: int) -> float:
-    """CPU seconds so far of process `pid` and of its live descendants (the standby worker Home starts)."""
-    table = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            table[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # parent, ticks
-        except (OSError, ValueError, IndexError):
-            pass  # a process that ended meanwhile
-    tree = {pid}
-    while grown := {child for child, (parent, _) in table.items() if parent in tree} - tree:
-        tree |= grown
-    return sum(table[member][1] for member in tree if member in table) / os.sysconf("SC_CLK_TCK")
-
-
-def quiet(pid: int, timeout: float = 120, tree: bool = False) -> float:
-    """Waits until the server has finished warming up (its CPU time grew less than 0.1 s in the last second): a
-    warm visit is one to a warm server. With `tree`, its live child processes count too (the standby worker that
-    Home starts on an empty store loads TensorFlow for ~10 s of CPU). Returns the seconds waited."""
-    def seconds():
-        return tree_seconds(pid) if tree else sum(cpu_seconds(pid).values())
-    started = time.perf_counter()
-    before = seconds()
-    while time.perf_counter() - started < timeout:
-        time.sleep(1.0)
-        now = seconds()
-        if now - before < 0.1:
-            break
-        before = now
-    return time.perf_counter() - started
 
 
 @dataclasses.dataclass
@@ -172,7 +135,7 @@ def quick_start(page, store: Path, timeout: float = 600) -> dict:
     while time.perf_counter() - started < timeout:
         for record in (store / ".jobs" / "workers").glob("*.json"):
             try:
-                workers[record.stem] = sum(cpu_seconds(int(record.stem)).values())
+                workers[record.stem] = sum(processes.cpu_seconds(int(record.stem)).values())
             except (OSError, ValueError):
                 pass
         for folder in store.iterdir():
@@ -211,13 +174,13 @@ def main():
             results["first_page_cold"], walls["first_page_cold"], home_context, home = \
                 cold.seconds, cold.wall, cold.context, cold.page
             mark(results, "first_page_cold", process.pid)
-            results["server_quiet_after"] = quiet(process.pid)
+            results["server_quiet_after"] = processes.quiet(process.pid)
             warm = visit(browser, url, "Autoencoder Explorer")
             results["first_page_warm"], walls["first_page_warm"] = warm.seconds, warm.wall
             results["first_opens"] = {}
             mark(results, "first_page_warm", process.pid)
             warm.context.close()
-            results["standby_quiet_after"] = quiet(process.pid, tree=True)
+            results["standby_quiet_after"] = processes.quiet(process.pid, tree=True)
             results["first_page_warm_idle"] = []
             for _ in range(arguments.warm_visits):
                 idle = visit(browser, url, "Autoencoder Explorer")
@@ -242,25 +205,8 @@ def main():
             browser.close()
     finally:
         serve.stop(process)
-        stop_workers(store)
+        processes.stop_workers(store)
         report(results)
-
-
-def stop_workers(store: Path):
-    """Ends the job workers the walk started on `store`: after "done" they map every image at nice 19 for minutes,
-    with no server left to show it, and would disturb whatever is measured next. A worker leaves the store's register
-    when its queue is empty, so they are found by their command line and AECORE_STORE."""
-    for folder in Path("/proc").glob("[0-9]*"):
-        try:
-            command = (folder / "cmdline").read_bytes().split(b"\0")
-            environment = (folder / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue  # ended meanwhile, or not ours to read
-        if b"--work" in command and b"jobs" in command and f"AECORE_STORE={store}".encode() in environment:
-            try:
-                os.kill(int(folder.name), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
 
 
 def report(results: dict):
@@ -283,7 +229,8 @@ def table(results: dict):
 
     def seconds(step: str) -> str:
         return f"{walls[step]:.2f} s" if isinstance(walls.get(step), float) else ""
-    print("| step | page clock | wall (Playwright) | server CPU | workers' CPU (reaped) | load |\n|---|---|---|---|---|---|")
+    print("| step | page clock | wall (Playwright) | server CPU | workers' CPU (reaped) | load |\n"
+          "|---|---|---|---|---|---|")
     row("first page, cold (after healthy)", results["first_page_cold"], "first_page_cold", "healthy",
         seconds("first_page_cold"))
     row("first page, warm (the standby worker loading TensorFlow)", results["first_page_warm"], "first_page_warm",

@@ -74,9 +74,9 @@ def start(code: Path, store: Path):
 
 def open_once(browser, url: str, title: str, pid: int, timeout: float = 120) -> dict:
     """One fresh visitor opens `url`: seconds until settled and until drawn, long tasks, the server's CPU."""
-    import first_minutes
+    import processes
 
-    cpu_before = sum(first_minutes.cpu_seconds(pid).values())
+    cpu_before = sum(processes.cpu_seconds(pid).values())
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.add_init_script(LONG_TASKS)
@@ -102,12 +102,13 @@ def open_once(browser, url: str, title: str, pid: int, timeout: float = 120) -> 
     context.close()
     return {"settled": settled, "drawn": drawn, "long_sum": sum(state["long"]) / 1000,
             "long_max": max(state["long"], default=0) / 1000, "charts": state["charts"], "images": state["images"],
-            "server_cpu": sum(first_minutes.cpu_seconds(pid).values()) - cpu_before}
+            "server_cpu": sum(processes.cpu_seconds(pid).values()) - cpu_before}
 
 
 def compare(revision: str, store: str, pages: list[str], rounds: int):
     sys.path.insert(0, str(ROOT / "bench"))
     import first_minutes
+    import processes
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT))
@@ -123,7 +124,7 @@ def compare(revision: str, store: str, pages: list[str], rounds: int):
                 process, url = start(versions[version], Path(store))
                 try:
                     first_minutes.open_page(browser, url, "Autoencoder Explorer")[1].close()
-                    first_minutes.quiet(process.pid)
+                    processes.quiet(process.pid)
                     for page in pages:
                         found = open_once(browser, f"{url}/{page}", TITLES[page], process.pid)
                         found["load"] = os.getloadavg()[0]

@@ -5,7 +5,8 @@ headless-Chromium contexts once every server is warm.
 Usage: flock /tmp/aecore-browser.lock .venv/bin/python bench/warm_page.py [--rounds 9] [ROOT ...]
 ROOT: a checkout to serve (default: this one); `git worktree add /tmp/before <rev>` gives an earlier one to compare.
 Each visit is timed as bench/first_minutes.py times a page (until drawn, the script stopped, confirmed 0.5 s, not
-counted), by the page's own clock and by Playwright's wall time. Also prints each server's CPU seconds per visit (Streamlit's, ours, the garbage collections after each run).
+counted), by the page's own clock and by Playwright's wall time. Also prints each server's CPU seconds per visit
+(Streamlit's, ours, the garbage collections after each run).
 Every server runs on an empty store of its own, with AECORE_STANDBY=0 (no standby worker loading TensorFlow beside
 it) unless --standby; visits start once each server and its child processes are idle.
 """
@@ -23,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import first_minutes  # noqa: E402  (after the path: run as a file)
+import processes  # noqa: E402
 
 from scripts import serve  # noqa: E402
 
@@ -68,15 +70,15 @@ def main():
             for process, url in servers.values():  # each server's first visit: its first run, cold
                 first_minutes.open_page(browser, url, TITLE)[1].close()
             for process, _ in servers.values():
-                first_minutes.quiet(process.pid, tree=True)
+                processes.quiet(process.pid, tree=True)
             for _ in range(arguments.rounds):
                 for name, (process, url) in servers.items():
-                    before = sum(first_minutes.cpu_seconds(process.pid).values())
+                    before = sum(processes.cpu_seconds(process.pid).values())
                     visit = first_minutes.visit(browser, url, TITLE)
                     visit.context.close()
                     seconds[name].append(visit.seconds)
                     walls[name].append(visit.wall)
-                    cpu[name] += sum(first_minutes.cpu_seconds(process.pid).values()) - before
+                    cpu[name] += sum(processes.cpu_seconds(process.pid).values()) - before
     finally:
         for process, _ in servers.values():
             process.terminate()

@@ -1,7 +1,8 @@
 """AppTests of the Latent map, Latent sampler and Denoise pages, on small models trained on real digits.
 
-Each page opens through app.py as every page test opens one (tests/pages.py). Plotly charts are read back from
-their JSON spec; images inside them are PNG data URIs, decoded with Pillow to check sizes.
+Each page opens through app.py as every page test opens one (tests/pages.py). Plotly and Vega-Lite charts are read
+back from their JSON spec and the components (the pad, the sampler, Restore's frame slider) from the data they are
+sent; images inside them are PNG data URIs, decoded with Pillow to check sizes.
 
 Longer than 300 lines: the three pages share one module fixture (three models trained once, ~20 s) and the
 figure helpers; split into files, each would train them again or import them across test modules.

@@ -3,6 +3,8 @@ photos, resumable by running the same command again.
 
 Usage:  python scripts/train_watermark_detector.py [--checkpoints DIR] [--steps N] [--threads 1]   train or resume
         python scripts/train_watermark_detector.py --from-blend BLEND.keras     the blend model frozen, a refiner on it
+        python scripts/train_watermark_detector.py --recipe tune --from-blend BLEND.keras --start REFINED.keras
+                                                   the blend model unfrozen under a refiner, fine-tuned as one
         python scripts/train_watermark_detector.py --export STEP --unmark JSON  ship steps/STEP.keras as photo-unwatermark
 
 The U-Net (detectnet.detector_models) learns from scratch where the watermark is (its mask: cross-entropy with clean
@@ -40,19 +42,25 @@ from scripts import train_restore_model as restore_recipe  # noqa: E402  (the pa
 
 FOLDER = "restore-unwatermark-detect2"  # under ~/.cache/aecore
 REFINE_FOLDER = "restore-unwatermark-refine"  # --from-blend
+TUNE_FOLDER = "restore-unwatermark-tune"  # --recipe tune (with --from-blend)
 STEPS = 20_000  # the cosine's length: hours of one nice-19 thread (~2 s a step); resume with more to go on
 CHECKPOINT_STEPS = 200
 # the recipes, one written to state.json when a run starts (a resumed run reads it from there)
+WHOLE = {  # the fifth session's (#39): whole-photo statistics
+    "crop": 192,  # px: whole letters of the 15-150 px text the canvases get (the validation photos are 300-600 px)
+    "batch": 6,  # crops a step: 6 x 192^2 pixels, twice the fourth session's 12 x 96^2
+    "canvas": [320, 640],  # the sides of the photo a crop's watermark is drawn for (watermark.patch_watermark)
+    "marked_share": 0.25,  # crops placed over a marked pixel; the rest anywhere: ~4.5% marked, ~27% with no mark
+    "bright_share": 0.25,  # crops the brightest of four (white coins, highlights: what a white mark is taken for)
+    "rate": 1e-3,  # Adam, from scratch; cosine to 5% of it over the steps
+    "loss_weights": [1.0, 10.0, 1.0],  # mask, alpha (MSE everywhere), colour (MSE where marked)
+    "clean_weight": 3.0,  # detectnet.CLEAN_WEIGHT (detectnet.whole_mask_loss), recorded
+}
 RECIPES = {
-    "whole": {  # this session's (#39, fifth): whole-photo statistics
-        "crop": 192,  # px: whole letters of the 15-150 px text the canvases get (the validation photos are 300-600 px)
-        "batch": 6,  # crops a step: 6 x 192^2 pixels, twice the fourth session's 12 x 96^2
-        "canvas": [320, 640],  # the sides of the photo a crop's watermark is drawn for (watermark.patch_watermark)
-        "marked_share": 0.25,  # crops placed over a marked pixel; the rest anywhere: ~4.5% marked, ~27% with no mark
-        "bright_share": 0.25,  # crops the brightest of four (white coins, highlights: what a white mark is taken for)
-        "rate": 1e-3,  # Adam, from scratch; cosine to 5% of it over the steps
-        "loss_weights": [1.0, 10.0, 1.0],  # mask, alpha (MSE everywhere), colour (MSE where marked)
-        "clean_weight": 3.0,  # detectnet.CLEAN_WEIGHT (detectnet.whole_mask_loss), recorded
+    "whole": WHOLE,
+    "tune": {  # the sixth session's (#39): the blend trunk unfrozen under the refiner, on "whole"'s crops and loss
+        **WHOLE, "rate": 1e-4,  # one rate for all (Keras has no per-variable rate; Adam ignores gradient scale): the
+        "tune": True,  # refiner starts trained (--start: the fourth session's refiner), the trunk must not be lost
     },
     "crops": {  # the fourth session's (F1 0.08 after 1,000 steps, 12% of clean pixels opened), and its refiner's
         "crop": 96, "batch": 12, "canvas": list(watermark.CANVAS_SIDES), "marked_share": watermark.MARKED_SHARE,
@@ -84,8 +92,9 @@ def schedule(recipe: dict, steps: int):
     return keras.optimizers.schedules.CosineDecay(recipe["rate"], steps, alpha=0.05)
 
 
-def build(recipe: dict, steps: int, blend: Path | None = None):
-    """The detector from scratch, or (`blend`, a blend checkpoint) that model frozen with a refiner on top."""
+def build(recipe: dict, steps: int, blend: Path | None = None, start: Path | None = None):
+    """The detector from scratch, or (`blend`, a blend checkpoint) that model frozen with a refiner on top (unfrozen
+    again if the recipe says "tune"); `start`'s weights (a checkpoint of the same network) copied in, if given."""
     import keras
 
     from aecore.photo import detectnet
@@ -95,6 +104,10 @@ def build(recipe: dict, steps: int, blend: Path | None = None):
         model = detectnet.detector_models()[1]
     else:
         model = detectnet.refined_models(keras.models.load_model(blend, compile=False))[1]
+    if start:  # before unfreezing: the weights' order is the frozen network's, as start's was saved
+        model.set_weights(keras.models.load_model(start, compile=False).get_weights())
+    if recipe.get("tune"):
+        detectnet.unfreeze(model)
     mask_loss = detectnet.mask_loss if recipe.get("mask_loss") == "patch" else detectnet.whole_mask_loss
     model.compile(optimizer=keras.optimizers.Adam(schedule(recipe, steps)),
                   loss=[mask_loss, "mse", detectnet.marked_mse], loss_weights=recipe["loss_weights"], jit_compile=True)
@@ -113,10 +126,7 @@ def resume(checkpoints: Path, steps: int, blend: Path | None = None, recipe: str
     if not (checkpoints / "state.json").exists():
         state = {"step": 0, "log": [], "steps": steps, "recipe": {"name": recipe, **RECIPES[recipe]},
                  **({"blend": str(blend)} if blend else {}), **({"start": str(start)} if start else {})}
-        model = build(state["recipe"], steps, blend)
-        if start:
-            model.set_weights(keras.models.load_model(start, compile=False).get_weights())
-        return model, state
+        return build(state["recipe"], steps, blend, start), state
     state = json.loads((checkpoints / "state.json").read_text())
     state.setdefault("recipe", {"name": "crops", **RECIPES["crops"]})
     state.setdefault("steps", 5_000)  # the fourth session's default
@@ -231,16 +241,26 @@ def recipe_line(state: dict, step: int, unmark: dict) -> str:
     script = "python scripts/train_watermark_detector.py"
     blend = f" --from-blend {state['blend'].replace(str(Path.home()), '~')}" if "blend" in state else ""
     blend += f" --start {state['start'].replace(str(Path.home()), '~')}" if "start" in state else ""
+    blend = (" --recipe tune" if state.get("recipe", {}).get("tune") else "") + blend
     return (f"{script}{blend} --steps {state['steps']} (the run stopped at step {state['step']}; step {step} ships, "
             f"picked on the whole pipeline) && {script}{blend} --export {step} --unmark '{json.dumps(unmark)}'")
 
 
+def network_line(state: dict, refined: bool) -> str:
+    """Which network the card's note describes, and where its weights started."""
+    start = f"{Path(state['start']).parent.parent.name}/{Path(state['start']).name}" if "start" in state else None
+    if not refined:
+        return ("aecore.photo.detectnet, a small full-resolution U-Net, "
+                + (f"from the weights of {start}" if start else "from scratch"))
+    if not state.get("recipe", {}).get("tune"):
+        return "the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
+    return ("the blend model (aecore.photo.blendnet) with a refiner (aecore.photo.detectnet.refined_models), "
+            + (f"from {start}, " if start else "") + "fine-tuned as one, the blend trunk unfrozen")
+
+
 def note(state: dict, step: int, refined: bool) -> str:
     recipe = state.get("recipe", RECIPES["crops"])
-    network = ("the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
-               if refined else "aecore.photo.detectnet, a small full-resolution U-Net, "
-               + (f"from the weights of {Path(state['start']).parent.parent.name}/{Path(state['start']).name}"
-                  if "start" in state else "from scratch"))
+    network = network_line(state, refined)
     whole = "clean_weight" in recipe  # the "whole" recipe (the "crops" one has no clean weight)
     crops = ("cut from watermarks drawn for whole photos, about a quarter of them with no mark" if whole else
              f"{recipe['marked_share']:.0%} of them over the mark")
@@ -274,7 +294,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
     arguments = parser.parse_args()
     restore_recipe.limit_threads(arguments.threads)
-    folder = REFINE_FOLDER if arguments.from_blend else FOLDER
+    if arguments.recipe == "tune" and not arguments.from_blend:
+        parser.error("--recipe tune fine-tunes a blend model under a refiner: give --from-blend BLEND.keras")
+    folder = TUNE_FOLDER if arguments.recipe == "tune" else REFINE_FOLDER if arguments.from_blend else FOLDER
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     if arguments.export is not None:
         export(checkpoints, arguments.export, arguments.unmark)

@@ -103,3 +103,26 @@ def test_an_exported_detector_ships_with_its_post_processing_on_the_card(pool, t
     assert heads.shape == (64, 64, 5) and 0 <= heads.min() and heads.max() <= 1
     expected = unmarking.recover(marked, heads, unmarking.UnmarkSettings(**unmark))
     np.testing.assert_array_equal(restoring.unwatermark(loaded, marked), expected)
+
+
+def test_the_tune_recipe_trains_the_blend_trunk_under_the_refiner_from_a_refiners_weights(pool, tmp_path):
+    from aecore.models import photonet
+    from aecore.photo import blendnet
+
+    recipe = {**detector.RECIPES["tune"], "crop": 32, "batch": 4, "canvas": [64, 128]}
+    keras.utils.set_random_seed(0)
+    blend, start = tmp_path / "blend.keras", tmp_path / "refined.keras"
+    blendnet.blend_models(8, photonet.PhotoOptions(widths=(8, 16), blocks=1))[1].save(blend)
+    keras.utils.set_random_seed(1)  # a refiner of other weights than build's own (seeded from restore_recipe.SEED)
+    refined = detectnet.refined_models(keras.models.load_model(blend, compile=False))[1]
+    assert len(refined.trainable_weights) < len(refined.weights), "refined_models freezes the blend model"
+    refined.save(start)
+    built = detector.build(recipe, 2, blend, start)
+    assert len(built.trainable_weights) == len(built.weights), "the trunk and the blend heads train too"
+    for mine, theirs in zip(built.get_weights(), refined.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    built.train_on_batch(*detector.batch(0, pool, [], recipe))
+    assert not np.array_equal(refined.get_layer("encoder").get_weights()[0], built.get_layer("encoder").get_weights()[0])
+    built.save(tmp_path / "model.keras")  # a resumed run loads its checkpoint compiled, with its optimizer
+    resumed = keras.models.load_model(tmp_path / "model.keras", compile=True)
+    assert len(resumed.trainable_weights) == len(resumed.weights) and int(resumed.optimizer.iterations) == 1

@@ -148,6 +148,14 @@ def refined_models(blend: keras.Model) -> tuple[keras.Model, keras.Model]:
     return single_output(training), training
 
 
+def unfreeze(model: keras.Model) -> keras.Model:
+    """A refined model (refined_models) with the blend trunk and heads trainable again, beside the refiner: the trunk
+    already finds marks (its gate), fine-tuned under the refiner's full-resolution loss. Call before compiling."""
+    for part in ("encoder", "decoder"):
+        model.get_layer(part).trainable = True
+    return model
+
+
 def is_refined(model: keras.Model) -> bool:
     return any(layer.name == "refiner" for layer in model.layers)
 

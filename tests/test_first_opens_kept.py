@@ -109,7 +109,7 @@ def test_the_tree_finds_the_same_distances_as_every_pair(kept, digits, metric):
 
 
 def test_the_page_draws_the_kept_scores_without_computing_any(kept, digits, open_page, monkeypatch):
-    from dashboard.state import caches
+    from dashboard.state import anomaly_caches
 
     root, detector, _ = kept
     store = modelstore.ModelStore(root)
@@ -122,7 +122,7 @@ def test_the_page_draws_the_kept_scores_without_computing_any(kept, digits, open
     def computed(*args, **kwargs):
         raise AssertionError("the page computed a score the store holds")
     for name in ("reconstruction_detection", "pca_detection", "code_scoring"):
-        monkeypatch.setattr(caches, name, computed)
+        monkeypatch.setattr(anomaly_caches, name, computed)
     app = open_page("views/anomaly.py", root, model=detector)
     model, pca = found["reconstruction"].summary(), found["PCA"].summary()
     assert [(metric.label, metric.value) for metric in app.metric] == [
@@ -135,14 +135,14 @@ def test_the_page_draws_the_kept_scores_without_computing_any(kept, digits, open
 
 
 def test_the_page_follows_the_training_job_instead_of_scoring_twice(kept, digits, open_page, monkeypatch):
-    from dashboard.state import caches
+    from dashboard.state import anomaly_caches
 
     root, detector, _ = kept
     store = modelstore.ModelStore(root)
     path = scorecache.score_file(store, detector, digits, 3)
     kept_bytes, found = path.read_bytes(), scorecache.cached(store, detector, digits, 3)
     for name in ("reconstruction_detection", "pca_detection", "code_scoring"):
-        monkeypatch.setattr(caches, name, lambda *args: pytest.fail("scored twice"))
+        monkeypatch.setattr(anomaly_caches, name, lambda *args: pytest.fail("scored twice"))
     path.unlink()  # the job has kept nothing yet, and is at it: it holds the lock
     try:
         with open(scorecache._lock_file(path), "a") as handle:
@@ -165,14 +165,14 @@ def test_a_page_before_the_job_scores_into_the_store_for_every_later_open(kept, 
     and draws what lands (all of it on a small dataset), never the page's own uncached path; the file is then kept."""
     import streamlit as st
 
-    from dashboard.state import caches
+    from dashboard.state import anomaly_caches
 
     root, detector, _ = kept
     store = modelstore.ModelStore(root)
     path = scorecache.score_file(store, detector, digits, 3)
     kept_bytes = path.read_bytes()
     for name in ("reconstruction_detection", "pca_detection", "code_scoring"):
-        monkeypatch.setattr(caches, name, lambda *args: pytest.fail("scored outside the store"))
+        monkeypatch.setattr(anomaly_caches, name, lambda *args: pytest.fail("scored outside the store"))
     path.unlink()
     st.cache_resource.clear()
     try:

@@ -13,6 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("keras", "tensorflow")
+# What Home's first run need not wait for either: a second of imports on the cold server's first visit (#35)
+ENGINES = ("sklearn", "scipy.stats", "scipy.ndimage")
 CHECK = f"""
 import json, sys, traceback
 
@@ -20,7 +22,7 @@ import json, sys, traceback
 class Who:
     \"\"\"Notes which of our files imported Keras or TensorFlow first, for the failure's message.\"\"\"
     def find_spec(self, name, path=None, target=None):
-        if name in {HEAVY!r}:
+        if name in {{names}}:
             chain = [frame.filename for frame in traceback.extract_stack()
                      if {str(ROOT)!r} in frame.filename and "/.venv/" not in frame.filename]
             print(name + " imported by " + " <- ".join(reversed(chain)), file=sys.stderr)
@@ -29,18 +31,18 @@ class Who:
 
 sys.meta_path.insert(0, Who())
 {{body}}
-print(json.dumps(sorted(name for name in {HEAVY!r} if name in sys.modules)))
+print(json.dumps(sorted(name for name in {{names}} if name in sys.modules)))
 """
 
 
-def heavy_after(body: str, store: Path | None = None, warm: bool = False) -> list[str]:
-    """Which of Keras and TensorFlow a fresh Python holds after running `body` (in the work tree, store `store`;
-    `warm`: with the server's Keras warm-up thread, which pages start as they end)."""
+def heavy_after(body: str, store: Path | None = None, warm: bool = False, names: tuple = HEAVY) -> list[str]:
+    """Which of `names` (Keras and TensorFlow) a fresh Python holds after running `body` (in the work tree, store
+    `store`; `warm`: with the server's Keras warm-up thread, which pages start as they end)."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "AECORE_OFFLINE": "1", "AECORE_WARM": "1" if warm else "0"}
     environment.pop("AECORE_SHIPPED_MODELS", None)  # as a server runs: the shipped photo models are in every store
     if store is not None:
         environment["AECORE_STORE"] = str(store)
-    result = subprocess.run([sys.executable, "-c", CHECK.format(body=body)], cwd=ROOT, env=environment,
+    result = subprocess.run([sys.executable, "-c", CHECK.format(body=body, names=repr(names))], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
@@ -70,6 +72,13 @@ def test_what_home_imports_does_not_import_keras():
     modules = page_imports("home")
     assert "dashboard.state.caches" in modules and "dashboard.state.sidebar" in modules  # the page, as it is read
     assert heavy_after(import_lines(modules)) == []
+
+
+def test_what_home_imports_does_not_import_scikit_learn_or_scipys_statistics():
+    """The sidebar reads model cards and the caches' module holds every page's loaders: neither imports the engines
+    of the training card's scores or the Anomalies page's (they come with the pages that use them)."""
+    assert heavy_after(import_lines(page_imports("home")), names=ENGINES) == []
+    assert heavy_after(import_lines(["dashboard.state.anomaly_caches"]), names=ENGINES) == sorted(ENGINES)
 
 
 def test_what_train_imports_does_not_import_keras():

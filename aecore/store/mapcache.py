@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aecore.analysis import metrics, projections
+from aecore.analysis import projections
 from aecore.base import atomic
 from aecore.errors import DatasetError
 from aecore.store import modelstore
@@ -114,6 +114,8 @@ def codes_and_errors(store, name: str, autoencoder, dataset, split_name: str,
     found = _read(path, created)
     if found is not None:
         return found["codes"], found["errors"]
+    from aecore.analysis import metrics  # SciPy's ndimage: imported when codes are encoded, not by every page
+
     arrays = parts(dataset, split_name)
     total, done, found_codes, errors = sum(len(array) for array in arrays), 0, [], []
     for array in arrays:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from aecore.analysis import metrics, probes
 from aecore.errors import TrainingError
 
 
@@ -55,6 +54,9 @@ def detector_name(meta: dict) -> str | None:
 
 def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
     """The metadata the store keeps: what was trained on what, how long it took, and how well it does."""
+    # scikit-learn and SciPy: a second to import; the pages that read cards need neither
+    from aecore.analysis import metrics, probes
+
     test_metrics = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
     found = probes.code_probes(autoencoder, dataset, config.seed) or {}
     return {
@@ -120,5 +122,7 @@ def card_scores(meta: dict, dataset_name: str | None = None) -> dict | None:
 def test_scores(autoencoder, dataset) -> dict:
     """test_bce, test_mse, test_psnr, test_ssim of the model on `dataset`'s test set, for a model viewed on a
     dataset other than its own (one pass over the test set: seconds for 10,000 images, so pages cache it)."""
+    from aecore.analysis import metrics
+
     summary = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
     return {f"test_{key}": value for key, value in summary.items()}

@@ -1,6 +1,6 @@
 """Streamlit helpers for the Anomalies page (views/anomaly.py): every anomaly score of the model, read from the store
 (aecore.store.scorecache) where the training job or this server has scored it, the page following whoever is at it;
-should scoring into the store fail, computed once per model, dataset and rare class (dashboard.state.caches:
+should scoring into the store fail, computed once per model, dataset and rare class (dashboard.state.anomaly_caches:
 reconstruction error and PCA under a progress bar, the code-space scores in a thread while the page is usable); and
 the figures the page draws from them.
 On images: reconstruction error, PCA of the same size, and the code-space scores (distance to the nearest normal
@@ -15,7 +15,7 @@ import streamlit as st
 
 from aecore.analysis import anomaly, serieseval
 from aecore.store import scorecache
-from dashboard.state import caches
+from dashboard.state import anomaly_caches, caches
 from dashboard.text import md
 
 COLOURS = {"normal": "#64748b", "rare": "#dc2626", "model": "#2563eb", "PCA": "#f59e0b", "code_distance": "#059669",
@@ -111,25 +111,26 @@ def detections(ref: caches.ModelRef, rare: int, components: int) -> dict:
     progress bar (each cached, so a later open, in any session, skips them)."""
     bar = st.progress(0.0, text="Rebuilding the normal training sample and the test images: the reconstruction "
                                 "error of each…")
-    model = caches.reconstruction_detection(ref, rare)
+    model = anomaly_caches.reconstruction_detection(ref, rare)
     bar.progress(0.6, text=f"Fitting PCA with {components} components, the baseline…")
-    pca = caches.pca_detection(ref.dataset, caches.dataset_version(ref.dataset), rare, components)
+    pca = anomaly_caches.pca_detection(ref.dataset, caches.dataset_version(ref.dataset), rare, components)
     bar.empty()
     return {"model": model, "PCA": pca}
 
 
-def code_detections(ref: caches.ModelRef, rare: int, rare_mask: np.ndarray) -> tuple[dict, caches.CodeScoring]:
+def code_detections(ref: caches.ModelRef, rare: int,
+                    rare_mask: np.ndarray) -> tuple[dict, anomaly_caches.CodeScoring]:
     """({score name: Detection} of the code-space scores, or {} while they compute; the run computing them). A
     small dataset's land within JOIN_SECONDS and are drawn at once, with no second run of the page; a large one's
     page draws at once without them (Fashion-MNIST's take tens of seconds on 2 cores)."""
-    run = caches.code_scoring(ref, rare)
+    run = anomaly_caches.code_scoring(ref, rare)
     run.thread.join(timeout=JOIN_SECONDS if len(caches.dataset(ref.dataset).x_train) < SMALL_DATASET else 0.0)
     if run.result is None:
         return {}, run
     return {name: anomaly.Detection(scores, rare_mask, threshold) for name, (scores, threshold) in run.result.items()}, run
 
 
-def code_progress(run: caches.CodeScoring):
+def code_progress(run: anomaly_caches.CodeScoring):
     """Says how far the code-space scores are, every second, and draws the page again once they land."""
     if run.error:
         st.error(f"The code-space scores could not be computed: {md(run.error)}")
@@ -150,9 +151,9 @@ def series_scores(ref: caches.ModelRef) -> dict:
     """{score name: (steps,)}: the reconstruction score of every step, then the windows' code-space scores spread over
     their steps, under a progress bar."""
     bar = st.progress(0.0, text="Scoring every window of the series and spreading the errors over their steps…")
-    found = {"reconstruction": caches.series_step_scores(ref)}
+    found = {"reconstruction": anomaly_caches.series_step_scores(ref)}
     bar.progress(0.5, text="Measuring every window's code against the training windows' codes…")
-    found |= caches.series_code_scores(ref)
+    found |= anomaly_caches.series_code_scores(ref)
     bar.empty()
     return found
 

@@ -9,7 +9,6 @@ started (a thread waits on each, so none is left a zombie), and a progress file 
 start tick, as aecore.training.jobs checks them) counts as running too: a job a previous server started.
 """
 
-import os
 import subprocess
 import threading
 import time
@@ -71,10 +70,7 @@ def start(store, name: str, dataset_name: str, split: str, method: str) -> bool:
         with open(path.with_suffix(".log"), "w") as log:
             process = subprocess.Popen(command, cwd=ROOT, env=children.environment(), stdout=subprocess.DEVNULL,
                                        stderr=log, start_new_session=True)
-        try:
-            os.setpriority(os.PRIO_PROCESS, process.pid, NICENESS)  # not preexec_fn: unsafe in a threaded server
-        except OSError:
-            pass
+        children.lower_priority(process.pid, NICENESS)  # not preexec_fn: unsafe in a threaded server
         _processes[path] = process
         _started[path] = time.time()
         atomic.write_json(path, {"pid": process.pid, "tick": jobs.process_tick(process.pid), "stage": "starting",

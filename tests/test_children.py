@@ -1,0 +1,52 @@
+"""Child processes run below the server: a map job, which leads a session of its own, is niced as a group too
+(Linux's autogroup schedules sessions as equals whatever their processes' nice)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aecore.base import children
+
+
+def autogroup_nice(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
+
+
+@pytest.fixture
+def sleeper():
+    started = []
+
+    def start(**options) -> subprocess.Popen:
+        started.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], **options))
+        return started[-1]
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/autogroup").exists(), reason="this kernel has no autogroup")
+def test_a_session_of_its_own_is_niced_as_a_group(sleeper):
+    process = sleeper(start_new_session=True)
+    children.lower_priority(process.pid, 7)
+    assert os.getpriority(os.PRIO_PROCESS, process.pid) == 7
+    assert autogroup_nice(process.pid) == 7
+
+
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/autogroup").exists(), reason="this kernel has no autogroup")
+def test_a_child_in_this_session_leaves_this_sessions_group_alone(sleeper):
+    ours = autogroup_nice(os.getpid())
+    process = sleeper()
+    children.lower_priority(process.pid, 7)
+    assert os.getpriority(os.PRIO_PROCESS, process.pid) == 7
+    assert autogroup_nice(os.getpid()) == ours == autogroup_nice(process.pid)
+
+
+def test_a_process_that_ended_is_no_error(sleeper):
+    process = sleeper()
+    process.kill()
+    process.wait()
+    children.lower_priority(process.pid, 7)  # nothing to lower, and no exception

@@ -130,6 +130,43 @@ def test_ssim_of_ten_thousand_mnist_sized_images_is_fast():
     assert result.shape == (10_000,)
 
 
+def _scipy_ssim(target: np.ndarray, output: np.ndarray) -> np.ndarray:
+    """The card's SSIM as computed until session 19: scipy's Gaussian filter over (n, h, w, c), float64."""
+    from scipy import ndimage
+
+    target, output = target.astype(np.float64), output.astype(np.float64)
+    radius = min(5, (min(target.shape[1:3]) - 1) // 2)
+
+    def local_mean(values):
+        return ndimage.gaussian_filter(values, sigma=(0, 1.5, 1.5, 0), radius=(0, radius, radius, 0), mode="reflect")
+
+    mean_t, mean_o = local_mean(target), local_mean(output)
+    variance_t, variance_o = local_mean(target * target) - mean_t**2, local_mean(output * output) - mean_o**2
+    covariance = local_mean(target * output) - mean_t * mean_o
+    c1, c2 = 0.01**2, 0.03**2
+    ssim_map = (2 * mean_t * mean_o + c1) * (2 * covariance + c2) / ((mean_t**2 + mean_o**2 + c1) * (variance_t + variance_o + c2))
+    return ssim_map.reshape(len(target), -1).mean(axis=1)
+
+
+def test_card_scores_on_real_images_match_the_scipy_filter(fashion_small):
+    """Real Fashion-MNIST test images against their PCA reconstructions (blurred, like an autoencoder's): the
+    matrix-product window gives the scipy filter's SSIM, and summarize the per-metric functions' means."""
+    from sklearn.decomposition import PCA
+
+    pixels = fashion_small.x_train.reshape(len(fashion_small.x_train), -1)
+    pca = PCA(n_components=16, random_state=0).fit(pixels)
+    target = fashion_small.x_test  # (500, 28, 28, 1) float32, as a training's card scores them
+    flat = target.reshape(len(target), -1)
+    output = np.clip(pca.inverse_transform(pca.transform(flat)), 0, 1).reshape(target.shape).astype(np.float32)
+    scores = metrics.ssim(target, output)
+    np.testing.assert_allclose(scores, _scipy_ssim(target, output), rtol=0, atol=1e-12)
+    assert 0.4 < scores.mean() < 0.9  # a blurred reconstruction: neither perfect nor noise
+    summary = metrics.summarize(target, output)
+    assert summary["ssim"] == pytest.approx(float(_scipy_ssim(target, output).mean()), abs=1e-12)
+    assert summary["psnr"] == pytest.approx(float(metrics.psnr(target, output).mean()), abs=1e-12)
+    assert summary["bce"] == pytest.approx(float(metrics.binary_cross_entropy(target, output).mean()), abs=1e-12)
+
+
 def test_entropy_floor_reference_values():
     binary = (np.random.default_rng(0).random((3, 8, 8, 1)) > 0.5).astype(float)
     assert metrics.binary_entropy_floor(binary) == 0.0

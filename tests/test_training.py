@@ -85,6 +85,22 @@ def test_same_seed_same_model(digits):
     np.testing.assert_allclose(first.encode(digits.x_test[:8]), second.encode(digits.x_test[:8]), rtol=1e-5, atol=1e-5)
 
 
+def test_validation_split_is_the_seeded_shuffle_in_one_aligned_copy(fashion_small):
+    """The same split as before session 19 (two fancy-indexed copies), now slices of one copy whose training part
+    starts on TensorFlow's alignment, so fit borrows it; the dataset's own array is never borrowed."""
+    images = fashion_small.x_train[:1000]
+    train_images, held_out = trainer.split_validation(images, 0.1, seed=3)
+    order = np.random.default_rng(3).permutation(1000)
+    np.testing.assert_array_equal(train_images, images[order[100:]])
+    np.testing.assert_array_equal(held_out, images[order[:100]])
+    assert train_images.ctypes.data % trainer.ALIGNMENT == 0 and not np.shares_memory(train_images, images)
+    borrowed = trainer.fit_tensor(train_images, borrow=True)
+    np.testing.assert_array_equal(borrowed.numpy(), train_images)
+    copied = trainer.fit_tensor(images)  # not borrowed: whatever TensorFlow does with it, the dataset stays as it is
+    np.testing.assert_array_equal(copied.numpy(), images)
+    assert trainer.split_validation(images[:9], 0.1, seed=3)[1] is None  # too few to hold any out
+
+
 def test_small_datasets_get_enough_steps_by_default(digits):
     config = trainer.resolve_config(trainer.families.get_family("conv"), None, 1350)
     assert config.epochs * 11 >= trainer.MIN_DEFAULT_STEPS  # 1350 / 128 -> 11 batches per epoch

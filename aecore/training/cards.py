@@ -7,6 +7,7 @@ one place that decides which training images a run may see (--exclude-class, --m
 and its scores there, so a page opens a model on its own data and says so when it shows it on other data.
 """
 
+import concurrent.futures
 import dataclasses
 import re
 from pathlib import Path
@@ -53,12 +54,19 @@ def detector_name(meta: dict) -> str | None:
 
 
 def describe_run(autoencoder, dataset, config, history, seconds, notes) -> dict:
-    """The metadata the store keeps: what was trained on what, how long it took, and how well it does."""
+    """The metadata the store keeps: what was trained on what, how long it took, and how well it does.
+
+    The test scores (NumPy, ~0.4 s for 10,000 images) are computed in a thread while this one encodes the probes'
+    images and fits them (TensorFlow and scikit-learn, ~0.3-0.6 s): both release the GIL, and after its fit a
+    training has the cores to itself (bench/RESULTS.md, "The quick start, session 19", #35)."""
     # scikit-learn and SciPy: a second to import; the pages that read cards need neither
     from aecore.analysis import metrics, probes
 
-    test_metrics = metrics.summarize(dataset.x_test, autoencoder.reconstruct(dataset.x_test))
-    found = probes.code_probes(autoencoder, dataset, config.seed) or {}
+    rebuilt = autoencoder.reconstruct(dataset.x_test)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="aecore-card") as pool:
+        scoring = pool.submit(metrics.summarize, dataset.x_test, rebuilt)
+        found = probes.code_probes(autoencoder, dataset, config.seed) or {}
+        test_metrics = scoring.result()
     return {
         "family": autoencoder.family,
         "options": autoencoder.options,

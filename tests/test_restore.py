@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
 from aecore.cli import main as cli
 from aecore.data import photos
@@ -182,6 +183,30 @@ def test_a_mark_the_mask_head_doubts_is_found_from_alpha_seeds_and_clean_pixels_
         heads[..., 0], unmarking.UnmarkSettings(**{**settings.__dict__, "seed_alpha": None}), heads[..., 1]))
 
 
+def test_a_false_mark_the_gate_never_vouches_for_is_dropped_and_the_vouched_one_restored(bundled):
+    photo = photos.centre_crop(next(p for p in bundled.test if p.name == "coffee").pixels, 128)
+    mark = watermark.text_watermark(128, 128, "PROOF", 22, 0.5)
+    marked, heads = mark.apply(photo), noisy_heads(mark, seed=4)
+    truth = mark.mask()
+    false_mark = np.zeros(truth.shape, bool)
+    false_mark[100:112, 4:40] = True  # a clean highlight the mask head takes for a mark
+    false_mark &= ~ndimage.binary_dilation(truth, iterations=3)
+    heads[..., 0] = np.where(false_mark, 0.95, heads[..., 0])
+    gate = np.where(truth, 0.9, 0.1) * (np.arange(128)[None, :] % 16 == 0)  # sure on a few marked pixels only
+    heads = np.concatenate([heads, gate[..., None].astype(np.float32)], axis=-1)  # (128, 128, 6)
+    settings = unmarking.UnmarkSettings(low=0.5, high=0.85, min_pixels=10)
+    plain = unmarking.recover(marked, heads, settings)
+    assert not np.array_equal(plain[false_mark], marked[false_mark]), "the mask head alone opens the false mark"
+    restored = unmarking.recover(marked, heads, unmarking.UnmarkSettings(**{**settings.__dict__, "seed_gate": 0.85}))
+    assert np.array_equal(restored[false_mark], marked[false_mark]), "no gate in it: left exactly as given"
+    assert restoring.psnr(photo, restored) > restoring.psnr(photo, marked) + 5, "the vouched mark is still undone"
+    with pytest.raises(ModelError, match="seed_gate keeps marks by a refined blend model's gate, a sixth head; this "
+                                         "model has 5 heads"):
+        unmarking.recover(marked, heads[..., :5], unmarking.UnmarkSettings(seed_gate=0.85))
+    with pytest.raises(ModelError, match=r"seed_gate must be in \(0, 1\], or null .*; got 0"):
+        unmarking.recover(marked, heads, unmarking.UnmarkSettings(seed_gate=0.0))
+
+
 def test_unmark_settings_say_what_is_allowed():
     heads = np.zeros((8, 8, 5), np.float32)
     with pytest.raises(ModelError, match="alpha must be one of project, head; got 'mean'"):
@@ -203,8 +228,9 @@ def test_a_refined_blend_model_trains_only_its_refiner_and_shuts_where_the_mask_
     assert detectnet.is_detector(training) and detectnet.is_refined(model) and detectnet.radius(model) == 64
     refiner = training.get_layer("refiner")
     assert {id(weight) for weight in training.trainable_weights} == {id(weight) for weight in refiner.trainable_weights}
-    heads = np.asarray(detectnet.heads_model(training)(marked[None]))[0]  # (64, 64, 5): chance, alpha, colour
-    assert heads.shape == (64, 64, 5) and 0 <= heads.min() and heads.max() <= 1 and heads[..., 1].max() <= 0.9 + 1e-6
+    heads = np.asarray(detectnet.heads_model(training)(marked[None]))[0]  # (64, 64, 6): chance, alpha, colour, gate
+    assert heads.shape == (64, 64, 6) and 0 <= heads.min() and heads.max() <= 1 and heads[..., 1].max() <= 0.9 + 1e-6
+    np.testing.assert_allclose(heads[..., 5], np.asarray(blend(marked[None])[1])[0, ..., 0], atol=1e-5)  # its gate
     restored = np.asarray(model(marked[None]))[0]
     shut = heads[..., 0] < detectnet.SHUT_UNDER
     assert shut.any() and np.array_equal(restored[shut], marked[shut]), "where the mask is unlikely: as given"

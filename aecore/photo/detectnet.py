@@ -161,12 +161,17 @@ def is_refined(model: keras.Model) -> bool:
 
 
 def heads_model(model: keras.Model) -> keras.Model:
-    """photo (b, h, w, 3) -> (b, h, w, 5): the mask's chance, alpha, colour (3), from a shipped or training model."""
+    """photo (b, h, w, 3) -> (b, h, w, 5): the mask's chance, alpha, colour (3), from a shipped or training model; a
+    refined blend model adds a sixth, the blend network's own gate under the refiner (b, h, w, 6): what
+    aecore.photo.unmarking's `seed_gate` keeps a mark by (bench/RESULTS.md, "Restore, sixth session")."""
     images = keras.Input((None, None, 3), name="photo")
     mask_logit, logit, colour = _outputs(model, images)
     chance = layers.Activation("sigmoid", name="mask_chance")(mask_logit)
     alpha = layers.Activation("sigmoid", name="alpha")(logit)
-    return keras.Model(images, layers.Concatenate(name="heads")([chance, alpha, colour]), name="detector_heads")
+    heads = [chance, alpha, colour]
+    if is_refined(model):
+        heads.append(model.get_layer("decoder")(model.get_layer("encoder")(images))[0])  # the gate, (b, h, w, 1)
+    return keras.Model(images, layers.Concatenate(name="heads")(heads), name="detector_heads")
 
 
 def radius(model: keras.Model) -> int:

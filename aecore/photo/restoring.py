@@ -88,7 +88,8 @@ def unmark_settings(autoencoder) -> "unmarking.UnmarkSettings | None":
 
 
 def unmark_heads(autoencoder, colour: np.ndarray, progress: Callable | None = None) -> np.ndarray:
-    """(h, w, 3) -> (h, w, 5): the model's heads (mask chance or gate, alpha, colour) over the photo in tiles."""
+    """(h, w, 3) -> (h, w, 5): the model's heads (mask chance or gate, alpha, colour) over the photo in tiles; a refined
+    blend model's have a sixth, its own gate (detectnet.heads_model)."""
     import tensorflow as tf
 
     from aecore.photo import blendnet, detectnet

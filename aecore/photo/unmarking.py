@@ -5,7 +5,8 @@ alpha = opacity x the glyphs' coverage), but a network guesses both per pixel, a
 alpha was 0.2 off per pixel). So, after the network (aecore.photo.detectnet's heads, tiled over the whole photo):
 
 1. **find** the marks: hysteresis on the mask's chance (pixels above `low` kept where they touch one above `high`:
-   the faint ends of strokes grow from their confident cores; `seed_alpha` also seeds where the alpha head is sure),
+   the faint ends of strokes grow from their confident cores; `seed_alpha` also seeds where the alpha head is sure;
+   `seed_gate` keeps only the regions a second head, a refined blend model's gate, is sure of somewhere),
    small specks dropped, grown by `grow` px to take in the glyphs' anti-aliased edges;
 2. **background**: the photo filled in under the marks (harmonic: a smooth guess from the pixels around them);
 3. **pool** per mark (the marks joined by `join` px, so a word is one mark): the colour, the median of the colour
@@ -41,6 +42,9 @@ class UnmarkSettings:
     colour: str = "head"  # per mark: "head" (the heads pooled) or "fit" (least squares of the blend on its pixels)
     inpaint_above: float = 0.85  # marks at least this opaque are inpainted, not inverted
     seed_alpha: float | None = None  # also seeds: pixels above `low` whose alpha head says at least this (None: off)
+    # a mark (a region above `low`) is kept only where the heads' sixth channel, a refined blend model's own gate,
+    # reaches this somewhere in it (None: off): the refiner finds more of a mark, the gate opens on fewer clean photos
+    seed_gate: float | None = None
 
 
 ALPHA_MODES = ("project", "head")
@@ -58,6 +62,20 @@ def check(settings: UnmarkSettings):
     if settings.seed_alpha is not None and not 0.0 < settings.seed_alpha <= 1.0:
         raise errors.ModelError(f"seed_alpha must be in (0, 1], or null to seed from the mask alone; got "
                                 f"{settings.seed_alpha}")
+    if settings.seed_gate is not None and not 0.0 < settings.seed_gate <= 1.0:
+        raise errors.ModelError(f"seed_gate must be in (0, 1], or null to keep marks by the mask alone; got "
+                                f"{settings.seed_gate}")
+
+
+def gated(chance: np.ndarray, gate: np.ndarray, settings: UnmarkSettings) -> np.ndarray:
+    """(h, w) chance with every region above `low` (8-connected) where `gate` never reaches `seed_gate` set to 0."""
+    from scipy import ndimage
+
+    regions, _ = ndimage.label(chance > settings.low, structure=np.ones((3, 3)))
+    reached = np.zeros(regions.max() + 1, bool)
+    reached[regions[gate >= settings.seed_gate]] = True
+    reached[0] = False
+    return np.where(reached[regions], chance, 0.0).astype(chance.dtype)
 
 
 def seeds(chance: np.ndarray, settings: UnmarkSettings, alpha: np.ndarray | None = None) -> np.ndarray:
@@ -167,13 +185,19 @@ def fitted(pixels: np.ndarray, behind: np.ndarray, opacity: float, tint: np.ndar
 
 
 def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | None = None) -> np.ndarray:
-    """(h, w, 3) watermarked photo in [0, 1] and (h, w, 5) heads (mask chance, alpha, colour) -> (h, w, 3) float32."""
+    """(h, w, 3) watermarked photo in [0, 1] and (h, w, 5) heads (mask chance, alpha, colour; a sixth, the gate, for
+    `seed_gate`) -> (h, w, 3) float32."""
     from scipy import ndimage
 
     settings = settings or UnmarkSettings()
     check(settings)
     image = np.asarray(image, np.float32)
     chance, alpha, colour = heads[..., 0], heads[..., 1], heads[..., 2:5]
+    if settings.seed_gate is not None:
+        if heads.shape[-1] < 6:
+            raise errors.ModelError(f"seed_gate keeps marks by a refined blend model's gate, a sixth head; this "
+                                    f"model has {heads.shape[-1]} heads: drop seed_gate from its card's unmark")
+        chance = gated(chance, heads[..., 5], settings)
     marked = find_marks(chance, settings, alpha)
     restored = image.copy()
     if not marked.any():

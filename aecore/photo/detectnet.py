@@ -89,14 +89,15 @@ def single_output(training_model: keras.Model) -> keras.Model:
     return keras.Model(images, restored, name="photo_unwatermark")
 
 
-def _outputs(model: keras.Model, images) -> list:
-    """[mask_logit, alpha_logit, colour] of a detector or a refined blend model (is_refined) for `images`."""
+def _outputs(model: keras.Model, images, with_gate: bool = False) -> list:
+    """[mask_logit, alpha_logit, colour] of a detector or a refined blend model (is_refined) for `images`; with
+    `with_gate`, a refined model's blend gate (b, h, w, 1) after them (the trunk run once for both)."""
     if not is_refined(model):
         return model.get_layer("decoder")(model.get_layer("encoder")(images))
     gate, logit, colour, trunk = model.get_layer("decoder")(model.get_layer("encoder")(images))
     alpha = layers.Activation("sigmoid", name="blend_alpha")(logit)
     guesses = layers.Concatenate(name="blend_heads")([gate, alpha, colour])
-    return model.get_layer("refiner")([images, trunk, guesses])
+    return [*model.get_layer("refiner")([images, trunk, guesses]), *([gate] if with_gate else [])]
 
 
 # ---------------------------------------------------------------- the refined blend model
@@ -165,13 +166,10 @@ def heads_model(model: keras.Model) -> keras.Model:
     refined blend model adds a sixth, the blend network's own gate under the refiner (b, h, w, 6): what
     aecore.photo.unmarking's `seed_gate` keeps a mark by (bench/RESULTS.md, "Restore, sixth session")."""
     images = keras.Input((None, None, 3), name="photo")
-    mask_logit, logit, colour = _outputs(model, images)
+    mask_logit, logit, colour, *gate = _outputs(model, images, with_gate=True)  # gate: [] or [(b, h, w, 1)]
     chance = layers.Activation("sigmoid", name="mask_chance")(mask_logit)
     alpha = layers.Activation("sigmoid", name="alpha")(logit)
-    heads = [chance, alpha, colour]
-    if is_refined(model):
-        heads.append(model.get_layer("decoder")(model.get_layer("encoder")(images))[0])  # the gate, (b, h, w, 1)
-    return keras.Model(images, layers.Concatenate(name="heads")(heads), name="detector_heads")
+    return keras.Model(images, layers.Concatenate(name="heads")([chance, alpha, colour, *gate]), name="detector_heads")
 
 
 def radius(model: keras.Model) -> int:

@@ -61,6 +61,26 @@ def test_a_standby_worker_loads_keras_first_then_takes_the_first_job(folder, mon
     assert state["finished"] > state["started"], "the final state keeps when the job started"
 
 
+def test_the_standby_warm_up_changes_no_later_training_and_yields_to_a_queued_job(digits, monkeypatch, tmp_path,
+                                                                                  capsys):
+    """The warm-up (a small dense training, a large split) leaves the next training bitwise as it would be, saves
+    nothing, and does nothing once a job is queued."""
+    from aecore.training import trainer
+
+    monkeypatch.setenv("AECORE_STORE", str(tmp_path / "models"))
+    config = loop.TrainConfig(epochs=1, batch_size=64, patience=0, snapshots="off")
+    before = trainer.train("conv", digits, 4, None, config)
+    worker._warm_up(digits, queued=lambda: False)
+    assert "warm-up skipped" not in capsys.readouterr().err  # it trained
+    after = trainer.train("conv", digits, 4, None, config)
+    for mine, theirs in zip(before.model.get_weights(), after.model.get_weights()):
+        assert (mine == theirs).all()
+    assert before.meta["metrics"] == after.meta["metrics"] and ModelStore().names() == []
+    monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: pytest.fail("warmed up with a job queued"))
+    monkeypatch.setattr(trainer, "split_validation", lambda *args: pytest.fail("warmed up with a job queued"))
+    worker._warm_up(digits, queued=lambda: True)
+
+
 def test_standby_is_off_when_asked(folder, monkeypatch):
     monkeypatch.setenv("AECORE_STANDBY", "0")
     assert not jobs.launch_standby(folder, "digits") and registered(folder) == []

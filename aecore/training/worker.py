@@ -13,8 +13,8 @@ then, so a new training starts at once in a worker of its own. They wait until t
 start's models land one right after another.
 
 A worker started with $AECORE_WORKER_WAIT seconds (`jobs.launch_standby`: the Home page while it offers the quick
-start) loads TensorFlow and the dataset named by $AECORE_WORKER_DATASET first, then waits that long for a job, so
-the first job it claims starts training at once.
+start) loads TensorFlow and the dataset named by $AECORE_WORKER_DATASET first, warms up a training on a few of its
+images (`_warm_up`), then waits that long for a job, so the first job it claims starts training at once.
 """
 
 import dataclasses
@@ -230,11 +230,38 @@ def _stand_by(folder: Path):
         return
     import keras  # noqa: F401  (seconds: paid before the click, not after it)
 
+    deadline = time.monotonic() + wait
+
+    def queued() -> bool:
+        return any(job.status == "queued" for job in jobs.list_jobs(folder))
     if os.environ.get("AECORE_WORKER_DATASET"):
         try:
-            load_dataset(os.environ["AECORE_WORKER_DATASET"])
+            _warm_up(load_dataset(os.environ["AECORE_WORKER_DATASET"]), queued)
         except AecoreError:  # gone meanwhile: the job that names it says so
             pass
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline and not any(job.status == "queued" for job in jobs.list_jobs(folder)):
+    while time.monotonic() < deadline and not queued():
         time.sleep(WAIT_POLL)
+
+
+WARM_IMAGES = 512  # the standby's warm-up training: a few batches and a validation split
+
+
+def _warm_up(dataset, queued):
+    """Pays, before the click, what a worker's first training pays once (bench/RESULTS.md, "The quick start, session
+    19", #35): Keras's first train and test steps and their tracing machinery, scikit-learn's import and first
+    probes (the card), and a first allocation as large as the dataset's training images. A small dense model on
+    WARM_IMAGES of an image dataset, nothing saved; between the steps it stops as soon as a job is queued, so a quick
+    click waits for one step at most (~2 s)."""
+    if getattr(dataset, "is_series", False) or dataset.x_test is None or len(dataset.x_test) == 0:
+        return
+    steps = [lambda: trainer.split_validation(dataset.x_train, 0.1, 0),
+             lambda: trainer.train("dense", dataset.subset(WARM_IMAGES, WARM_IMAGES // 4), 8, None,
+                                   trainer.TrainConfig(epochs=1, batch_size=128, patience=0, snapshots="off"))]
+    for step in steps:
+        if queued():
+            return
+        try:
+            step()
+        except Exception as error:  # noqa: BLE001  a warm-up never stops a standby from taking the job
+            print(f"standby warm-up skipped: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            return

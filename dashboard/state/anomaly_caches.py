@@ -15,7 +15,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from aecore.analysis import anomaly, codespace, serieseval
+from aecore.analysis import anomaly, serieseval
 from dashboard.state.caches import ModelRef, dataset, model
 
 
@@ -41,22 +41,12 @@ class CodeScoring:
             self.stage = "encoding the normal training images"
             scorer = anomaly.fit_scorer(autoencoder, data, rare)
             self.stage = "scoring a sample of normal training images (each score's threshold)"
-            sample = self._scores(scorer, scorer.threshold_images, training=True)
+            sample = scorer.code_scores(scorer.threshold_images, training=True)
             self.stage = f"scoring the {len(data.x_test):,} test images"
-            test = self._scores(scorer, data.x_test)
+            test = scorer.code_scores(data.x_test)
             self.result = {name: (test[name], float(sample[name].max())) for name in test}
         except Exception as error:  # noqa: BLE001  shown on the page, which stays usable
             self.error = f"{type(error).__name__}: {error}"
-
-    @staticmethod
-    def _scores(scorer: anomaly.Scorer, images, training: bool = False) -> dict[str, np.ndarray]:
-        """Scorer.scores without the reconstruction error: the images encoded once."""
-        codes = scorer.autoencoder.encode(images)
-        found = {"code_distance": codespace.knn_distance(scorer.space, codes, skip_self=training),
-                 "mahalanobis": codespace.mahalanobis(scorer.space, codes)}
-        if scorer.autoencoder.is_variational:
-            found["negative_elbo"] = codespace.negative_elbo(scorer.autoencoder, images)
-        return found
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

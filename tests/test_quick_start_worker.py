@@ -81,6 +81,17 @@ def test_the_standby_warm_up_changes_no_later_training_and_yields_to_a_queued_jo
     worker._warm_up(digits, queued=lambda: True)
 
 
+def test_the_warm_up_split_is_bounded_in_bytes(digits, monkeypatch):
+    from aecore.training import trainer
+
+    split, trained = [], []
+    monkeypatch.setattr(trainer, "split_validation", lambda images, share, seed: split.append(len(images)))
+    monkeypatch.setattr(trainer, "train", lambda *args, **kwargs: trained.append(args[0]))
+    monkeypatch.setattr(worker, "WARM_SPLIT_BYTES", 10 * digits.x_train[:1].nbytes)
+    worker._warm_up(digits, queued=lambda: False)
+    assert split == [10] and trained == ["dense"]
+
+
 def test_standby_is_off_when_asked(folder, monkeypatch):
     monkeypatch.setenv("AECORE_STANDBY", "0")
     assert not jobs.launch_standby(folder, "digits") and registered(folder) == []

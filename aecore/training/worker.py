@@ -244,17 +244,22 @@ def _stand_by(folder: Path):
 
 
 WARM_IMAGES = 512  # the standby's warm-up training: a few batches and a validation split
+WARM_SPLIT_BYTES = 256 * 2**20  # its first large allocation: Fashion-MNIST's 60,000 images (188 MB), never more
 
 
 def _warm_up(dataset, queued):
     """Pays, before the click, what a worker's first training pays once (bench/RESULTS.md, "The quick start, session
     19", #35): Keras's first train and test steps and their tracing machinery, scikit-learn's import and first
-    probes (the card), and a first allocation as large as the dataset's training images. A small dense model on
-    WARM_IMAGES of an image dataset, nothing saved; between the steps it stops as soon as a job is queued, so a quick
-    click waits for one step at most (~2 s)."""
+    probes (the card), and a first large allocation (the validation split of up to WARM_SPLIT_BYTES of its training
+    images). A small dense model on WARM_IMAGES of an image dataset, nothing saved; between the steps it stops as soon
+    as a job is queued, so a quick click waits for one step at most (~2 s)."""
     if getattr(dataset, "is_series", False) or dataset.x_test is None or len(dataset.x_test) == 0:
         return
-    steps = [lambda: trainer.split_validation(dataset.x_train, 0.1, 0),
+
+    def split():
+        largest = max(1, WARM_SPLIT_BYTES // max(1, dataset.x_train[:1].nbytes))
+        trainer.split_validation(dataset.x_train[:largest], 0.1, 0)
+    steps = [split,
              lambda: trainer.train("dense", dataset.subset(WARM_IMAGES, WARM_IMAGES // 4), 8, None,
                                    trainer.TrainConfig(epochs=1, batch_size=128, patience=0, snapshots="off"))]
     for step in steps:

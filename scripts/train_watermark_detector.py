@@ -254,8 +254,11 @@ def network_line(state: dict, refined: bool) -> str:
                 + (f"from the weights of {start}" if start else "from scratch"))
     if not state.get("recipe", {}).get("tune"):
         return "the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
-    return ("the blend model (aecore.photo.blendnet) with a refiner (aecore.photo.detectnet.refined_models), "
-            + (f"from {start}, " if start else "") + "fine-tuned as one, the blend trunk unfrozen")
+    blend = f"{Path(state['blend']).parent.parent.name}/{Path(state['blend']).name}"
+    return (f"the blend model (aecore.photo.blendnet, {blend}: the unwatermark model shipped before it) with a refiner "
+            "(aecore.photo.detectnet.refined_models) on top, "
+            + (f"starting from {start} (the refiner trained on the frozen blend model), " if start else "")
+            + "fine-tuned as one, the blend trunk unfrozen")
 
 
 def note(state: dict, step: int, refined: bool) -> str:

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import processes  # bench/processes.py (this file's folder is first on the path when run as a file)
+
 STANDBY_LEAD = 15.0  # seconds between the standby worker's start and the click
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ("test_psnr", "test_ssim", "knn_accuracy", "linear_probe_accuracy")
@@ -65,6 +67,7 @@ def one_run(dataset: str, workers: int, threads: int | None = None) -> dict:
             break
         time.sleep(0.2)
     cards = {path.parent.name: json.loads(path.read_text()).get("metrics", {}) for path in store.glob("quick-*/meta.json")}
+    processes.stop_workers(store)  # their after-queue (baselines, curves) would run into the next round
     shutil.rmtree(store, ignore_errors=True)
     return {"landed": landed, "first": min(landed.values()), "all": max(landed.values()), "cards": cards,
             "settled": time.perf_counter() - started, "cpu": sum(cpu.values()), "load": os.getloadavg()[0]}

@@ -42,7 +42,7 @@ from scripts import train_restore_model as restore_recipe  # noqa: E402  (the pa
 
 FOLDER = "restore-unwatermark-detect2"  # under ~/.cache/aecore
 REFINE_FOLDER = "restore-unwatermark-refine"  # --from-blend
-TUNE_FOLDER = "restore-unwatermark-tune"  # --recipe tune (with --from-blend)
+TUNE_FOLDER = "restore-unwatermark-tune"  # --recipe tune (with --from-blend); tune-slow: restore-unwatermark-tune-slow
 STEPS = 20_000  # the cosine's length: hours of one nice-19 thread (~2 s a step); resume with more to go on
 CHECKPOINT_STEPS = 200
 # the recipes, one written to state.json when a run starts (a resumed run reads it from there)
@@ -61,6 +61,9 @@ RECIPES = {
     "tune": {  # the sixth session's (#39): the blend trunk unfrozen under the refiner, on "whole"'s crops and loss
         **WHOLE, "rate": 1e-4,  # one rate for all (Keras has no per-variable rate; Adam ignores gradient scale): the
         "tune": True,  # refiner starts trained (--start: the fourth session's refiner), the trunk must not be lost
+    },
+    "tune-slow": {  # "tune" from its step 600 (--start), at 3e-5: at 1e-4 its clean pixels opened swung 0.14-1.27%
+        **WHOLE, "rate": 3e-5, "tune": True,  # from checkpoint to checkpoint (step 600 the best, 800 far worse)
     },
     "crops": {  # the fourth session's (F1 0.08 after 1,000 steps, 12% of clean pixels opened), and its refiner's
         "crop": 96, "batch": 12, "canvas": list(watermark.CANVAS_SIDES), "marked_share": watermark.MARKED_SHARE,
@@ -241,7 +244,7 @@ def recipe_line(state: dict, step: int, unmark: dict) -> str:
     script = "python scripts/train_watermark_detector.py"
     blend = f" --from-blend {state['blend'].replace(str(Path.home()), '~')}" if "blend" in state else ""
     blend += f" --start {state['start'].replace(str(Path.home()), '~')}" if "start" in state else ""
-    blend = (" --recipe tune" if state.get("recipe", {}).get("tune") else "") + blend
+    blend = (f" --recipe {state['recipe']['name']}" if state.get("recipe", {}).get("tune") else "") + blend
     return (f"{script}{blend} --steps {state['steps']} (the run stopped at step {state['step']}; step {step} ships, "
             f"picked on the whole pipeline) && {script}{blend} --export {step} --unmark '{json.dumps(unmark)}'")
 
@@ -297,9 +300,10 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow intra- and inter-op threads (default 1)")
     arguments = parser.parse_args()
     restore_recipe.limit_threads(arguments.threads)
-    if arguments.recipe == "tune" and not arguments.from_blend:
+    tuned = RECIPES[arguments.recipe].get("tune", False)
+    if tuned and not arguments.from_blend:
         parser.error("--recipe tune fine-tunes a blend model under a refiner: give --from-blend BLEND.keras")
-    folder = TUNE_FOLDER if arguments.recipe == "tune" else REFINE_FOLDER if arguments.from_blend else FOLDER
+    folder = (TUNE_FOLDER + arguments.recipe[4:] if tuned else REFINE_FOLDER if arguments.from_blend else FOLDER)
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     if arguments.export is not None:
         export(checkpoints, arguments.export, arguments.unmark)

@@ -6,6 +6,7 @@ Usage:  python scripts/train_watermark_detector.py [--checkpoints DIR] [--steps 
         python scripts/train_watermark_detector.py --recipe tune --from-blend BLEND.keras --start REFINED.keras
                                                    the blend model unfrozen under a refiner, fine-tuned as one
         python scripts/train_watermark_detector.py --export STEP --unmark JSON  ship steps/STEP.keras as photo-unwatermark
+        ... --export STEP --average-with 400 --unmark JSON     ship the mean of its weights and steps/400.keras's
 
 The U-Net (detectnet.detector_models) learns from scratch where the watermark is (its mask: cross-entropy with clean
 pixels weighted detectnet.CLEAN_WEIGHT, plus Dice over the batch), its opacity and its colour, on crops with a real
@@ -198,11 +199,21 @@ def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Pa
             started, losses = time.perf_counter(), []
 
 
-def export(checkpoints: Path, step: int, unmark: dict):
-    """steps/<step>.keras -> aecore/store/shipped/photo-unwatermark: the detector (its Keras output the blend inverted
-    where the mask's chance is 0.5 or more) with `unmark` on its card, the post-processing
-    (aecore.photo.unmarking.UnmarkSettings' fields) that restoring.unwatermark applies to its heads."""
+def averaged(paths: list[Path]):
+    """The first checkpoint's network with every weight the mean over all of `paths` (checkpoints of one run): the
+    tune run swung from checkpoint to checkpoint, and the mean of two sat between their swings."""
     import keras
+
+    models = [keras.models.load_model(path, compile=False) for path in paths]
+    models[0].set_weights([np.mean(weights, axis=0) for weights in zip(*(model.get_weights() for model in models))])
+    return models[0]
+
+
+def export(checkpoints: Path, step: int, unmark: dict, average_with: tuple[int, ...] = ()):
+    """steps/<step>.keras (its weights averaged with steps/<each of average_with>.keras's) ->
+    aecore/store/shipped/photo-unwatermark: the detector (its Keras output the blend inverted where the mask's chance is
+    0.5 or more) with `unmark` on its card, the post-processing (aecore.photo.unmarking.UnmarkSettings' fields) that
+    restoring.unwatermark applies to its heads."""
 
     from aecore.data import photos
     from aecore.models.autoencoder import Autoencoder
@@ -211,7 +222,7 @@ def export(checkpoints: Path, step: int, unmark: dict):
 
     state = json.loads((checkpoints / "state.json").read_text())
     recipe = state.get("recipe", RECIPES["crops"])
-    model = detectnet.single_output(keras.models.load_model(checkpoints / "steps" / f"{step}.keras", compile=False))
+    model = detectnet.single_output(averaged([checkpoints / "steps" / f"{one}.keras" for one in (step, *average_with)]))
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     refined = detectnet.is_refined(model)
     quarter_width = int(encoder.output[0].shape[-1])  # the photo family's latent_dim; its widths and blocks below
@@ -230,7 +241,7 @@ def export(checkpoints: Path, step: int, unmark: dict):
         "train_steps": step, "train_patches": step * recipe["batch"],
         "held_out_photos": [photo.name for photo in held_out],
         "metrics": {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)},
-        "recipe": recipe_line(state, step, unmark), "notes": [note(state, step, refined)],
+        "recipe": recipe_line(state, step, unmark, average_with), "notes": [note(state, step, refined, average_with)],
     })
     os.environ["AECORE_SHIPPED_MODELS"] = ""  # write into the shipped folder as a plain store
     store, name = modelstore.ModelStore(modelstore.SHIPPED_FOLDER), "photo-unwatermark"
@@ -240,13 +251,14 @@ def export(checkpoints: Path, step: int, unmark: dict):
     print(json.dumps({"saved": str(entry.path), "step": step, "metrics": autoencoder.meta["metrics"]}), flush=True)
 
 
-def recipe_line(state: dict, step: int, unmark: dict) -> str:
+def recipe_line(state: dict, step: int, unmark: dict, average_with: tuple[int, ...] = ()) -> str:
     script = "python scripts/train_watermark_detector.py"
     blend = f" --from-blend {state['blend'].replace(str(Path.home()), '~')}" if "blend" in state else ""
     blend += f" --start {state['start'].replace(str(Path.home()), '~')}" if "start" in state else ""
     blend = (f" --recipe {state['recipe']['name']}" if state.get("recipe", {}).get("tune") else "") + blend
     return (f"{script}{blend} --steps {state['steps']} (the run stopped at step {state['step']}; step {step} ships, "
-            f"picked on the whole pipeline) && {script}{blend} --export {step} --unmark '{json.dumps(unmark)}'")
+            f"picked on the whole pipeline) && {script}{blend} --export {step}"
+            + "".join(f" --average-with {other}" for other in average_with) + f" --unmark '{json.dumps(unmark)}'")
 
 
 def network_line(state: dict, refined: bool) -> str:
@@ -264,7 +276,7 @@ def network_line(state: dict, refined: bool) -> str:
             + "fine-tuned as one, the blend trunk unfrozen")
 
 
-def note(state: dict, step: int, refined: bool) -> str:
+def note(state: dict, step: int, refined: bool, average_with: tuple[int, ...] = ()) -> str:
     recipe = state.get("recipe", RECIPES["crops"])
     network = network_line(state, refined)
     whole = "clean_weight" in recipe  # the "whole" recipe (the "crops" one has no clean weight)
@@ -272,8 +284,10 @@ def note(state: dict, step: int, refined: bool) -> str:
              f"{recipe['marked_share']:.0%} of them over the mark")
     loss = (f"cross-entropy with clean pixels weighted {recipe['clean_weight']:g} and Dice over the batch" if whole
             else "cross-entropy and Dice per crop")
+    mean = f" and averaged with its step{'s' * (len(average_with) > 1)} {', '.join(map(str, average_with))}" * bool(
+        average_with)
     return (f"{network}, trained for {step} steps of {recipe['batch']} crops {recipe['crop']}x{recipe['crop']} (Adam, "
-            f"cosine from {recipe['rate']:g}), {crops}: where the watermark is ({loss} on its mask), its opacity and "
+            f"cosine from {recipe['rate']:g}){mean}, {crops}: where the watermark is ({loss} on its mask), its opacity and "
             "colour; aecore.photo.unmarking then finds the marks (hysteresis), pools opacity and colour per mark and "
             "inverts the blend (pixels outside the marks unchanged); random text and logo watermarks in 144 fonts; "
             "metrics on watermarks in 18 held-out fonts and held-out words")
@@ -293,6 +307,8 @@ def main():
     parser.add_argument("--start", type=Path, help="a new run starts from this detector checkpoint's weights (a fresh "
                         "optimizer); a resumed run ignores it")
     parser.add_argument("--export", type=int, metavar="STEP", help="ship steps/STEP.keras as photo-unwatermark")
+    parser.add_argument("--average-with", type=int, action="append", default=[], metavar="STEP", help="--export: "
+                        "average the weights with steps/STEP.keras's (repeatable)")
     parser.add_argument("--unmark", type=json.loads, default={}, help="--export: the post-processing "
                         "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
     parser.add_argument("--train400", type=Path, default=train_photo_model.DEFAULT_TRAIN400)
@@ -306,7 +322,7 @@ def main():
     folder = (TUNE_FOLDER + arguments.recipe[4:] if tuned else REFINE_FOLDER if arguments.from_blend else FOLDER)
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     if arguments.export is not None:
-        export(checkpoints, arguments.export, arguments.unmark)
+        export(checkpoints, arguments.export, arguments.unmark, tuple(arguments.average_with))
     else:
         train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend, arguments.recipe,
               arguments.start)

@@ -126,3 +126,16 @@ def test_the_tune_recipe_trains_the_blend_trunk_under_the_refiner_from_a_refiner
     built.save(tmp_path / "model.keras")  # a resumed run loads its checkpoint compiled, with its optimizer
     resumed = keras.models.load_model(tmp_path / "model.keras", compile=True)
     assert len(resumed.trainable_weights) == len(resumed.weights) and int(resumed.optimizer.iterations) == 1
+
+
+def test_checkpoints_averaged_give_the_mean_of_their_weights(tmp_path):
+    paths = []
+    for seed in (0, 1):
+        keras.utils.set_random_seed(seed)
+        paths.append(tmp_path / f"{seed}.keras")
+        detectnet.detector_models((4, 8, 8))[1].save(paths[-1])
+    first, second = (keras.models.load_model(path, compile=False).get_weights() for path in paths)
+    mean = detector.averaged(paths).get_weights()
+    assert not np.allclose(first[0], second[0]), "two different checkpoints"
+    for one, other, both in zip(first, second, mean, strict=True):
+        np.testing.assert_allclose(both, (one + other) / 2, rtol=1e-6)

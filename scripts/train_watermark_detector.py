@@ -1,6 +1,9 @@
 """The watermark detector's recipe (issue #39): aecore.photo.detectnet trained for hours to find the marks on whole
 photos, resumable by running the same command again.
 
+Longer than 300 lines: three recipes (the U-Net, the refiner on the frozen blend model, the blend model unfrozen
+under it) share one loop, its checkpoints, its validation and its export; split apart, each would import the others'.
+
 Usage:  python scripts/train_watermark_detector.py [--checkpoints DIR] [--steps N] [--threads 1]   train or resume
         python scripts/train_watermark_detector.py --from-blend BLEND.keras     the blend model frozen, a refiner on it
         python scripts/train_watermark_detector.py --recipe tune --from-blend BLEND.keras --start REFINED.keras

@@ -41,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from aecore.base import children  # noqa: E402
 from aecore.photo import watermark  # noqa: E402
 from scripts import train_restore_model as restore_recipe  # noqa: E402  (the pairs' photos, checkpoints, validation)
 
@@ -327,6 +328,9 @@ def main():
     if arguments.export is not None:
         export(checkpoints, arguments.export, arguments.unmark, tuple(arguments.average_with))
     else:
+        # `setsid nice -n 19 ...` (RESULTS' resume commands) leads a session of its own, which Linux's autogroup
+        # schedules as an equal of the team's whatever its nice: its group gets the process's nice too
+        children.lower_priority(os.getpid(), os.nice(0))
         train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend, arguments.recipe,
               arguments.start)
 

@@ -31,11 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CARD = ("test_psnr", "test_ssim", "knn_accuracy", "linear_probe_accuracy")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def one_run(dataset: str, workers: int, threads: int | None = None) -> dict:
     """The quick start on a fresh store with the aecore on this process's path."""
     from aecore.data import catalog
@@ -58,7 +53,7 @@ def one_run(dataset: str, workers: int, threads: int | None = None) -> dict:
     while True:
         for record in (folder / "workers").glob("*.json"):
             try:
-                cpu[record.stem] = cpu_seconds(int(record.stem))
+                cpu[record.stem] = processes.cpu_seconds(int(record.stem))["own"]
             except (OSError, ValueError):
                 pass
         for model in store.glob("quick-*/meta.json"):

@@ -47,7 +47,7 @@ from scripts import train_restore_model as restore_recipe  # noqa: E402  (the pa
 
 FOLDER = "restore-unwatermark-detect2"  # under ~/.cache/aecore
 REFINE_FOLDER = "restore-unwatermark-refine"  # --from-blend
-TUNE_FOLDER = "restore-unwatermark-tune"  # --recipe tune (with --from-blend); tune-slow: restore-unwatermark-tune-slow
+TUNE_PREFIX = "restore-unwatermark-"  # + a tuned recipe's name (--recipe tune or tune-slow, with --from-blend)
 STEPS = 20_000  # the cosine's length: hours of one nice-19 thread (~2 s a step); resume with more to go on
 CHECKPOINT_STEPS = 200
 # the recipes, one written to state.json when a run starts (a resumed run reads it from there)
@@ -288,8 +288,8 @@ def note(state: dict, step: int, refined: bool, average_with: tuple[int, ...] = 
              f"{recipe['marked_share']:.0%} of them over the mark")
     loss = (f"cross-entropy with clean pixels weighted {recipe['clean_weight']:g} and Dice over the batch" if whole
             else "cross-entropy and Dice per crop")
-    mean = f" and averaged with its step{'s' * (len(average_with) > 1)} {', '.join(map(str, average_with))}" * bool(
-        average_with)
+    steps = "steps" if len(average_with) > 1 else "step"
+    mean = f" and averaged with its {steps} {', '.join(map(str, average_with))}" if average_with else ""
     return (f"{network}, trained for {step} steps of {recipe['batch']} crops {recipe['crop']}x{recipe['crop']} (Adam, "
             f"cosine from {recipe['rate']:g}){mean}, {crops}: where the watermark is ({loss} on its mask), its opacity and "
             "colour; aecore.photo.unmarking then finds the marks (hysteresis), pools opacity and colour per mark and "
@@ -323,7 +323,7 @@ def main():
     tuned = RECIPES[arguments.recipe].get("tune", False)
     if tuned and not arguments.from_blend:
         parser.error("--recipe tune fine-tunes a blend model under a refiner: give --from-blend BLEND.keras")
-    folder = (TUNE_FOLDER + arguments.recipe[4:] if tuned else REFINE_FOLDER if arguments.from_blend else FOLDER)
+    folder = TUNE_PREFIX + arguments.recipe if tuned else REFINE_FOLDER if arguments.from_blend else FOLDER
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     if arguments.export is not None:
         export(checkpoints, arguments.export, arguments.unmark, tuple(arguments.average_with))

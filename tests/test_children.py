@@ -12,15 +12,17 @@ from aecore.base import children
 
 
 def autogroup_nice(pid: int) -> int:
+    """The nice of `pid`'s autogroup, from "/autogroup-1 nice 0"."""
     return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
 
 
 def autogroup_writable() -> bool:
-    """Whether this machine's kernel has autogroup and lets us set a group's nice (our own, to what it is already)."""
+    """Whether this machine's kernel has autogroup and lets us set a group's nice (our own, to what it is already).
+    Some sandboxes list the file but leave it empty (a CI machine did): no autogroup there either."""
     try:
         Path(f"/proc/{os.getpid()}/autogroup").write_text(str(autogroup_nice(os.getpid())))
         return True
-    except OSError:
+    except (OSError, ValueError, IndexError):
         return False
 
 

@@ -7,7 +7,8 @@ alpha was 0.2 off per pixel). So, after the network (aecore.photo.detectnet's he
 1. **find** the marks: hysteresis on the mask's chance (pixels above `low` kept where they touch one above `high`:
    the faint ends of strokes grow from their confident cores; `seed_alpha` also seeds where the alpha head is sure;
    `seed_gate` keeps only the regions a second head, a refined blend model's gate, is sure of somewhere),
-   small specks dropped, grown by `grow` px to take in the glyphs' anti-aliased edges;
+   small specks dropped, grown by `grow` px to take in the glyphs' anti-aliased edges; with `tiles`, the copies of
+   a tiled stamp the detector missed are matched from the marks it found (aecore.photo.repeats);
 2. **background**: the photo filled in under the marks (harmonic: a smooth guess from the pixels around them);
 3. **pool** per mark (the marks joined by `join` px, so a word is one mark): the colour, the median of the colour
    head over its confident pixels, and the opacity, a high quantile of the alpha head there; a mark with too few
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aecore import errors
+from aecore.photo import repeats
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,13 @@ class UnmarkSettings:
     # a mark (a region above `low`) is kept only where the heads' sixth channel, a refined blend model's own gate,
     # reaches this somewhere in it (None: off): the refiner finds more of a mark, the gate opens on fewer clean photos
     seed_gate: float | None = None
+    # tiled watermarks: the copies of a found mark, matched over the photo at this normalised correlation or more
+    # (aecore.photo.repeats; None: off), get the stamp where the evidence's median over them reaches `tile_stamp`
+    tiles: float | None = None
+    # regions above `low` within this many px of a kept mark are kept too, whatever the gate and the seeds say (the
+    # letters a word's found ones stand beside; 0: off)
+    near: int = 0
+    tile_stamp: float = 0.8
 
 
 ALPHA_MODES = ("project", "head")
@@ -62,6 +71,11 @@ def check(settings: UnmarkSettings):
     if settings.seed_alpha is not None and not 0.0 < settings.seed_alpha <= 1.0:
         raise errors.ModelError(f"seed_alpha must be in (0, 1], or null to seed from the mask alone; got "
                                 f"{settings.seed_alpha}")
+    if settings.near < 0:
+        raise errors.ModelError(f"near must be 0 (off) or a distance in pixels; got {settings.near}")
+    if settings.tiles is not None and not 0.0 < settings.tiles <= 1.0:
+        raise errors.ModelError(f"tiles must be in (0, 1], or null to leave tiled copies to the detector; got "
+                                f"{settings.tiles}")
     if settings.seed_gate is not None and not 0.0 < settings.seed_gate <= 1.0:
         raise errors.ModelError(f"seed_gate must be in (0, 1], or null to keep marks by the mask alone; got "
                                 f"{settings.seed_gate}")
@@ -111,6 +125,25 @@ def find_marks(chance: np.ndarray, settings: UnmarkSettings, alpha: np.ndarray |
     if settings.grow and marked.any():
         marked = ndimage.binary_dilation(marked, morphology.disk(settings.grow))
     return marked
+
+
+def nearby(chance: np.ndarray, marked: np.ndarray, settings: UnmarkSettings) -> np.ndarray:
+    """(h, w) bool: the regions of `chance` above `low` (8-connected, at least `min_pixels` of them) that come within
+    `near` px of `marked`, grown by `grow`. A mark's word goes on beside the letters found with confidence, so there a
+    weaker guess is taken (bench/RESULTS.md, Restore's seventh session)."""
+    from scipy import ndimage
+    from skimage import morphology
+
+    close = ndimage.distance_transform_edt(~marked) <= settings.near
+    regions, count = ndimage.label(chance > settings.low, structure=np.ones((3, 3)))
+    reached = np.zeros(count + 1, bool)
+    reached[regions[close & (regions > 0)]] = True
+    reached &= np.bincount(regions.ravel(), minlength=count + 1) >= settings.min_pixels
+    reached[0] = False
+    found = reached[regions]
+    if settings.grow and found.any():
+        found = ndimage.binary_dilation(found, morphology.disk(settings.grow))
+    return found
 
 
 def background(image: np.ndarray, marked: np.ndarray) -> np.ndarray:
@@ -199,6 +232,13 @@ def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | Non
                                     f"model has {heads.shape[-1]} heads: drop seed_gate from its card's unmark")
         chance = gated(chance, heads[..., 5], settings)
     marked = find_marks(chance, settings, alpha)
+    if settings.near and marked.any():
+        marked |= nearby(heads[..., 0], marked, settings)
+    if settings.tiles is not None and marked.any():
+        confident = marked & (heads[..., 0] >= settings.high)
+        tint = np.median(colour[confident], axis=0) if confident.sum() > 10 else np.ones(3, np.float32)
+        marked = repeats.complete(image, heads[..., 0], tint, marked, settings.high, settings.join, settings.pool_min,
+                                  settings.tiles, settings.tile_stamp)
     restored = image.copy()
     if not marked.any():
         return restored

@@ -149,6 +149,20 @@ def refined_models(blend: keras.Model) -> tuple[keras.Model, keras.Model]:
     return single_output(training), training
 
 
+def training_from_shipped(shipped: keras.Model) -> keras.Model:
+    """photo -> [mask_logit, alpha, colour], the training network refined_models makes, rebuilt from a shipped refined
+    model (keras.models.load_model of its model.keras: layers "encoder", "decoder" with the trunk output, "refiner"),
+    sharing its layers and so its weights: training it goes on from what ships. Its trainable flags are the shipped
+    layers' own (unfreeze to train the trunk)."""
+    if not is_refined(shipped):
+        raise ValueError(f"{shipped.name!r} has no 'refiner' layer: give a refined blend model (refined_models or a "
+                         "shipped photo-unwatermark's model.keras)")
+    images = keras.Input((None, None, 3), name="photo")
+    mask_logit, logit, colour = _outputs(shipped, images)
+    alpha = layers.Activation("sigmoid", name="alpha")(logit)
+    return keras.Model(images, [mask_logit, alpha, colour], name="refined_detector_training")
+
+
 def unfreeze(model: keras.Model) -> keras.Model:
     """A refined model (refined_models) with the blend trunk and heads trainable again, beside the refiner: the trunk
     already finds marks (its gate), fine-tuned under the refiner's full-resolution loss. Call before compiling."""

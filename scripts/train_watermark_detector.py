@@ -70,6 +70,10 @@ RECIPES = {
     "tune-slow": {  # "tune" from its step 600 (--start), at 3e-5: at 1e-4 its clean pixels opened swung 0.14-1.27%
         **WHOLE, "rate": 3e-5, "tune": True,  # from checkpoint to checkpoint (step 600 the best, 800 far worse)
     },
+    "tune-ema": {  # "tune-slow" from the shipped model (--start its model.keras), Adam keeping a running average of
+        **WHOLE, "rate": 3e-5, "tune": True,  # the weights (Keras' use_ema), saved beside each checkpoint as
+        "ema_momentum": 0.99,  # steps/<step>-ema.keras: ~100 steps' mean, against the swings between checkpoints
+    },
     "crops": {  # the fourth session's (F1 0.08 after 1,000 steps, 12% of clean pixels opened), and its refiner's
         "crop": 96, "batch": 12, "canvas": list(watermark.CANVAS_SIDES), "marked_share": watermark.MARKED_SHARE,
         "bright_share": 0.25, "rate": 1e-3, "loss_weights": [1.0, 10.0, 1.0], "mask_loss": "patch",  # mask_loss
@@ -100,24 +104,39 @@ def schedule(recipe: dict, steps: int):
     return keras.optimizers.schedules.CosineDecay(recipe["rate"], steps, alpha=0.05)
 
 
+def is_shipped(path: Path | None) -> bool:
+    """True if `path` is a shipped refined model (photo -> restored, one output), not a training checkpoint."""
+    import keras
+
+    from aecore.photo import detectnet
+
+    if path is None:
+        return False
+    model = keras.models.load_model(path, compile=False)
+    return detectnet.is_refined(model) and len(model.outputs) == 1
+
+
 def build(recipe: dict, steps: int, blend: Path | None = None, start: Path | None = None):
     """The detector from scratch, or (`blend`, a blend checkpoint) that model frozen with a refiner on top (unfrozen
-    again if the recipe says "tune"); `start`'s weights (a checkpoint of the same network) copied in, if given."""
+    again if the recipe says "tune"); `start`'s weights (a checkpoint of the same network) copied in, if given. A
+    shipped refined model as `start` (no `blend`) is the network itself (detectnet.training_from_shipped)."""
     import keras
 
     from aecore.photo import detectnet
 
     keras.utils.set_random_seed(restore_recipe.SEED)
-    if blend is None:
-        model = detectnet.detector_models()[1]
+    if blend is None and is_shipped(start):
+        model = detectnet.training_from_shipped(keras.models.load_model(start, compile=False))
     else:
-        model = detectnet.refined_models(keras.models.load_model(blend, compile=False))[1]
-    if start:  # before unfreezing: the weights' order is the frozen network's, as start's was saved
-        model.set_weights(keras.models.load_model(start, compile=False).get_weights())
+        model = (detectnet.detector_models()[1] if blend is None else
+                 detectnet.refined_models(keras.models.load_model(blend, compile=False))[1])
+        if start:  # before unfreezing: the weights' order is the frozen network's, as start's was saved
+            model.set_weights(keras.models.load_model(start, compile=False).get_weights())
     if recipe.get("tune"):
         detectnet.unfreeze(model)
     mask_loss = detectnet.mask_loss if recipe.get("mask_loss") == "patch" else detectnet.whole_mask_loss
-    model.compile(optimizer=keras.optimizers.Adam(schedule(recipe, steps)),
+    average = {"use_ema": True, "ema_momentum": recipe["ema_momentum"]} if "ema_momentum" in recipe else {}
+    model.compile(optimizer=keras.optimizers.Adam(schedule(recipe, steps), **average),
                   loss=[mask_loss, "mse", detectnet.marked_mse], loss_weights=recipe["loss_weights"], jit_compile=True)
     return model
 
@@ -180,9 +199,25 @@ def validation(model) -> dict:
     return scores
 
 
+def save_average(model, checkpoints: Path, step: int) -> dict:
+    """steps/<step>-ema.keras: the optimizer's running average of the weights swapped in, saved and validated, then
+    the live weights swapped back (training goes on from them). Returns the average's validation."""
+    live = [variable.numpy() for variable in model.trainable_variables]
+    model.optimizer.finalize_variable_values(model.trainable_variables)  # each weight <- its average (Keras' EMA)
+    try:
+        temporary = checkpoints / "steps" / ".ema.tmp.keras"
+        model.save(temporary)
+        os.replace(temporary, checkpoints / "steps" / f"{step}-ema.keras")
+        return validation(model)
+    finally:
+        for variable, value in zip(model.trainable_variables, live, strict=True):
+            variable.assign(value)
+
+
 def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Path | None = None, recipe: str = "whole",
           start: Path | None = None):
-    """The run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a validation line."""
+    """The run, resumable: every CHECKPOINT_STEPS the model, state.json, steps/<step>.keras and a validation line (a
+    recipe with "ema_momentum": steps/<step>-ema.keras too, its validation under "ema")."""
     checkpoints.mkdir(parents=True, exist_ok=True)
     colour, grey = restore_recipe.pools("unwatermark", train400, wheels)
     model, state = resume(checkpoints, steps, blend, recipe, start)
@@ -196,6 +231,10 @@ def train(checkpoints: Path, train400: Path, wheels: Path, steps: int, blend: Pa
             entry = {"step": state["step"], "loss": [round(float(v), 5) for v in np.mean(losses, axis=0)],
                      "seconds": seconds, "rate": float(model.optimizer.learning_rate),
                      **{key: round(value, 5) for key, value in validation(model).items()}}
+            if "ema_momentum" in state["recipe"]:  # before state.json names the step, so a kill redoes it
+                (checkpoints / "steps").mkdir(exist_ok=True)
+                entry["ema"] = {key: round(value, 5) for key, value in save_average(model, checkpoints,
+                                                                                   state["step"]).items()}
             state["log"].append(entry)
             restore_recipe.save_checkpoint(model, state, checkpoints)
             restore_recipe.keep(checkpoints, state["step"], False)
@@ -213,8 +252,16 @@ def averaged(paths: list[Path]):
     return models[0]
 
 
-def export(checkpoints: Path, step: int, unmark: dict, average_with: tuple[int, ...] = ()):
-    """steps/<step>.keras (its weights averaged with steps/<each of average_with>.keras's) ->
+def checkpoint_name(text: str) -> str:
+    """--export's and --average-with's STEP: a step, or STEP-ema for the running average saved beside it."""
+    if not text.removesuffix("-ema").isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a checkpoint: give a step (600) or its average (600-ema)")
+    return text
+
+
+def export(checkpoints: Path, step: int | str, unmark: dict, average_with: tuple[int | str, ...] = ()):
+    """steps/<step>.keras (its weights averaged with steps/<each of average_with>.keras's; a step may be named
+    STEP-ema, the running average saved beside it) ->
     aecore/store/shipped/photo-unwatermark: the detector (its Keras output the blend inverted where the mask's chance is
     0.5 or more) with `unmark` on its card, the post-processing (aecore.photo.unmarking.UnmarkSettings' fields) that
     restoring.unwatermark applies to its heads."""
@@ -226,6 +273,7 @@ def export(checkpoints: Path, step: int, unmark: dict, average_with: tuple[int, 
 
     state = json.loads((checkpoints / "state.json").read_text())
     recipe = state.get("recipe", RECIPES["crops"])
+    steps = int(str(step).removesuffix("-ema"))
     model = detectnet.single_output(averaged([checkpoints / "steps" / f"{one}.keras" for one in (step, *average_with)]))
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     refined = detectnet.is_refined(model)
@@ -241,8 +289,8 @@ def export(checkpoints: Path, step: int, unmark: dict, average_with: tuple[int, 
         "options": options, "code_shape": [None, None, quarter_width], "dataset": photos.PHOTOS,
         "dataset_source": "the photo recipe's photos and DnCNN's 400 grey photos, watermarked at random",
         "class_names": None, "params": autoencoder.count_params(),
-        "train_seconds": round(sum(entry.get("seconds", 0) for entry in state["log"] if entry["step"] <= step), 1),
-        "train_steps": step, "train_patches": step * recipe["batch"],
+        "train_seconds": round(sum(entry.get("seconds", 0) for entry in state["log"] if entry["step"] <= steps), 1),
+        "train_steps": steps, "train_patches": steps * recipe["batch"],
         "held_out_photos": [photo.name for photo in held_out],
         "metrics": {"test_psnr_damaged": round(scores["psnr_damaged"], 3), "test_psnr": round(scores["psnr"], 3)},
         "recipe": recipe_line(state, step, unmark, average_with), "notes": [note(state, step, refined, average_with)],
@@ -255,7 +303,7 @@ def export(checkpoints: Path, step: int, unmark: dict, average_with: tuple[int, 
     print(json.dumps({"saved": str(entry.path), "step": step, "metrics": autoencoder.meta["metrics"]}), flush=True)
 
 
-def recipe_line(state: dict, step: int, unmark: dict, average_with: tuple[int, ...] = ()) -> str:
+def recipe_line(state: dict, step: int | str, unmark: dict, average_with: tuple[int | str, ...] = ()) -> str:
     script = "python scripts/train_watermark_detector.py"
     blend = f" --from-blend {state['blend'].replace(str(Path.home()), '~')}" if "blend" in state else ""
     blend += f" --start {state['start'].replace(str(Path.home()), '~')}" if "start" in state else ""
@@ -273,6 +321,9 @@ def network_line(state: dict, refined: bool) -> str:
                 + (f"from the weights of {start}" if start else "from scratch"))
     if not state.get("recipe", {}).get("tune"):
         return "the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
+    if "blend" not in state:  # --start a shipped model's model.keras
+        return ("the refined blend model (aecore.photo.blendnet with a refiner, aecore.photo.detectnet.refined_models) "
+                f"that shipped before it ({start}), fine-tuned further as one")
     blend = f"{Path(state['blend']).parent.parent.name}/{Path(state['blend']).name}"
     return (f"the blend model (aecore.photo.blendnet, {blend}: the unwatermark model shipped before it) with a refiner "
             "(aecore.photo.detectnet.refined_models) on top, "
@@ -280,7 +331,7 @@ def network_line(state: dict, refined: bool) -> str:
             + "fine-tuned as one, the blend trunk unfrozen")
 
 
-def note(state: dict, step: int, refined: bool, average_with: tuple[int, ...] = ()) -> str:
+def note(state: dict, step: int | str, refined: bool, average_with: tuple[int | str, ...] = ()) -> str:
     recipe = state.get("recipe", RECIPES["crops"])
     network = network_line(state, refined)
     whole = "clean_weight" in recipe  # the "whole" recipe (the "crops" one has no clean weight)
@@ -290,8 +341,11 @@ def note(state: dict, step: int, refined: bool, average_with: tuple[int, ...] = 
             else "cross-entropy and Dice per crop")
     steps = "steps" if len(average_with) > 1 else "step"
     mean = f" and averaged with its {steps} {', '.join(map(str, average_with))}" if average_with else ""
-    return (f"{network}, trained for {step} steps of {recipe['batch']} crops {recipe['crop']}x{recipe['crop']} (Adam, "
-            f"cosine from {recipe['rate']:g}){mean}, {crops}: where the watermark is ({loss} on its mask), its opacity and "
+    if str(step).endswith("-ema"):
+        mean = (f", the running average of its weights (Adam's EMA, momentum {recipe['ema_momentum']:g}) at step "
+                f"{str(step).removesuffix('-ema')}{mean}")
+    return (f"{network}, trained for {str(step).removesuffix('-ema')} steps of {recipe['batch']} crops "
+            f"{recipe['crop']}x{recipe['crop']} (Adam, cosine from {recipe['rate']:g}){mean}, {crops}: where the watermark is ({loss} on its mask), its opacity and "
             "colour; aecore.photo.unmarking then finds the marks (hysteresis), pools opacity and colour per mark and "
             "inverts the blend (pixels outside the marks unchanged); random text and logo watermarks in 144 fonts; "
             "metrics on watermarks in 18 held-out fonts and held-out words")
@@ -309,10 +363,12 @@ def main():
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="whole", help="a new run's crops and loss "
                         "(default whole; crops: the fourth session's); a resumed run keeps its own")
     parser.add_argument("--start", type=Path, help="a new run starts from this detector checkpoint's weights (a fresh "
-                        "optimizer); a resumed run ignores it")
-    parser.add_argument("--export", type=int, metavar="STEP", help="ship steps/STEP.keras as photo-unwatermark")
-    parser.add_argument("--average-with", type=int, action="append", default=[], metavar="STEP", help="--export: "
-                        "average the weights with steps/STEP.keras's (repeatable)")
+                        "optimizer), or from a shipped refined model's model.keras (no --from-blend needed); a "
+                        "resumed run ignores it")
+    parser.add_argument("--export", type=checkpoint_name, metavar="STEP", help="ship steps/STEP.keras as "
+                        "photo-unwatermark (STEP-ema: the running average saved beside step STEP)")
+    parser.add_argument("--average-with", type=checkpoint_name, action="append", default=[], metavar="STEP",
+                        help="--export: average the weights with steps/STEP.keras's (repeatable; STEP or STEP-ema)")
     parser.add_argument("--unmark", type=json.loads, default={}, help="--export: the post-processing "
                         "(aecore.photo.unmarking.UnmarkSettings' fields, a JSON object) written on the model's card")
     parser.add_argument("--train400", type=Path, default=train_photo_model.DEFAULT_TRAIN400)
@@ -321,8 +377,9 @@ def main():
     arguments = parser.parse_args()
     restore_recipe.limit_threads(arguments.threads)
     tuned = RECIPES[arguments.recipe].get("tune", False)
-    if tuned and not arguments.from_blend:
-        parser.error("--recipe tune fine-tunes a blend model under a refiner: give --from-blend BLEND.keras")
+    if tuned and not arguments.from_blend and arguments.export is None and not is_shipped(arguments.start):
+        parser.error(f"--recipe {arguments.recipe} fine-tunes a blend model under a refiner: give --from-blend "
+                     "BLEND.keras, or --start a shipped photo-unwatermark's model.keras")
     folder = TUNE_PREFIX + arguments.recipe if tuned else REFINE_FOLDER if arguments.from_blend else FOLDER
     checkpoints = arguments.checkpoints or Path.home() / ".cache" / "aecore" / folder
     if arguments.export is not None:

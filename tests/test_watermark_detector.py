@@ -139,3 +139,56 @@ def test_checkpoints_averaged_give_the_mean_of_their_weights(tmp_path):
     assert not np.allclose(first[0], second[0]), "two different checkpoints"
     for one, other, both in zip(first, second, mean, strict=True):
         np.testing.assert_allclose(both, (one + other) / 2, rtol=1e-6)
+
+
+def tiny_shipped(path):
+    """A refined blend model of tiny widths as it ships (photo -> restored, one output), saved to `path` and loaded."""
+    from aecore.models import photonet
+    from aecore.photo import blendnet
+
+    keras.utils.set_random_seed(0)
+    blend = blendnet.blend_models(8, photonet.PhotoOptions(widths=(8, 16), blocks=1))[1]
+    detectnet.refined_models(blend)[0].save(path)
+    return keras.models.load_model(path, compile=False)
+
+
+def test_the_training_network_rebuilt_from_a_shipped_model_has_its_heads(pool, tmp_path):
+    shipped = tiny_shipped(tmp_path / "shipped.keras")
+    training = detectnet.training_from_shipped(shipped)
+    photo = photos.centre_crop(pool[0].pixels, 64)[None]
+    mask_logit, alpha, colour = (keras.ops.convert_to_numpy(part) for part in training(photo))
+    heads = keras.ops.convert_to_numpy(detectnet.heads_model(shipped)(photo))  # (1, 64, 64, 6): + the blend gate
+    np.testing.assert_allclose(heads[..., :5], np.concatenate([1 / (1 + np.exp(-mask_logit)), alpha, colour], -1),
+                               atol=1e-6)
+    assert {id(weight) for weight in training.weights} == {id(weight) for weight in shipped.weights}, "shared"
+    with pytest.raises(ValueError, match="no 'refiner' layer"):
+        detectnet.training_from_shipped(detectnet.detector_models((4, 8, 8))[1])
+
+
+def test_tune_ema_goes_on_from_a_shipped_model_and_saves_its_running_average_too(pool, tmp_path, monkeypatch):
+    small_run(pool, monkeypatch)
+    monkeypatch.setitem(detector.RECIPES, "tune-ema", {**detector.RECIPES["tune-ema"], "crop": 32, "batch": 4,
+                                                       "canvas": [64, 128]})
+    shipped = tiny_shipped(tmp_path / "shipped.keras")
+    assert detector.is_shipped(tmp_path / "shipped.keras") and not detector.is_shipped(None)
+    checkpoints = tmp_path / "ema"
+    detector.train(checkpoints, None, None, 2, recipe="tune-ema", start=tmp_path / "shipped.keras")
+    state = json.loads((checkpoints / "state.json").read_text())
+    assert state["recipe"]["ema_momentum"] == 0.99 and {"ap", "f1@0.5"} <= set(state["log"][-1]["ema"])
+    live, average = (keras.models.load_model(checkpoints / "steps" / name, compile=True) for name in ("2.keras",
+                                                                                                      "2-ema.keras"))
+    assert len(live.trainable_weights) == len(live.weights), "the trunk trains too"
+    first = shipped.get_layer("encoder").get_weights()[0]
+    assert not np.array_equal(live.get_layer("encoder").get_weights()[0], first), "it trained"
+    for mine, kept in zip(average.get_weights(), live.optimizer._model_variables_moving_average, strict=True):
+        np.testing.assert_array_equal(mine, keras.ops.convert_to_numpy(kept))  # the average, swapped in and saved
+    moved = [not np.array_equal(a, b) for a, b in zip(average.get_weights(), live.get_weights(), strict=True)]
+    assert any(moved), "the live weights were swapped back before model.keras was saved"
+    detector.train(checkpoints, None, None, 4, recipe="tune-ema", start=tmp_path / "shipped.keras")  # resumed
+    state = json.loads((checkpoints / "state.json").read_text())
+    assert [entry["step"] for entry in state["log"]] == [2, 4] and (checkpoints / "steps" / "4-ema.keras").exists()
+    note, line = detector.note(state, "4-ema", True), detector.recipe_line(state, "4-ema", {"low": 0.3})
+    assert "shipped before it" in note and "running average of its weights" in note and "trained for 4 steps" in note
+    assert "--recipe tune-ema --start " in line and "--export 4-ema --unmark" in line and "--from-blend" not in line
+    with pytest.raises(Exception, match="600-ema"):
+        detector.checkpoint_name("ema")

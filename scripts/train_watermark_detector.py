@@ -1,15 +1,20 @@
 """The watermark detector's recipe (issue #39): aecore.photo.detectnet trained for hours to find the marks on whole
 photos, resumable by running the same command again.
 
-Longer than 300 lines: three recipes (the U-Net, the refiner on the frozen blend model, the blend model unfrozen
-under it) share one loop, its checkpoints, its validation and its export; split apart, each would import the others'.
+Longer than 300 lines: three networks (the U-Net, the refiner on the frozen blend model, the blend model unfrozen
+under it, with or without a running average of its weights) share one loop, its checkpoints, its validation and its
+export; split apart, each would import the others'.
 
 Usage:  python scripts/train_watermark_detector.py [--checkpoints DIR] [--steps N] [--threads 1]   train or resume
         python scripts/train_watermark_detector.py --from-blend BLEND.keras     the blend model frozen, a refiner on it
         python scripts/train_watermark_detector.py --recipe tune --from-blend BLEND.keras --start REFINED.keras
                                                    the blend model unfrozen under a refiner, fine-tuned as one
+        python scripts/train_watermark_detector.py --recipe tune-ema --start SHIPPED/model.keras --checkpoints DIR
+                                                   the shipped model fine-tuned further, Adam's running average of its
+                                                   weights saved beside each checkpoint (steps/<step>-ema.keras)
         python scripts/train_watermark_detector.py --export STEP --unmark JSON  ship steps/STEP.keras as photo-unwatermark
         ... --export STEP --average-with 400 --unmark JSON     ship the mean of its weights and steps/400.keras's
+        ... --export STEP-ema --unmark JSON                  ship the running average saved at step STEP
 
 The U-Net (detectnet.detector_models) learns from scratch where the watermark is (its mask: cross-entropy with clean
 pixels weighted detectnet.CLEAN_WEIGHT, plus Dice over the batch), its opacity and its colour, on crops with a real

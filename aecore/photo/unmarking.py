@@ -47,13 +47,12 @@ class UnmarkSettings:
     # a mark (a region above `low`) is kept only where the heads' sixth channel, a refined blend model's own gate,
     # reaches this somewhere in it (None: off): the refiner finds more of a mark, the gate opens on fewer clean photos
     seed_gate: float | None = None
-    # tiled watermarks: the copies of a found mark, matched over the photo at this normalised correlation or more
-    # (aecore.photo.repeats; None: off), get the stamp where the evidence's median over them reaches `tile_stamp`
+    # tiled watermarks: the copies of a found mark, matched over the photo at this normalised correlation or more,
+    # are marked too, with the stamp seen in all of them (aecore.photo.repeats; None: off)
     tiles: float | None = None
     # regions above `low` within this many px of a kept mark are kept too, whatever the gate and the seeds say (the
     # letters a word's found ones stand beside; 0: off)
     near: int = 0
-    tile_stamp: float = 0.8
 
 
 ALPHA_MODES = ("project", "head")
@@ -238,7 +237,7 @@ def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | Non
         confident = marked & (heads[..., 0] >= settings.high)
         tint = np.median(colour[confident], axis=0) if confident.sum() > 10 else np.ones(3, np.float32)
         marked = repeats.complete(image, heads[..., 0], tint, marked, settings.high, settings.join, settings.pool_min,
-                                  settings.tiles, settings.tile_stamp)
+                                  settings.tiles)
     restored = image.copy()
     if not marked.any():
         return restored

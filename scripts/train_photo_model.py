@@ -168,6 +168,9 @@ def main():
     if arguments.export:
         export(arguments.checkpoints)
     else:
+        from aecore.base import children
+
+        children.lower_priority(os.getpid(), os.nice(0))  # a `setsid nice` run's session group too (autogroup)
         train(arguments.checkpoints, arguments.train400, arguments.wheels, arguments.steps)
 
 

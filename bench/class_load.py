@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+import processes
 import st_client
 
 from scripts import class_server, serve
@@ -62,8 +63,8 @@ def build_store(folder: Path, dataset_name: str) -> tuple[str, list[float]]:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    """Process `pid`'s own CPU seconds so far (user + system)."""
+    return processes.cpu_seconds(pid)["own"]
 
 
 def percentile(values: list[float], share: float) -> float | None:

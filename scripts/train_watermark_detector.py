@@ -86,6 +86,7 @@ RECIPES = {
 }
 SEED = 1  # the fourth session's detector drew its batches from [1, step] too
 THRESHOLDS = (0.3, 0.5, 0.7, 0.85)  # the validation's F1 and clean pixels opened at each mask threshold
+JIT = True  # XLA: faster steps on the CPU for hours (the tests turn it off: compiling costs more than their few steps)
 
 
 def batch(step: int, colour: list, grey: list, recipe: dict) -> tuple[np.ndarray, list]:
@@ -142,7 +143,7 @@ def build(recipe: dict, steps: int, blend: Path | None = None, start: Path | Non
     mask_loss = detectnet.mask_loss if recipe.get("mask_loss") == "patch" else detectnet.whole_mask_loss
     average = {"use_ema": True, "ema_momentum": recipe["ema_momentum"]} if "ema_momentum" in recipe else {}
     model.compile(optimizer=keras.optimizers.Adam(schedule(recipe, steps), **average),
-                  loss=[mask_loss, "mse", detectnet.marked_mse], loss_weights=recipe["loss_weights"], jit_compile=True)
+                  loss=[mask_loss, "mse", detectnet.marked_mse], loss_weights=recipe["loss_weights"], jit_compile=JIT)
     return model
 
 

@@ -53,6 +53,7 @@ def small_run(pool, monkeypatch):
     monkeypatch.setitem(detector.RECIPES, "whole", {**detector.RECIPES["whole"], "crop": 32, "batch": 4,
                                                     "canvas": [64, 128]})
     monkeypatch.setattr(detector, "CHECKPOINT_STEPS", 2)
+    monkeypatch.setattr(detector, "JIT", False)  # XLA compiles longer than a few tiny steps run
     monkeypatch.setattr(detector.restore_recipe, "pools", lambda task, train400, wheels: (pool, []))
     crop = photos.centre_crop(pool[0].pixels, 64)
     mark = watermark.text_watermark(64, 64, "PROOF", 16, 0.6)
@@ -105,10 +106,11 @@ def test_an_exported_detector_ships_with_its_post_processing_on_the_card(pool, t
     np.testing.assert_array_equal(restoring.unwatermark(loaded, marked), expected)
 
 
-def test_the_tune_recipe_trains_the_blend_trunk_under_the_refiner_from_a_refiners_weights(pool, tmp_path):
+def test_the_tune_recipe_trains_the_blend_trunk_under_the_refiner_from_a_refiners_weights(pool, tmp_path, monkeypatch):
     from aecore.models import photonet
     from aecore.photo import blendnet
 
+    monkeypatch.setattr(detector, "JIT", False)
     recipe = {**detector.RECIPES["tune"], "crop": 32, "batch": 4, "canvas": [64, 128]}
     keras.utils.set_random_seed(0)
     blend, start = tmp_path / "blend.keras", tmp_path / "refined.keras"

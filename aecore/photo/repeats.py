@@ -20,14 +20,14 @@ NumPy and SciPy only; aecore.photo.unmarking calls it between finding the marks 
 
 import numpy as np
 
-TEMPLATES = 4  # the largest found marks matched (each match is three FFT correlations of the whole photo)
+TEMPLATES = 4  # the largest found marks matched (each match: an FFT correlation over the photo, ~45 ms a megapixel)
 PAD = 4  # px around a found mark's box in its template (the strokes' edges)
 TEXTURE_FLOOR = 0.1  # a window's evidence energy under this share of the template's scores 0
-BLUR = 3.0
-STAMP_QUANTILE = 0.25  # the stamp is where the evidence is high in three copies of four (photo edges two copies share
-# pass a median of four)
+BLUR = 3.0  # px: the evidence is the pixel minus a Gaussian blur of this sigma
+STAMP_QUANTILE = 0.25  # the stamp is where the evidence is high in three copies of four (photo edges that two copies
+# share pass a median of four: a tiled "PROOF" on coffee, precision 46% with the median, 90% with this and CLOSE)
 STAMP_SHARE = 0.8  # of the found pixels' level (0.6-1.0 gave the same val and bench to 0.01 dB)
-CLOSE = 4  # px: the stamp is kept within this of the pixels found (a letter's missed strokes, not the photo's edges)  # px: the evidence is the pixel minus a Gaussian blur of this sigma
+CLOSE = 4  # px: the stamp is kept within this of the pixels found (a letter's missed strokes, not the photo's edges)
 
 
 def evidence(image: np.ndarray, tint: np.ndarray) -> np.ndarray:

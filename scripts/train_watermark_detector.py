@@ -259,10 +259,16 @@ def averaged(paths: list[Path]):
 
 
 def checkpoint_name(text: str) -> str:
-    """--export's and --average-with's STEP: a step, or STEP-ema for the running average saved beside it."""
-    if not text.removesuffix("-ema").isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a checkpoint: give a step (600) or its average (600-ema)")
+    """--export's and --average-with's STEP: a step, or STEP-ema for the running average saved beside it (and for
+    --average-with, a .keras file of the same network, such as the model.keras the run started from)."""
+    if not text.removesuffix("-ema").isdigit() and not text.endswith(".keras"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a checkpoint: give a step (600), its average (600-ema) or, "
+                                         "to --average-with, a .keras file")
     return text
+
+
+def checkpoint_path(checkpoints: Path, name: int | str) -> Path:
+    return Path(name).expanduser() if str(name).endswith(".keras") else checkpoints / "steps" / f"{name}.keras"
 
 
 def export(checkpoints: Path, step: int | str, unmark: dict, average_with: tuple[int | str, ...] = ()):
@@ -280,7 +286,7 @@ def export(checkpoints: Path, step: int | str, unmark: dict, average_with: tuple
     state = json.loads((checkpoints / "state.json").read_text())
     recipe = state.get("recipe", RECIPES["crops"])
     steps = int(str(step).removesuffix("-ema"))
-    model = detectnet.single_output(averaged([checkpoints / "steps" / f"{one}.keras" for one in (step, *average_with)]))
+    model = detectnet.single_output(averaged([checkpoint_path(checkpoints, one) for one in (step, *average_with)]))
     encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
     refined = detectnet.is_refined(model)
     quarter_width = int(encoder.output[0].shape[-1])  # the photo family's latent_dim; its widths and blocks below
@@ -316,7 +322,8 @@ def recipe_line(state: dict, step: int | str, unmark: dict, average_with: tuple[
     blend = (f" --recipe {state['recipe']['name']}" if state.get("recipe", {}).get("tune") else "") + blend
     return (f"{script}{blend} --steps {state['steps']} (the run stopped at step {state['step']}; step {step} ships, "
             f"picked on the whole pipeline) && {script}{blend} --export {step}"
-            + "".join(f" --average-with {other}" for other in average_with) + f" --unmark '{json.dumps(unmark)}'")
+            + "".join(f" --average-with {str(other).replace(str(Path.home()), '~')}" for other in average_with)
+            + f" --unmark '{json.dumps(unmark)}'")
 
 
 def network_line(state: dict, refined: bool) -> str:
@@ -346,7 +353,10 @@ def note(state: dict, step: int | str, refined: bool, average_with: tuple[int | 
     loss = (f"cross-entropy with clean pixels weighted {recipe['clean_weight']:g} and Dice over the batch" if whole
             else "cross-entropy and Dice per crop")
     steps = "steps" if len(average_with) > 1 else "step"
-    mean = f" and averaged with its {steps} {', '.join(map(str, average_with))}" if average_with else ""
+    names = [Path(str(one)).name if str(one).endswith(".keras") else str(one) for one in average_with]
+    mean = f" and averaged with its {steps} {', '.join(names)}" if average_with else ""
+    if any(str(one).endswith(".keras") for one in average_with):  # a file: the weights the run started from
+        mean = f" and averaged with {', '.join(names)}"
     if str(step).endswith("-ema"):
         mean = (f", the running average of its weights (Adam's EMA, momentum {recipe['ema_momentum']:g}) at step "
                 f"{str(step).removesuffix('-ema')}{mean}")

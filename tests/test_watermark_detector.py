@@ -194,3 +194,9 @@ def test_tune_ema_goes_on_from_a_shipped_model_and_saves_its_running_average_too
     assert "--recipe tune-ema --start " in line and "--export 4-ema --unmark" in line and "--from-blend" not in line
     with pytest.raises(Exception, match="600-ema"):
         detector.checkpoint_name("ema")
+    paths = [detector.checkpoint_path(checkpoints, name) for name in ("4-ema", str(tmp_path / "shipped.keras"))]
+    assert paths[0] == checkpoints / "steps" / "4-ema.keras"  # and the shipped model the run started from:
+    for both, one, other in zip(detector.averaged(paths).get_weights(), keras.models.load_model(paths[0]).get_weights(),
+                                shipped.get_weights(), strict=True):  # the same weights in the same order
+        np.testing.assert_allclose(both, (one + other) / 2, rtol=1e-6)
+    assert "running average" in detector.note(state, "4-ema", True, (str(paths[1]),))

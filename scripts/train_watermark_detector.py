@@ -336,7 +336,8 @@ def network_line(state: dict, refined: bool) -> str:
         return "the blend model (aecore.photo.blendnet) frozen, with a refiner (aecore.photo.detectnet.refined_models)"
     if "blend" not in state:  # --start a shipped model's model.keras
         return ("the refined blend model (aecore.photo.blendnet with a refiner, aecore.photo.detectnet.refined_models) "
-                f"that shipped before it ({start}), fine-tuned further as one")
+                f"that shipped before it (its model.keras copied to {Path(state['start']).name}), fine-tuned further "
+                "as one")
     blend = f"{Path(state['blend']).parent.parent.name}/{Path(state['blend']).name}"
     return (f"the blend model (aecore.photo.blendnet, {blend}: the unwatermark model shipped before it) with a refiner "
             "(aecore.photo.detectnet.refined_models) on top, "

@@ -56,6 +56,7 @@ class UnmarkSettings:
 
 
 ALPHA_MODES = ("project", "head")
+EIGHT = np.ones((3, 3), bool)  # 8-connected regions (scipy.ndimage.label's structure)
 COLOUR_MODES = ("head", "fit")
 
 
@@ -82,13 +83,33 @@ def check(settings: UnmarkSettings):
 
 def gated(chance: np.ndarray, gate: np.ndarray, settings: UnmarkSettings) -> np.ndarray:
     """(h, w) chance with every region above `low` (8-connected) where `gate` never reaches `seed_gate` set to 0."""
+    kept = regions_reaching(chance > settings.low, gate >= settings.seed_gate, EIGHT)
+    return np.where(kept, chance, 0.0).astype(chance.dtype)
+
+
+def regions_reaching(above: np.ndarray, where: np.ndarray, structure: np.ndarray | None = None,
+                     least: int = 0) -> np.ndarray:
+    """(h, w) bool: the connected regions of `above` (4-connected, or by `structure`) that hold a pixel of `where`,
+    and at least `least` pixels."""
     from scipy import ndimage
 
-    regions, _ = ndimage.label(chance > settings.low, structure=np.ones((3, 3)))
-    reached = np.zeros(regions.max() + 1, bool)
-    reached[regions[gate >= settings.seed_gate]] = True
+    regions, count = ndimage.label(above, structure=structure)
+    reached = np.zeros(count + 1, bool)
+    reached[regions[where]] = True
+    if least:
+        reached &= np.bincount(regions.ravel(), minlength=count + 1) >= least
     reached[0] = False
-    return np.where(reached[regions], chance, 0.0).astype(chance.dtype)
+    return reached[regions]
+
+
+def grown(marked: np.ndarray, settings: UnmarkSettings) -> np.ndarray:
+    """`marked` dilated by a disk of `grow` px (the glyphs' anti-aliased edges)."""
+    from scipy import ndimage
+    from skimage import morphology
+
+    if settings.grow and marked.any():
+        return ndimage.binary_dilation(marked, morphology.disk(settings.grow))
+    return marked
 
 
 def seeds(chance: np.ndarray, settings: UnmarkSettings, alpha: np.ndarray | None = None) -> np.ndarray:
@@ -104,26 +125,20 @@ def find_marks(chance: np.ndarray, settings: UnmarkSettings, alpha: np.ndarray |
     """(h, w) mask chance -> (h, w) bool: hysteresis from `seeds`, specks with under `min_pixels` of them dropped,
     grown by `grow`."""
     from scipy import ndimage
-    from skimage import filters, morphology
+    from skimage import filters
 
     strong = seeds(chance, settings, alpha)
     if settings.seed_alpha is None or alpha is None:
         marked = filters.apply_hysteresis_threshold(chance, settings.low, settings.high)
     else:  # as scikit-image's hysteresis (4-connected weak regions), from these seeds
-        weak, _ = ndimage.label(chance > settings.low)
-        reached = np.zeros(weak.max() + 1, bool)
-        reached[weak[strong]] = True
-        reached[0] = False
-        marked = reached[weak]
-    labels, count = ndimage.label(marked, structure=np.ones((3, 3)))
+        marked = regions_reaching(chance > settings.low, strong)
+    labels, count = ndimage.label(marked, structure=EIGHT)
     if count:
         strong = np.bincount(labels[strong], minlength=count + 1)
         keep = strong >= settings.min_pixels
         keep[0] = False
         marked = keep[labels]
-    if settings.grow and marked.any():
-        marked = ndimage.binary_dilation(marked, morphology.disk(settings.grow))
-    return marked
+    return grown(marked, settings)
 
 
 def nearby(chance: np.ndarray, marked: np.ndarray, settings: UnmarkSettings) -> np.ndarray:
@@ -131,18 +146,9 @@ def nearby(chance: np.ndarray, marked: np.ndarray, settings: UnmarkSettings) -> 
     `near` px of `marked`, grown by `grow`. A mark's word goes on beside the letters found with confidence, so there a
     weaker guess is taken (bench/RESULTS.md, Restore's seventh session)."""
     from scipy import ndimage
-    from skimage import morphology
 
     close = ndimage.distance_transform_edt(~marked) <= settings.near
-    regions, count = ndimage.label(chance > settings.low, structure=np.ones((3, 3)))
-    reached = np.zeros(count + 1, bool)
-    reached[regions[close & (regions > 0)]] = True
-    reached &= np.bincount(regions.ravel(), minlength=count + 1) >= settings.min_pixels
-    reached[0] = False
-    found = reached[regions]
-    if settings.grow and found.any():
-        found = ndimage.binary_dilation(found, morphology.disk(settings.grow))
-    return found
+    return grown(regions_reaching(chance > settings.low, close, EIGHT, settings.min_pixels), settings)
 
 
 def background(image: np.ndarray, marked: np.ndarray) -> np.ndarray:
@@ -234,8 +240,8 @@ def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | Non
     if settings.near and marked.any():
         marked |= nearby(heads[..., 0], marked, settings)
     if settings.tiles is not None and marked.any():
-        confident = marked & (heads[..., 0] >= settings.high)
-        tint = np.median(colour[confident], axis=0) if confident.sum() > 10 else np.ones(3, np.float32)
+        found = pooled(heads[..., 0], alpha, colour, marked, settings)  # too few confident pixels: none to match
+        tint = found[1] if found else np.ones(3, np.float32)
         marked = repeats.complete(image, heads[..., 0], tint, marked, settings.high, settings.join, settings.pool_min,
                                   settings.tiles)
     restored = image.copy()
@@ -245,7 +251,7 @@ def recover(image: np.ndarray, heads: np.ndarray, settings: UnmarkSettings | Non
     whole = pooled(chance, alpha, colour, marked, settings) or (float(np.quantile(alpha[marked], 0.75)),
                                                                 np.median(colour[marked], axis=0))
     joined = ndimage.binary_dilation(marked, iterations=settings.join) if settings.join else marked
-    labels, count = ndimage.label(joined, structure=np.ones((3, 3)))
+    labels, count = ndimage.label(joined, structure=EIGHT)
     for number, box in enumerate(ndimage.find_objects(labels), start=1):
         members = (labels[box] == number) & marked[box]
         opacity, tint = pooled(chance[box], alpha[box], colour[box], members, settings) or whole

@@ -170,7 +170,7 @@ def main():
     else:
         from aecore.base import children
 
-        children.lower_priority(os.getpid(), os.nice(0))  # a `setsid nice` run's session group too (autogroup)
+        children.nice_own_session()
         train(arguments.checkpoints, arguments.train400, arguments.wheels, arguments.steps)
 
 

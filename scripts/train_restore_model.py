@@ -479,9 +479,7 @@ def main():
     else:
         from aecore.base import children
 
-        # `setsid nice -n 19 ...` (RESULTS' resume commands) leads a session of its own, which Linux's autogroup
-        # schedules as an equal of the team's whatever its nice: its group gets the process's nice too
-        children.lower_priority(os.getpid(), os.nice(0))
+        children.nice_own_session()
         train(arguments.task, checkpoints, arguments.train400, arguments.wheels, steps,
               ship=not arguments.no_ship, refining=arguments.refine, bright_share=arguments.bright_share)
 

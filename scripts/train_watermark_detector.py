@@ -402,9 +402,7 @@ def main():
     if arguments.export is not None:
         export(checkpoints, arguments.export, arguments.unmark, tuple(arguments.average_with))
     else:
-        # `setsid nice -n 19 ...` (RESULTS' resume commands) leads a session of its own, which Linux's autogroup
-        # schedules as an equal of the team's whatever its nice: its group gets the process's nice too
-        children.lower_priority(os.getpid(), os.nice(0))
+        children.nice_own_session()
         train(checkpoints, arguments.train400, arguments.wheels, arguments.steps, arguments.from_blend, arguments.recipe,
               arguments.start)
 

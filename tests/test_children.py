@@ -4,6 +4,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,17 @@ def test_a_process_that_ended_is_no_error(sleeper):
     process.kill()
     process.wait()
     children.lower_priority(process.pid, 7)  # nothing to lower, and no exception
+
+
+@AUTOGROUP
+def test_a_training_started_with_setsid_nice_gives_its_session_group_its_nice():
+    code = "import os, time; os.nice(9); from aecore.base import children; children.nice_own_session(); time.sleep(60)"
+    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, env=children.environment())
+    try:
+        deadline = time.monotonic() + 30
+        while autogroup_nice(process.pid) != 9 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert autogroup_nice(process.pid) == 9 and os.getpriority(os.PRIO_PROCESS, process.pid) == 9
+    finally:
+        process.kill()
+        process.wait()

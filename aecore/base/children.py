@@ -37,3 +37,10 @@ def lower_priority(pid: int, niceness: int):
             group.write(str(niceness))
     except OSError:  # no autogroup here, or the process ended
         pass
+
+
+def nice_own_session():
+    """Gives this process's session group its nice when this process leads a session of its own: a training started
+    with `setsid nice -n 19 ...` (bench/RESULTS.md's resume commands) is otherwise scheduled beside the team's
+    sessions as an equal (autogroup; lower_priority)."""
+    lower_priority(os.getpid(), os.nice(0))

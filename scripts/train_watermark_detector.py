@@ -114,11 +114,13 @@ def is_shipped(path: Path | None) -> bool:
     """True if `path` is a shipped refined model (photo -> restored, one output), not a training checkpoint."""
     import keras
 
+    return path is not None and shipped_network(keras.models.load_model(path, compile=False))
+
+
+def shipped_network(model) -> bool:
+    """True if `model` is a shipped refined model (one output), not a training network (three)."""
     from aecore.photo import detectnet
 
-    if path is None:
-        return False
-    model = keras.models.load_model(path, compile=False)
     return detectnet.is_refined(model) and len(model.outputs) == 1
 
 
@@ -131,13 +133,14 @@ def build(recipe: dict, steps: int, blend: Path | None = None, start: Path | Non
     from aecore.photo import detectnet
 
     keras.utils.set_random_seed(restore_recipe.SEED)
-    if blend is None and is_shipped(start):
-        model = detectnet.training_from_shipped(keras.models.load_model(start, compile=False))
+    started = keras.models.load_model(start, compile=False) if start else None  # read once
+    if blend is None and started is not None and shipped_network(started):
+        model = detectnet.training_from_shipped(started)
     else:
         model = (detectnet.detector_models()[1] if blend is None else
                  detectnet.refined_models(keras.models.load_model(blend, compile=False))[1])
-        if start:  # before unfreezing: the weights' order is the frozen network's, as start's was saved
-            model.set_weights(keras.models.load_model(start, compile=False).get_weights())
+        if started is not None:  # before unfreezing: the weights' order is the frozen network's, as start's was saved
+            model.set_weights(started.get_weights())
     if recipe.get("tune"):
         detectnet.unfreeze(model)
     mask_loss = detectnet.mask_loss if recipe.get("mask_loss") == "patch" else detectnet.whole_mask_loss
